@@ -1,0 +1,141 @@
+"""The one exception hierarchy of jewelrender.
+
+Every error the library raises on purpose is a :class:`JewelrenderError`. Each
+class carries a stable machine-readable ``code`` (what a web service returns and
+what the CLI prints as ``error: CODE: message``), a human ``message`` that tells
+the customer what to do, and optional structured ``details``.
+
+::
+
+    JewelrenderError                      code
+    ├── InputError                        INVALID_INPUT        the caller's input is at fault (HTTP 4xx)
+    │   ├── PhotoError                    INVALID_PHOTO
+    │   │   ├── PhotoNotFoundError        FILE_NOT_FOUND       path missing or a directory
+    │   │   ├── UnreadableImageError      UNREADABLE_IMAGE     empty, truncated or corrupt file
+    │   │   ├── UnsupportedFormatError    UNSUPPORTED_FORMAT   not JPEG/PNG/WebP (HEIC, text, ...)
+    │   │   ├── ImageTooLargeError        IMAGE_TOO_LARGE      over the pixel limit (decompression bombs)
+    │   │   └── ImageTooSmallError        IMAGE_TOO_SMALL      too few pixels to place anything
+    │   ├── DetectionError                DETECTION_FAILED
+    │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
+    │   │   └── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
+    │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
+    │   └── InvalidOptionError            INVALID_OPTION       an option out of range or of a wrong type
+    ├── CatalogError                      CATALOG_ERROR        a shipped/user catalog or material file is malformed
+    ├── BackendUnavailableError           BACKEND_UNAVAILABLE  no usable Mitsuba variant (libLLVM >= 16 / CUDA)
+    └── RenderError                       RENDER_FAILED        the renderer failed on valid input (a bug: report it)
+
+Backend exceptions (Mitsuba ``RuntimeError``, MediaPipe ``ValueError``, Pillow
+``OSError``) are translated at the module boundary that calls them and never
+leak out raw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "JewelrenderError",
+    "InputError",
+    "PhotoError",
+    "PhotoNotFoundError",
+    "UnreadableImageError",
+    "UnsupportedFormatError",
+    "ImageTooLargeError",
+    "ImageTooSmallError",
+    "DetectionError",
+    "HandNotFoundError",
+    "FingerNotVisibleError",
+    "UnknownPieceError",
+    "InvalidOptionError",
+    "CatalogError",
+    "BackendUnavailableError",
+    "RenderError",
+]
+
+
+class JewelrenderError(Exception):
+    """Base class of every error jewelrender raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and, where the customer can act, what to do.
+    details : dict, optional
+        Structured, JSON-able facts (sizes, names, valid choices).
+    """
+
+    code: str = "JEWELRENDER_ERROR"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = dict(details or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, for reports and web services."""
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(JewelrenderError):
+    """The caller's input is at fault; retrying with the same input fails again."""
+
+    code = "INVALID_INPUT"
+
+
+class PhotoError(InputError):
+    code = "INVALID_PHOTO"
+
+
+class PhotoNotFoundError(PhotoError):
+    code = "FILE_NOT_FOUND"
+
+
+class UnreadableImageError(PhotoError):
+    code = "UNREADABLE_IMAGE"
+
+
+class UnsupportedFormatError(PhotoError):
+    code = "UNSUPPORTED_FORMAT"
+
+
+class ImageTooLargeError(PhotoError):
+    code = "IMAGE_TOO_LARGE"
+
+
+class ImageTooSmallError(PhotoError):
+    code = "IMAGE_TOO_SMALL"
+
+
+class DetectionError(InputError):
+    code = "DETECTION_FAILED"
+
+
+class HandNotFoundError(DetectionError):
+    code = "HAND_NOT_FOUND"
+
+
+class FingerNotVisibleError(DetectionError):
+    code = "FINGER_NOT_VISIBLE"
+
+
+class UnknownPieceError(InputError):
+    code = "UNKNOWN_PIECE"
+
+
+class InvalidOptionError(InputError):
+    code = "INVALID_OPTION"
+
+
+class CatalogError(JewelrenderError):
+    code = "CATALOG_ERROR"
+
+
+class BackendUnavailableError(JewelrenderError):
+    code = "BACKEND_UNAVAILABLE"
+
+
+class RenderError(JewelrenderError):
+    code = "RENDER_FAILED"
