@@ -1,0 +1,99 @@
+"""Stage 4: lighting recovered from the photo.
+
+``estimate_lighting(photo, camera, placement, method=...)`` dispatches to a named
+method in :data:`LIGHTING_METHODS` and returns a :class:`Lighting`: an HDR
+environment map in the camera frame at the photo's exposure, the skin albedo
+for the proxy geometry, and what was found (a JSON-able ``info``).
+
+Methods
+-------
+``photo_fit`` (default)
+    Surroundings from the photo + a key light fitted to the skin's shading; see
+    :mod:`jewelrender.lighting.photo_fit`.
+``uniform``
+    A uniform grey environment whose level explains the skin's mean brightness
+    (a baseline for comparisons).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InvalidOptionError
+from .envmap import EnvMap
+
+__all__ = ["Lighting", "estimate_lighting", "LIGHTING_METHODS", "EnvMap"]
+
+
+@dataclass
+class Lighting:
+    """Result of lighting estimation.
+
+    Attributes
+    ----------
+    env : EnvMap
+        Linear-sRGB radiance in the camera frame, in the photo's linear units.
+    skin_albedo : ndarray, (3,)
+        Diffuse albedo given to the body proxies (linear sRGB).
+    info : dict
+        JSON-able: ``method`` and what the method measured.
+    """
+
+    env: EnvMap
+    skin_albedo: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    def to_report(self) -> dict:
+        return dict(self.info, skin_albedo_rgb=[float(v) for v in self.skin_albedo])
+
+
+def _photo_fit(photo, camera, placement, *, env_height=64, **kw) -> Lighting:
+    from .photo_fit import estimate_photo_fit
+
+    env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, **kw)
+    albedo = np.asarray(info.get("skin_albedo_rgb", [0.45, 0.33, 0.27]), dtype=np.float64)
+    return Lighting(env=env, skin_albedo=albedo, info=info)
+
+
+def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, **kw) -> Lighting:
+    from ..color import luminance
+    from .photo_fit import skin_samples
+
+    s = skin_samples(photo, camera, placement)
+    rgb = s["rgb"] if len(s["rgb"]) else photo.linear.reshape(-1, 3)
+    mean = np.median(rgb, axis=0)
+    # A uniform environment of radiance L gives irradiance pi*L on any normal, and
+    # a diffuse skin of albedo rho then shows rho*L.
+    level = float(luminance(mean[None])[0]) / albedo_lum
+    env = EnvMap(np.full((env_height, 2 * env_height, 3), level, np.float32))
+    albedo = np.clip(mean / level, 0.02, 0.95)
+    return Lighting(env=env, skin_albedo=albedo, info={"method": "uniform", "radiance": level,
+                                                             "skin_reference_rgb": [float(v) for v in mean]})
+
+
+LIGHTING_METHODS = {"photo_fit": _photo_fit, "uniform": _uniform}
+
+
+def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", **options) -> Lighting:
+    """Estimate the lighting of ``photo`` around the body described by ``placement``.
+
+    Parameters
+    ----------
+    photo : Photo
+    camera : Camera
+    placement : RingPlacement (or any placement with ``points_cam`` and ``proxies``)
+    method : str
+        A key of :data:`LIGHTING_METHODS`.
+    **options
+        Passed to the method (``env_height``: rows of the equirectangular map).
+    """
+    try:
+        fn = LIGHTING_METHODS[method]
+    except KeyError:
+        raise InvalidOptionError(
+            f"unknown lighting method {method!r}; valid: {', '.join(sorted(LIGHTING_METHODS))}",
+            details={"valid": sorted(LIGHTING_METHODS)},
+        ) from None
+    return fn(photo, camera, placement, **options)

@@ -1,0 +1,140 @@
+"""Proxy geometry of the body: capsules, ray-cast in NumPy and meshed for Mitsuba.
+
+Frame and units: camera frame (OpenCV: +x right, +y down, +z forward), metres.
+The same capsules are what hides the back of a ring, what catches its shadow and
+what lighting estimation reads the skin's shading from, so they are ray-cast
+here without the renderer (fast, testable) and meshed for the renderer with
+identical shape.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["raycast_capsules", "capsule_mesh"]
+
+
+def raycast_capsules(origins: np.ndarray, dirs: np.ndarray, capsules: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest hit of rays with a set of capsules.
+
+    Parameters
+    ----------
+    origins, dirs : ndarray, (N, 3)
+        Ray origins and unit directions, camera frame, metres.
+    capsules : sequence of objects with ``p0``, ``p1`` ((3,) metres) and ``radius``.
+
+    Returns
+    -------
+    t : ndarray, (N,)
+        Hit distance (``inf`` where nothing is hit).
+    normal : ndarray, (N, 3)
+        Outward unit normal at the hit (zeros where nothing is hit).
+    index : ndarray, (N,) int
+        Index of the capsule hit, ``-1`` for none.
+    """
+    ro = np.asarray(origins, dtype=np.float64)
+    rd = np.asarray(dirs, dtype=np.float64)
+    n = len(rd)
+    best_t = np.full(n, np.inf)
+    best_i = np.full(n, -1, dtype=np.int64)
+    for ci, cap in enumerate(capsules):
+        pa, pb, r = np.asarray(cap.p0, float), np.asarray(cap.p1, float), float(cap.radius)
+        t = _ray_capsule(ro, rd, pa, pb, r)
+        closer = t < best_t
+        best_t[closer] = t[closer]
+        best_i[closer] = ci
+    normal = np.zeros((n, 3))
+    hit = best_i >= 0
+    if np.any(hit):
+        p = ro[hit] + rd[hit] * best_t[hit, None]
+        for ci in np.unique(best_i[hit]):
+            cap = capsules[ci]
+            sel = best_i[hit] == ci
+            pa, pb = np.asarray(cap.p0, float), np.asarray(cap.p1, float)
+            ba = pb - pa
+            h = np.clip(((p[sel] - pa) @ ba) / max(ba @ ba, 1e-30), 0.0, 1.0)
+            nn = p[sel] - (pa + h[:, None] * ba)
+            idx = np.flatnonzero(hit)[sel]
+            normal[idx] = nn / np.maximum(np.linalg.norm(nn, axis=1, keepdims=True), 1e-30)
+    return best_t, normal, best_i
+
+
+def _ray_capsule(ro, rd, pa, pb, r):
+    # Analytic ray/capsule intersection (cylinder body, then the two sphere caps).
+    ba = pb - pa
+    oa = ro - pa
+    baba = ba @ ba
+    bard = rd @ ba
+    baoa = oa @ ba
+    rdoa = np.einsum("ij,ij->i", rd, oa)
+    oaoa = np.einsum("ij,ij->i", oa, oa)
+    a = baba - bard * bard
+    b = baba * rdoa - baoa * bard
+    c = baba * oaoa - baoa * baoa - r * r * baba
+    h = b * b - a * c
+    t = np.full(len(rd), np.inf)
+    ok = (h >= 0) & (np.abs(a) > 1e-30)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tb = (-b - np.sqrt(np.maximum(h, 0))) / np.where(ok, a, 1.0)
+        y = baoa + tb * bard
+        body = ok & (y > 0) & (y < baba) & (tb > 0)
+        t[body] = tb[body]
+        for end in (pa, pb):
+            oc = ro - end
+            bb = np.einsum("ij,ij->i", rd, oc)
+            cc = np.einsum("ij,ij->i", oc, oc) - r * r
+            hh = bb * bb - cc
+            ts = -bb - np.sqrt(np.maximum(hh, 0))
+            cap = (hh >= 0) & (ts > 0) & (ts < t)
+            t[cap] = ts[cap]
+    return t
+
+
+def capsule_mesh(p0, p1, radius: float, *, segments: int = 24, rings: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed triangle mesh of a capsule with smooth normals.
+
+    Returns ``(vertices (N, 3) float32, faces (M, 3) uint32, normals (N, 3) float32)``
+    in the frame and units of ``p0``/``p1``. The vertex and face counts depend only
+    on ``segments`` and ``rings``, so a renderer can update positions in place.
+    """
+    p0 = np.asarray(p0, dtype=np.float64)
+    p1 = np.asarray(p1, dtype=np.float64)
+    axis = p1 - p0
+    length = np.linalg.norm(axis)
+    w = axis / length if length > 1e-12 else np.array([0.0, 0.0, 1.0])
+    tmp = np.array([1.0, 0.0, 0.0]) if abs(w[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    u = np.cross(w, tmp)
+    u /= np.linalg.norm(u)
+    v = np.cross(w, u)
+    # Latitude rings: a hemisphere at p0 (pointing -w), then one at p1 (+w).
+    lats = np.concatenate([
+        np.linspace(-np.pi / 2, 0.0, rings + 1),
+        np.linspace(0.0, np.pi / 2, rings + 1),
+    ])
+    centres = [p0] * (rings + 1) + [p1] * (rings + 1)
+    ang = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
+    verts, norms = [], []
+    for lat, c in zip(lats, centres):
+        ring_n = (np.cos(lat) * (np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v) + np.sin(lat) * w)
+        verts.append(c + radius * ring_n)
+        norms.append(ring_n)
+    verts = np.concatenate(verts)
+    norms = np.concatenate(norms)
+    nr = len(lats)
+    faces = []
+    for i in range(nr - 1):
+        a0 = i * segments
+        b0 = (i + 1) * segments
+        for j in range(segments):
+            j1 = (j + 1) % segments
+            faces.append((a0 + j, a0 + j1, b0 + j1))
+            faces.append((a0 + j, b0 + j1, b0 + j))
+    faces = np.asarray(faces, dtype=np.int64)
+    # Orient outward: the triangle normal must agree with the vertex normals.
+    tri = verts[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    if np.sum(np.einsum("ij,ij->i", fn, norms[faces].mean(axis=1))) < 0:
+        faces = faces[:, ::-1]
+    return verts.astype(np.float32), faces.astype(np.uint32), norms.astype(np.float32)
