@@ -1,0 +1,184 @@
+"""Stage 5b: render a :class:`~jewelrender.scene.SceneSpec` with Mitsuba.
+
+One pass of a custom integrator (``jewelrender_tryon``) gives every layer that
+differential rendering (Debevec 1998) needs, per pixel of the crop:
+
+``jewel``   premultiplied radiance of the jewelry where it is the first thing seen
+            (a full spectral path trace: the metal reflects the environment and the
+            finger, the stone refracts with dispersion);
+``alpha``   coverage of the jewelry (anti-aliased: the fraction of pixel samples
+            whose first hit is the piece, in front of the finger);
+``lit_with`` / ``lit_without``
+            the proxy skin's direct lighting from the environment with and without
+            the piece in the way; their ratio is the shadow the piece casts;
+``proxy``   coverage of the body proxy.
+
+The "is the first hit the piece?" test uses a second scene holding only the
+piece, and "what would the skin see without the piece?" a third holding only the
+proxies, so no shape ids or BSDF flags are needed to tell them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["RenderLayers", "render_layers", "register_integrator"]
+
+_registered: set[str] = set()
+
+
+@dataclass
+class RenderLayers:
+    """Linear render layers of the crop, each ``(h, w)`` or ``(h, w, 3)`` float32."""
+
+    jewel: np.ndarray
+    alpha: np.ndarray
+    lit_with: np.ndarray
+    lit_without: np.ndarray
+    proxy: np.ndarray
+
+    @property
+    def shadow(self) -> np.ndarray:
+        """Shadow ratio in [0, 1] on proxy pixels (1 = unshadowed), 1 elsewhere."""
+        den = self.lit_without
+        ratio = np.where(den > 1e-8, self.lit_with / np.maximum(den, 1e-12), 1.0)
+        return np.clip(ratio, 0.0, 1.0).astype(np.float32)
+
+
+def register_integrator() -> None:
+    """Register ``jewelrender_tryon`` for the active Mitsuba variant (idempotent)."""
+    import mitsuba as mi
+
+    v = mi.variant()
+    if v in _registered:
+        return
+
+    import drjit as dr
+
+    class TryOnIntegrator(mi.SamplingIntegrator):
+        def __init__(self, props):
+            super().__init__(props)
+            self.max_depth = props.get("max_depth", 12)
+            self.path = mi.load_dict({"type": "path", "max_depth": self.max_depth, "rr_depth": 6})
+            self.jewel_scene = None
+            self.proxy_scene = None
+
+        def aov_names(self):
+            return ["alpha", "lit_with", "lit_without", "proxy"]
+
+        def sample(self, scene, sampler, ray, medium=None, active=True):
+            L, valid, _ = self.path.sample(scene, sampler, ray, medium, active)
+            si = scene.ray_intersect(ray, active)
+            sij = self.jewel_scene.ray_intersect(ray, active)
+            jewel = sij.is_valid() & (sij.t <= si.t * (1.0 + 1e-5))
+            proxy = si.is_valid() & ~jewel
+            ds, em_w = scene.sample_emitter_direction(si, sampler.next_2d(proxy), False, proxy)
+            cos_n = dr.maximum(dr.dot(si.sh_frame.n, ds.d), 0.0)
+            shadow_ray = si.spawn_ray(ds.d)
+            seen_with = ~scene.ray_test(shadow_ray, proxy)
+            seen_without = ~self.proxy_scene.ray_test(shadow_ray, proxy)
+            y = mi.luminance(em_w, si.wavelengths) * cos_n
+            zero = mi.Float(0.0)
+            aovs = [
+                dr.select(jewel, 1.0, zero),
+                dr.select(proxy & seen_with, y, zero),
+                dr.select(proxy & seen_without, y, zero),
+                dr.select(proxy, 1.0, zero),
+            ]
+            return dr.select(jewel, L, 0.0), valid, aovs
+
+        def to_string(self):
+            return f"TryOnIntegrator[max_depth={self.max_depth}]"
+
+    mi.register_integrator("jewelrender_tryon", lambda props: TryOnIntegrator(props))
+    _registered.add(v)
+
+
+def _key(prefix: str, i: int, name: str) -> str:
+    # Mitsuba reserves '.' in object keys for parameter paths.
+    return f"{prefix}{i}_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def _mesh(mi, m) -> object:
+    props = mi.Properties()
+    props["bsdf"] = mi.load_dict(m.bsdf)
+    mesh = mi.Mesh(m.name, len(m.vertices), len(m.faces), props=props, has_vertex_normals=m.normals is not None)
+    params = mi.traverse(mesh)
+    params["vertex_positions"] = mi.Float(np.ascontiguousarray(m.vertices, np.float32).ravel())
+    params["faces"] = mi.UInt32(np.ascontiguousarray(m.faces, np.uint32).ravel())
+    if m.normals is not None:
+        params["vertex_normals"] = mi.Float(np.ascontiguousarray(m.normals, np.float32).ravel())
+    params.update()
+    return mesh
+
+
+def _sensor(mi, spec) -> dict:
+    fov_x = float(np.degrees(2.0 * np.arctan(spec.width / (2.0 * spec.fx))))
+    c = spec.crop
+    sensor = {
+        "type": "perspective",
+        "fov": fov_x,
+        "fov_axis": "x",
+        "near_clip": 1e-3,
+        "far_clip": 100.0,
+        # OpenCV camera frame: looking down +z with image-down = +y.
+        "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, 0], target=[0, 0, 1], up=[0, -1, 0]),
+        "film": {
+            "type": "hdrfilm",
+            "width": spec.width,
+            "height": spec.height,
+            "crop_offset_x": c.x,
+            "crop_offset_y": c.y,
+            "crop_width": c.width,
+            "crop_height": c.height,
+            "pixel_format": "rgb",
+            "rfilter": {"type": "gaussian", "stddev": 0.5},
+        },
+        "sampler": {"type": "independent", "sample_count": spec.spp},
+    }
+    ox = (spec.cx - spec.width / 2.0) / spec.width
+    oy = (spec.cy - spec.height / 2.0) / spec.height
+    if abs(ox) > 1e-6 or abs(oy) > 1e-6:
+        sensor["principal_point_offset_x"] = ox
+        sensor["principal_point_offset_y"] = oy
+    return sensor
+
+
+def render_layers(spec, *, seed: int = 0) -> RenderLayers:
+    """Render the crop of ``spec`` and return its layers (needs an active variant).
+
+    Deterministic for a given ``seed`` on a given variant and machine.
+    """
+    import mitsuba as mi
+
+    from .errors import RenderError
+
+    register_integrator()
+    try:
+        jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.jewel)}
+        proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
+        scene = mi.load_dict({
+            "type": "scene",
+            "integrator": {"type": "jewelrender_tryon", "max_depth": spec.max_depth},
+            "sensor": _sensor(mi, spec),
+            "env": spec.env.to_mitsuba(),
+            **jewel,
+            **proxies,
+        })
+        integrator = scene.integrator()
+        integrator.jewel_scene = mi.load_dict({"type": "scene", **{k: _mesh(mi, m) for k, m in zip(jewel, spec.jewel)}})
+        integrator.proxy_scene = mi.load_dict({"type": "scene", **{k: _mesh(mi, m) for k, m in zip(proxies, spec.proxies)}})
+        img = np.array(mi.render(scene, spp=spec.spp, seed=seed), dtype=np.float32)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise RenderError(f"the renderer failed: {exc}") from exc
+    if img.shape[-1] < 7 or not np.all(np.isfinite(img)):
+        raise RenderError(f"the renderer returned an invalid image (shape {img.shape})")
+    return RenderLayers(
+        jewel=np.maximum(img[..., :3], 0.0),
+        alpha=np.clip(img[..., 3], 0.0, 1.0),
+        lit_with=np.maximum(img[..., 4], 0.0),
+        lit_without=np.maximum(img[..., 5], 0.0),
+        proxy=np.clip(img[..., 6], 0.0, 1.0),
+    )

@@ -1,0 +1,186 @@
+"""Stage 5a: the render scene as plain data.
+
+:func:`build_scene` is pure (no Mitsuba needed): it places the piece's meshes on
+the finger, meshes the body proxies, chooses the crop of the photo to render and
+collects BSDF descriptions. :mod:`jewelrender.render` turns the result into
+Mitsuba scenes. Everything is in the camera frame (OpenCV axes), metres; piece
+meshes are authored in millimetres in the piece frame (ring axis +Z, head +Y).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .proxies import capsule_mesh
+
+__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piece_to_camera", "stone_bsdf_dict"]
+
+
+def stone_bsdf_dict(gem_name: str) -> dict:
+    """Mitsuba BSDF of a gem: the dispersive dielectric with the gem's own dispersion law."""
+    from . import materials
+    from .bsdfs import dispersive_dielectric_dict
+    from .errors import CatalogError
+
+    g = materials.gem(gem_name)
+    co = g.coefficients
+    if g.formula == "sellmeier" and float(co.get("A", 0.0)) == 0.0:
+        return dispersive_dielectric_dict(list(co["B"]), [float(x) ** 2 for x in co["L"]])
+    if g.formula == "cauchy" and {"A", "B"} <= set(co):
+        return dispersive_dielectric_dict(cauchy=(float(co["A"]), float(co["B"])))
+    # Any other law: the BSDF is fed the index at the D line, without dispersion.
+    raise CatalogError(f"gem {gem_name!r}: dispersion formula {g.formula!r} is not supported by the renderer yet")
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A rectangle of the photo, pixels: columns [x, x+width), rows [y, y+height)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y, self.y + self.height), slice(self.x, self.x + self.width)
+
+    def to_report(self) -> list[int]:
+        return [self.x, self.y, self.width, self.height]
+
+
+@dataclass
+class SceneMesh:
+    """A triangle mesh in the camera frame (metres) with its BSDF as a scene-dict entry."""
+
+    name: str
+    role: str                  # "metal" | "stone" | "proxy"
+    vertices: np.ndarray       # (N, 3) float32
+    faces: np.ndarray          # (M, 3) uint32
+    normals: np.ndarray | None
+    bsdf: dict
+
+
+@dataclass
+class SceneSpec:
+    """Everything a render needs, as plain data (see :mod:`jewelrender.render`)."""
+
+    width: int                 # photo size in pixels
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    crop: Crop
+    jewel: list[SceneMesh]
+    proxies: list[SceneMesh]
+    env: object                # lighting.EnvMap
+    spp: int
+    max_depth: int
+    meta: dict = field(default_factory=dict)
+
+
+def piece_parts(piece, inner_diameter_mm: float):
+    """Generate the piece's meshes (piece frame, mm) for a finger of this size."""
+    from . import assets
+
+    band = piece.band
+    if piece.kind == "band":
+        return [assets.court_band(inner_diameter_mm, band["width_mm"], band["thickness_mm"],
+                                  profile=band.get("profile", "court"))]
+    stone = piece.stone or {}
+    kwargs = {}
+    if "carat" in stone:
+        kwargs["stone_carat"] = stone["carat"]
+    return assets.solitaire_ring(
+        inner_diameter_mm=inner_diameter_mm,
+        band_width_mm=band["width_mm"],
+        band_thickness_mm=band["thickness_mm"],
+        prongs=(piece.setting or {}).get("prongs", 4),
+        **kwargs,
+    )
+
+
+def piece_to_camera(center_m, axis, up) -> np.ndarray:
+    """4x4 matrix taking piece-frame millimetres to camera-frame metres."""
+    z = np.asarray(axis, float)
+    z = z / np.linalg.norm(z)
+    y = np.asarray(up, float)
+    y = y - z * (y @ z)
+    y = y / np.linalg.norm(y)
+    x = np.cross(y, z)
+    M = np.eye(4)
+    M[:3, :3] = np.stack([x, y, z], axis=1) * 1e-3
+    M[:3, 3] = center_m
+    return M
+
+
+def _transform(vertices, normals, M):
+    v = vertices.astype(np.float64) @ M[:3, :3].T + M[:3, 3]
+    n = None
+    if normals is not None:
+        R = M[:3, :3] / np.linalg.norm(M[:3, 0])
+        n = normals.astype(np.float64) @ R.T
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        n = n.astype(np.float32)
+    return v.astype(np.float32), n
+
+
+def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int) -> Crop:
+    uv = camera.project(points_cam)
+    lo, hi = uv.min(axis=0), uv.max(axis=0)
+    centre = (lo + hi) / 2
+    side = max(hi - lo) * margin + 8
+    w = int(np.ceil(side / multiple) * multiple)
+    w = min(w, (camera.width // multiple) * multiple or camera.width, (camera.height // multiple) * multiple or camera.height)
+    w = max(w, min(multiple, camera.width, camera.height))
+    x = int(np.clip(round(centre[0] - w / 2), 0, camera.width - w))
+    y = int(np.clip(round(centre[1] - w / 2), 0, camera.height - w))
+    return Crop(x, y, w, w)
+
+
+def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict, stone_bsdf: dict | None,
+                parts=None) -> SceneSpec:
+    """Assemble the render scene for one try-on.
+
+    Parameters
+    ----------
+    camera : Camera
+    placement : RingPlacement
+        Ring pose and proxies (camera frame, metres).
+    piece : catalog.Piece
+    lighting : lighting.Lighting
+    quality : catalog.Quality
+    metal_bsdf, stone_bsdf : dict
+        Mitsuba scene-dict BSDFs for the metal parts and the stone.
+    parts : list of assets.MeshPart, optional
+        Pre-generated piece meshes (piece frame, mm); generated when omitted.
+    """
+    if parts is None:
+        parts = piece_parts(piece, placement.inner_diameter_mm)
+    M = piece_to_camera(placement.center_cam, placement.axis_cam, placement.up_cam)
+    jewel = []
+    all_pts = []
+    for p in parts:
+        v, n = _transform(p.vertices, p.normals, M)
+        all_pts.append(v)
+        bsdf = stone_bsdf if p.role == "stone" else metal_bsdf
+        if bsdf is None:
+            raise ValueError(f"part {p.name!r} is a stone but the piece has no stone material")
+        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf))
+
+    albedo = [float(a) for a in np.clip(lighting.skin_albedo, 0.0, 0.95)]
+    skin = {"type": "diffuse", "reflectance": {"type": "rgb", "value": albedo}}
+    proxies = []
+    for cap in placement.proxies:
+        v, f, n = capsule_mesh(cap.p0, cap.p1, cap.radius)
+        proxies.append(SceneMesh(cap.name, "proxy", v, f, n, skin))
+
+    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
+    return SceneSpec(
+        width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
+        crop=crop, jewel=jewel, proxies=proxies, env=lighting.env, spp=quality.spp, max_depth=quality.max_depth,
+        meta={"parts": [p.name for p in parts], "triangles": int(sum(len(m.faces) for m in jewel))},
+    )
