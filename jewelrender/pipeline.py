@@ -1,0 +1,308 @@
+"""The try-on pipeline, stage by stage, and the reusable :class:`Renderer` session.
+
+::
+
+    photo -> landmarks -> camera + placement -> lighting -> scene -> render -> composite -> report
+
+``try_on(photo, piece, **options)`` is ``with Renderer() as r: return r.try_on(...)``.
+A :class:`Renderer` keeps the hand detector, the backend and generated piece
+meshes warm across calls (web workers, notebooks). Mitsuba's variant is global
+to the process, so calls on one Renderer are serialised by a lock; run one worker
+process per core group rather than threads for throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FingerNotVisibleError, HandNotFoundError, InvalidOptionError, JewelrenderError, RenderError
+
+__all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
+
+FINGER_NAMES = ("thumb", "index", "middle", "ring", "little")
+HAND_CHOICES = ("auto", "left", "right")
+
+
+@dataclass
+class TryOnResult:
+    """Result of one try-on.
+
+    Attributes
+    ----------
+    image : ndarray, (H, W, 3) uint8
+        The composite, sRGB, same size and orientation as the decoded photo.
+    mask : ndarray, (H, W) float32
+        The piece's coverage (alpha) in [0, 1].
+    report : dict
+        JSON-able record of what was decided and measured (see README).
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    report: dict = field(default_factory=dict)
+
+    def save(self, path, *, mask_path=None, report_path=None) -> None:
+        """Write the composite (PNG/JPEG by extension) and optionally the mask and report.
+
+        Every file is written to a temporary name in its folder and renamed into
+        place only after all of them were written, so a failure leaves nothing
+        half-written.
+        """
+        jobs = [(Path(path), "image")]
+        if mask_path is not None:
+            jobs.append((Path(mask_path), "mask"))
+        if report_path is not None:
+            jobs.append((Path(report_path), "report"))
+        temps = []
+        try:
+            for target, what in jobs:
+                if not target.parent.is_dir():
+                    raise InvalidOptionError(f"output folder does not exist: {target.parent}")
+                suffix = target.suffix.lower() or ".png"
+                fd, tmp = tempfile.mkstemp(prefix=".jewelrender-", suffix=suffix, dir=str(target.parent))
+                os.close(fd)
+                temps.append((tmp, target))
+                if what == "report":
+                    Path(tmp).write_text(json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                else:
+                    self._write_image(tmp, what, suffix)
+            for tmp, target in temps:
+                os.replace(tmp, target)
+            temps = []
+        finally:
+            for tmp, _ in temps:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+
+    def _write_image(self, tmp: str, what: str, suffix: str) -> None:
+        from PIL import Image
+
+        if what == "mask":
+            arr = np.round(np.clip(self.mask, 0, 1) * 255).astype(np.uint8)
+            fmt = "PNG"
+        else:
+            arr = self.image
+            fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}.get(suffix)
+            if fmt is None:
+                raise InvalidOptionError(f"unsupported output type {suffix!r}; use .png, .jpg or .webp")
+        kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+        Image.fromarray(arr).save(tmp, format=fmt, **kwargs)
+
+
+def _check_options(finger, hand, position, quality):
+    from .catalog import QUALITY_NAMES
+
+    if finger not in FINGER_NAMES:
+        raise InvalidOptionError(f"unknown finger {finger!r}; valid: {', '.join(FINGER_NAMES)}")
+    if hand not in HAND_CHOICES:
+        raise InvalidOptionError(f"unknown hand {hand!r}; valid: {', '.join(HAND_CHOICES)}")
+    if not isinstance(position, (int, float)) or isinstance(position, bool) or not (0.0 <= float(position) <= 1.0):
+        raise InvalidOptionError(f"position must be a number in [0, 1] (0 = knuckle, 1 = middle joint), got {position!r}")
+    if quality not in QUALITY_NAMES:
+        raise InvalidOptionError(f"unknown quality {quality!r}; valid: {', '.join(QUALITY_NAMES)}")
+
+
+class Renderer:
+    """A try-on session: detector, backend and piece meshes kept warm.
+
+    Parameters
+    ----------
+    variants : sequence of str, optional
+        Mitsuba variants to try, in order (default: CUDA spectral, then LLVM spectral).
+
+    Examples
+    --------
+    >>> with Renderer() as r:                                     # doctest: +SKIP
+    ...     res = r.try_on("hand.jpg", "solitaire-round-1ct-18k-yellow")
+    ...     res.save("tryon.png")
+    """
+
+    def __init__(self, *, variants=None):
+        self._variants = tuple(variants) if variants else None
+        self._detector = None
+        self._parts_cache: dict = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+        self._closed = True
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            from .landmarks import HandDetector
+
+            self._detector = HandDetector()
+        return self._detector
+
+    def _parts(self, piece, inner_diameter_mm: float):
+        from .scene import piece_parts
+
+        key = (piece.id, round(inner_diameter_mm, 2))
+        parts = self._parts_cache.get(key)
+        if parts is None:
+            if len(self._parts_cache) > 64:
+                self._parts_cache.clear()
+            parts = self._parts_cache[key] = piece_parts(piece, inner_diameter_mm)
+        return parts
+
+    def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = 0.35,
+               quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
+               seed: int = 0, max_pixels: int = 40_000_000) -> TryOnResult:
+        """Render ``piece`` on ``finger`` of the hand in ``photo``.
+
+        Parameters
+        ----------
+        photo : str, path, bytes, ndarray or Photo
+            The customer's photo (JPEG, PNG or WebP).
+        piece : str or catalog.Piece
+            A catalog id (``jewelrender pieces`` lists them).
+        finger : {"thumb", "index", "middle", "ring", "little"}
+        hand : {"auto", "left", "right"}
+            Which hand; ``auto`` takes the clearest one found.
+        position : float
+            Along the proximal phalanx: 0 = knuckle (MCP), 1 = middle joint (PIP).
+        quality : {"preview", "final"}
+        lighting : str
+            A lighting method name (see :data:`jewelrender.lighting.LIGHTING_METHODS`).
+        focal_35mm : float, optional
+            Override the camera's 35 mm-equivalent focal length.
+        seed : int
+            Same inputs and seed give identical output bytes on one machine.
+        """
+        if self._closed:
+            raise InvalidOptionError("this Renderer is closed")
+        with self._lock:
+            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
+                                lighting=lighting, focal_35mm=focal_35mm, seed=seed, max_pixels=max_pixels)
+
+    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, seed, max_pixels):
+        from . import backend, catalog, materials
+        from .camera import camera_from_photo
+        from .composite import composite
+        from .lighting import estimate_lighting
+        from .photo import Photo, load_photo
+        from .placement import place_ring
+        from .render import render_layers
+        from .scene import build_scene, stone_bsdf_dict
+
+        t = {}
+        t0 = time.perf_counter()
+        _check_options(finger, hand, position, quality)
+        piece = catalog.get_piece(piece)
+        q = catalog.quality_preset(quality)
+        metal = materials.metal(piece.metal)
+
+        tick = time.perf_counter()
+        ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
+        t["photo"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        hands = self.detector.detect(ph)
+        t["landmarks"] = time.perf_counter() - tick
+        if not hands:
+            raise HandNotFoundError(
+                "no hand found in the photo; take the photo with the whole hand in view, fingers apart, in good light"
+            )
+        if hand != "auto":
+            matching = [h for h in hands if h.handedness == hand]
+            if not matching:
+                raise HandNotFoundError(
+                    f"no {hand} hand found (found: {', '.join(h.handedness for h in hands)}); "
+                    "use --hand auto or photograph the other hand",
+                    details={"found": [h.handedness for h in hands]},
+                )
+            hands = matching
+        hl = hands[0]
+
+        tick = time.perf_counter()
+        cam = camera_from_photo(ph, focal_35mm=focal_35mm)
+        placement = place_ring(ph, hl, cam, finger=finger, position=float(position))
+        t["placement"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        light = estimate_lighting(ph, cam, placement, method=lighting, env_height=q.env_height)
+        t["lighting"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        variant = backend.select(self._variants)
+        parts = self._parts(piece, placement.inner_diameter_mm)
+        stone_bsdf = stone_bsdf_dict(piece.stone["gem"]) if piece.stone else None
+        spec = build_scene(cam, placement, piece, light, q, metal_bsdf=materials.metal_bsdf_dict(metal),
+                           stone_bsdf=stone_bsdf, parts=parts)
+        t["scene"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        layers = render_layers(spec, seed=seed)
+        t["render"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        skin = light.info.get("skin_reference_rgb")
+        image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed)
+        t["composite"] = time.perf_counter() - tick
+        t["total"] = time.perf_counter() - t0
+
+        if mask.max() < 0.5:
+            raise RenderError(
+                "the piece ended up hidden or outside the photo; try another finger or position",
+                details={"crop": spec.crop.to_report()},
+            )
+        report = {
+            "version": _version(),
+            "piece": piece.to_report(),
+            "backend": variant,
+            "quality": {"name": q.name, "spp": q.spp, "max_depth": q.max_depth},
+            "photo": {"source": ph.source, "format": ph.format, "width": ph.width, "height": ph.height,
+                      "exif_orientation": ph.exif_orientation},
+            "camera": cam.to_report(),
+            "hands_found": len(hands) if hand == "auto" else len([h for h in hands]),
+            "placement": dict(placement.to_report(), hand_score=float(hl.score)),
+            "lighting": light.to_report(),
+            "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
+            "composite": comp_info,
+            "timings": {k: round(v, 4) for k, v in t.items()},
+        }
+        return TryOnResult(image=image, mask=mask, report=_jsonable(report))
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    return x
+
+
+def try_on(photo, piece, **options) -> TryOnResult:
+    """One-shot try-on; see :meth:`Renderer.try_on` for the options."""
+    with Renderer() as r:
+        return r.try_on(photo, piece, **options)
