@@ -1,0 +1,580 @@
+"""Optics in pure NumPy: dispersion formulas, Fresnel equations and colorimetry.
+
+This module is the reference the renderer is checked against; it imports
+nothing heavier than NumPy, so it is cheap to import and easy to test by hand.
+
+Conventions
+-----------
+* Wavelengths are vacuum wavelengths in **nanometres** at every public
+  interface. Dispersion formulas are written, as in the literature, with the
+  wavelength ``L`` in **micrometres**; the conversion happens inside.
+* Refractive indices are relative: ``eta = n_transmitted / n_incident``.
+  A conductor's complex index is ``n + i k`` with ``k >= 0`` (the
+  ``exp(-i omega t)`` convention used by refractiveindex.info and Mitsuba).
+* ``cos_i`` is the cosine between the incident direction (pointing away from
+  the surface) and the surface normal, as Mitsuba's ``cos_theta_i``.
+* Reflectances are unpolarised: the mean of the s and p power reflectances.
+* Colour: CIE 1931 2° observer, XYZ scaled so that a perfect reflector under
+  the chosen illuminant has ``Y = 1``; CIELAB relative to that same white;
+  linear sRGB has Rec. 709 primaries and a D65 white.
+
+Gemmological constants (Fraunhofer lines, nm): ``B = 686.7`` (O2),
+``C = 656.27`` (H-alpha), ``D = 589.3`` (Na doublet mean), ``d = 587.56``
+(He), ``F = 486.13`` (H-beta), ``G = 430.8`` (Fe/Ca). A gem's "dispersion"
+(its "fire") is ``n_G - n_B`` by gemmological convention; the optical-glass
+Abbe number is ``V_d = (n_d - 1) / (n_F - n_C)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from jewelrender.errors import CatalogError, InvalidOptionError
+
+__all__ = [
+    "LINE_B",
+    "LINE_C",
+    "LINE_D",
+    "LINE_d",
+    "LINE_F",
+    "LINE_G",
+    "FORMULAS",
+    "sellmeier",
+    "cauchy",
+    "rii_formula_4",
+    "evaluate_formula",
+    "refractive_index",
+    "abbe_number",
+    "dispersion",
+    "fresnel_dielectric",
+    "fresnel_conductor",
+    "normal_reflectance_conductor",
+    "COLOR_RANGE_NM",
+    "CIETables",
+    "cie_tables",
+    "reflectance_to_xyz",
+    "illuminant_white_xyz",
+    "xyz_to_lab",
+    "xyz_to_linear_srgb",
+    "srgb_encode",
+]
+
+LINE_B = 686.7
+LINE_C = 656.27
+LINE_D = 589.3
+LINE_d = 587.56
+LINE_F = 486.13
+LINE_G = 430.8
+
+#: Formula names understood by :func:`evaluate_formula` (and gem files).
+FORMULAS = ("sellmeier", "cauchy", "rii-formula-4")
+
+ArrayLike = Any
+
+
+def _um(wavelength_nm: ArrayLike) -> np.ndarray:
+    lam = np.asarray(wavelength_nm, dtype=np.float64) / 1000.0
+    if np.any(~np.isfinite(lam)) or np.any(lam <= 0):
+        raise InvalidOptionError(
+            "wavelengths must be finite and positive (nanometres)",
+            details={"min": float(np.nanmin(lam) * 1000.0) if lam.size else None},
+        )
+    return lam
+
+
+def _coeff_list(values: ArrayLike, name: str) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if arr.ndim != 1 or not np.all(np.isfinite(arr)):
+        raise InvalidOptionError(f"coefficient {name} must be a finite number or a flat list of them")
+    return arr
+
+
+# ---------------------------------------------------------------------------
+# Dispersion formulas
+# ---------------------------------------------------------------------------
+
+
+def sellmeier(wavelength_nm: ArrayLike, B: ArrayLike, C: ArrayLike, A: float = 0.0) -> np.ndarray:
+    """Sellmeier equation ``n^2 = 1 + A + sum_i B_i L^2 / (L^2 - C_i)``.
+
+    Parameters
+    ----------
+    wavelength_nm : array_like, shape (...)
+        Vacuum wavelength in nm.
+    B : array_like, shape (m,)
+        Dimensionless oscillator strengths.
+    C : array_like, shape (m,)
+        Resonance terms in **µm²** (the squares of the resonance wavelengths;
+        refractiveindex.info "formula 2"). Sources that give the resonance
+        wavelengths themselves ("formula 1") must be squared first.
+    A : float
+        Constant term (0 for the classic form).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Refractive index; NaN where ``n^2 <= 0`` or at a pole (inside an
+        absorption band the formula does not describe).
+    """
+    lam2 = _um(wavelength_nm)[..., None] ** 2
+    B = _coeff_list(B, "B")
+    C = _coeff_list(C, "C")
+    if B.shape != C.shape:
+        raise InvalidOptionError(f"Sellmeier B and C need the same length, got {B.size} and {C.size}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n2 = 1.0 + float(A) + np.sum(B * lam2 / (lam2 - C), axis=-1)
+        return np.where(np.isfinite(n2) & (n2 > 0), np.sqrt(np.abs(n2)), np.nan)
+
+
+def cauchy(wavelength_nm: ArrayLike, A: float, B: float = 0.0, C: float = 0.0) -> np.ndarray:
+    """Cauchy equation ``n = A + B / L^2 + C / L^4`` with ``L`` in µm.
+
+    Parameters
+    ----------
+    wavelength_nm : array_like, shape (...)
+        Vacuum wavelength in nm.
+    A : float
+        Dimensionless.
+    B : float
+        µm².
+    C : float
+        µm⁴.
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    lam2 = _um(wavelength_nm) ** 2
+    return float(A) + float(B) / lam2 + float(C) / lam2**2
+
+
+def rii_formula_4(wavelength_nm: ArrayLike, C: Sequence[float]) -> np.ndarray:
+    """refractiveindex.info "formula 4" (an extended Sellmeier form).
+
+    ``n^2 = C1 + C2 L^C3 / (L^2 - C4^C5) + C6 L^C7 / (L^2 - C8^C9)
+    + C10 L^C11 + C12 L^C13 + C14 L^C15 + C16 L^C17`` with ``L`` in µm.
+
+    Parameters
+    ----------
+    wavelength_nm : array_like, shape (...)
+    C : sequence of float
+        1 to 17 coefficients ``C1 ...``; missing ones are 0. Terms whose
+        leading coefficient is 0 are skipped (their ``0^0`` pole would
+        otherwise turn 0 into NaN at ``L = 1 µm``).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        NaN where ``n^2 <= 0``.
+    """
+    c = _coeff_list(C, "C")
+    if c.size > 17:
+        raise InvalidOptionError(f"formula 4 takes at most 17 coefficients, got {c.size}")
+    c = np.concatenate([c, np.zeros(17 - c.size)])
+    lam = _um(wavelength_nm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n2 = np.full(lam.shape, c[0])
+        for i in (1, 5):
+            if c[i] != 0.0:
+                n2 = n2 + c[i] * lam ** c[i + 1] / (lam**2 - c[i + 2] ** c[i + 3])
+        for i in (9, 11, 13, 15):
+            if c[i] != 0.0:
+                n2 = n2 + c[i] * lam ** c[i + 1]
+        return np.where(np.isfinite(n2) & (n2 > 0), np.sqrt(np.abs(n2)), np.nan)
+
+
+def evaluate_formula(formula: str, coefficients: Mapping[str, Any], wavelength_nm: ArrayLike) -> np.ndarray:
+    """Evaluate a named dispersion formula (the form gem files use).
+
+    Parameters
+    ----------
+    formula : {"sellmeier", "cauchy", "rii-formula-4"}
+    coefficients : mapping
+        ``sellmeier``: ``B`` and either ``C`` (µm²) or ``L`` (resonance
+        wavelengths in µm, ``C = L**2``), optional ``A`` (default 0).
+        ``cauchy``: ``A`` and optional ``B`` (µm²), ``C`` (µm⁴).
+        ``rii-formula-4``: ``C``, the list ``C1 ... C17`` (see :func:`rii_formula_4`).
+    wavelength_nm : array_like, shape (...)
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Raises
+    ------
+    InvalidOptionError
+        Unknown formula or missing/extra/ill-formed coefficients.
+    """
+    allowed = {"sellmeier": {"A", "B", "C", "L"}, "cauchy": {"A", "B", "C"}, "rii-formula-4": {"C"}}
+    if formula not in allowed:
+        raise InvalidOptionError(
+            f"unknown dispersion formula {formula!r}; valid: {', '.join(FORMULAS)}",
+            details={"valid": list(FORMULAS)},
+        )
+    coeffs = dict(coefficients)
+    extra = set(coeffs) - allowed[formula]
+    if extra:
+        raise InvalidOptionError(
+            f"{formula} does not take coefficient(s) {sorted(extra)}; valid: {sorted(allowed[formula])}"
+        )
+    try:
+        if formula == "sellmeier":
+            if "B" not in coeffs or ("C" in coeffs) == ("L" in coeffs):
+                raise InvalidOptionError("sellmeier needs B and exactly one of C (µm²) or L (µm)")
+            C = coeffs["C"] if "C" in coeffs else _coeff_list(coeffs["L"], "L") ** 2
+            return sellmeier(wavelength_nm, coeffs["B"], C, float(coeffs.get("A", 0.0)))
+        if formula == "cauchy":
+            if "A" not in coeffs:
+                raise InvalidOptionError("cauchy needs at least A")
+            return cauchy(
+                wavelength_nm, float(coeffs["A"]), float(coeffs.get("B", 0.0)), float(coeffs.get("C", 0.0))
+            )
+        if "C" not in coeffs:
+            raise InvalidOptionError("rii-formula-4 needs the coefficient list C")
+        return rii_formula_4(wavelength_nm, coeffs["C"])
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError(f"ill-formed {formula} coefficients: {exc}") from None
+
+
+def _as_n_func(gem_or_formula: Any) -> Callable[[ArrayLike], np.ndarray]:
+    if isinstance(gem_or_formula, str):
+        from jewelrender.materials import gem  # lazy: materials imports this module
+
+        return gem(gem_or_formula).n
+    if isinstance(gem_or_formula, Mapping):
+        if "formula" not in gem_or_formula or "coefficients" not in gem_or_formula:
+            raise InvalidOptionError("a formula mapping needs the keys 'formula' and 'coefficients'")
+        f, c = gem_or_formula["formula"], gem_or_formula["coefficients"]
+        return lambda wl: evaluate_formula(f, c, wl)
+    n_method = getattr(gem_or_formula, "n", None)
+    if callable(n_method):
+        return n_method
+    if callable(gem_or_formula):
+        return gem_or_formula
+    raise InvalidOptionError(
+        "expected a gem name, a GemData, a {'formula', 'coefficients'} mapping or a callable n(wavelength_nm)"
+    )
+
+
+def refractive_index(gem_or_formula: Any, wavelength_nm: ArrayLike) -> np.ndarray:
+    """Refractive index of a gem or formula at the given wavelengths.
+
+    Parameters
+    ----------
+    gem_or_formula : str or GemData or mapping or callable
+        A gem name from :func:`jewelrender.materials.list_gems`, a
+        :class:`~jewelrender.materials.GemData`, a mapping with ``formula``
+        and ``coefficients`` (see :func:`evaluate_formula`), or a callable
+        ``n(wavelength_nm)``.
+    wavelength_nm : array_like, shape (...)
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    return np.asarray(_as_n_func(gem_or_formula)(wavelength_nm), dtype=np.float64)
+
+
+def abbe_number(n_func: Any) -> float:
+    """Abbe number ``V_d = (n_d - 1) / (n_F - n_C)`` (d = 587.56, F = 486.13, C = 656.27 nm).
+
+    Parameters
+    ----------
+    n_func : anything :func:`refractive_index` accepts
+
+    Returns
+    -------
+    float
+        Higher means less dispersive (diamond ~55, crown glass ~64, CZ ~33).
+    """
+    n_d, n_F, n_C = refractive_index(n_func, [LINE_d, LINE_F, LINE_C])
+    return float((n_d - 1.0) / (n_F - n_C))
+
+
+def dispersion(n_func: Any) -> float:
+    """Gemmological dispersion ("fire") ``n_G - n_B`` (G = 430.8 nm, B = 686.7 nm).
+
+    Parameters
+    ----------
+    n_func : anything :func:`refractive_index` accepts
+
+    Returns
+    -------
+    float
+        Diamond 0.044, cubic zirconia ~0.06, moissanite ~0.10.
+    """
+    n_G, n_B = refractive_index(n_func, [LINE_G, LINE_B])
+    return float(n_G - n_B)
+
+
+# ---------------------------------------------------------------------------
+# Fresnel equations
+# ---------------------------------------------------------------------------
+
+
+def fresnel_dielectric(cos_i: ArrayLike, eta: ArrayLike) -> np.ndarray:
+    """Unpolarised Fresnel reflectance of a smooth dielectric interface.
+
+    Parameters
+    ----------
+    cos_i : array_like, shape (...)
+        Cosine of the incidence angle against the normal, in [-1, 1]. As in
+        Mitsuba, a negative value means the ray arrives from the inside (the
+        side the normal points away from), and then ``1 / eta`` applies.
+    eta : array_like, broadcastable with ``cos_i``
+        Relative index ``n_inside / n_outside`` (> 0), e.g. 2.417 for diamond in air.
+
+    Returns
+    -------
+    ndarray
+        Reflectance in [0, 1]; exactly 1 beyond the critical angle (total
+        internal reflection).
+    """
+    cos_i = np.asarray(cos_i, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    if np.any(~(eta > 0)):
+        raise InvalidOptionError("eta must be positive")
+    eta_eff = np.where(cos_i >= 0, eta, 1.0 / eta)
+    c = np.clip(np.abs(cos_i), 0.0, 1.0)
+    sin2_t = (1.0 - c * c) / (eta_eff * eta_eff)
+    tir = sin2_t >= 1.0
+    cos_t = np.sqrt(np.clip(1.0 - sin2_t, 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rs = (c - eta_eff * cos_t) / (c + eta_eff * cos_t)
+        rp = (eta_eff * c - cos_t) / (eta_eff * c + cos_t)
+    R = 0.5 * (rs * rs + rp * rp)
+    return np.where(tir, 1.0, R)
+
+
+def fresnel_conductor(cos_i: ArrayLike, n: ArrayLike, k: ArrayLike) -> np.ndarray:
+    """Exact unpolarised Fresnel reflectance of a smooth conductor.
+
+    Evaluated with complex arithmetic for ``eta = n + i k``:
+    ``w = sqrt(eta^2 - sin^2 i)`` (principal root, the decaying wave),
+    ``r_s = (cos i - w) / (cos i + w)``, ``r_p = (eta^2 cos i - w) / (eta^2 cos i + w)``,
+    ``R = (|r_s|^2 + |r_p|^2) / 2``. With ``k = 0`` it equals
+    :func:`fresnel_dielectric` (including total internal reflection for ``n < 1``).
+
+    Parameters
+    ----------
+    cos_i : array_like, shape (...)
+        Cosine of the incidence angle; the sign is ignored (metals are opaque).
+    n, k : array_like, broadcastable with ``cos_i``
+        Real and imaginary parts of the index relative to the outside medium;
+        ``n > 0``, ``k >= 0``.
+
+    Returns
+    -------
+    ndarray
+        Reflectance in [0, 1].
+    """
+    c = np.clip(np.abs(np.asarray(cos_i, dtype=np.float64)), 0.0, 1.0)
+    n = np.asarray(n, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    if np.any(~(n > 0)) or np.any(~(k >= 0)):
+        raise InvalidOptionError("conductor index needs n > 0 and k >= 0")
+    eta2 = (n + 1j * k) ** 2
+    w = np.sqrt(eta2 - (1.0 - c * c))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rs = (c - w) / (c + w)
+        rp = (eta2 * c - w) / (eta2 * c + w)
+    R = 0.5 * (np.abs(rs) ** 2 + np.abs(rp) ** 2)
+    # c = 0 with eta2 = 1 (no interface) is 0/0; grazing incidence reflects fully.
+    return np.where(np.isfinite(R), np.clip(R, 0.0, 1.0), 1.0)
+
+
+def normal_reflectance_conductor(n: ArrayLike, k: ArrayLike) -> np.ndarray:
+    """Normal-incidence reflectance ``((n-1)^2 + k^2) / ((n+1)^2 + k^2)``.
+
+    Parameters
+    ----------
+    n, k : array_like
+        Complex index ``n + i k`` relative to the outside medium (``k = 0``
+        gives the dielectric value, e.g. 0.04 for n = 1.5).
+
+    Returns
+    -------
+    ndarray
+    """
+    n = np.asarray(n, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    return ((n - 1.0) ** 2 + k * k) / ((n + 1.0) ** 2 + k * k)
+
+
+# ---------------------------------------------------------------------------
+# Colorimetry
+# ---------------------------------------------------------------------------
+
+
+class CIETables(NamedTuple):
+    """CIE 1931 2° colour matching functions and D65 at 5 nm, 360-830 nm (95 rows).
+
+    Attributes are read-only float64 arrays of shape (95,); ``d65`` is the
+    relative spectral power with D65(560 nm) = 100.
+    """
+
+    wavelength_nm: np.ndarray
+    xbar: np.ndarray
+    ybar: np.ndarray
+    zbar: np.ndarray
+    d65: np.ndarray
+
+
+_CIE_FILE = ("cie", "cie1931_2deg_d65_5nm.csv")
+#: Integration range of :func:`reflectance_to_xyz` (nm), the CIE's 380-780 nm.
+COLOR_RANGE_NM = (380.0, 780.0)
+
+
+@lru_cache(maxsize=1)
+def cie_tables() -> CIETables:
+    """Load the shipped CIE tables (``materials/cie/``), once.
+
+    Raises
+    ------
+    CatalogError
+        The file is missing or malformed.
+    """
+    from jewelrender.resources import resource_path
+
+    path = resource_path("materials", *_CIE_FILE)
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+        header = lines[0].split(",")
+        data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]], dtype=np.float64)
+    except (OSError, ValueError, IndexError) as exc:
+        raise CatalogError(f"cannot read CIE tables {path}: {exc}", details={"path": str(path)}) from None
+    if header != ["wavelength_nm", "xbar", "ybar", "zbar", "d65"] or data.ndim != 2 or data.shape[1] != 5:
+        raise CatalogError(f"CIE tables {path} have unexpected columns {header}", details={"path": str(path)})
+    wl = data[:, 0]
+    if not (np.all(np.diff(wl) > 0) and wl[0] <= COLOR_RANGE_NM[0] and wl[-1] >= COLOR_RANGE_NM[1]):
+        raise CatalogError(f"CIE tables {path} do not cover 380-780 nm in increasing order")
+    cols = [data[:, i].copy() for i in range(5)]
+    for c in cols:
+        c.setflags(write=False)
+    return CIETables(*cols)
+
+
+def _illuminant_spd(illuminant: str, t: CIETables) -> np.ndarray:
+    if illuminant == "D65":
+        return t.d65
+    if illuminant == "E":
+        return np.ones_like(t.d65)
+    raise InvalidOptionError(
+        f"unknown illuminant {illuminant!r}; valid: 'D65', 'E'", details={"valid": ["D65", "E"]}
+    )
+
+
+def reflectance_to_xyz(wavelengths: ArrayLike, R: ArrayLike, illuminant: str = "D65") -> np.ndarray:
+    """CIE XYZ of a reflectance spectrum seen under an illuminant.
+
+    ``R`` is linearly interpolated onto the 5 nm CIE grid from 380 to 780 nm
+    and summed against illuminant × colour matching functions, normalised so
+    that a perfect reflector (``R = 1``) has ``Y = 1``.
+
+    Parameters
+    ----------
+    wavelengths : array_like, shape (N,)
+        Strictly increasing, in nm, covering 380-780 nm.
+    R : array_like, shape (..., N)
+        Reflectance (or transmittance) per wavelength; leading axes are batches.
+    illuminant : {"D65", "E"}
+
+    Returns
+    -------
+    ndarray, shape (..., 3)
+        XYZ (Y = 1 for the illuminant's white).
+
+    Raises
+    ------
+    InvalidOptionError
+        Wavelengths not increasing, not covering 380-780 nm, or shapes disagree.
+    """
+    wl = np.asarray(wavelengths, dtype=np.float64)
+    R = np.asarray(R, dtype=np.float64)
+    if wl.ndim != 1 or R.shape[-1:] != wl.shape:
+        raise InvalidOptionError(f"R shape {R.shape} does not end in the wavelength count {wl.shape}")
+    if not np.all(np.diff(wl) > 0):
+        raise InvalidOptionError("wavelengths must be strictly increasing")
+    if wl[0] > COLOR_RANGE_NM[0] or wl[-1] < COLOR_RANGE_NM[1]:
+        raise InvalidOptionError(
+            f"spectrum covers {wl[0]:g}-{wl[-1]:g} nm; colour needs 380-780 nm",
+            details={"range_nm": [float(wl[0]), float(wl[-1])]},
+        )
+    t = cie_tables()
+    sel = (t.wavelength_nm >= COLOR_RANGE_NM[0]) & (t.wavelength_nm <= COLOR_RANGE_NM[1])
+    grid = t.wavelength_nm[sel]
+    S = _illuminant_spd(illuminant, t)[sel]
+    cmf = np.stack([t.xbar[sel], t.ybar[sel], t.zbar[sel]], axis=-1)  # (M, 3)
+    flat = R.reshape(-1, wl.size)
+    Rg = np.stack([np.interp(grid, wl, r) for r in flat])  # (B, M)
+    xyz = (Rg * S) @ cmf / float(S @ cmf[:, 1])
+    return xyz.reshape(R.shape[:-1] + (3,))
+
+
+def illuminant_white_xyz(illuminant: str = "D65") -> np.ndarray:
+    """XYZ of a perfect reflector under ``illuminant`` (Y = 1), shape (3,).
+
+    For D65 this is (0.9505, 1, 1.0888) from the shipped 5 nm tables.
+    """
+    grid = np.array(COLOR_RANGE_NM)
+    return reflectance_to_xyz(grid, np.ones(2), illuminant)
+
+
+def xyz_to_lab(xyz: ArrayLike, white: str | ArrayLike = "D65") -> np.ndarray:
+    """CIE 1976 L*a*b* from XYZ.
+
+    Parameters
+    ----------
+    xyz : array_like, shape (..., 3)
+        Same scale as ``white`` (Y_white = 1 for :func:`reflectance_to_xyz`).
+    white : "D65" or "E" or array_like, shape (3,)
+        Reference white; a name uses :func:`illuminant_white_xyz`, so a
+        perfect reflector maps to exactly L* = 100, a* = b* = 0.
+
+    Returns
+    -------
+    ndarray, shape (..., 3)
+        L* in [0, 100] for reflectances, a*, b* unbounded.
+    """
+    xyz = np.asarray(xyz, dtype=np.float64)
+    w = illuminant_white_xyz(white) if isinstance(white, str) else np.asarray(white, dtype=np.float64)
+    r = xyz / w
+    eps, kappa = 216.0 / 24389.0, 24389.0 / 27.0
+    f = np.where(r > eps, np.cbrt(r), (kappa * r + 16.0) / 116.0)
+    L = 116.0 * f[..., 1] - 16.0
+    a = 500.0 * (f[..., 0] - f[..., 1])
+    b = 200.0 * (f[..., 1] - f[..., 2])
+    return np.stack([L, a, b], axis=-1)
+
+
+def _srgb_matrix() -> np.ndarray:
+    # From the Rec. 709 primaries and the D65 chromaticity of IEC 61966-2-1,
+    # rather than a rounded published matrix.
+    prim = np.array([[0.64, 0.33], [0.30, 0.60], [0.15, 0.06]])
+    wx, wy = 0.3127, 0.3290
+    P = np.stack([prim[:, 0] / prim[:, 1], np.ones(3), (1 - prim.sum(axis=1)) / prim[:, 1]])  # (3, 3)
+    W = np.array([wx / wy, 1.0, (1 - wx - wy) / wy])
+    M = P * np.linalg.solve(P, W)  # RGB -> XYZ
+    return np.linalg.inv(M)
+
+
+_XYZ_TO_SRGB = _srgb_matrix()
+
+
+def xyz_to_linear_srgb(xyz: ArrayLike) -> np.ndarray:
+    """Linear sRGB (Rec. 709 primaries, D65) from XYZ, shape (..., 3) -> (..., 3).
+
+    No chromatic adaptation and no clipping: out-of-gamut colours give
+    components below 0 or above 1.
+    """
+    return np.asarray(xyz, dtype=np.float64) @ _XYZ_TO_SRGB.T
+
+
+def srgb_encode(linear: ArrayLike) -> np.ndarray:
+    """sRGB transfer function (IEC 61966-2-1) after clipping to [0, 1]; same shape."""
+    x = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
+    return np.clip(np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055), 0.0, 1.0)
