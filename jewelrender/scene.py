@@ -19,19 +19,20 @@ __all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piec
 
 
 def stone_bsdf_dict(gem_name: str) -> dict:
-    """Mitsuba BSDF of a gem: the dispersive dielectric with the gem's own dispersion law."""
+    """Mitsuba BSDF of a gem: the dispersive dielectric with the gem's own Sellmeier law."""
     from . import materials
     from .bsdfs import dispersive_dielectric_dict
     from .errors import CatalogError
 
-    g = materials.gem(gem_name)
-    co = g.coefficients
-    if g.formula == "sellmeier" and float(co.get("A", 0.0)) == 0.0:
-        return dispersive_dielectric_dict(list(co["B"]), [float(x) ** 2 for x in co["L"]])
-    if g.formula == "cauchy" and {"A", "B"} <= set(co):
-        return dispersive_dielectric_dict(cauchy=(float(co["A"]), float(co["B"])))
-    # Any other law: the BSDF is fed the index at the D line, without dispersion.
-    raise CatalogError(f"gem {gem_name!r}: dispersion formula {g.formula!r} is not supported by the renderer yet")
+    A, B, C = materials.gem(gem_name).sellmeier_terms()
+    B, C = list(B), list(C)
+    if A != 0.0:
+        # n^2 = 1 + A + ...: a constant is a Sellmeier term with a resonance at zero.
+        B.append(A)
+        C.append(0.0)
+    if len(B) > 3:
+        raise CatalogError(f"gem {gem_name!r}: more Sellmeier terms than the renderer supports (3)")
+    return dispersive_dielectric_dict(B, C)
 
 
 @dataclass(frozen=True)
