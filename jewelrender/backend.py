@@ -96,6 +96,14 @@ def _variant_works(mi, dr, variant: str) -> tuple[bool, str]:
     return True, ""
 
 
+def _activate(mi, variant: str) -> None:
+    mi.set_variant(variant)
+    from . import bsdfs, render  # custom plugins are per variant: register after switching
+
+    bsdfs.register()
+    render.register_integrator()
+
+
 def select(preferred: tuple[str, ...] | list[str] | None = None) -> str:
     """Choose and activate the Mitsuba variant for this process, once.
 
@@ -118,6 +126,12 @@ def select(preferred: tuple[str, ...] | list[str] | None = None) -> str:
     global _selected
     with _lock:
         if _selected is not None and preferred is None:
+            import mitsuba as mi
+
+            if mi.variant() != _selected:
+                # Someone (a notebook, another library, a test) switched variants:
+                # switch back, and re-register our plugins for it.
+                _activate(mi, _selected)
             return _selected
         if preferred is None:
             forced = os.environ.get("JEWELRENDER_VARIANT")
@@ -130,10 +144,7 @@ def select(preferred: tuple[str, ...] | list[str] | None = None) -> str:
         for variant in preferred:
             ok, why = _variant_works(mi, dr, variant)
             if ok:
-                from . import bsdfs, render  # custom plugins are per variant: register after switching
-
-                bsdfs.register()
-                render.register_integrator()
+                _activate(mi, variant)
                 _selected = variant
                 return variant
             reasons[variant] = why

@@ -108,22 +108,28 @@ def capsule_mesh(p0, p1, radius: float, *, segments: int = 24, rings: int = 6) -
     u = np.cross(w, tmp)
     u /= np.linalg.norm(u)
     v = np.cross(w, u)
-    # Latitude rings: a hemisphere at p0 (pointing -w), then one at p1 (+w).
+    # Latitude rings (poles excluded): a hemisphere at p0 (pointing -w), then one
+    # at p1 (+w); a single vertex closes each pole so the mesh is watertight.
     lats = np.concatenate([
-        np.linspace(-np.pi / 2, 0.0, rings + 1),
-        np.linspace(0.0, np.pi / 2, rings + 1),
+        np.linspace(-np.pi / 2, 0.0, rings + 1)[1:],
+        np.linspace(0.0, np.pi / 2, rings + 1)[:-1],
     ])
-    centres = [p0] * (rings + 1) + [p1] * (rings + 1)
+    centres = [p0] * rings + [p1] * rings
     ang = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
     verts, norms = [], []
     for lat, c in zip(lats, centres):
         ring_n = (np.cos(lat) * (np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v) + np.sin(lat) * w)
         verts.append(c + radius * ring_n)
         norms.append(ring_n)
-    verts = np.concatenate(verts)
-    norms = np.concatenate(norms)
+    verts = np.concatenate(verts + [[p0 - radius * w], [p1 + radius * w]])
+    norms = np.concatenate(norms + [[-w], [w]])
     nr = len(lats)
+    south, north = nr * segments, nr * segments + 1
     faces = []
+    for j in range(segments):
+        j1 = (j + 1) % segments
+        faces.append((south, j1, j))
+        faces.append((north, (nr - 1) * segments + j, (nr - 1) * segments + j1))
     for i in range(nr - 1):
         a0 = i * segments
         b0 = (i + 1) * segments
@@ -132,9 +138,9 @@ def capsule_mesh(p0, p1, radius: float, *, segments: int = 24, rings: int = 6) -
             faces.append((a0 + j, a0 + j1, b0 + j1))
             faces.append((a0 + j, b0 + j1, b0 + j))
     faces = np.asarray(faces, dtype=np.int64)
-    # Orient outward: the triangle normal must agree with the vertex normals.
+    # Orient outward, per face: each triangle's normal must agree with its vertex normals.
     tri = verts[faces]
     fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    if np.sum(np.einsum("ij,ij->i", fn, norms[faces].mean(axis=1))) < 0:
-        faces = faces[:, ::-1]
+    flip = np.einsum("ij,ij->i", fn, norms[faces].mean(axis=1)) < 0
+    faces[flip] = faces[flip][:, ::-1]
     return verts.astype(np.float32), faces.astype(np.uint32), norms.astype(np.float32)

@@ -10,7 +10,7 @@ world frame. Layout of the image (H, W, 3), linear sRGB radiance:
   view towards +x, as in the photo.
 
 Mitsuba's ``envmap`` plugin uses its own convention (+y is the pole, forward is
--z); :data:`ENV_TO_WORLD` (a 180° turn about x) maps it onto ours.
+-z); :data:`ENV_TO_WORLD` (a 180° turn about z, checked by a test) maps it onto ours.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 __all__ = ["EnvMap", "ENV_TO_WORLD", "texel_directions", "direction_to_uv", "fibonacci_sphere"]
 
 #: Mitsuba envmap local frame -> camera frame.
-ENV_TO_WORLD = np.diag([1.0, -1.0, -1.0, 1.0])
+ENV_TO_WORLD = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
 def texel_directions(height: int, width: int) -> np.ndarray:
