@@ -61,7 +61,9 @@ def register_integrator() -> None:
         def __init__(self, props):
             super().__init__(props)
             self.max_depth = props.get("max_depth", 12)
-            self.path = mi.load_dict({"type": "path", "max_depth": self.max_depth, "rr_depth": 6})
+            # hero_path: Mitsuba's path tracer plus the once-per-path x4 weight that a
+            # dispersive refraction (hero wavelength only) needs; see bsdfs.py.
+            self.path = mi.load_dict({"type": "hero_path", "max_depth": self.max_depth, "rr_depth": 6})
             self.jewel_scene = None
             self.proxy_scene = None
 
