@@ -83,6 +83,8 @@ _PLAUSIBLE = (0.6, 1.6)
 _PNP_AGREE = 1.35
 # Shortest usable phalanx in the image, pixels.
 _MIN_PHALANX_PX = 8.0
+#: Smallest angle between the ring's phalanx and the line of sight that still shows a band.
+_MIN_VIEW_ANGLE_DEG = 20.0
 # Palm capsule radius relative to the ring finger's (a palm ~25 mm thick).
 _PALM_RADIUS_FACTOR = 1.45
 
@@ -590,6 +592,15 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     if np.linalg.norm(up) < 1e-6:  # finger pointing along the palm normal: should not happen
         raise FingerNotVisibleError(f"the {finger} finger points straight along the palm's normal; try another photo")
     up /= np.linalg.norm(up)
+    # A phalanx seen end-on (finger bent or pointing at the lens) leaves no band to
+    # show: the ring would render as a blob. Dev photos that work are >= 28 deg.
+    view_angle = float(np.degrees(np.arccos(min(1.0, abs(axis @ center) / np.linalg.norm(center)))))
+    if view_angle < _MIN_VIEW_ANGLE_DEG:
+        raise FingerNotVisibleError(
+            f"the {finger} finger points towards the camera ({view_angle:.0f} deg from the line of sight); "
+            "photograph the hand flat, fingers straight, back of the hand towards the camera",
+            details={"finger": finger, "view_angle_deg": round(view_angle, 1)},
+        )
     c_h = K @ center
     center_px = c_h[:2] / c_h[2]
     axis_px = (b_px - a_px) / seg_len
