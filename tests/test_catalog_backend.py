@@ -1,0 +1,98 @@
+"""Catalog data, quality presets and backend selection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jewelrender import backend, catalog, materials
+from jewelrender.errors import BackendUnavailableError, CatalogError, InvalidOptionError, UnknownPieceError
+from jewelrender.scene import piece_parts, stone_bsdf_dict
+
+
+def test_shipped_catalog_has_the_required_pieces():
+    ids = [p.id for p in catalog.list_pieces()]
+    assert ids == sorted(ids)
+    for required in ("band-court-2mm-18k-yellow", "band-court-4mm-18k-yellow", "solitaire-round-1ct-18k-yellow"):
+        assert required in ids
+    assert catalog.get_piece("band-court-4mm-18k-yellow").band["width_mm"] == 4.0
+
+
+@pytest.mark.parametrize("piece", [p.id for p in catalog.list_pieces()])
+def test_every_piece_builds_closed_meshes_with_known_materials(piece):
+    p = catalog.get_piece(piece)
+    materials.metal(p.metal)  # raises if the preset is missing
+    parts = piece_parts(p, 17.3)
+    assert parts and all(part.to_trimesh().is_watertight for part in parts)
+    band = parts[0]
+    r = np.hypot(band.vertices[:, 0], band.vertices[:, 1])
+    assert r.min() == pytest.approx(17.3 / 2, abs=0.05)          # inner diameter as asked
+    width = np.ptp(band.vertices[:, 2])
+    assert width == pytest.approx(p.band["width_mm"], abs=0.05)
+    if p.stone:
+        assert any(part.role == "stone" for part in parts)
+        assert stone_bsdf_dict(p.stone["gem"])["type"] == "dispersive_dielectric"
+
+
+def test_unknown_piece_lists_valid_ids():
+    with pytest.raises(UnknownPieceError) as e:
+        catalog.get_piece("gold-thing")
+    assert "solitaire-round-1ct-18k-yellow" in e.value.details["valid"]
+    assert e.value.code == "UNKNOWN_PIECE"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("not = [valid", "not valid TOML"),
+    ("[other]\nx = 1\n", "no [pieces"),
+    ('[pieces.a]\nkind = "brooch"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n', "kind"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = -2, thickness_mm = 1}\n', "width_mm"),
+    ('[pieces.a]\nkind = "band"\nband = {width_mm = 2, thickness_mm = 1}\n', "metal"),
+    ('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n', "stone"),
+    ('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "round-brilliant", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 5}\n', "prongs"),
+])
+def test_malformed_catalogs_raise_catalog_error(tmp_path, text, fragment):
+    f = tmp_path / "catalog.toml"
+    f.write_text(text)
+    with pytest.raises(CatalogError) as e:
+        catalog.load_catalog(f)
+    assert fragment in e.value.message
+
+
+def test_missing_catalog_file(tmp_path):
+    with pytest.raises(CatalogError):
+        catalog.load_catalog(tmp_path / "nope.toml")
+
+
+def test_quality_presets():
+    p, f = catalog.quality_preset("preview"), catalog.quality_preset("final")
+    assert f.spp > p.spp and f.max_depth >= p.max_depth
+    with pytest.raises(InvalidOptionError):
+        catalog.quality_preset("ultra")
+
+
+def test_libllvm_16_or_newer_is_found():
+    path = backend.find_libllvm()
+    if path is None:
+        pytest.skip("no libLLVM >= 16 installed (scripts/setup.sh installs one)")
+    assert backend._llvm_version_from_name(path)[0] >= 16
+
+
+def test_version_parsing_of_llvm_library_names():
+    assert backend._llvm_version_from_name("/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1") == (15,)
+    assert backend._llvm_version_from_name("/usr/lib/x86_64-linux-gnu/libLLVM.so.19.1") == (19,)
+    assert backend._llvm_version_from_name("/usr/lib/llvm-17/lib/libLLVM.so") == (17,)
+
+
+def test_select_picks_a_spectral_jit_variant():
+    v = backend.select()
+    assert v in backend.DEFAULT_VARIANTS
+    assert backend.current() == v
+
+
+def test_select_explains_unusable_variants():
+    with pytest.raises(BackendUnavailableError) as e:
+        backend.select(("cuda_ad_nonexistent",))
+    assert "cuda_ad_nonexistent" in e.value.details["reasons"]
+    assert e.value.code == "BACKEND_UNAVAILABLE"
+    backend.select()  # still usable afterwards

@@ -1,0 +1,100 @@
+"""Differential-rendering composite and the camera-matching estimators, on synthetic inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jewelrender.composite import composite, estimate_blur_sigma, estimate_noise_sigma
+from jewelrender.photo import load_photo
+from jewelrender.render import RenderLayers
+from jewelrender.scene import Crop
+
+
+def _photo(h=96, w=128, value=150):
+    rng = np.random.default_rng(1)
+    img = np.full((h, w, 3), value, np.uint8)
+    img[..., 0] = np.clip(value + 40 + rng.normal(0, 0, (h, w)), 0, 255)  # a skin-like, reddish flat photo
+    return load_photo(img)
+
+
+def _layers(n, alpha_box=None, shadow_box=None, jewel=0.5):
+    alpha = np.zeros((n, n), np.float32)
+    if alpha_box:
+        y0, y1, x0, x1 = alpha_box
+        alpha[y0:y1, x0:x1] = 1.0
+    lit_without = np.ones((n, n), np.float32)
+    lit_with = lit_without.copy()
+    if shadow_box:
+        y0, y1, x0, x1 = shadow_box
+        lit_with[y0:y1, x0:x1] = 0.25
+    return RenderLayers(jewel=(alpha[..., None] * np.array([jewel, jewel * 0.8, jewel * 0.4], np.float32)),
+                        alpha=alpha, lit_with=lit_with, lit_without=lit_without, proxy=np.ones((n, n), np.float32))
+
+
+def test_outside_the_crop_nothing_changes_and_the_jewel_replaces_the_photo():
+    photo = _photo()
+    crop = Crop(40, 20, 48, 48)
+    layers = _layers(48, alpha_box=(10, 30, 10, 30))
+    img, mask, _ = composite(photo, layers, crop, match_camera=False)
+    outside = np.ones(img.shape[:2], bool)
+    outside[crop.slices] = False
+    assert np.array_equal(img[outside], photo.srgb[outside])
+    from jewelrender.color import linear_to_srgb8
+
+    expected = linear_to_srgb8(np.array([0.5, 0.4, 0.2], np.float32))
+    assert np.abs(img[20 + 20, 40 + 20].astype(int) - expected.astype(int)).max() <= 1
+    assert mask[20 + 20, 40 + 20] == 1.0 and mask[0, 0] == 0.0
+    assert mask.shape == photo.srgb.shape[:2] and mask.dtype == np.float32
+
+
+def test_shadow_darkens_skin_by_the_render_ratio_and_keeps_its_colour():
+    photo = _photo()
+    crop = Crop(40, 20, 48, 48)
+    layers = _layers(48, shadow_box=(0, 48, 0, 24))  # left half shadowed to 25 %
+    skin = photo.linear[0, 0]
+    img, _, info = composite(photo, layers, crop, skin_rgb=skin, match_camera=False)
+    from jewelrender.color import srgb8_to_linear
+
+    lin = srgb8_to_linear(img)
+    inside = lin[20 + 24, 40 + 5] / photo.linear[20 + 24, 40 + 5]
+    assert np.allclose(inside, 0.25, atol=0.03)          # the same ratio in every channel: skin colour kept
+    assert np.allclose(lin[20 + 24, 40 + 44], photo.linear[20 + 24, 40 + 44], atol=0.01)  # unshadowed side
+    assert info["shadow_min"] == pytest.approx(0.25, abs=0.02)
+
+
+def test_shadow_fades_on_pixels_unlike_skin():
+    photo = _photo()
+    crop = Crop(40, 20, 48, 48)
+    layers = _layers(48, shadow_box=(0, 48, 0, 48))
+    blue_skin = np.array([0.1, 0.2, 0.9])  # the photo is nothing like this "skin"
+    img, _, _ = composite(photo, layers, crop, skin_rgb=blue_skin, match_camera=False)
+    assert np.abs(img.astype(int) - photo.srgb.astype(int)).max() <= 1
+
+
+def test_noise_estimate_recovers_known_sigma():
+    rng = np.random.default_rng(0)
+    base = np.tile(np.linspace(60, 190, 256), (256, 1))
+    for sigma in (2.0, 5.0):
+        img = np.clip(base + rng.normal(0, sigma, base.shape), 0, 255).astype(np.uint8)
+        assert estimate_noise_sigma(img) == pytest.approx(sigma, rel=0.25)
+
+
+def test_blur_estimate_recovers_known_sigma():
+    import cv2
+
+    step = np.zeros((64, 64), np.float32)
+    step[:, 32:] = 0.8
+    for sigma in (1.0, 2.0):
+        blurred = cv2.GaussianBlur(step, (0, 0), sigma)
+        assert estimate_blur_sigma(blurred) == pytest.approx(sigma, rel=0.3)
+
+
+def test_matching_is_deterministic_for_a_seed():
+    photo = load_photo((np.random.default_rng(3).integers(80, 180, (96, 128, 3))).astype(np.uint8))
+    crop = Crop(40, 20, 48, 48)
+    layers = _layers(48, alpha_box=(10, 30, 10, 30))
+    a = composite(photo, layers, crop, seed=7)[0]
+    b = composite(photo, layers, crop, seed=7)[0]
+    c = composite(photo, layers, crop, seed=8)[0]
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
