@@ -100,6 +100,7 @@ def piece_parts(piece, inner_diameter_mm: float):
         band_width_mm=band["width_mm"],
         band_thickness_mm=band["thickness_mm"],
         prongs=(piece.setting or {}).get("prongs", 4),
+        band_profile=band.get("profile", "court"),
         **kwargs,
     )
 

@@ -1,0 +1,50 @@
+"""Shared helpers for the benchmark scripts: the data folder, timing, machine metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """``$JEWELRENDER_DATA`` or ``../shared/data`` beside the checkout; exits with the reason when absent."""
+    env = os.environ.get("JEWELRENDER_DATA")
+    for c in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data", REPO / "shared" / "data"]:
+        if (c / "MANIFEST.md").is_file():
+            return c
+    sys.exit("benchmark skipped: real data not found (set $JEWELRENDER_DATA or put shared/data beside the checkout)")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def summary(values: list[float]) -> dict:
+    v = sorted(values)
+    q = statistics.quantiles(v, n=4) if len(v) >= 2 else [v[0], v[0], v[0]]
+    return {"median": statistics.median(v), "iqr": q[2] - q[0], "min": v[0], "max": v[-1], "n": len(v)}
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "processor": platform.processor()}
+    try:
+        from jewelrender import backend
+
+        info.update(backend.capabilities())
+    except Exception as exc:  # the benchmark still reports what it can
+        info["backend_error"] = str(exc)
+    return info
+
+
+def dump(path: str | None, payload: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(payload, indent=2, default=float) + "\n")
