@@ -51,11 +51,17 @@ class Quality:
     """A render preset (see ``scenes/quality.toml``)."""
 
     name: str
-    spp: int
+    supersample: int
+    passes: int
     max_depth: int
     env_height: int
     crop_margin: float
     crop_multiple: int
+
+    @property
+    def spp(self) -> int:
+        """Samples per photo pixel."""
+        return self.supersample**2 * self.passes
 
 
 def _positive(entry: str, d: dict, key: str) -> float:
@@ -166,7 +172,8 @@ def quality_preset(name: str) -> Quality:
     if not isinstance(q, dict):
         raise CatalogError(f"scenes/quality.toml has no [{name}] preset")
     try:
-        return Quality(name=name, spp=int(q["spp"]), max_depth=int(q["max_depth"]), env_height=int(q["env_height"]),
+        return Quality(name=name, supersample=int(q["supersample"]), passes=int(q["passes"]),
+                       max_depth=int(q["max_depth"]), env_height=int(q["env_height"]),
                        crop_margin=float(q["crop_margin"]), crop_multiple=int(q["crop_multiple"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"scenes/quality.toml [{name}] is malformed: {exc}") from None

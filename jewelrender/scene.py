@@ -78,7 +78,8 @@ class SceneSpec:
     jewel: list[SceneMesh]
     proxies: list[SceneMesh]
     env: object                # lighting.EnvMap
-    spp: int
+    supersample: int           # sub-pixels per pixel side, one sample each
+    passes: int
     max_depth: int
     meta: dict = field(default_factory=dict)
 
@@ -183,6 +184,7 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
-        crop=crop, jewel=jewel, proxies=proxies, env=lighting.env, spp=quality.spp, max_depth=quality.max_depth,
+        crop=crop, jewel=jewel, proxies=proxies, env=lighting.env, supersample=quality.supersample,
+        passes=quality.passes, max_depth=quality.max_depth,
         meta={"parts": [p.name for p in parts], "triangles": int(sum(len(m.faces) for m in jewel))},
     )
