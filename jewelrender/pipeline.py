@@ -23,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FingerNotVisibleError, HandNotFoundError, InvalidOptionError, JewelrenderError, RenderError
+from .errors import FingerNotVisibleError, HandNotFoundError, InvalidOptionError
 
 __all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
 
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "little")
+#: A try-on showing less of the ring than this (see _visible_fraction) is refused.
+MIN_VISIBLE_FRACTION = 0.35
 HAND_CHOICES = ("auto", "left", "right")
 
 
@@ -197,6 +199,7 @@ class Renderer:
         from . import backend, catalog, materials
         from .camera import camera_from_photo
         from .composite import composite
+        from .landmarks import FINGERS
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
         from .placement import place_ring
@@ -259,10 +262,12 @@ class Renderer:
         t["composite"] = time.perf_counter() - tick
         t["total"] = time.perf_counter() - t0
 
-        if mask.max() < 0.5:
-            raise RenderError(
-                "the piece ended up hidden or outside the photo; try another finger or position",
-                details={"crop": spec.crop.to_report()},
+        visible = _visible_fraction(mask, placement, piece)
+        if visible < MIN_VISIBLE_FRACTION:
+            raise FingerNotVisibleError(
+                f"the {finger} finger's base is hidden (curled, or behind other fingers): only "
+                f"{100 * visible:.0f} % of the ring would show; photograph the back of the hand with fingers straight",
+                details={"visible_fraction": round(visible, 3), "crop": spec.crop.to_report()},
             )
         report = {
             "version": _version(),
@@ -273,13 +278,26 @@ class Renderer:
                       "exif_orientation": ph.exif_orientation},
             "camera": cam.to_report(),
             "hands_found": len(hands) if hand == "auto" else len([h for h in hands]),
-            "placement": dict(placement.to_report(), hand_score=float(hl.score)),
+            "placement": dict(placement.to_report(), hand_score=float(hl.score),
+                              mcp_px=hl.image_px[FINGERS[finger][0]], pip_px=hl.image_px[FINGERS[finger][1]]),
             "lighting": light.to_report(),
             "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
             "composite": comp_info,
             "timings": {k: round(v, 4) for k, v in t.items()},
         }
         return TryOnResult(image=image, mask=mask, report=_jsonable(report))
+
+
+def _visible_fraction(mask, placement, piece) -> float:
+    """Ring pixels seen, over those a band of this width covers across a straight finger seen from above.
+
+    A band of width w across a finger of width W (pixels) covers about
+    ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
+    oblique views only add to that, so the ratio is a lower bound on visibility.
+    """
+    px_per_mm = placement.finger_width_px / (2000.0 * placement.finger_radius_m)
+    expected = 1.1 * placement.finger_width_px * piece.band["width_mm"] * px_per_mm
+    return float(mask.sum()) / max(expected, 1.0)
 
 
 def _version() -> str:

@@ -1,0 +1,159 @@
+"""End to end on real photos: placement, width, locality, occlusion, shadow.
+
+One Renderer renders every dev hand photo once (module fixture); the tests then
+check real properties of each result against the landmarks it was made from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jewelrender as jr
+from jewelrender.errors import FingerNotVisibleError, HandNotFoundError, JewelrenderError
+
+pytestmark = pytest.mark.slow
+
+PIECE = "solitaire-round-1ct-18k-yellow"
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with jr.Renderer() as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def results(hand_photos, renderer):
+    """{photo name: TryOnResult or the JewelrenderError it raised}."""
+    out = {}
+    for p in hand_photos:
+        try:
+            out[p.name] = renderer.try_on(p, PIECE)
+        except JewelrenderError as exc:
+            out[p.name] = exc
+    return out
+
+
+def _ok(results):
+    return {k: v for k, v in results.items() if isinstance(v, jr.TryOnResult)}
+
+
+def test_success_rate_where_a_hand_is_found(results):
+    """Every photo with a hand either renders or is refused because the ring finger's base is hidden.
+
+    The refusals on the dev set are fists and thumbs gestures (the ring finger curled
+    into the palm, or pointing at the lens); no other error is acceptable.
+    """
+    found = {k: v for k, v in results.items() if not isinstance(v, HandNotFoundError)}
+    ok = _ok(results)
+    hidden = {k for k, v in found.items() if isinstance(v, FingerNotVisibleError)}
+    other = {k: f"{v.code}: {v.message}" for k, v in found.items() if not isinstance(v, (jr.TryOnResult, FingerNotVisibleError))}
+    assert not other, other
+    assert len(found) >= 29, "the detector finds a hand on the dev photos"
+    assert len(hidden) <= 4, hidden
+    assert len(ok) >= 0.85 * len(found) and len(ok) == len(found) - len(hidden)
+
+
+def _segment_frame(rep):
+    pl = rep["placement"]
+    mcp, pip = np.array(pl["mcp_px"]), np.array(pl["pip_px"])
+    axis = (pip - mcp) / np.linalg.norm(pip - mcp)
+    return mcp, pip, axis, np.array([-axis[1], axis[0]])
+
+
+def test_mask_lies_on_the_finger_between_mcp_and_pip(results):
+    for name, res in _ok(results).items():
+        mcp, pip, axis, perp = _segment_frame(res.report)
+        ys, xs = np.nonzero(res.mask > 0)
+        w = res.mask[ys, xs]
+        c = np.array([np.average(xs + 0.5, weights=w), np.average(ys + 0.5, weights=w)])  # alpha-weighted
+        length = np.linalg.norm(pip - mcp)
+        s = (c - mcp) @ axis / length
+        lateral = abs((c - mcp) @ perp)
+        width = res.report["placement"]["finger_width_px"]
+        assert -0.1 <= s <= 0.9, f"{name}: ring centroid at {s:.2f} of MCP->PIP"
+        assert lateral <= 0.75 * width + 3, f"{name}: ring centroid {lateral:.1f}px off the finger axis"
+
+
+def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
+    # The plain band: its extent across the finger is the finger plus twice the band's thickness.
+    checked = 0
+    for p in hand_photos:
+        try:
+            res = renderer.try_on(p, "band-court-2mm-18k-yellow")
+        except JewelrenderError:
+            continue
+        mcp, pip, axis, perp = _segment_frame(res.report)
+        ys, xs = np.nonzero(res.mask > 0.5)
+        pts = np.stack([xs + 0.5, ys + 0.5], axis=1)
+        across = pts @ perp
+        extent = np.quantile(across, 0.99) - np.quantile(across, 0.01) + 1.0
+        width = res.report["placement"]["finger_width_px"]
+        if width < 20:  # a 2 mm band is then under 3 px wide: its extent is not measurable
+            continue
+        ratio = extent / width
+        assert 1.0 <= ratio <= 1.4, f"{p.name}: band spans {extent:.1f}px on a {width:.1f}px finger ({ratio:.2f}x)"
+        checked += 1
+        if checked >= 8:
+            break
+    assert checked >= 5
+
+
+def test_composite_changes_only_near_the_ring(results, hand_photos):
+    paths = {p.name: p for p in hand_photos}
+    for name, res in _ok(results).items():
+        photo = jr.load_photo(paths[name])
+        diff = np.abs(res.image.astype(int) - photo.srgb.astype(int)).max(axis=2)
+        ys, xs = np.nonzero(diff > 2)
+        c = np.array(res.report["placement"]["center_px"])
+        r_ring = res.report["render"]["crop"][2]  # the rendered square's side
+        d = np.hypot(xs + 0.5 - c[0], ys + 0.5 - c[1])
+        assert d.max() <= r_ring, f"{name}: a pixel {d.max():.0f}px from the ring changed"
+        assert res.image.shape == photo.srgb.shape
+
+
+def test_report_has_the_documented_keys(results):
+    res = next(iter(_ok(results).values()))
+    rep = res.report
+    for k in ("piece", "backend", "placement", "lighting", "timings"):
+        assert k in rep
+    for k in ("site", "hand", "finger", "center_px", "axis_px", "inner_diameter_mm", "ring_size_us", "distance_m"):
+        assert k in rep["placement"], k
+    assert rep["lighting"]["method"] == "photo_fit"
+    assert rep["timings"]["total"] > 0
+    assert rep["backend"].endswith("_spectral")
+    assert 3 <= rep["placement"]["ring_size_us"] <= 13
+
+
+def test_bad_photo_raises_documented_error(tmp_path, renderer):
+    bad = tmp_path / "not_a_photo.jpg"
+    bad.write_text("hello")
+    with pytest.raises(jr.errors.PhotoError) as e:
+        renderer.try_on(bad, PIECE)
+    assert e.value.code in ("UNREADABLE_IMAGE", "UNSUPPORTED_FORMAT")
+
+
+def test_no_hand_raises_hand_not_found(data_dir, renderer):
+    with pytest.raises(HandNotFoundError):
+        renderer.try_on(data_dir / "photos" / "bad" / "mmpose_ak_elephants_no_human.jpg", PIECE)
+
+
+def test_unknown_piece_and_options(data_dir, renderer):
+    photo = data_dir / "photos" / "hands" / "ringtryon_target_left.jpg"
+    with pytest.raises(jr.errors.UnknownPieceError) as e:
+        renderer.try_on(photo, "no-such-ring")
+    assert PIECE in e.value.message
+    with pytest.raises(jr.errors.InvalidOptionError):
+        renderer.try_on(photo, PIECE, position=1.5)
+    with pytest.raises(jr.errors.InvalidOptionError):
+        renderer.try_on(photo, PIECE, finger="pinky")
+
+
+def test_same_seed_same_bytes(data_dir, renderer):
+    photo = data_dir / "photos" / "hands" / "ringtryon_target_left.jpg"
+    a = renderer.try_on(photo, "band-court-2mm-18k-yellow", seed=3)
+    b = renderer.try_on(photo, "band-court-2mm-18k-yellow", seed=3)
+    diff = np.abs(a.image.astype(int) - b.image.astype(int))
+    assert np.array_equal(a.mask, b.mask), f"mask differs at {np.count_nonzero(a.mask != b.mask)} px"
+    assert np.array_equal(a.image, b.image), f"image differs at {np.count_nonzero(diff)} values, max {diff.max()}"
