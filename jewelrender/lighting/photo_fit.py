@@ -126,7 +126,30 @@ def _surroundings(photo, camera, placement, height: int) -> np.ndarray:
     mx = (sw / 2 + r * np.cos(phi)).astype(np.float32)
     my = (sh / 2 + r * np.sin(phi)).astype(np.float32)
     env = cv2.remap(bg_lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.maximum(env, 0.0)
+    return np.maximum(env * _unseen_prior(d)[..., None], 0.0).astype(np.float32)
+
+
+#: Priors for the part of the room the photo cannot show (see _unseen_prior).
+BEHIND_GAIN = 0.6          # the room behind the photographer, relative to the mirrored front
+PHOTOGRAPHER_DEG = 18.0    # angular radius of the photographer + phone seen from the hand
+PHOTOGRAPHER_GAIN = 0.12   # they block most of the light from that direction
+OVERHEAD_GAIN = 0.35       # indoor light comes from above: +35 % straight up, -35 % straight down
+
+
+def _unseen_prior(d: np.ndarray) -> np.ndarray:
+    """Gain over the mirrored surroundings for directions the photo does not show.
+
+    Behind the camera is the photographer holding a phone: a dark silhouette
+    straight back along the view axis. That is the dark band every real photo of
+    a polished ring shows on the metal facing the lens; without it the metal
+    reflects a mirrored copy of the bright subject and looks flat.
+    """
+    gain = np.where(d[..., 2] < 0, BEHIND_GAIN, 1.0)
+    ang = np.degrees(np.arccos(np.clip(-d[..., 2], -1, 1)))     # angle from "towards the camera"
+    occl = 1.0 / (1.0 + np.exp((ang - PHOTOGRAPHER_DEG) / 3.0))  # soft-edged disc
+    gain = gain * (1.0 - (1.0 - PHOTOGRAPHER_GAIN) * occl)
+    gain = gain * (1.0 + OVERHEAD_GAIN * (-d[..., 1]))
+    return gain
 
 
 def _irradiance_basis(env_small: np.ndarray, normals: np.ndarray) -> np.ndarray:
