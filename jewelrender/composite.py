@@ -20,7 +20,7 @@ import numpy as np
 
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "estimate_noise_sigma", "estimate_blur_sigma"]
+__all__ = ["composite", "denoise_chroma", "estimate_noise_sigma", "estimate_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 
@@ -82,6 +82,28 @@ def estimate_blur_sigma(gray_lin: np.ndarray) -> float:
     return float(np.clip(np.median(sig), 0.0, 4.0)) if len(sig) >= 5 else 0.0
 
 
+def denoise_chroma(jewel: np.ndarray, alpha: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+    """Average the colour (not the brightness) of a premultiplied layer over ~sigma px.
+
+    A hero-wavelength path carries one wavelength after it refracts in a stone, so
+    at preview sample counts a diamond's pixels are brightly coloured at random
+    ("coloured static"). Real fire is coloured flashes larger than a pixel. Each
+    pixel keeps its own luminance (sparkle stays where it is) and takes the
+    luminance-weighted mean chromaticity of its neighbourhood, so the spectral
+    estimate's colour noise averages out while flashes of fire keep their hue.
+    """
+    y = luminance(jewel).astype(np.float32)
+    ratio = jewel / np.maximum(y, 1e-6)[..., None]
+    w = y * (alpha > 0)
+    out = np.empty_like(jewel)
+    for c in range(3):
+        out[..., c] = _normalized_blur(ratio[..., c], w, sigma)
+    # Where there is no light to weigh by, keep the layer as it was.
+    ok = _normalized_blur(np.ones_like(y), w, sigma) > 0
+    res = np.where(ok[..., None], out * y[..., None], jewel)
+    return np.maximum(res, 0.0).astype(np.float32)
+
+
 def _normalized_blur(values, weights, sigma):
     import cv2
 
@@ -90,7 +112,8 @@ def _normalized_blur(values, weights, sigma):
     return np.where(den > 1e-4, num / np.maximum(den, 1e-6), 1.0)
 
 
-def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True):
+def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
+              chroma_sigma: float = 1.0):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -105,6 +128,8 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         Seed of the added sensor noise (same inputs and seed, same bytes).
     match_camera : bool
         Blur and noise the piece like the photo.
+    chroma_sigma : float
+        Radius (px) over which the piece's colour noise is averaged (:func:`denoise_chroma`).
 
     Returns
     -------
@@ -136,6 +161,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     cover = cv2.GaussianBlur(proxy_w.astype(np.float32), (0, 0), 1.0)
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
+    jewel = denoise_chroma(jewel, alpha, chroma_sigma)
     info = {"shadow_min": float(shadow.min()), "noise_sigma_8bit": 0.0, "blur_sigma_px": 0.0}
     if match_camera:
         gray8 = cv2.cvtColor(base8, cv2.COLOR_RGB2GRAY)

@@ -98,3 +98,19 @@ def test_matching_is_deterministic_for_a_seed():
     b = composite(photo, layers, crop, seed=7)[0]
     c = composite(photo, layers, crop, seed=8)[0]
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_chroma_denoise_keeps_luminance_and_averages_colour():
+    from jewelrender.color import luminance
+    from jewelrender.composite import denoise_chroma
+
+    rng = np.random.default_rng(0)
+    n = 32
+    # A grey stone rendered as random primaries (hero-wavelength colour noise).
+    colours = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (n, n))]
+    layer = colours / luminance(colours)[..., None] * 0.5
+    alpha = np.ones((n, n), np.float32)
+    out = denoise_chroma(layer, alpha, sigma=1.5)
+    assert np.allclose(luminance(out), luminance(layer), rtol=1e-4)       # sparkle stays where it was
+    spread = lambda im: np.std(im / luminance(im)[..., None], axis=(0, 1)).mean()
+    assert spread(out) < 0.5 * spread(layer)                              # colour noise averaged out
