@@ -1,0 +1,66 @@
+"""Project-level promises: the README's two commands, CI, packaging, the public surface."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands():
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section, flags=re.S)
+
+
+def test_readme_gives_exactly_two_setup_commands():
+    cmds = _readme_commands()
+    assert len(cmds) == 2, cmds
+    main_job, tests = cmds
+    assert main_job.startswith("bash scripts/setup.sh && ") and "jewelrender try-on" in main_job
+    assert tests.startswith("bash scripts/setup.sh && ") and "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO / ".ci" / "run").read_text().strip().splitlines()
+    assert _readme_commands()[1] in ci
+
+
+def test_setup_script_is_valid_bash():
+    subprocess.run(["bash", "-n", str(REPO / "scripts" / "setup.sh")], check=True)
+
+
+def test_data_folders_are_packaged_into_the_wheel():
+    text = (REPO / "pyproject.toml").read_text()
+    assert '"scenes" = "jewelrender/_resources/scenes"' in text
+    assert '"materials" = "jewelrender/_resources/materials"' in text
+    from jewelrender.resources import resource_path
+
+    assert resource_path("scenes", "catalog.toml").is_file()
+    assert resource_path("materials", "metals.toml").is_file()
+
+
+def test_public_surface_is_small_and_lazy():
+    code = ("import sys, jewelrender as jr; "
+            "assert 'mitsuba' not in sys.modules and 'mediapipe' not in sys.modules and 'cv2' not in sys.modules; "
+            "print(sorted(n for n in dir(jr) if not n.startswith('_')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    names = eval(out)  # a list literal printed by our own code
+    assert names == ["Photo", "Renderer", "TryOnResult", "detect_hands", "errors", "estimate_lighting",
+                     "get_piece", "list_pieces", "load_photo", "try_on"]
+
+
+def test_no_shared_data_file_was_copied_into_the_repository():
+    shared = REPO.parent / "shared" / "data"
+    if not shared.is_dir():
+        return
+    import hashlib
+
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
+    theirs = {digest(p) for p in shared.rglob("*") if p.is_file() and p.stat().st_size > 1024}
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    ours = {t: digest(REPO / t) for t in tracked if (REPO / t).is_file() and (REPO / t).stat().st_size > 1024}
+    assert not [t for t, d in ours.items() if d in theirs]
