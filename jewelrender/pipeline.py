@@ -76,7 +76,9 @@ class TryOnResult:
                     Path(tmp).write_text(json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
                 else:
                     self._write_image(tmp, what, suffix)
+            mode = 0o666 & ~_umask()  # mkstemp makes 0600 files; outputs get the usual permissions
             for tmp, target in temps:
+                os.chmod(tmp, mode)
                 os.replace(tmp, target)
             temps = []
         finally:
@@ -97,6 +99,12 @@ class TryOnResult:
                 raise InvalidOptionError(f"unsupported output type {suffix!r}; use .png, .jpg or .webp")
         kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
         Image.fromarray(arr).save(tmp, format=fmt, **kwargs)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _check_options(finger, hand, position, quality):

@@ -13,6 +13,9 @@ PIECE = "solitaire-round-1ct-18k-yellow"
 
 
 def run(*args, cwd=None):
+    import os
+
+    os.umask(0o022)
     return subprocess.run([sys.executable, "-m", "jewelrender", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=300)
 
@@ -41,6 +44,7 @@ def test_try_on_writes_image_mask_and_report(tmp_path, data_dir):
     report = json.loads(rep.read_text())
     assert report["piece"]["id"] == PIECE and report["placement"]["finger"] == "ring"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.png", "report.json", "tryon.png"]  # no temp files left
+    assert out.stat().st_mode & 0o044 == 0o044        # readable by others, like any file the user writes (umask 022)
 
 
 def _assert_one_line_error(r, code, tmp_path):
