@@ -1,0 +1,68 @@
+"""Occlusion and shadow on real photos, checked on the render's own layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import jewelrender as jr
+from jewelrender import backend, catalog, materials
+from jewelrender.camera import camera_from_photo
+from jewelrender.composite import composite
+from jewelrender.landmarks import detect_hands
+from jewelrender.lighting import estimate_lighting
+from jewelrender.placement import place_ring
+from jewelrender.render import render_layers
+from jewelrender.scene import build_scene, stone_bsdf_dict
+
+pytestmark = pytest.mark.slow
+
+PHOTOS = ["palmistry_hand70.jpg", "11khands_female_dorsal.jpg", "ringtryon_assets_9.jpg", "ringtryon_assets_5.jpg"]
+
+
+@pytest.fixture(scope="module", params=PHOTOS)
+def setup(request, data_dir):
+    backend.select()
+    photo = jr.load_photo(data_dir / "photos" / "hands" / request.param)
+    cam = camera_from_photo(photo)
+    pl = place_ring(photo, detect_hands(photo)[0], cam)
+    piece = catalog.get_piece("band-court-4mm-18k-yellow")
+    light = estimate_lighting(photo, cam, pl)
+    spec = build_scene(cam, pl, piece, light, catalog.quality_preset("preview"),
+                       metal_bsdf=materials.metal_bsdf_dict(materials.metal(piece.metal)), stone_bsdf=None)
+    return request.param, photo, pl, light, spec, render_layers(spec, seed=0)
+
+
+def test_the_finger_hides_the_back_of_the_band(setup):
+    name, _, pl, _, spec, layers = setup
+    view = np.degrees(np.arccos(abs(pl.axis_cam @ pl.center_cam) / np.linalg.norm(pl.center_cam)))
+    if view > 80:
+        pytest.skip(f"{name}: finger seen at {view:.0f} deg: the band's back lies behind its own front")
+    spec.proxies, saved = [], spec.proxies
+    try:
+        bare = render_layers(spec, seed=0)  # the same primary rays, nothing in front of the band's back
+    finally:
+        spec.proxies = saved
+    assert np.all(layers.alpha <= bare.alpha + 1e-6), f"{name}: the finger can only hide, never add"
+    hidden = bare.alpha - layers.alpha
+    assert hidden.sum() > 0.1 * layers.alpha.sum(), f"{name}: the back of the band should be hidden"
+    # What the finger hides lies on the finger.
+    assert np.average(layers.proxy, weights=hidden + 1e-12) > 0.9
+
+
+def test_shadow_darkens_skin_next_to_the_ring_and_nowhere_else(setup):
+    name, photo, pl, light, spec, layers = setup
+    img, mask, _ = composite(photo, layers, spec.crop, skin_rgb=light.info["skin_reference_rgb"], match_camera=False)
+    sy, sx = spec.crop.slices
+    before = photo.linear[sy, sx].mean(axis=2)
+    after = jr.load_photo(img).linear[sy, sx].mean(axis=2)
+    m = mask[sy, sx] > 0.02
+    dist = ndimage.distance_transform_edt(~m)               # px from the ring
+    darker = (before - after) / np.maximum(before, 1e-3)    # relative darkening
+    near = (dist > 0.5) & (dist < 0.25 * pl.finger_width_px) & (layers.proxy > 0.99)  # skin beside the ring
+    far = dist > 1.0 * pl.finger_width_px
+    assert darker[near].mean() > 0.01, f"{name}: no contact shadow next to the ring"
+    if far.any():  # beyond a finger's width: at most one 8-bit code of penumbra
+        assert np.abs(darker[far]).max() < 0.03, f"{name}: the photo changed far from the ring"
+    assert np.all(after[~m] <= before[~m] + 1e-3), f"{name}: a shadow only darkens"
