@@ -257,7 +257,7 @@ class Renderer:
         parts = self._parts(piece, placement.inner_diameter_mm)
         stone_bsdf = stone_bsdf_dict(piece.stone["gem"]) if piece.stone else None
         spec = build_scene(cam, placement, piece, light, q, metal_bsdf=materials.metal_bsdf_dict(metal),
-                           stone_bsdf=stone_bsdf, parts=parts)
+                           stone_bsdf=stone_bsdf, photo_linear=ph.linear, parts=parts)
         t["scene"] = time.perf_counter() - tick
 
         tick = time.perf_counter()

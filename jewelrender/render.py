@@ -76,7 +76,9 @@ def register_integrator() -> None:
             sij = self.jewel_scene.ray_intersect(ray, active)
             jewel = sij.is_valid() & (sij.t <= si.t * (1.0 + 1e-5))
             proxy = si.is_valid() & ~jewel
-            ds, em_w = scene.sample_emitter_direction(si, sampler.next_2d(proxy), False, proxy)
+            # The skin's light comes from the environment (the body emits only so that
+            # the piece can reflect it): sample the environment alone.
+            ds, em_w = scene.environment().sample_direction(si, sampler.next_2d(proxy), proxy)
             cos_n = dr.maximum(dr.dot(si.sh_frame.n, ds.d), 0.0)
             shadow_ray = si.spawn_ray(ds.d)
             seen_with = ~scene.ray_test(shadow_ray, proxy)
@@ -103,15 +105,21 @@ def _key(prefix: str, i: int, name: str) -> str:
     return f"{prefix}{i}_" + "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-def _mesh(mi, m) -> object:
+def _mesh(mi, m, *, emit: bool = True) -> object:
     props = mi.Properties()
     props["bsdf"] = mi.load_dict(m.bsdf)
-    mesh = mi.Mesh(m.name, len(m.vertices), len(m.faces), props=props, has_vertex_normals=m.normals is not None)
+    if emit and m.emission is not None:
+        props["emitter"] = mi.load_dict({"type": "area", "radiance": {
+            "type": "bitmap", "bitmap": mi.Bitmap(m.emission), "filter_type": "bilinear", "wrap_mode": "clamp"}})
+    mesh = mi.Mesh(m.name, len(m.vertices), len(m.faces), props=props, has_vertex_normals=m.normals is not None,
+                   has_vertex_texcoords=m.texcoords is not None)
     params = mi.traverse(mesh)
     params["vertex_positions"] = mi.Float(np.ascontiguousarray(m.vertices, np.float32).ravel())
     params["faces"] = mi.UInt32(np.ascontiguousarray(m.faces, np.uint32).ravel())
     if m.normals is not None:
         params["vertex_normals"] = mi.Float(np.ascontiguousarray(m.normals, np.float32).ravel())
+    if m.texcoords is not None:
+        params["vertex_texcoords"] = mi.Float(np.ascontiguousarray(m.texcoords, np.float32).ravel())
     params.update()
     return mesh
 
@@ -176,8 +184,10 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
             **proxies,
         })
         integrator = scene.integrator()
-        integrator.jewel_scene = mi.load_dict({"type": "scene", **{k: _mesh(mi, m) for k, m in zip(jewel, spec.jewel)}})
-        integrator.proxy_scene = mi.load_dict({"type": "scene", **{k: _mesh(mi, m) for k, m in zip(proxies, spec.proxies)}})
+        integrator.jewel_scene = mi.load_dict({"type": "scene",
+                                               **{k: _mesh(mi, m, emit=False) for k, m in zip(jewel, spec.jewel)}})
+        integrator.proxy_scene = mi.load_dict({"type": "scene",
+                                               **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
         acc = None
         for p in range(spec.passes):
             img = np.array(mi.render(scene, spp=1, seed=seed * 7919 + p), dtype=np.float64)

@@ -62,6 +62,8 @@ class SceneMesh:
     faces: np.ndarray          # (M, 3) uint32
     normals: np.ndarray | None
     bsdf: dict
+    texcoords: np.ndarray | None = None   # (N, 2) float32, uv in [0, 1]^2 over the photo (v down)
+    emission: np.ndarray | None = None    # (h, w, 3) float32 linear radiance texture, looked up at texcoords
 
 
 @dataclass
@@ -144,8 +146,43 @@ def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int) -> C
     return Crop(x, y, w, w)
 
 
+#: Longest side of the photo texture the body proxy emits (reflections of skin are blurry anyway).
+BODY_TEXTURE_SIDE = 768
+
+
+def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
+    """All proxy capsules as one mesh that shows the photo's own pixels.
+
+    The body is what the piece reflects and refracts (the finger inside a band, the
+    skin under a stone). Rather than re-light a guessed skin albedo, each proxy
+    vertex takes the photo's pixel it projects to: the body *emits* what the camera
+    saw there (black BSDF), so reflections show the customer's real skin, noise-free
+    and at the photo's exposure. One mesh, so Mitsuba's uniform choice among
+    emitters gives the environment half the light samples.
+    """
+    import cv2
+
+    vs, fs, ns, off = [], [], [], 0
+    for cap in capsules:
+        v, f, n = capsule_mesh(cap.p0, cap.p1, cap.radius)
+        vs.append(v)
+        fs.append(f + off)
+        ns.append(n)
+        off += len(v)
+    v = np.concatenate(vs)
+    uv = camera.project(v.astype(np.float64)) / np.array([camera.width, camera.height])
+    scale = min(1.0, BODY_TEXTURE_SIDE / max(photo_linear.shape[:2]))
+    tex = photo_linear if scale >= 1.0 else cv2.resize(
+        photo_linear, (max(1, round(photo_linear.shape[1] * scale)), max(1, round(photo_linear.shape[0] * scale))),
+        interpolation=cv2.INTER_AREA)
+    black = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}
+    return SceneMesh("body", "proxy", v, np.concatenate(fs), np.concatenate(ns), black,
+                     texcoords=np.clip(uv, 0.0, 1.0).astype(np.float32),
+                     emission=np.array(tex, dtype=np.float32, order="C", copy=True))  # writable: mi.Bitmap refuses read-only arrays
+
+
 def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict, stone_bsdf: dict | None,
-                parts=None) -> SceneSpec:
+                photo_linear: np.ndarray, parts=None) -> SceneSpec:
     """Assemble the render scene for one try-on.
 
     Parameters
@@ -156,6 +193,8 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     piece : catalog.Piece
     lighting : lighting.Lighting
     quality : catalog.Quality
+    photo_linear : ndarray, (H, W, 3) float32
+        The photo in linear sRGB: the body proxy shows it (see :func:`_body_mesh`).
     metal_bsdf, stone_bsdf : dict
         Mitsuba scene-dict BSDFs for the metal parts and the stone.
     parts : list of assets.MeshPart, optional
@@ -174,13 +213,7 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
             raise ValueError(f"part {p.name!r} is a stone but the piece has no stone material")
         jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf))
 
-    albedo = [float(a) for a in np.clip(lighting.skin_albedo, 0.0, 0.95)]
-    skin = {"type": "diffuse", "reflectance": {"type": "rgb", "value": albedo}}
-    proxies = []
-    for cap in placement.proxies:
-        v, f, n = capsule_mesh(cap.p0, cap.p1, cap.radius)
-        proxies.append(SceneMesh(cap.name, "proxy", v, f, n, skin))
-
+    proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
