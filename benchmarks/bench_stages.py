@@ -98,7 +98,7 @@ def main() -> None:
     print(header)
     for s in STAGES:
         row = f"{s:<11}"
-        for q, r in results["runs"].items():
+        for r in results["runs"].values():
             w = r["warm"][s]
             row += f"{r['cold'][s]:>14.3f}{r['cold_cached_kernels'][s]:>14.3f}{w['median']:>10.3f} ±{w['iqr']:<6.3f}"
         print(row)

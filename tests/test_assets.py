@@ -352,7 +352,6 @@ def test_prongs_grip_the_girdle(ring):
     y_girdle_top = sv[on_girdle, 1].max()
     y_girdle_bot = sv[on_girdle, 1].min()
     y_table = sv[:, 1].max()
-    band = parts["band"].vertices.astype(np.float64)
     head = parts["head"].vertices.astype(np.float64)
     angles = []
     for i in range(4):

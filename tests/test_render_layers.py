@@ -14,7 +14,7 @@ from jewelrender.landmarks import detect_hands
 from jewelrender.lighting import estimate_lighting
 from jewelrender.placement import place_ring
 from jewelrender.render import render_layers
-from jewelrender.scene import build_scene, stone_bsdf_dict
+from jewelrender.scene import build_scene
 
 pytestmark = pytest.mark.slow
 
