@@ -26,7 +26,7 @@ import numpy as np
 
 from ..color import luminance
 from ..proxies import raycast_capsules
-from .envmap import EnvMap, direction_to_uv, fibonacci_sphere, texel_directions, texel_solid_angles
+from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angles
 
 __all__ = ["estimate_photo_fit", "skin_samples"]
 
@@ -99,7 +99,7 @@ def _surroundings(photo, camera, placement, height: int) -> np.ndarray:
     """The photo without the hand, fisheye-wrapped onto the sphere (linear radiance)."""
     import cv2
 
-    from ..color import linear_to_srgb8, srgb8_to_linear
+    from ..color import srgb8_to_linear
 
     small_side = 256
     scale = small_side / max(photo.width, photo.height)
