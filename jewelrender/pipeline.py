@@ -232,6 +232,7 @@ class Renderer:
             raise HandNotFoundError(
                 "no hand found in the photo; take the photo with the whole hand in view, fingers apart, in good light"
             )
+        hands_found = len(hands)
         if hand != "auto":
             matching = [h for h in hands if h.handedness == hand]
             if not matching:
@@ -285,7 +286,7 @@ class Renderer:
             "photo": {"source": ph.source, "format": ph.format, "width": ph.width, "height": ph.height,
                       "exif_orientation": ph.exif_orientation},
             "camera": cam.to_report(),
-            "hands_found": len(hands) if hand == "auto" else len([h for h in hands]),
+            "hands_found": hands_found,
             "placement": dict(placement.to_report(), hand_score=float(hl.score),
                               mcp_px=hl.image_px[FINGERS[finger][0]], pip_px=hl.image_px[FINGERS[finger][1]]),
             "lighting": light.to_report(),
