@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -58,6 +57,8 @@ class TryOnResult:
         place only after all of them were written, so a failure leaves nothing
         half-written.
         """
+        from ._files import publish, temp_beside
+
         jobs = [(Path(path), "image")]
         if mask_path is not None:
             jobs.append((Path(mask_path), "mask"))
@@ -69,17 +70,14 @@ class TryOnResult:
                 if not target.parent.is_dir():
                     raise InvalidOptionError(f"output folder does not exist: {target.parent}")
                 suffix = target.suffix.lower() or ".png"
-                fd, tmp = tempfile.mkstemp(prefix=".jewelrender-", suffix=suffix, dir=str(target.parent))
-                os.close(fd)
+                tmp = temp_beside(target, suffix)
                 temps.append((tmp, target))
                 if what == "report":
                     Path(tmp).write_text(json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
                 else:
                     self._write_image(tmp, what, suffix)
-            mode = 0o666 & ~_umask()  # mkstemp makes 0600 files; outputs get the usual permissions
             for tmp, target in temps:
-                os.chmod(tmp, mode)
-                os.replace(tmp, target)
+                publish(tmp, target)
             temps = []
         finally:
             for tmp, _ in temps:
@@ -99,12 +97,6 @@ class TryOnResult:
                 raise InvalidOptionError(f"unsupported output type {suffix!r}; use .png, .jpg or .webp")
         kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
         Image.fromarray(arr).save(tmp, format=fmt, **kwargs)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _check_options(finger, hand, position, quality):

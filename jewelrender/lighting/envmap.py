@@ -120,10 +120,10 @@ class EnvMap:
     def save(self, path: str | Path) -> None:
         """Write as OpenEXR (``.exr``) or Radiance (``.hdr``), atomically."""
         import os
-        import tempfile
 
         import mitsuba as mi
 
+        from .._files import publish, temp_beside
         from ..backend import select
 
         select()  # mi.Bitmap needs an active variant
@@ -131,11 +131,10 @@ class EnvMap:
         suffix = path.suffix.lower()
         if suffix not in (".exr", ".hdr"):
             raise ValueError("environment maps are written as .exr or .hdr")
-        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=str(path.parent or "."))
-        os.close(fd)
+        tmp = temp_beside(path, suffix)
         try:
             mi.Bitmap(self.radiance).write(tmp)
-            os.replace(tmp, path)
+            publish(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
