@@ -11,6 +11,7 @@ import pytest
 
 PIECE = "solitaire-round-1ct-18k-yellow"
 
+
 def run(*args, cwd=None):
     import os
 
@@ -18,12 +19,14 @@ def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "jewelrender", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=300)
 
+
 def test_pieces_lists_the_catalog():
     r = run("pieces")
     assert r.returncode == 0
     assert PIECE in r.stdout and "band-court-2mm-18k-yellow" in r.stdout
     listed = json.loads(run("pieces", "--json").stdout)
     assert {p["id"] for p in listed} >= {PIECE, "band-court-4mm-18k-yellow"}
+
 
 @pytest.mark.slow
 def test_try_on_writes_image_mask_and_report(tmp_path, data_dir):
@@ -43,6 +46,7 @@ def test_try_on_writes_image_mask_and_report(tmp_path, data_dir):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.png", "report.json", "tryon.png"]  # no temp files left
     assert out.stat().st_mode & 0o044 == 0o044        # readable by others, like any file the user writes (umask 022)
 
+
 def _assert_one_line_error(r, code, tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
@@ -50,26 +54,31 @@ def _assert_one_line_error(r, code, tmp_path):
     assert lines[0].startswith(f"error: {code}: "), lines[0]
     assert list(tmp_path.iterdir()) == [], "nothing may be written on error"
 
+
 def test_text_file_named_jpg(tmp_path):
     bad = tmp_path.parent / f"{tmp_path.name}_bad.jpg"
     bad.write_text("not an image")
     r = run("try-on", bad, "--piece", PIECE, "--out", tmp_path / "o.png", "--mask", tmp_path / "m.png")
     _assert_one_line_error(r, "UNSUPPORTED_FORMAT", tmp_path)
 
+
 def test_missing_photo(tmp_path):
     r = run("try-on", tmp_path.parent / "does-not-exist.jpg", "--piece", PIECE, "--out", tmp_path / "o.png")
     _assert_one_line_error(r, "FILE_NOT_FOUND", tmp_path)
+
 
 def test_unknown_piece(tmp_path, data_dir):
     r = run("try-on", data_dir / "photos" / "hands" / "ringtryon_target_left.jpg", "--piece", "tiara",
             "--out", tmp_path / "o.png")
     _assert_one_line_error(r, "UNKNOWN_PIECE", tmp_path)
 
+
 @pytest.mark.slow
 def test_no_hand(tmp_path, data_dir):
     r = run("try-on", data_dir / "photos" / "bad" / "mmpose_ak_elephants_no_human.jpg", "--piece", PIECE,
             "--out", tmp_path / "o.png", "--report", tmp_path / "r.json")
     _assert_one_line_error(r, "HAND_NOT_FOUND", tmp_path)
+
 
 @pytest.mark.parametrize("args", [
     ["--position", "1.5"], ["--position", "abc"], ["--finger", "pinkie"], ["--quality", "ultra"], ["--out", "x.gif"],
@@ -81,10 +90,12 @@ def test_bad_options(tmp_path, data_dir, args):
     r = run(*cmd, *args, cwd=tmp_path)
     _assert_one_line_error(r, "INVALID_OPTION", tmp_path)
 
+
 def test_output_folder_must_exist(tmp_path, data_dir):
     r = run("try-on", data_dir / "photos" / "hands" / "ringtryon_target_left.jpg", "--piece", PIECE,
             "--out", tmp_path / "missing" / "o.png")
     _assert_one_line_error(r, "INVALID_OPTION", tmp_path)
+
 
 @pytest.mark.slow
 def test_lighting_writes_an_hdr_environment(tmp_path, data_dir):
