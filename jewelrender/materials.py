@@ -3,8 +3,15 @@
 Files (see ``materials/README.md`` for provenance and licences)::
 
     materials/metals/<Element>.csv   measured n, k of pure metals (Au, Ag, Cu, Pt, Pd, Rh, Ni)
-    materials/metals.toml            the metal presets users choose ("yellow-gold-18k", ...)
+    materials/metals.toml            the metal presets users choose ("yellow-gold-18k", ...):
+                                     one measured table, or an alloy composition
+                                     (modelled by mixing permittivities, see
+                                     :func:`alloy_data` and ``docs/metals.md``)
     materials/gems/<name>.toml       dispersion formula of one gem ("diamond", ...)
+
+Surface finishes (:func:`list_finishes`: polished, satin, matte, hammered)
+are not files: they are microfacet roughness settings (and, for hammered, a
+procedural normal map) applied by :func:`metal_bsdf_dict`.
 
 Every file is validated when first loaded and cached; a malformed file raises
 :class:`~jewelrender.errors.CatalogError` naming the file and the problem, and
@@ -60,6 +67,17 @@ __all__ = [
     "list_gems",
     "gem",
     "metal_bsdf_dict",
+    "ELEMENTS",
+    "ALLOY_GRID_NM",
+    "FINISHES",
+    "alloy_data",
+    "Finish",
+    "list_finishes",
+    "finish",
+    "metal_rows",
+    "metal_lab",
+    "hammered_normal_map",
+    "prepare_for_mitsuba",
 ]
 
 #: Range every metal table must cover (nm).
@@ -143,9 +161,25 @@ class MetalPreset:
         Human-readable name.
     data : MetalData
     roughness : float
-        Default GGX ``alpha`` in [0, 1]; 0 is a perfect mirror.
+        Default GGX ``alpha`` in [0, 1] of the polished finish; 0 is a perfect mirror.
     note : str
         What the preset models and what it does not (e.g. alloys).
+    model : str
+        ``"measured"`` (one measured n,k table), ``"alloy"`` (permittivity
+        mix of the constituents by volume, :func:`alloy_data`) or
+        ``"plated"`` (the visible surface is the plating metal's table).
+    composition : dict
+        Nominal composition in weight per cent (element symbol -> wt%); empty
+        for a measured pure metal. For a plated preset, the substrate's.
+    plating : str
+        Element symbol of the plating (``"Rh"``), or ``""``.
+    source : str
+        One line naming where the optical data come from.
+    reference_lab : tuple of float or None
+        A published CIELAB (D65, 2°, specular included) of the real alloy,
+        when one is known; ``None`` otherwise.
+    reference_source : str
+        Citation of ``reference_lab`` (with page/table).
     """
 
     id: str
@@ -153,6 +187,12 @@ class MetalPreset:
     data: MetalData
     roughness: float
     note: str
+    model: str = "measured"
+    composition: dict[str, float] = field(default_factory=dict)
+    plating: str = ""
+    source: str = ""
+    reference_lab: tuple[float, float, float] | None = None
+    reference_source: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -337,14 +377,131 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise _fail(path, f"is not valid TOML ({exc})") from None
 
 
+#: Elements jewelrender can mix, with (standard atomic weight g/mol, density
+#: g/cm^3 at 20 °C, n,k table stem). Atomic weights: IUPAC 2021 standard
+#: atomic weights (abridged); densities: CRC Handbook of Chemistry and Physics,
+#: "Physical constants of inorganic compounds". Only the molar volume M/rho
+#: enters (weight per cent -> volume fraction).
+ELEMENTS: dict[str, tuple[float, float, str]] = {
+    "Au": (196.967, 19.30, "Au"),
+    "Ag": (107.868, 10.49, "Ag"),
+    "Cu": (63.546, 8.96, "Cu"),
+    "Pd": (106.42, 12.02, "Pd"),
+    "Pt": (195.08, 21.45, "Pt"),
+    "Ni": (58.693, 8.908, "Ni"),
+    "Rh": (102.906, 12.41, "Rh"),
+}
+
+#: Wavelength grid of a modelled alloy (nm): Mitsuba's spectral range at 5 nm.
+ALLOY_GRID_NM = np.arange(MITSUBA_SPECTRAL_NM[0], MITSUBA_SPECTRAL_NM[1] + 0.5, 5.0)
+
+
+def _check_composition(comp: Any) -> dict[str, float]:
+    if not isinstance(comp, dict) or not comp:
+        raise ValueError("composition must be a table of element = weight per cent")
+    out: dict[str, float] = {}
+    for el, w in comp.items():
+        if el not in ELEMENTS:
+            raise ValueError(f"composition: no optical data for element {el!r}; known: {', '.join(ELEMENTS)}")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
+            raise ValueError(f"composition: {el} must be a positive weight per cent, got {w!r}")
+        out[el] = float(w)
+    total = sum(out.values())
+    if abs(total - 100.0) > 0.5:
+        raise ValueError(f"composition must sum to 100 wt% (got {total:g})")
+    return out
+
+
+def _volume_fractions(composition: dict[str, float]) -> dict[str, float]:
+    # weight -> volume: w / rho (the alloy's molar volume is taken as additive, Vegard-like).
+    vol = {el: w / ELEMENTS[el][1] for el, w in composition.items()}
+    total = sum(vol.values())
+    return {el: v / total for el, v in vol.items()}
+
+
+def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[str, MetalData] | None = None) -> MetalData:
+    """n, k of an alloy modelled by mixing its constituents' permittivities.
+
+    ``eps_alloy(lambda) = sum_i phi_i eps_i(lambda)`` with ``eps_i = (n_i + i k_i)^2``
+    of each element's shipped table and ``phi_i`` its volume fraction
+    (weight per cent / density, normalised). See
+    :func:`jewelrender.optics.mix_permittivity` and ``docs/metals.md`` for why
+    this rule and how well it does on measured Au-Ag alloys.
+
+    Parameters
+    ----------
+    composition : dict
+        Element symbol -> weight per cent (summing to 100 +- 0.5).
+    name : str, optional
+        Name of the result.
+    tables : dict, optional
+        Element symbol -> :class:`MetalData`; default the shipped tables.
+
+    Returns
+    -------
+    MetalData
+        On :data:`ALLOY_GRID_NM` (360-830 nm, 5 nm); ``metadata["model"]``
+        names the rule and the volume fractions.
+
+    Raises
+    ------
+    InvalidOptionError
+        Unknown element, non-positive weights or a total other than 100 %.
+    """
+    try:
+        comp = _check_composition(composition)
+    except ValueError as exc:
+        raise InvalidOptionError(str(exc), details={"composition": repr(composition)}) from None
+    phi = _volume_fractions(comp)
+    eps, frac, cites = [], [], []
+    for el, f in phi.items():
+        d = tables[el] if tables is not None else metal_data(ELEMENTS[el][2])
+        n, k = d.nk(ALLOY_GRID_NM)
+        eps.append(optics.nk_to_permittivity(n, k))
+        frac.append(f)
+        if d.citation not in cites:
+            cites.append(d.citation)
+    n, k = optics.permittivity_to_nk(optics.mix_permittivity(eps, frac))
+    wl = ALLOY_GRID_NM.copy()
+    for arr in (wl, n, k):
+        arr.setflags(write=False)
+    label = name or "alloy " + " ".join(f"{el}{w:g}" for el, w in comp.items())
+    model = "linear permittivity mix by volume: " + ", ".join(f"{el} {100 * f:.1f} vol%" for el, f in phi.items())
+    return MetalData(
+        name=label,
+        wavelengths_nm=wl,
+        n=n,
+        k=k,
+        citation="; ".join(cites),
+        source_file="",
+        source="modelled from the shipped tables (" + ", ".join(phi) + ")",
+        licence="derived from CC0 data",
+        metadata={"model": model, "composition_wt": ", ".join(f"{el} {w:g}" for el, w in comp.items())},
+    )
+
+
+_PRESET_KEYS = ("label", "data", "composition", "plating", "roughness", "note", "reference_lab", "reference_source")
+
+
 def load_metal_presets(path: str | Path, metals_dir: str | Path | None = None) -> dict[str, MetalPreset]:
     """Read and validate a presets file such as ``materials/metals.toml``.
 
     Parameters
     ----------
     path : str or Path
-        TOML file with one table per preset: ``label``, ``data`` (element
-        symbol), ``roughness`` (GGX alpha in [0, 1]), ``note``.
+        TOML file with one table per preset: ``label``, ``roughness`` (GGX
+        alpha in [0, 1] of the polished finish), ``note``, and the optics as
+        exactly one of
+
+        * ``data = "<stem>"``: a measured table ``<metals_dir>/<stem>.csv``;
+        * ``composition = {Au = 75.0, ...}`` (weight per cent): an alloy
+          modelled by :func:`alloy_data`;
+        * ``plating = "<stem>"`` with ``composition``: a plated alloy whose
+          visible surface is the plating's table (the composition is kept as
+          information about the substrate).
+
+        Optional ``reference_lab = [L, a, b]`` with ``reference_source`` (a
+        citation): a published colour of the real alloy, checked by the tests.
     metals_dir : str or Path, optional
         Folder of the ``<data>.csv`` tables; default ``<path's folder>/metals``.
 
@@ -364,27 +521,68 @@ def load_metal_presets(path: str | Path, metals_dir: str | Path | None = None) -
         raise _fail(path, "defines no presets")
     presets: dict[str, MetalPreset] = {}
     tables: dict[str, MetalData] = {}
-    for pid, entry in doc.items():
-        if not isinstance(entry, dict):
-            raise _fail(path, f"[{pid}] must be a table")
-        unknown = set(entry) - {"label", "data", "roughness", "note"}
-        if unknown:
-            raise _fail(path, f"[{pid}] has unknown key(s) {sorted(unknown)}; valid: data, label, note, roughness")
-        for key in ("label", "data", "note"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise _fail(path, f"[{pid}] needs a non-empty string '{key}'")
-        try:
-            rough = _check_roughness(entry.get("roughness"))
-        except ValueError as exc:
-            raise _fail(path, f"[{pid}] {exc}") from None
-        sym = entry["data"]
+
+    def table(pid: str, sym: str) -> MetalData:
         if sym not in tables:
             csv = metals_dir / f"{sym}.csv"
             if not csv.is_file():
                 have = sorted(p.stem for p in metals_dir.glob("*.csv"))
                 raise _fail(path, f"[{pid}] data {sym!r}: no {csv}; available: {', '.join(have) or 'none'}")
             tables[sym] = _metal_file_cached(str(csv))
-        presets[pid] = MetalPreset(id=pid, label=entry["label"], data=tables[sym], roughness=rough, note=entry["note"])
+        return tables[sym]
+
+    for pid, entry in doc.items():
+        if not isinstance(entry, dict):
+            raise _fail(path, f"[{pid}] must be a table")
+        unknown = set(entry) - set(_PRESET_KEYS)
+        if unknown:
+            raise _fail(path, f"[{pid}] has unknown key(s) {sorted(unknown)}; valid: {', '.join(sorted(_PRESET_KEYS))}")
+        for key in ("label", "note"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise _fail(path, f"[{pid}] needs a non-empty string '{key}'")
+        try:
+            rough = _check_roughness(entry.get("roughness"))
+        except ValueError as exc:
+            raise _fail(path, f"[{pid}] {exc}") from None
+        has_data, has_comp, has_plating = "data" in entry, "composition" in entry, "plating" in entry
+        if has_data == (has_comp or has_plating) or (has_plating and not has_comp):
+            raise _fail(path, f"[{pid}] needs exactly one of 'data' or 'composition' (optionally with 'plating')")
+        for key in ("data", "plating"):
+            if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+                raise _fail(path, f"[{pid}] needs a non-empty string '{key}'")
+        comp: dict[str, float] = {}
+        if has_comp:
+            try:
+                comp = _check_composition(entry["composition"])
+            except ValueError as exc:
+                raise _fail(path, f"[{pid}] {exc}") from None
+        ref = entry.get("reference_lab")
+        ref_src = entry.get("reference_source", "")
+        if ref is not None:
+            if (not isinstance(ref, list) or len(ref) != 3
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in ref)):
+                raise _fail(path, f"[{pid}] reference_lab must be [L, a, b]")
+            if not isinstance(ref_src, str) or not ref_src.strip():
+                raise _fail(path, f"[{pid}] reference_lab needs a 'reference_source' citation")
+            ref = (float(ref[0]), float(ref[1]), float(ref[2]))
+        elif ref_src:
+            raise _fail(path, f"[{pid}] reference_source without reference_lab")
+        if has_data:
+            data, model = table(pid, entry["data"]), "measured"
+            source = data.citation
+        elif has_plating:
+            data, model = table(pid, entry["plating"]), "plated"
+            source = f"{entry['plating']} plating: {data.citation}"
+        else:
+            el_tables = {el: table(pid, ELEMENTS[el][2]) for el in comp}
+            data = alloy_data(comp, name=entry["label"] + " (model)", tables=el_tables)
+            model = "alloy"
+            source = "model: " + data.metadata["model"] + "; data: " + data.citation
+        presets[pid] = MetalPreset(
+            id=pid, label=entry["label"], data=data, roughness=rough, note=entry["note"], model=model,
+            composition=comp, plating=entry.get("plating", ""), source=source,
+            reference_lab=ref, reference_source=ref_src,
+        )
     return presets
 
 
@@ -567,48 +765,260 @@ def _spectrum_dict(wl: np.ndarray, values: np.ndarray) -> dict[str, str]:
     }
 
 
-def metal_bsdf_dict(preset_or_id: MetalPreset | str, *, roughness: float | None = None) -> dict[str, Any]:
-    """Mitsuba 3 scene-dict BSDF of a metal preset, for the **spectral** variants.
+@dataclass(frozen=True)
+class Finish:
+    """A surface finish: how the metal's microfacets are distributed.
+
+    Attributes
+    ----------
+    id, label : str
+    kind : str
+        ``"isotropic"``, ``"anisotropic"`` or ``"bumped"``.
+    alpha : float
+        Isotropic GGX alpha; ``None`` means "the preset's own polish".
+    alpha_u, alpha_v : float
+        Anisotropic GGX alphas along the surface's u (dp/du) and v directions.
+    description : str
+        What it models and its approximations.
+    """
+
+    id: str
+    label: str
+    kind: str
+    alpha: float | None = None
+    alpha_u: float = 0.0
+    alpha_v: float = 0.0
+    description: str = ""
+
+
+#: The finishes every metal can take. GGX alphas are our choices (Mitsuba's
+#: ``alpha``: RMS microfacet slope), picked by eye against product photos; no
+#: measured BRDF of jewellery finishes is shipped.
+FINISHES: dict[str, Finish] = {
+    "polished": Finish("polished", "mirror polish", "isotropic", None,
+                       description="The preset's own GGX alpha (0.02-0.03): a high jewellery polish."),
+    "satin": Finish("satin", "satin / brushed", "anisotropic", None, 0.04, 0.30,
+                    description="Anisotropic GGX, brushed along the band: smooth along u (the circumference, the "
+                                "brush direction), rough across it, so highlights streak across the band. Needs "
+                                "texture coordinates with u running along the brush (assets.court_band provides "
+                                "them); without them Mitsuba picks an arbitrary tangent."),
+    "matte": Finish("matte", "matte / sandblasted", "isotropic", 0.35,
+                    description="Isotropic GGX alpha 0.35: a bead-blasted, frosted surface. Multiple scattering "
+                                "between microfacets is not modelled, so it is slightly darker than real."),
+    "hammered": Finish("hammered", "hammered", "bumped", 0.06,
+                       description="Polished-to-soft facets (GGX alpha 0.06) under a procedural normal map of "
+                                   "round hammer dimples (hammered_normal_map), wrapped seamlessly around u and v. "
+                                   "An approximation: the silhouette stays smooth (no displacement)."),
+}
+
+
+def list_finishes() -> list[str]:
+    """Ids of the surface finishes: ``["polished", "satin", "matte", "hammered"]``."""
+    return list(FINISHES)
+
+
+def _get_finish(id: Any) -> Finish:
+    if not isinstance(id, str) or id not in FINISHES:
+        raise InvalidOptionError(f"unknown finish {id!r}; valid: {', '.join(FINISHES)}",
+                                 details={"name": str(id), "valid": list(FINISHES)})
+    return FINISHES[id]
+
+
+def finish(id: str) -> Finish:
+    """The finish ``id``; unknown ids raise :class:`InvalidOptionError` listing the valid ones."""
+    return _get_finish(id)
+
+
+@lru_cache(maxsize=8)
+def _hammered_cached(dimples_u: int, dimples_v: int, px: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    H, W = dimples_v * px, dimples_u * px
+    # One dimple per cell of a jittered grid: round hammer blows that do not line up.
+    cu = (np.arange(dimples_u)[None, :] + 0.5 + rng.uniform(-0.3, 0.3, (dimples_v, dimples_u))) * px
+    cv = (np.arange(dimples_v)[:, None] + 0.5 + rng.uniform(-0.3, 0.3, (dimples_v, dimples_u))) * px
+    radius = px * rng.uniform(0.75, 1.0, (dimples_v, dimples_u))
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float64) + 0.5
+    height = np.full((H, W), np.inf)
+    for c_u, c_v, r in zip(cu.ravel(), cv.ravel(), radius.ravel()):
+        # periodic distance: the map tiles seamlessly around the band and across its profile
+        du = (xx - c_u + W / 2) % W - W / 2
+        dv = (yy - c_v + H / 2) % H - H / 2
+        # a shallow spherical cap per blow; where caps overlap the deepest point wins,
+        # which leaves the ridges between blows that a hammered surface shows
+        height = np.minimum(height, (du * du + dv * dv) / (2.0 * r))
+    # tangent-space normal of the height field (slope scaled to ~15 degrees at a dimple's rim)
+    gx = (np.roll(height, -1, axis=1) - np.roll(height, 1, axis=1)) / 2.0
+    gy = (np.roll(height, -1, axis=0) - np.roll(height, 1, axis=0)) / 2.0
+    scale = 0.27 / max(float(np.abs(np.r_[gx.ravel(), gy.ravel()]).max()), 1e-9)
+    n = np.stack([-gx * scale, -gy * scale, np.ones_like(gx)], axis=-1)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    out = (0.5 * n + 0.5).astype(np.float32)
+    out.setflags(write=False)
+    return out
+
+
+def hammered_normal_map(dimples_u: int = 40, dimples_v: int = 6, *, px: int = 12, seed: int = 8654) -> np.ndarray:
+    """Tangent-space normal map of hammer dimples covering the whole uv square.
+
+    Parameters
+    ----------
+    dimples_u, dimples_v : int
+        Dimples along u (around a band: 40 on a 17 mm ring gives ~1.5 mm blows)
+        and along v (across the band's profile).
+    px : int
+        Pixels per dimple.
+    seed : int
+        Random seed (deterministic output).
+
+    Returns
+    -------
+    ndarray, shape (dimples_v * px, dimples_u * px, 3), float32, read-only
+        Normals encoded as ``0.5 * n + 0.5`` (Mitsuba's ``normalmap`` convention),
+        tiling seamlessly in u and v. Row 0 is v = 0.
+    """
+    for name, v in (("dimples_u", dimples_u), ("dimples_v", dimples_v), ("px", px)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise InvalidOptionError(f"{name} must be a positive integer, got {v!r}")
+    return _hammered_cached(int(dimples_u), int(dimples_v), int(px), int(seed))
+
+
+def prepare_for_mitsuba(d: Any) -> Any:
+    """Copy of a scene dict with NumPy arrays turned into ``mi.TensorXf``.
+
+    :func:`metal_bsdf_dict` returns plain data (the hammered finish carries its
+    normal map as a NumPy array under ``data``); Mitsuba's ``load_dict`` needs a
+    Dr.Jit tensor there, which exists only once a variant is set. Call this
+    right before ``mi.load_dict``.
+    """
+    if isinstance(d, dict):
+        return {k: prepare_for_mitsuba(v) for k, v in d.items()}
+    if isinstance(d, np.ndarray):
+        import mitsuba as mi
+
+        return mi.TensorXf(np.ascontiguousarray(d, dtype=np.float32))
+    return d
+
+
+def _alpha(value: Any) -> float:
+    try:
+        return _check_roughness(value)
+    except ValueError as exc:
+        raise InvalidOptionError(str(exc), details={"roughness": repr(value)}) from None
+
+
+def metal_bsdf_dict(preset_or_id: MetalPreset | str, *, finish: str = "polished", roughness: float | None = None,
+                    hammer_dimples: tuple[int, int] = (40, 6), has_texcoords: bool = True) -> dict[str, Any]:
+    """Mitsuba 3 scene-dict BSDF of a metal in a finish, for the **spectral** variants.
 
     Parameters
     ----------
     preset_or_id : MetalPreset or str
+        A preset or its id (:func:`list_metals`).
+    finish : str
+        One of :func:`list_finishes`: ``"polished"`` (default), ``"satin"``,
+        ``"matte"``, ``"hammered"``.
     roughness : float, optional
-        GGX ``alpha`` in [0, 1], overriding the preset's default.
+        GGX ``alpha`` in [0, 1] overriding the finish's main roughness: the
+        isotropic alpha (polished, matte, hammered) or, for satin, the alpha
+        across the brush (the alpha along it scales with it).
+    hammer_dimples : (int, int)
+        Dimples around u and across v for the hammered finish.
+    has_texcoords : bool
+        Whether the mesh this BSDF goes on carries texture coordinates. Parts
+        without them (prongs, heads) cannot orient a brush or place dimples
+        (Mitsuba would read the normal map at uv = (0, 0) everywhere), so they
+        get the finish's isotropic equivalent: satin -> GGX alpha
+        ``sqrt(alpha_u alpha_v)``, hammered -> its rough conductor alone.
 
     Returns
     -------
     dict
-        ``{'type': 'conductor', 'eta': {...}, 'k': {...}}`` when the
-        roughness is 0, else ``{'type': 'roughconductor', 'distribution':
-        'ggx', 'alpha': roughness, 'eta': ..., 'k': ...}``; ``eta``/``k`` are
-        ``irregular`` spectra (``wavelengths``/``values`` as comma-separated
-        strings) with the measured points, extended with constant end values
-        to cover Mitsuba's 360-830 nm. Mitsuba's ``irregular`` spectrum is
-        not implemented in RGB variants (``eval`` raises), so load this in a
-        ``*_spectral`` variant.
+        polished with alpha 0: ``{'type': 'conductor', 'eta', 'k'}``;
+        polished/matte: ``{'type': 'roughconductor', 'distribution': 'ggx',
+        'alpha', 'eta', 'k'}``; satin: the same with ``alpha_u``/``alpha_v``;
+        hammered: ``{'type': 'normalmap', 'normalmap': {'type': 'bitmap',
+        'raw': True, 'data': ndarray (H, W, 3)}, 'bsdf': <roughconductor>}``
+        (pass it through :func:`prepare_for_mitsuba` before ``load_dict``).
+        ``eta``/``k`` are ``irregular`` spectra extended with constant end
+        values to Mitsuba's 360-830 nm; ``irregular`` is not implemented in
+        RGB variants, so load this in a ``*_spectral`` variant. Satin and
+        hammered orient themselves by the mesh's texture coordinates.
 
     Raises
     ------
     CatalogError
         Unknown preset id.
     InvalidOptionError
-        ``roughness`` not a number in [0, 1].
+        Unknown finish, or ``roughness`` not a number in [0, 1].
     """
     preset = preset_or_id if isinstance(preset_or_id, MetalPreset) else metal(preset_or_id)
-    if roughness is None:
-        alpha = preset.roughness
-    else:
-        try:
-            alpha = _check_roughness(roughness)
-        except ValueError as exc:
-            raise InvalidOptionError(str(exc), details={"roughness": repr(roughness)}) from None
+    fin = _get_finish(finish)
+    user = None if roughness is None else _alpha(roughness)
     d = preset.data
-    bsdf: dict[str, Any] = {"type": "conductor"} if alpha == 0.0 else {
-        "type": "roughconductor",
-        "distribution": "ggx",
-        "alpha": alpha,
-    }
-    bsdf["eta"] = _spectrum_dict(d.wavelengths_nm, d.n)
-    bsdf["k"] = _spectrum_dict(d.wavelengths_nm, d.k)
-    return bsdf
+    spectra = {"eta": _spectrum_dict(d.wavelengths_nm, d.n), "k": _spectrum_dict(d.wavelengths_nm, d.k)}
+    if fin.kind == "anisotropic":
+        a_v = fin.alpha_v if user is None else user
+        a_u = fin.alpha_u if user is None else user * fin.alpha_u / fin.alpha_v
+        if not has_texcoords:
+            return {"type": "roughconductor", "distribution": "ggx", "alpha": math.sqrt(a_u * a_v), **spectra}
+        return {"type": "roughconductor", "distribution": "ggx", "alpha_u": a_u, "alpha_v": a_v, **spectra}
+    alpha = user if user is not None else (preset.roughness if fin.alpha is None else fin.alpha)
+    if alpha == 0.0:
+        base: dict[str, Any] = {"type": "conductor", **spectra}
+    else:
+        base = {"type": "roughconductor", "distribution": "ggx", "alpha": alpha, **spectra}
+    if fin.kind == "bumped" and has_texcoords:
+        du, dv = hammer_dimples
+        return {
+            "type": "normalmap",
+            "normalmap": {"type": "bitmap", "raw": True, "filter_type": "bilinear",
+                          "data": hammered_normal_map(du, dv)},
+            "bsdf": base,
+        }
+    return base
+
+
+def metal_lab(preset_or_id: MetalPreset | str) -> dict[str, float]:
+    """Colour of a metal from its n,k alone (polished, normal incidence, D65, 2°).
+
+    Returns
+    -------
+    dict
+        ``L``, ``a``, ``b`` (CIELAB), ``YI_E313`` (ASTM E313, D65/2°) and
+        ``YI_D1925`` (the D1925 formula on the same D65 XYZ; see
+        :func:`jewelrender.optics.yellowness_index`).
+    """
+    preset = preset_or_id if isinstance(preset_or_id, MetalPreset) else metal(preset_or_id)
+    wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
+    lab, xyz = optics.conductor_lab(wl, *preset.data.nk(wl))
+    return {"L": float(lab[0]), "a": float(lab[1]), "b": float(lab[2]),
+            "YI_E313": float(optics.yellowness_index(xyz, "E313-D65")),
+            "YI_D1925": float(optics.yellowness_index(xyz, "D1925"))}
+
+
+def metal_rows() -> list[dict[str, str]]:
+    """One row per metal for a ``jewelrender materials`` listing.
+
+    Returns
+    -------
+    list of dict
+        Keys ``id``, ``label``, ``model`` (measured / alloy / plated),
+        ``composition`` (e.g. ``"Au 75, Ag 12.5, Cu 12.5 wt%"`` or ``""``),
+        ``lab`` (``"L* a* b*"`` computed from the optics), ``source`` (where
+        the optical data come from) and ``note``; in file order.
+    """
+    rows = []
+    for pid in list_metals():
+        p = metal(pid)
+        c = metal_lab(p)
+        comp = ", ".join(f"{el} {w:g}" for el, w in p.composition.items())
+        rows.append({
+            "id": p.id,
+            "label": p.label,
+            "model": p.model,
+            "composition": f"{comp} wt%" if comp else "",
+            "lab": f"{c['L']:.1f} {c['a']:+.1f} {c['b']:+.1f}",
+            "source": p.source,
+            "note": p.note,
+        })
+    return rows

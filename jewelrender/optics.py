@@ -53,6 +53,9 @@ __all__ = [
     "fresnel_dielectric",
     "fresnel_conductor",
     "normal_reflectance_conductor",
+    "nk_to_permittivity",
+    "permittivity_to_nk",
+    "mix_permittivity",
     "COLOR_RANGE_NM",
     "CIETables",
     "cie_tables",
@@ -61,6 +64,9 @@ __all__ = [
     "xyz_to_lab",
     "xyz_to_linear_srgb",
     "srgb_encode",
+    "conductor_lab",
+    "YI_E313_COEFFICIENTS",
+    "yellowness_index",
 ]
 
 LINE_B = 686.7
@@ -405,6 +411,64 @@ def normal_reflectance_conductor(n: ArrayLike, k: ArrayLike) -> np.ndarray:
     return ((n - 1.0) ** 2 + k * k) / ((n + 1.0) ** 2 + k * k)
 
 
+def nk_to_permittivity(n: ArrayLike, k: ArrayLike) -> np.ndarray:
+    """Complex relative permittivity ``eps = (n + i k)^2`` (same shape as ``n``, ``k``)."""
+    return (np.asarray(n, dtype=np.float64) + 1j * np.asarray(k, dtype=np.float64)) ** 2
+
+
+def permittivity_to_nk(eps: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, k)`` of a complex permittivity: the principal square root, ``k >= 0``.
+
+    Parameters
+    ----------
+    eps : array_like of complex, shape (...)
+        ``Im(eps) >= 0`` (an absorbing or lossless medium).
+
+    Returns
+    -------
+    n, k : ndarray, shape (...)
+    """
+    root = np.sqrt(np.asarray(eps, dtype=np.complex128))
+    return root.real.copy(), np.abs(root.imag)
+
+
+def mix_permittivity(eps: Sequence[ArrayLike], fractions: Sequence[float]) -> np.ndarray:
+    """Volume-weighted mean of permittivities, ``sum_i f_i eps_i``.
+
+    This is the model jewelrender uses for a **substitutional solid solution**
+    (a gold alloy is one crystal lattice, not a mixture of grains, so grain
+    based effective-medium rules such as Bruggeman's describe the wrong
+    microstructure). On the one alloy system with measured data, Au-Ag
+    (Rioux et al. 2014), it predicts the colour better than Bruggeman's rule
+    (see ``docs/metals.md``).
+
+    Parameters
+    ----------
+    eps : sequence of array_like of complex, each shape (N,)
+        Permittivity of each constituent on one wavelength grid.
+    fractions : sequence of float
+        Volume fractions, each in [0, 1], summing to 1 (within 1e-6).
+
+    Returns
+    -------
+    ndarray of complex, shape (N,)
+
+    Raises
+    ------
+    InvalidOptionError
+        Mismatched lengths, negative fractions or fractions not summing to 1.
+    """
+    f = np.asarray(list(fractions), dtype=np.float64)
+    if len(eps) != len(f) or len(f) == 0:
+        raise InvalidOptionError(f"mix_permittivity: {len(eps)} permittivities but {len(f)} fractions")
+    if np.any(~np.isfinite(f)) or np.any(f < 0) or abs(float(f.sum()) - 1.0) > 1e-6:
+        raise InvalidOptionError(f"volume fractions must be >= 0 and sum to 1, got {f.tolist()}")
+    out = np.zeros(np.shape(eps[0]), dtype=np.complex128)
+    for e, w in zip(eps, f):
+        out = out + w * np.asarray(e, dtype=np.complex128)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Colorimetry
 # ---------------------------------------------------------------------------
@@ -578,3 +642,72 @@ def srgb_encode(linear: ArrayLike) -> np.ndarray:
     """sRGB transfer function (IEC 61966-2-1) after clipping to [0, 1]; same shape."""
     x = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
     return np.clip(np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055), 0.0, 1.0)
+
+
+def conductor_lab(wavelengths: ArrayLike, n: ArrayLike, k: ArrayLike, illuminant: str = "D65") -> tuple[np.ndarray, np.ndarray]:
+    """Colour of a polished conductor seen at normal incidence.
+
+    Normal-incidence reflectance ``R(lambda)`` (:func:`normal_reflectance_conductor`)
+    -> CIE XYZ under ``illuminant`` (2° observer, :func:`reflectance_to_xyz`)
+    -> CIELAB relative to the illuminant's white (:func:`xyz_to_lab`). This is
+    the "specular component included" colour a spectrophotometer reports for a
+    mirror-polished metal sample.
+
+    Parameters
+    ----------
+    wavelengths : array_like, shape (N,)
+        nm, strictly increasing, covering 380-780 nm.
+    n, k : array_like, shape (N,)
+        Complex index on that grid.
+    illuminant : {"D65", "E"}
+
+    Returns
+    -------
+    lab : ndarray, shape (3,)
+        L*, a*, b*.
+    xyz : ndarray, shape (3,)
+        XYZ with Y = 1 for the perfect reflector.
+    """
+    R = normal_reflectance_conductor(n, k)
+    xyz = reflectance_to_xyz(wavelengths, R, illuminant)
+    return xyz_to_lab(xyz, illuminant), xyz
+
+
+#: ASTM E313 yellowness coefficients ``(C_X, C_Z)`` per (illuminant, observer),
+#: ``YI = 100 (C_X X - C_Z Z) / Y``. From ASTM E313-15e1, Table 1, as tabulated
+#: in colour-science (``colour/colorimetry/yellowness.py``,
+#: ``YELLOWNESS_COEFFICIENTS_ASTME313``). ASTM D1925 (withdrawn 1995; the index
+#: Henderson & Manchanda 2005 grade white gold with) is the same formula with
+#: the rounded illuminant-C coefficients (1.28, 1.06).
+YI_E313_COEFFICIENTS = {
+    ("D65", "2deg"): (1.2985, 1.1335),
+    ("C", "2deg"): (1.2769, 1.0592),
+    ("D1925", "2deg"): (1.28, 1.06),
+}
+
+
+def yellowness_index(xyz: ArrayLike, method: str = "E313-D65") -> np.ndarray:
+    """ASTM yellowness index of XYZ (any scale; only ratios enter).
+
+    Parameters
+    ----------
+    xyz : array_like, shape (..., 3)
+    method : {"E313-D65", "D1925"}
+        ``"E313-D65"``: ASTM E313 with the D65 / 2° coefficients, consistent
+        with XYZ computed under D65 (what :func:`reflectance_to_xyz` gives).
+        ``"D1925"``: the ASTM D1925 formula ``100 (1.28 X - 1.06 Z) / Y``,
+        defined for illuminant C; applied to D65 XYZ it reads about 6 higher
+        for near-neutral colours (the perfect white reflector gives 6.2), so use it only
+        to compare with D1925 figures measured the same way.
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    key = {"E313-D65": ("D65", "2deg"), "D1925": ("D1925", "2deg")}.get(method)
+    if key is None:
+        raise InvalidOptionError(f"unknown yellowness method {method!r}; valid: 'E313-D65', 'D1925'",
+                                 details={"valid": ["E313-D65", "D1925"]})
+    cx, cz = YI_E313_COEFFICIENTS[key]
+    a = np.asarray(xyz, dtype=np.float64)
+    return 100.0 * (cx * a[..., 0] - cz * a[..., 2]) / a[..., 1]

@@ -57,9 +57,13 @@ def test_gem_file_loads(path):
 
 def test_metal_presets_file_loads():
     presets = M.load_metal_presets(MAT / "metals.toml")
-    required = {"yellow-gold-18k", "silver-925", "platinum-950", "palladium", "rhodium"}
+    required = {"gold-24k", "yellow-gold-22k", "yellow-gold-18k", "yellow-gold-14k", "rose-gold-18k",
+                "rose-gold-14k", "white-gold-18k", "white-gold-18k-palladium", "silver-925", "platinum-950",
+                "palladium", "rhodium"}
     assert required <= set(presets)
-    assert presets["yellow-gold-18k"].data.wavelengths_nm is presets["gold-24k"].data.wavelengths_nm  # shared
+    assert presets["white-gold-18k"].data is presets["rhodium"].data  # one table, loaded once
+    assert presets["white-gold-18k"].model == "plated" and presets["white-gold-18k"].plating == "Rh"
+    assert presets["rose-gold-18k"].model == "alloy" and presets["rose-gold-18k"].composition["Cu"] == 22.25
     for p in presets.values():
         assert p.note and p.label and 0.0 <= p.roughness <= 1.0
 
@@ -76,8 +80,9 @@ def test_accessors_and_cache():
     assert "yellow-gold-18k" in M.list_metals()
     p = M.metal("yellow-gold-18k")
     assert p is M.metal("yellow-gold-18k")
-    assert p.data is M.metal_data("Au")
-    assert "Johnson" in p.data.citation and "alloy" in p.note
+    assert M.metal("gold-24k").data is M.metal_data("Au")
+    assert p.model == "alloy" and p.composition == {"Au": 75.0, "Ag": 12.5, "Cu": 12.5}
+    assert "Johnson" in p.data.citation and "alloy" in p.note.lower()
     assert M.metal("platinum-950").data is M.metal_data("Pt")
     assert M.metal("white-gold-18k").data is M.metal_data("Rh")
     with pytest.raises(ValueError):
@@ -249,6 +254,14 @@ def test_tmp_presets(tmp_path):
         ok.replace("roughness = 0.1", "roughness = 1.5"): "[0, 1]",
         ok.replace("roughness = 0.1", 'roughness = "shiny"'): "must be a number",
         ok.replace('note = "test"\n', ""): "'note'",
+        ok.replace('data = "Xx"', "composition = { Au = 75.0, Cu = 20.0 }"): "sum to 100",
+        ok.replace('data = "Xx"', "composition = { Au = 75.0, Zn = 25.0 }"): "no optical data for element 'Zn'",
+        ok.replace('data = "Xx"', "composition = { Au = 100.0, Cu = -0.0 }"): "positive weight",
+        ok.replace('data = "Xx"', 'plating = "Xx"'): "exactly one of",
+        ok + 'composition = { Au = 100.0 }\n': "exactly one of",
+        ok + "reference_lab = [90.0, 1.0]\n": "reference_lab must be [L, a, b]",
+        ok + "reference_lab = [90.0, 1.0, 20.0]\n": "needs a 'reference_source'",
+        ok + 'reference_source = "x"\n': "without reference_lab",
         ok + "colour = 3\n": "unknown key",
         "": "defines no presets",
     }
@@ -273,9 +286,9 @@ def test_bsdf_dict_structure():
     assert M.metal_bsdf_dict("yellow-gold-18k", roughness=0)["type"] == "conductor"
     assert "alpha" not in M.metal_bsdf_dict(M.metal("silver-925"), roughness=0.0)
     wl, n = _parse_spectrum(d["eta"])
-    au = M.metal_data("Au")
-    np.testing.assert_allclose(wl, au.wavelengths_nm, rtol=1e-6)
-    np.testing.assert_allclose(n, au.n, rtol=1e-5)
+    data = M.metal("yellow-gold-18k").data
+    np.testing.assert_allclose(wl, data.wavelengths_nm, rtol=1e-6)
+    np.testing.assert_allclose(n, data.n, rtol=1e-5)
     for bad in (-0.1, 1.5, float("nan"), "rough", True):
         with pytest.raises(InvalidOptionError):
             M.metal_bsdf_dict("yellow-gold-18k", roughness=bad)
@@ -354,6 +367,6 @@ def test_mitsuba_roughconductor_normal_incidence(mitsuba):
     bsdf = mi.load_dict(M.metal_bsdf_dict("yellow-gold-18k", roughness=alpha))
     wl = [450.0, 520.0, 600.0, 650.0]
     value = np.array(bsdf.eval(mi.BSDFContext(), _interaction(mi, dr, 1.0, wl), mi.Vector3f(0, 0, 1)))
-    n, k = M.metal_data("Au").nk(wl)
+    n, k = M.metal("yellow-gold-18k").data.nk(wl)
     expect = optics.normal_reflectance_conductor(n, k) / (4 * math.pi * alpha**2)
     np.testing.assert_allclose(value, expect, rtol=1e-3)
