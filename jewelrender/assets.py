@@ -95,6 +95,14 @@ class MeshPart:
     normals : ndarray, shape (N, 3), float32, or None
         Unit vertex normals for smooth shading; ``None`` means flat/faceted
         shading (one normal per triangle, from the winding).
+    texcoords : ndarray, shape (N, 2), float32, or None
+        Per-vertex texture coordinates (u, v).  Bands carry them with ``u``
+        running once around the circumference (``u = theta / 2 pi``, theta
+        measured from +X towards +Y about +Z) and ``v`` along the cross-section
+        profile; the renderer's tangent ``dp/du`` then points along the band,
+        which orients brushed (anisotropic) finishes and normal maps.  The
+        seams (u = 0/1, v = 0/1) are duplicated vertices, so uv never jumps
+        inside a triangle.
     """
 
     name: str
@@ -102,6 +110,7 @@ class MeshPart:
     vertices: np.ndarray
     faces: np.ndarray
     normals: np.ndarray | None = None
+    texcoords: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         v = np.ascontiguousarray(self.vertices, dtype=np.float32)
@@ -124,13 +133,23 @@ class MeshPart:
                 raise InvalidOptionError(
                     f"MeshPart {self.name!r}: normals must match vertices {v.shape}, got {n.shape}"
                 )
+        uv = self.texcoords
+        if uv is not None:
+            uv = np.ascontiguousarray(uv, dtype=np.float32)
+            if uv.shape != (len(v), 2) or not np.all(np.isfinite(uv)):
+                raise InvalidOptionError(
+                    f"MeshPart {self.name!r}: texcoords must be finite ({len(v)}, 2), got {uv.shape}"
+                )
         v.setflags(write=False)
         f.setflags(write=False)
         if n is not None:
             n.setflags(write=False)
+        if uv is not None:
+            uv.setflags(write=False)
         object.__setattr__(self, "vertices", v)
         object.__setattr__(self, "faces", f)
         object.__setattr__(self, "normals", n)
+        object.__setattr__(self, "texcoords", uv)
 
     @property
     def n_triangles(self) -> int:
@@ -255,7 +274,7 @@ def transform(part: MeshPart, matrix: np.ndarray, *, name: str | None = None) ->
         n = part.normals.astype(np.float64) @ np.linalg.inv(lin)  # == (inv(lin).T @ n.T).T
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
     f = part.faces if det > 0 else part.faces[:, ::-1]
-    return MeshPart(name or part.name, part.role, v, f, n)
+    return MeshPart(name or part.name, part.role, v, f, n, part.texcoords)
 
 
 def translate(part: MeshPart, offset: Sequence[float], *, name: str | None = None) -> MeshPart:
@@ -269,6 +288,7 @@ def merge_parts(parts: Sequence[MeshPart], name: str, role: str | None = None) -
     """Concatenate parts of one role into a single part (e.g. one mesh per material).
 
     All parts must share the role and either all carry normals or none.
+    Texture coordinates are kept only when every part carries them.
     """
     parts = list(parts)
     if not parts:
@@ -283,7 +303,8 @@ def merge_parts(parts: Sequence[MeshPart], name: str, role: str | None = None) -
     v = np.concatenate([p.vertices for p in parts])
     f = np.concatenate([p.faces.astype(np.int64) + o for p, o in zip(parts, offs)])
     n = np.concatenate([p.normals for p in parts]) if all(has_n) else None
-    return MeshPart(name, role, v, f, n)
+    uv = np.concatenate([p.texcoords for p in parts]) if all(p.texcoords is not None for p in parts) else None
+    return MeshPart(name, role, v, f, n, uv)
 
 
 def with_face_normals(part: MeshPart) -> MeshPart:
@@ -298,7 +319,8 @@ def with_face_normals(part: MeshPart) -> MeshPart:
     tri = v.reshape(-1, 3, 3)
     fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-300)
-    return MeshPart(part.name, part.role, v, f, np.repeat(fn, 3, axis=0))
+    uv = None if part.texcoords is None else part.texcoords[part.faces].reshape(-1, 2)
+    return MeshPart(part.name, part.role, v, f, np.repeat(fn, 3, axis=0), uv)
 
 
 # --------------------------------------------------------------------------- #
@@ -443,25 +465,38 @@ def _band_profile(r_in: float, width: float, thickness: float, dome: float, comf
     return np.array(P), np.array(N)
 
 
-def _revolve(points: np.ndarray, normals: np.ndarray, segments: int):
-    """Revolve a closed (z, r) profile about +Z.
+def _revolve_uv(points: np.ndarray, normals: np.ndarray, segments: int):
+    """Revolve a closed (z, r) profile about +Z, with texture coordinates.
 
-    Returns vertices (S*P, 3), faces (F, 3) outward, vertex normals (S*P, 3).
-    Consecutive coincident profile points (crease copies) are not bridged.
+    The first profile point and the first meridian are repeated at the end
+    (u = 1, v = 1) so that uv is continuous inside every triangle.  Consecutive
+    coincident profile points (crease copies) are not bridged.  ``u = theta / 2 pi``; ``v`` is the arc length along the
+    profile (closing segment included) divided by the profile's perimeter.
+
+    Returns vertices ((S+1)*(P+1), 3), faces (F, 3) outward, vertex normals,
+    texcoords ((S+1)*(P+1), 2).
     """
-    P = len(points)
-    th = 2 * np.pi * np.arange(segments) / segments
+    pts = np.concatenate([points, points[:1]])
+    nrm = np.concatenate([normals, normals[:1]])
+    P = len(pts)
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    arc = np.r_[0.0, np.cumsum(seg)]
+    vcoord = arc / arc[-1]
+    S = segments + 1
+    th = 2 * np.pi * np.arange(S) / segments
+    th[-1] = 0.0  # the seam meridian sits exactly on the first one
     c, s = np.cos(th)[:, None], np.sin(th)[:, None]
-    z, r = points[:, 0][None, :], points[:, 1][None, :]
-    nz, nr = normals[:, 0][None, :], normals[:, 1][None, :]
-    V = np.stack([r * c, r * s, np.broadcast_to(z, (segments, P))], axis=-1).reshape(-1, 3)
-    N = np.stack([nr * c, nr * s, np.broadcast_to(nz, (segments, P))], axis=-1).reshape(-1, 3)
-    k = np.arange(P)
-    k2 = (k + 1) % P
-    bridge = np.linalg.norm(points[k2] - points[k], axis=1) > 1e-9
-    k, k2 = k[bridge], k2[bridge]
+    z, r = pts[:, 0][None, :], pts[:, 1][None, :]
+    nz, nr = nrm[:, 0][None, :], nrm[:, 1][None, :]
+    V = np.stack([r * c, r * s, np.broadcast_to(z, (S, P))], axis=-1).reshape(-1, 3)
+    N = np.stack([nr * c, nr * s, np.broadcast_to(nz, (S, P))], axis=-1).reshape(-1, 3)
+    U = np.broadcast_to((np.arange(S) / segments)[:, None], (S, P))
+    UV = np.stack([U, np.broadcast_to(vcoord[None, :], (S, P))], axis=-1).reshape(-1, 2)
+    k = np.arange(P - 1)
+    k = k[seg > 1e-9]  # crease copies are not bridged
+    k2 = k + 1
     si = np.arange(segments)[:, None]
-    s2 = (si + 1) % segments
+    s2 = si + 1
     a = si * P + k
     b = si * P + k2
     cc = s2 * P + k2
@@ -469,7 +504,7 @@ def _revolve(points: np.ndarray, normals: np.ndarray, segments: int):
     F = np.concatenate([np.stack([a, b, cc], -1).reshape(-1, 3),
                         np.stack([a, cc, d], -1).reshape(-1, 3)])
     F = _orient_outward(V, F)
-    return V, F, N
+    return V, F, N, UV
 
 
 _PROFILES = ("court", "flat")
@@ -513,7 +548,9 @@ def court_band(inner_diameter_mm: float, width_mm: float, thickness_mm: float, *
     -------
     MeshPart
         Role ``"metal"``, piece frame (axis +Z, centred at the origin, width
-        symmetric about z = 0), smooth vertex normals.
+        symmetric about z = 0), smooth vertex normals, and texture
+        coordinates with ``u`` around the circumference and ``v`` along the
+        profile (see :class:`MeshPart`; seam vertices are duplicated).
     """
     if profile not in _PROFILES:
         raise InvalidOptionError(f"unknown band profile {profile!r}; valid: {', '.join(_PROFILES)}",
@@ -551,8 +588,8 @@ def court_band(inner_diameter_mm: float, width_mm: float, thickness_mm: float, *
         er = _opt("edge_radius_mm", edge_radius_mm, low=0.0, low_open=False)
         pts, nrm = _band_profile(d_in / 2, w, t, dome, comfort, er, step)
 
-    V, F, N = _revolve(pts, nrm, int(segments))
-    return MeshPart(name, "metal", V, F, N)
+    V, F, N, UV = _revolve_uv(pts, nrm, int(segments))
+    return MeshPart(name, "metal", V, F, N, UV)
 
 
 # --------------------------------------------------------------------------- #

@@ -84,8 +84,10 @@ def test_band_dimensions_and_frame(width, profile):
     assert r.max() - r.min() == pytest.approx(t, abs=1e-3)
     assert v[:, 2].max() == pytest.approx(width / 2, abs=1e-4)
     assert v[:, 2].min() == pytest.approx(-width / 2, abs=1e-4)
-    # a ring of revolution about +Z, centred on the origin
-    assert abs(v[:, 0].mean()) < 1e-3 and abs(v[:, 1].mean()) < 1e-3
+    # a ring of revolution about +Z, centred on the origin (the uv-seam copies
+    # at u = 1 / v = 1 excluded: they repeat the first meridian / profile point)
+    own = (band.texcoords[:, 0] < 1.0) & (band.texcoords[:, 1] < 1.0)
+    assert abs(v[own, 0].mean()) < 1e-3 and abs(v[own, 1].mean()) < 1e-3
     assert_closed_outward(band)
     # volume close to the rectangle-section annulus (less the rounding)
     annulus = math.pi * ((d_in / 2 + t) ** 2 - (d_in / 2) ** 2) * width
@@ -109,7 +111,9 @@ def test_court_profile_is_comfort_fit():
     edge_out = r[~inner & (np.abs(z) > 1.5)].max()
     assert mid_out > edge_out + 0.2
     # smooth everywhere: no crease copies, every welded vertex is one raw vertex
-    assert len(band.to_trimesh().vertices) == len(band.vertices)
+    # apart from the uv seams (u = 1 repeats u = 0, v = 1 repeats v = 0)
+    own = (band.texcoords[:, 0] < 1.0) & (band.texcoords[:, 1] < 1.0)
+    assert len(band.to_trimesh().vertices) == int(own.sum())
 
 
 def test_flat_band_is_flat_and_court_is_not():
@@ -485,3 +489,38 @@ def test_meshpart_validation_and_immutability():
     raw = band.to_trimesh(weld=False)
     assert len(raw.vertices) == len(band.vertices)
     np.testing.assert_allclose(raw.vertex_normals, band.normals, atol=1e-5)
+
+
+def test_band_texcoords_run_around_the_circumference():
+    band = A.court_band(17.3, 3.0, 1.7, segments=64)
+    uv = band.texcoords.astype(np.float64)
+    v = band.vertices.astype(np.float64)
+    assert uv.shape == (len(v), 2) and uv.min() >= 0.0 and uv.max() <= 1.0
+    # u is the angle about +Z measured from +X towards +Y (seam copies carry u = 1)
+    theta = np.arctan2(v[:, 1], v[:, 0]) % (2 * np.pi)
+    u = uv[:, 0] % 1.0
+    assert np.allclose(np.exp(1j * 2 * np.pi * u), np.exp(1j * theta), atol=1e-5)
+    # inside every triangle uv moves by less than one segment / one profile step: no seam jump
+    tri = uv[band.faces]
+    assert np.abs(tri[:, :, 0] - tri[:, :1, 0]).max() <= 1.0 / 64 + 1e-6
+    assert np.abs(tri[:, :, 1] - tri[:, :1, 1]).max() < 0.5
+    # dp/du of every triangle points along the band's tangent (about +Z, counter-clockwise)
+    p0, p1, p2 = (v[band.faces[:, i]] for i in range(3))
+    du1, dv1 = (tri[:, 1] - tri[:, 0]).T
+    du2, dv2 = (tri[:, 2] - tri[:, 0]).T
+    det = du1 * dv2 - du2 * dv1
+    ok = np.abs(det) > 1e-12
+    dpdu = ((p1 - p0) * dv2[:, None] - (p2 - p0) * dv1[:, None])[ok] / det[ok, None]
+    c = (p0 + p1 + p2)[ok] / 3
+    tangent = np.stack([-c[:, 1], c[:, 0], np.zeros(len(c))], axis=1)
+    cos = np.einsum("ij,ij->i", dpdu, tangent) / (np.linalg.norm(dpdu, axis=1) * np.linalg.norm(tangent, axis=1))
+    assert cos.min() > 0.99
+    # transforms, merges and flat-shading keep the coordinates with their vertices
+    moved = A.translate(band, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(moved.texcoords, band.texcoords)
+    merged = A.merge_parts([band, moved], "two")
+    assert merged.texcoords.shape == (2 * len(v), 2)
+    flat = A.with_face_normals(band)
+    np.testing.assert_array_equal(flat.texcoords, band.texcoords[band.faces].reshape(-1, 2))
+    with pytest.raises(InvalidOptionError):
+        A.MeshPart("x", "metal", band.vertices, band.faces, band.normals, band.texcoords[:-1])
