@@ -36,9 +36,11 @@ class Piece:
     band: dict = field(default_factory=dict)
     stone: dict | None = None
     setting: dict | None = None
+    finish: str = "polished"
 
     def to_report(self) -> dict:
-        d = {"id": self.id, "label": self.label, "kind": self.kind, "metal": self.metal, "band": dict(self.band)}
+        d = {"id": self.id, "label": self.label, "kind": self.kind, "metal": self.metal, "finish": self.finish,
+             "band": dict(self.band)}
         if self.stone:
             d["stone"] = dict(self.stone)
         if self.setting:
@@ -106,8 +108,11 @@ def _parse_piece(pid: str, raw: Any) -> Piece:
         if setting.get("style") != "prong" or setting.get("prongs") not in (4, 6):
             raise CatalogError(f"{where}: setting must be style 'prong' with 4 or 6 prongs")
     label = raw.get("label", pid)
+    finish = raw.get("finish", "polished")
+    if not isinstance(finish, str):
+        raise CatalogError(f"{where}: 'finish' must name a finish")
     return Piece(id=pid, label=str(label), kind=kind, metal=metal, band=dict(band),
-                 stone=dict(stone) if stone else None, setting=dict(setting) if setting else None)
+                 stone=dict(stone) if stone else None, setting=dict(setting) if setting else None, finish=finish)
 
 
 def load_catalog(path: str | Path | None = None) -> dict[str, Piece]:

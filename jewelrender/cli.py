@@ -1,4 +1,4 @@
-"""Command line: ``jewelrender try-on | pieces | lighting | doctor``.
+"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
 line of stderr, nothing written); 3 the machine cannot render (backend missing);
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="along the finger's first segment: 0 = knuckle, 1 = middle joint (default 0.35)")
     t.add_argument("--quality", default="preview", choices=["preview", "final"])
     t.add_argument("--lighting", default="photo_fit", help="lighting method (default photo_fit)")
+    t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials')")
+    t.add_argument("--finish", default=None, choices=["polished", "satin", "matte", "hammered"],
+                   help="surface finish replacing the piece's own (default: the piece's, usually polished)")
     t.add_argument("--focal-35mm", type=float, default=None, help="override the 35 mm-equivalent focal length")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="tryon.png", help="output image (.png, .jpg, .webp); default tryon.png")
@@ -52,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("pieces", help="list the catalog")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
+
+    mt = sub.add_parser("materials", help="list the metals (with their optical sources) and finishes")
+    mt.add_argument("--json", action="store_true", help="machine-readable output")
 
     lt = sub.add_parser("lighting", help="estimate the lighting of a hand photo and write the environment map")
     lt.add_argument("photo")
@@ -76,7 +82,7 @@ def _cmd_try_on(a) -> int:
     if a.mask is not None and Path(a.mask).suffix.lower() != ".png":
         raise InvalidOptionError("--mask must be a .png file")
     res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, quality=a.quality,
-                 lighting=a.lighting, focal_35mm=a.focal_35mm, seed=a.seed)
+                 lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed)
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
     print(f"wrote {a.out}: {res.report['piece']['id']} on the {pl['hand']} {pl['finger']} finger, "
@@ -95,6 +101,25 @@ def _cmd_pieces(a) -> int:
         width = max(len(p.id) for p in pieces)
         for p in pieces:
             print(f"{p.id:<{width}}  {p.label}")
+    return 0
+
+
+def _cmd_materials(a) -> int:
+    from . import materials
+
+    rows = materials.metal_rows()
+    finishes = [{"id": f, "label": materials.FINISHES[f].label, "description": materials.FINISHES[f].description}
+                for f in materials.list_finishes()]
+    if a.json:
+        print(json.dumps({"metals": rows, "finishes": finishes}, indent=2))
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    print("metals (CIELAB D65 at normal incidence, from the optical data):")
+    for r in rows:
+        print(f"  {r['id']:<{width}}  {r['lab']:<20}  {r['model']:<8}  {r['source']}")
+    print("finishes:")
+    for f in finishes:
+        print(f"  {f['id']:<{width}}  {f['label']}")
     return 0
 
 
@@ -141,7 +166,8 @@ def main(argv=None) -> int:
         if a.command is None:
             parser.print_help()
             return 2
-        handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "lighting": _cmd_lighting, "doctor": _cmd_doctor}
+        handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "materials": _cmd_materials,
+                   "lighting": _cmd_lighting, "doctor": _cmd_doctor}
         return handler[a.command](a)
     except InputError as exc:
         print(f"error: {exc.code}: {_one_line(exc.message)}", file=sys.stderr)

@@ -13,6 +13,7 @@ process per core group rather than threads for throughput.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -167,6 +168,7 @@ class Renderer:
 
     def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = 0.35,
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
+               metal: str | None = None, finish: str | None = None,
                seed: int = 0, max_pixels: int = 40_000_000) -> TryOnResult:
         """Render ``piece`` on ``finger`` of the hand in ``photo``.
 
@@ -182,6 +184,10 @@ class Renderer:
         position : float
             Along the proximal phalanx: 0 = knuckle (MCP), 1 = middle joint (PIP).
         quality : {"preview", "final"}
+        metal : str, optional
+            A metal preset id (``jewelrender materials``) replacing the piece's own.
+        finish : {"polished", "satin", "matte", "hammered"}, optional
+            Replaces the piece's own finish.
         lighting : str
             A lighting method name (see :data:`jewelrender.lighting.LIGHTING_METHODS`).
         focal_35mm : float, optional
@@ -193,9 +199,11 @@ class Renderer:
             raise InvalidOptionError("this Renderer is closed")
         with self._lock:
             return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
-                                lighting=lighting, focal_35mm=focal_35mm, seed=seed, max_pixels=max_pixels)
+                                lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
+                                max_pixels=max_pixels)
 
-    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, seed, max_pixels):
+    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
+                max_pixels):
         from . import backend, catalog, materials
         from .camera import camera_from_photo
         from .composite import composite
@@ -211,7 +219,13 @@ class Renderer:
         _check_options(finger, hand, position, quality)
         piece = catalog.get_piece(piece)
         q = catalog.quality_preset(quality)
-        metal = materials.metal(piece.metal)
+        if metal is not None or finish is not None:
+            piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
+        if metal is not None and metal not in materials.list_metals():
+            raise InvalidOptionError(f"unknown metal {metal!r}; valid: {', '.join(materials.list_metals())}",
+                                     details={"valid": materials.list_metals()})
+        metal_preset = materials.metal(piece.metal)  # a bad id in a catalog file is a CatalogError
+        materials.finish(piece.finish)
 
         tick = time.perf_counter()
         ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
@@ -249,7 +263,10 @@ class Renderer:
         variant = backend.select(self._variants)
         parts = self._parts(piece, placement.inner_diameter_mm)
         stone_bsdf = stone_bsdf_dict(piece.stone["gem"]) if piece.stone else None
-        spec = build_scene(cam, placement, piece, light, q, metal_bsdf=materials.metal_bsdf_dict(metal),
+        spec = build_scene(cam, placement, piece, light, q,
+                           metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
+                           metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,
+                                                                      has_texcoords=False),
                            stone_bsdf=stone_bsdf, photo_linear=ph.linear, parts=parts)
         t["scene"] = time.perf_counter() - tick
 

@@ -106,8 +106,10 @@ def _key(prefix: str, i: int, name: str) -> str:
 
 
 def _mesh(mi, m, *, emit: bool = True) -> object:
+    from .materials import prepare_for_mitsuba
+
     props = mi.Properties()
-    props["bsdf"] = mi.load_dict(m.bsdf)
+    props["bsdf"] = mi.load_dict(prepare_for_mitsuba(m.bsdf))
     if emit and m.emission is not None:
         props["emitter"] = mi.load_dict({"type": "area", "radiance": {
             "type": "bitmap", "bitmap": mi.Bitmap(m.emission), "filter_type": "bilinear", "wrap_mode": "clamp"}})

@@ -182,7 +182,7 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
 
 
 def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict, stone_bsdf: dict | None,
-                photo_linear: np.ndarray, parts=None) -> SceneSpec:
+                photo_linear: np.ndarray, parts=None, metal_bsdf_no_uv: dict | None = None) -> SceneSpec:
     """Assemble the render scene for one try-on.
 
     Parameters
@@ -197,6 +197,9 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         The photo in linear sRGB: the body proxy shows it (see :func:`_body_mesh`).
     metal_bsdf, stone_bsdf : dict
         Mitsuba scene-dict BSDFs for the metal parts and the stone.
+    metal_bsdf_no_uv : dict, optional
+        The metal for parts without texture coordinates (heads, prongs): a
+        brushed or hammered finish needs them, so those parts get its fallback.
     parts : list of assets.MeshPart, optional
         Pre-generated piece meshes (piece frame, mm); generated when omitted.
     """
@@ -208,10 +211,15 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     for p in parts:
         v, n = _transform(p.vertices, p.normals, M)
         all_pts.append(v)
-        bsdf = stone_bsdf if p.role == "stone" else metal_bsdf
+        uv = getattr(p, "texcoords", None)
+        if p.role == "stone":
+            bsdf = stone_bsdf
+        else:
+            bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
         if bsdf is None:
             raise ValueError(f"part {p.name!r} is a stone but the piece has no stone material")
-        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf))
+        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf,
+                               texcoords=None if uv is None else np.asarray(uv, np.float32)))
 
     proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
