@@ -18,6 +18,16 @@ the customer what to do, and optional structured ``details``.
     │   ├── DetectionError                DETECTION_FAILED
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
     │   │   └── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
+    │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
+    │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
+    │   │   ├── PhotoOverexposedError     PHOTO_OVEREXPOSED    the skin is blown out (clipped highlights)
+    │   │   ├── PhotoColorCastError       PHOTO_COLOR_CAST     black-and-white, or a strong colour cast on the skin
+    │   │   ├── PhotoBlurryError          PHOTO_BLURRY         the hand is out of focus or motion-blurred
+    │   │   ├── HandTooSmallError         HAND_TOO_SMALL       the hand is too small in the photo
+    │   │   ├── HandCutOffError           HAND_CUT_OFF         the finger's base runs out of the frame
+    │   │   ├── TooManyHandsError         TOO_MANY_HANDS       several hands, and the caller asked to refuse that
+    │   │   └── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
+    │   ├── LowQualityError               LOW_QUALITY          the rendered try-on scored below min_quality
     │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
     │   └── InvalidOptionError            INVALID_OPTION       an option out of range or of a wrong type
     ├── CatalogError                      CATALOG_ERROR        a shipped/user catalog or material file is malformed
@@ -45,6 +55,16 @@ __all__ = [
     "DetectionError",
     "HandNotFoundError",
     "FingerNotVisibleError",
+    "PhotoQualityError",
+    "PhotoTooDarkError",
+    "PhotoOverexposedError",
+    "PhotoColorCastError",
+    "PhotoBlurryError",
+    "HandTooSmallError",
+    "HandCutOffError",
+    "TooManyHandsError",
+    "FingerCoveredError",
+    "LowQualityError",
     "UnknownPieceError",
     "InvalidOptionError",
     "CatalogError",
@@ -119,6 +139,57 @@ class HandNotFoundError(DetectionError):
 
 class FingerNotVisibleError(DetectionError):
     code = "FINGER_NOT_VISIBLE"
+
+
+class PhotoQualityError(InputError):
+    """The photo was read and a hand found, but it is not good enough to render on (the quality gate).
+
+    ``details`` holds the gate's report (:meth:`jewelrender.quality.GateReport.to_report`).
+    """
+
+    code = "POOR_PHOTO"
+
+
+class PhotoTooDarkError(PhotoQualityError):
+    code = "PHOTO_TOO_DARK"
+
+
+class PhotoOverexposedError(PhotoQualityError):
+    code = "PHOTO_OVEREXPOSED"
+
+
+class PhotoColorCastError(PhotoQualityError):
+    code = "PHOTO_COLOR_CAST"
+
+
+class PhotoBlurryError(PhotoQualityError):
+    code = "PHOTO_BLURRY"
+
+
+class HandTooSmallError(PhotoQualityError):
+    code = "HAND_TOO_SMALL"
+
+
+class HandCutOffError(PhotoQualityError):
+    code = "HAND_CUT_OFF"
+
+
+class TooManyHandsError(PhotoQualityError):
+    code = "TOO_MANY_HANDS"
+
+
+class FingerCoveredError(PhotoQualityError):
+    code = "FINGER_COVERED"
+
+
+class LowQualityError(InputError):
+    """The rendered try-on's quality score is below the caller's ``min_quality``.
+
+    An input error: the same photo gives the same score again. ``details`` holds
+    the score and its parts (:func:`jewelrender.quality.score_output`).
+    """
+
+    code = "LOW_QUALITY"
 
 
 class UnknownPieceError(InputError):
