@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--finish", default=None, choices=["polished", "satin", "matte", "hammered"],
                    help="surface finish replacing the piece's own (default: the piece's, usually polished)")
     t.add_argument("--focal-35mm", type=float, default=None, help="override the 35 mm-equivalent focal length")
+    t.add_argument("--min-quality", type=float, default=None,
+                   help="refuse results whose quality score (0..1) is below this (default 0.55)")
+    t.add_argument("--refuse-multiple-hands", action="store_true",
+                   help="refuse photos with several similar hands instead of taking the clearest")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="tryon.png", help="output image (.png, .jpg, .webp); default tryon.png")
     t.add_argument("--mask", default=None, help="also write the piece's alpha as an 8-bit PNG")
@@ -82,12 +86,13 @@ def _cmd_try_on(a) -> int:
     if a.mask is not None and Path(a.mask).suffix.lower() != ".png":
         raise InvalidOptionError("--mask must be a .png file")
     res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, quality=a.quality,
-                 lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed)
+                 lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed,
+                 min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands)
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
     print(f"wrote {a.out}: {res.report['piece']['id']} on the {pl['hand']} {pl['finger']} finger, "
           f"inner diameter {pl['inner_diameter_mm']:.1f} mm (US {pl['ring_size_us']:g}), "
-          f"{res.report['timings']['total']:.1f} s on {res.report['backend']}")
+          f"quality {res.report['score']['score']:.2f}, {res.report['timings']['total']:.1f} s on {res.report['backend']}")
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FingerNotVisibleError, HandNotFoundError, InvalidOptionError
+from .errors import FingerNotVisibleError, InvalidOptionError
 
 __all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
 
@@ -100,7 +100,7 @@ class TryOnResult:
         Image.fromarray(arr).save(tmp, format=fmt, **kwargs)
 
 
-def _check_options(finger, hand, position, quality):
+def _check_options(finger, hand, position, quality, min_quality=None):
     from .catalog import QUALITY_NAMES
 
     if finger not in FINGER_NAMES:
@@ -111,6 +111,9 @@ def _check_options(finger, hand, position, quality):
         raise InvalidOptionError(f"position must be a number in [0, 1] (0 = knuckle, 1 = middle joint), got {position!r}")
     if quality not in QUALITY_NAMES:
         raise InvalidOptionError(f"unknown quality {quality!r}; valid: {', '.join(QUALITY_NAMES)}")
+    if min_quality is not None and (isinstance(min_quality, bool) or not isinstance(min_quality, (int, float))
+                                    or not 0.0 <= float(min_quality) <= 1.0):
+        raise InvalidOptionError(f"min_quality must be a number in [0, 1], got {min_quality!r}")
 
 
 class Renderer:
@@ -168,8 +171,8 @@ class Renderer:
 
     def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = 0.35,
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
-               metal: str | None = None, finish: str | None = None,
-               seed: int = 0, max_pixels: int = 40_000_000) -> TryOnResult:
+               metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
+               refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000) -> TryOnResult:
         """Render ``piece`` on ``finger`` of the hand in ``photo``.
 
         Parameters
@@ -188,6 +191,11 @@ class Renderer:
             A metal preset id (``jewelrender materials``) replacing the piece's own.
         finish : {"polished", "satin", "matte", "hammered"}, optional
             Replaces the piece's own finish.
+        min_quality : float, optional
+            Refuse (``LowQualityError``) a result whose quality score is below this;
+            default :data:`jewelrender.quality.DEFAULT_MIN_QUALITY`.
+        refuse_multiple_hands : bool
+            Refuse photos with several similar hands instead of taking the clearest.
         lighting : str
             A lighting method name (see :data:`jewelrender.lighting.LIGHTING_METHODS`).
         focal_35mm : float, optional
@@ -200,10 +208,11 @@ class Renderer:
         with self._lock:
             return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
                                 lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
-                                max_pixels=max_pixels)
+                                max_pixels=max_pixels, min_quality=min_quality,
+                                refuse_multiple_hands=refuse_multiple_hands)
 
     def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
-                max_pixels):
+                max_pixels, min_quality, refuse_multiple_hands):
         from . import backend, catalog, materials
         from .camera import camera_from_photo
         from .composite import composite
@@ -211,12 +220,13 @@ class Renderer:
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
         from .placement import place_ring
+        from .quality import check_input, require_quality, score_output
         from .render import render_layers
         from .scene import build_scene, stone_bsdf_dict
 
         t = {}
         t0 = time.perf_counter()
-        _check_options(finger, hand, position, quality)
+        _check_options(finger, hand, position, quality, min_quality)
         piece = catalog.get_piece(piece)
         q = catalog.quality_preset(quality)
         if metal is not None or finish is not None:
@@ -234,21 +244,14 @@ class Renderer:
         tick = time.perf_counter()
         hands = self.detector.detect(ph)
         t["landmarks"] = time.perf_counter() - tick
-        if not hands:
-            raise HandNotFoundError(
-                "no hand found in the photo; take the photo with the whole hand in view, fingers apart, in good light"
-            )
+
+        # The input gate: refuse unusable photos before any render time is spent,
+        # and pick the hand (the clearest one, or the one asked for).
+        tick = time.perf_counter()
+        gate = check_input(ph, hands, finger=finger, hand=hand, refuse_multiple_hands=refuse_multiple_hands)
+        t["gate"] = time.perf_counter() - tick
         hands_found = len(hands)
-        if hand != "auto":
-            matching = [h for h in hands if h.handedness == hand]
-            if not matching:
-                raise HandNotFoundError(
-                    f"no {hand} hand found (found: {', '.join(h.handedness for h in hands)}); "
-                    "use --hand auto or photograph the other hand",
-                    details={"found": [h.handedness for h in hands]},
-                )
-            hands = matching
-        hl = hands[0]
+        hl = hands[gate.hand_index]
 
         tick = time.perf_counter()
         cam = camera_from_photo(ph, focal_35mm=focal_35mm)
@@ -278,7 +281,6 @@ class Renderer:
         skin = light.info.get("skin_reference_rgb")
         image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed)
         t["composite"] = time.perf_counter() - tick
-        t["total"] = time.perf_counter() - t0
 
         visible = _visible_fraction(mask, placement, piece)
         if visible < MIN_VISIBLE_FRACTION:
@@ -301,9 +303,17 @@ class Renderer:
             "lighting": light.to_report(),
             "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
             "composite": comp_info,
-            "timings": {k: round(v, 4) for k, v in t.items()},
         }
-        return TryOnResult(image=image, mask=mask, report=_jsonable(report))
+        tick = time.perf_counter()
+        report["gate"] = gate.to_report()
+        score = score_output(ph, image, mask, report, min_quality=min_quality)
+        report["score"] = score
+        t["score"] = time.perf_counter() - tick
+        t["total"] = time.perf_counter() - t0
+        report["timings"] = {k: round(v, 4) for k, v in t.items()}
+        result = TryOnResult(image=image, mask=mask, report=_jsonable(report))
+        require_quality(score, min_quality)
+        return result
 
 
 def _visible_fraction(mask, placement, piece) -> float:
