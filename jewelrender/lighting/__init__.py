@@ -13,6 +13,9 @@ Methods
 ``uniform``
     A uniform grey environment whose level explains the skin's mean brightness
     (a baseline for comparisons).
+
+Both put the skin's tone in ``info["skin_tone"]`` (CIELAB, ITA°, Monk Skin Tone
+index; see :mod:`jewelrender.lighting.skin`).
 """
 
 from __future__ import annotations
@@ -69,8 +72,11 @@ def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, **kw) 
     level = float(luminance(mean[None])[0]) / albedo_lum
     env = EnvMap(np.full((env_height, 2 * env_height, 3), level, np.float32))
     albedo = np.clip(mean / level, 0.02, 0.95)
+    from .skin import skin_tone
+
     return Lighting(env=env, skin_albedo=albedo, info={"method": "uniform", "radiance": level,
-                                                             "skin_reference_rgb": [float(v) for v in mean]})
+                                                             "skin_reference_rgb": [float(v) for v in mean],
+                                                             "skin_tone": skin_tone(s["rgb"], albedo)})
 
 
 LIGHTING_METHODS = {"photo_fit": _photo_fit, "uniform": _uniform}

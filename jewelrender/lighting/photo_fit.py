@@ -27,6 +27,7 @@ import numpy as np
 from ..color import luminance
 from ..proxies import raycast_capsules
 from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angles
+from .skin import skin_tone
 
 __all__ = ["estimate_photo_fit", "skin_samples"]
 
@@ -180,7 +181,8 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     if n_skin < 30:
         # Too little skin to fit: keep the surroundings at face value.
         env = EnvMap(surround)
-        info.update({"fit": "none (too few skin samples)", "key_direction": None})
+        info.update({"fit": "none (too few skin samples)", "key_direction": None,
+                     "skin_tone": skin_tone(samples["rgb"])})
         return env, info
 
     rgb, nrm = samples["rgb"], samples["normal"]
@@ -248,5 +250,6 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         "skin_albedo_rgb": [float(v) for v in albedo],
         "fit_residual_rel": float(res_key / max(np.linalg.norm(y), 1e-12)),
         "fit_residual_rel_without_key": float(res_amb / max(np.linalg.norm(y), 1e-12)),
+        "skin_tone": skin_tone(samples["rgb"], albedo),
     })
     return env, info
