@@ -1,0 +1,390 @@
+"""How good is the lighting recovered from a photo? Measured against real HDRIs.
+
+For each HDRI in ``--hdri-dir``:
+
+1. **Photo.** A real dev photo's hand placement (MediaPipe on
+   ``photos/hands/ringtryon_target_left.jpg``, ``place_ring``) gives the proxy
+   capsules and the camera. The capsules, given a diffuse skin albedo, are
+   rendered by Mitsuba (``llvm_ad_spectral`` / ``cuda_ad_spectral`` through
+   ``backend.select()``, path tracer, 32 spp) under the HDRI, with the HDRI itself as the
+   visible background, at 1/3 of the photo's resolution. The image is scaled so
+   the skin's median luminance is :data:`SKIN_TARGET` (an auto-exposure metering
+   the hand), clipped to [0, 1] and sRGB-encoded to uint8: that is the "photo".
+   The true environment, multiplied by the same factor, is the reference.
+2. **Estimate** from that image alone: ``estimate_lighting(photo, camera,
+   placement, method=...)``.
+3. **Ring.** A polished 18k yellow-gold court band (measured n, k; 4 mm x 1.8 mm,
+   the placement's inner diameter and pose) on the finger proxies is rendered
+   at 128 x 128 by a narrow camera at the photo camera's centre looking at the
+   ring, under each environment. Compared over the ring's pixels (first hit is
+   the band, eroded by one pixel): PSNR of the sRGB-encoded images (clipped to
+   [0, 1], i.e. at the photo's exposure) and the mean CIEDE2000.
+
+Frame convention. jewelrender's environment maps are in the camera frame
+(``lighting/envmap.py``: top row up = -y, centre column forward = +z, right =
++x). An HDRI file is used *as is* in that layout: its top row is the sky, its
+centre column is what the camera looks at, its right half is to the camera's
+right. So the true and estimated maps share one frame and no rotation is
+needed; the photo, the estimate and the ring renders all use
+``EnvMap.to_mitsuba()``.
+
+Also reported: the angular error of the dominant light (the HDRI's brightest
+direction, only where it is clearly dominant: at least :data:`KEY_SHARE_MIN`
+of the map's power within :data:`KEY_CONE_DEG` of it) against ``photo_fit``'s
+``key_direction``; and the relative error of the total power (mean radiance
+luminance over the sphere) of each map against the truth.
+
+Baselines: ``uniform`` (grey, level from the skin), ``studio``
+(studio_small_03, scaled so its mean radiance equals the uniform baseline's
+level) and ``surround`` (photo_fit's photo-only map, before the key-light fit
+and the albedo-bounded scale: ``photo_fit._surroundings`` at face value).
+
+Each HDRI is used as stored and turned half a turn (``--turns 0,180``), and the
+hand is given three skin albedos (``--skins light,medium,dark``): 48 rows, about
+2.5 minutes on 2 CPU cores. Results and their reading: ``docs/lighting.md``.
+
+Usage::
+
+    python benchmarks/bench_lighting.py [--hdri-dir DIR] [--skins light,medium,dark] [--turns 0,180]
+                                        [--spp 64] [--json out.json] [--save DIR]
+
+A benchmark, not a test: it prints a table and (optionally) writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import data_dir, dump, machine
+
+#: Diffuse skin albedos (linear sRGB) of the proxy: illustrative light / medium / dark skins (luminance
+#: 0.49 / 0.33 / 0.09), chosen to span the range, not measured values.
+SKINS = {"light": np.array([0.62, 0.46, 0.37]), "medium": np.array([0.45, 0.30, 0.22]),
+         "dark": np.array([0.15, 0.08, 0.055])}
+SKIN_TARGET = 0.20                            # median skin luminance of the "photo" (auto-exposure)
+PHOTO_SCALE = 1.0 / 3.0                       # of the dev photo's resolution
+RING_RES = 128
+KEY_CONE_DEG = 20.0
+KEY_SHARE_MIN = 0.25
+METHODS = ("photo_fit", "uniform", "studio", "surround")
+
+
+def _mesh(mi, name, v, f, n, bsdf):
+    props = mi.Properties()
+    props["bsdf"] = mi.load_dict(bsdf)
+    mesh = mi.Mesh(name, len(v), len(f), props=props, has_vertex_normals=n is not None)
+    p = mi.traverse(mesh)
+    p["vertex_positions"] = mi.Float(np.ascontiguousarray(v, np.float32).ravel())
+    p["faces"] = mi.UInt32(np.ascontiguousarray(f, np.uint32).ravel())
+    if n is not None:
+        p["vertex_normals"] = mi.Float(np.ascontiguousarray(n, np.float32).ravel())
+    p.update()
+    return mesh
+
+
+def _proxy_meshes(mi, capsules, albedo):
+    from jewelrender.proxies import capsule_mesh
+
+    bsdf = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [float(a) for a in albedo]}}
+    return {f"cap{i}": _mesh(mi, f"cap{i}", *capsule_mesh(c.p0, c.p1, c.radius), bsdf) for i, c in enumerate(capsules)}
+
+
+def load_hdri(path: Path, height: int = 256) -> np.ndarray:
+    """An equirectangular HDRI as (height, 2 height, 3) float32 linear radiance (area-averaged)."""
+    import cv2
+    import mitsuba as mi
+
+    img = np.array(mi.Bitmap(str(path)).convert(mi.Bitmap.PixelFormat.RGB, mi.Struct.Type.Float32, False))
+    return cv2.resize(img, (2 * height, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def render_photo(cam, placement, env, albedo, spp: int, seed: int = 0) -> np.ndarray:
+    """Linear (H, W, 3) render of the skin proxies under ``env`` with ``env`` as background."""
+    import mitsuba as mi
+
+    fov = float(np.degrees(2 * np.arctan(cam.width / (2 * cam.fx))))
+    scene = mi.load_dict({
+        "type": "scene",
+        "integrator": {"type": "path", "max_depth": 4},
+        "sensor": {"type": "perspective", "fov": fov, "fov_axis": "x",
+                   "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, 0], target=[0, 0, 1], up=[0, -1, 0]),
+                   "film": {"type": "hdrfilm", "width": cam.width, "height": cam.height, "pixel_format": "rgb"},
+                   "sampler": {"type": "independent", "sample_count": spp}},
+        "env": env.to_mitsuba(),
+        **_proxy_meshes(mi, placement.proxies, albedo),
+    })
+    return np.array(mi.render(scene, seed=seed), dtype=np.float64)
+
+
+class RingView:
+    """The band on the finger, seen by a narrow camera at the photo camera's centre."""
+
+    def __init__(self, placement, albedo, spp: int):
+        import cv2
+        import mitsuba as mi
+
+        from jewelrender import assets, materials
+        from jewelrender.proxies import raycast_capsules
+        from jewelrender.scene import piece_to_camera
+
+        part = assets.court_band(placement.inner_diameter_mm, 4.0, 1.8)
+        M = piece_to_camera(placement.center_cam, placement.axis_cam, placement.up_cam)
+        v = part.vertices.astype(np.float64) @ M[:3, :3].T + M[:3, 3]
+        R = M[:3, :3] / np.linalg.norm(M[:3, 0])
+        n = None if part.normals is None else part.normals.astype(np.float64) @ R.T
+        self.band = _mesh(mi, "band", v, part.faces, n,
+                          materials.prepare_for_mitsuba(materials.metal_bsdf_dict("yellow-gold-18k")))
+        self.proxies = _proxy_meshes(mi, placement.proxies, albedo)
+        c = np.asarray(placement.center_cam, float)
+        dist = float(np.linalg.norm(c))
+        radius = float(np.linalg.norm(v - c, axis=1).max())
+        self.fov = float(np.degrees(2 * np.arctan(1.25 * radius / dist)))
+        self.to_world = mi.ScalarTransform4f().look_at(origin=[0, 0, 0], target=c.tolist(), up=[0, -1, 0])
+        self.spp = spp
+
+        # Which pixels see the band first (pixel-centre rays, same pinhole as Mitsuba's sensor).
+        fwd = c / dist
+        left = np.cross([0.0, -1.0, 0.0], fwd)
+        left /= np.linalg.norm(left)
+        up = np.cross(fwd, left)
+        t = np.tan(np.radians(self.fov) / 2)
+        s = ((np.arange(RING_RES) + 0.5) / RING_RES * 2 - 1) * t
+        sx, sy = np.meshgrid(s, s)
+        d = fwd[None] - sx.reshape(-1, 1) * left[None] + -sy.reshape(-1, 1) * up[None]
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        band_scene = mi.load_dict({"type": "scene", "band": self.band})
+        rays = mi.Ray3f(mi.Point3f(np.zeros((3, len(d)), np.float32)), mi.Vector3f(d.T.astype(np.float32)))
+        tb = np.array(band_scene.ray_intersect(rays).t)
+        tc, _, _ = raycast_capsules(np.zeros_like(d), d, placement.proxies)
+        mask = (np.isfinite(tb) & (tb < tc)).reshape(RING_RES, RING_RES)
+        self.mask = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+    def render(self, env, seed: int = 1) -> np.ndarray:
+        import mitsuba as mi
+
+        scene = mi.load_dict({
+            "type": "scene",
+            "integrator": {"type": "path", "max_depth": 8},
+            "sensor": {"type": "perspective", "fov": self.fov, "fov_axis": "x", "to_world": self.to_world,
+                       "film": {"type": "hdrfilm", "width": RING_RES, "height": RING_RES, "pixel_format": "rgb"},
+                       "sampler": {"type": "independent", "sample_count": self.spp}},
+            "env": env.to_mitsuba(),
+            "band": self.band,
+            **self.proxies,
+        })
+        return np.array(mi.render(scene, seed=seed), dtype=np.float64)
+
+
+def ring_errors(img, ref, mask) -> tuple[float, float]:
+    """(PSNR dB of sRGB-encoded [0,1] values, mean CIEDE2000) over ``mask``."""
+    from jewelrender.color import delta_e_2000, linear_to_srgb, rgb_to_lab
+
+    a, b = np.clip(img[mask], 0, 1), np.clip(ref[mask], 0, 1)
+    mse = float(np.mean((linear_to_srgb(a) - linear_to_srgb(b)) ** 2))
+    psnr = 10 * np.log10(1.0 / max(mse, 1e-12))
+    de = float(np.mean(delta_e_2000(rgb_to_lab(a), rgb_to_lab(b))))
+    return psnr, de
+
+
+def dominant_light(env) -> tuple[np.ndarray, float]:
+    """Brightest direction of a map (camera frame) and the share of its power within KEY_CONE_DEG."""
+    import cv2
+
+    from jewelrender.color import luminance
+    from jewelrender.lighting.envmap import texel_directions, texel_solid_angles
+
+    small = cv2.resize(env.radiance, (128, 64), interpolation=cv2.INTER_AREA)
+
+    d = texel_directions(64, 128)
+    P = luminance(small) * texel_solid_angles(64, 128)
+    k = np.unravel_index(np.argmax(luminance(small)), P.shape)
+    peak = d[k]
+    cone = (d @ peak) > np.cos(np.radians(KEY_CONE_DEG))
+    return peak, float(P[cone].sum() / max(P.sum(), 1e-12))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hdri-dir", type=Path, default=None, help="default: DATA/hdri (../shared/data/hdri)")
+    ap.add_argument("--photo", type=Path, default=None, help="the dev hand photo whose placement is used")
+    ap.add_argument("--spp", type=int, default=64, help="samples per pixel of the ring renders")
+    ap.add_argument("--photo-spp", type=int, default=32)
+    ap.add_argument("--turns", default="0,180",
+                    help="azimuths (degrees, comma-separated) to turn each HDRI by about the vertical axis: "
+                         "0 = as stored, 180 = what was in front of the camera is behind it")
+    ap.add_argument("--skins", default="light,medium,dark", help=f"proxy skin albedos, of {', '.join(SKINS)}")
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--save", type=Path, default=None,
+                    help="write each HDRI's photo, ring renders and maps (sRGB PNG, photo exposure) here")
+    args = ap.parse_args(argv)
+
+    import cv2
+
+    import jewelrender as jr
+    from jewelrender import backend
+    from jewelrender.camera import Camera, camera_from_photo
+    from jewelrender.color import delta_e_2000, linear_to_srgb8, luminance, rgb_to_lab
+    from jewelrender.landmarks import detect_hands
+    from jewelrender.lighting import EnvMap, estimate_lighting
+    from jewelrender.lighting.photo_fit import _surroundings
+    from jewelrender.lighting.skin import monk_index
+    from jewelrender.placement import place_ring
+    from jewelrender.proxies import raycast_capsules
+
+    t_start = time.perf_counter()
+    data = data_dir()
+    hdri_dir = args.hdri_dir or data / "hdri"
+    hdris = sorted(hdri_dir.glob("*.hdr")) + sorted(hdri_dir.glob("*.exr"))
+    if not hdris:
+        sys.exit(f"no .hdr/.exr in {hdri_dir}")
+    variant = backend.select()
+
+    src = jr.load_photo(args.photo or data / "photos" / "hands" / "ringtryon_target_left.jpg")
+    cam_full = camera_from_photo(src)
+    placement = place_ring(src, detect_hands(src)[0], cam_full)
+    s = PHOTO_SCALE
+    W, H = round(cam_full.width * s), round(cam_full.height * s)
+    cam = Camera(W, H, cam_full.fx * W / cam_full.width, cam_full.fy * H / cam_full.height,
+                 cam_full.cx * W / cam_full.width, cam_full.cy * H / cam_full.height,
+                 cam_full.focal_35mm, "explicit")
+    gu, gv = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
+    dirs = cam.ray_directions(np.stack([gu.ravel(), gv.ravel()], axis=1))
+    _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
+    hand = (idx >= 0).reshape(H, W)
+    studio_path = data / "hdri" / "studio_small_03_1k.hdr"
+    studio = load_hdri(studio_path, 64) if studio_path.is_file() else None
+
+    turns = [float(t) for t in args.turns.split(",") if t.strip()]
+    rows = []
+    skins = [s.strip() for s in args.skins.split(",") if s.strip()]
+    rings = {}
+    for skin, path, turn in [(s, p, t) for s in skins for p in hdris for t in turns]:
+        t0 = time.perf_counter()
+        albedo = SKINS[skin]
+        if skin not in rings:
+            rings[skin] = RingView(placement, albedo, args.spp)
+        ring = rings[skin]
+        env_raw = load_hdri(path)
+        # Turning the world by +turn degrees about the up axis shifts the map's columns right.
+        env_raw = EnvMap(np.roll(env_raw, round(turn / 360.0 * env_raw.shape[1]), axis=1))
+        lin = render_photo(cam, placement, env_raw, albedo, args.photo_spp)
+        k = SKIN_TARGET / max(float(np.median(luminance(lin[hand]))), 1e-12)
+        photo = jr.load_photo(linear_to_srgb8(lin * k))
+        truth = EnvMap(env_raw.radiance * k)
+
+        envs = {}
+        lights = {m: estimate_lighting(photo, cam, placement, method=m) for m in ("photo_fit", "uniform")}
+        envs["photo_fit"] = lights["photo_fit"].env
+        envs["uniform"] = lights["uniform"].env
+        level = float(lights["uniform"].info["radiance"])
+        if studio is not None:
+            st = EnvMap(studio)
+            envs["studio"] = EnvMap(studio * (level / float(luminance(st.mean_radiance()[None])[0])))
+        envs["surround"] = EnvMap(_surroundings(photo, cam, placement, 64))
+
+        ref = ring.render(truth)
+        name = path.stem.replace("_1k", "") + (f"@{turn:g}" if turn else "")
+        row = {"hdri": name, "skin": skin, "exposure": k}
+        P_true = float(luminance(truth.mean_radiance()[None])[0])
+        shots = {"photo": photo.linear, "ring_truth": ref, "env_truth": truth.radiance}
+        for m, e in envs.items():
+            img = ring.render(e)
+            shots[f"ring_{m}"], shots[f"env_{m}"] = img, e.radiance
+            psnr, de = ring_errors(img, ref, ring.mask)
+            row[f"{m}_psnr"], row[f"{m}_de"] = psnr, de
+            row[f"{m}_power_err"] = float(luminance(e.mean_radiance()[None])[0]) / P_true - 1.0
+        peak, share = dominant_light(truth)
+        row["key_share"] = share
+        # Where the true key is: elevation above the camera's horizon and whether it is on the camera's side.
+        row["key_true_elev_deg"] = float(np.degrees(np.arcsin(np.clip(-peak[1], -1, 1))))
+        row["key_true_front"] = bool(peak[2] < 0)
+        if args.save:
+            import imageio.v3 as iio
+
+            args.save.mkdir(parents=True, exist_ok=True)
+            for tag, im in shots.items():
+                im = im if not tag.startswith("env") else cv2.resize(im, (256, 128))
+                iio.imwrite(args.save / f"{name}_{tag}.png", linear_to_srgb8(im))
+        kd = lights["photo_fit"].info.get("key_direction")
+        row["key_err_deg"] = (float(np.degrees(np.arccos(np.clip(np.dot(kd, peak), -1, 1))))
+                              if kd is not None and share >= KEY_SHARE_MIN else None)
+        tone = lights["photo_fit"].info.get("skin_tone", {})
+        row["monk"] = tone.get("monk")
+        row["albedo_monk"] = tone.get("albedo_monk")
+        row["true_monk"] = monk_index(rgb_to_lab(albedo))[0]
+        row["ita"] = tone.get("ita_deg")
+        if "albedo_lab" in tone:
+            row["albedo_de"] = float(delta_e_2000(np.array(tone["albedo_lab"]), rgb_to_lab(albedo)))
+        row["seconds"] = time.perf_counter() - t0
+        rows.append(row)
+        _print_row(row, header=len(rows) == 1 or rows[-2]["skin"] != skin)
+        if len(rows) == len(hdris) * len(turns) * (skins.index(skin) + 1):
+            _print_medians([r for r in rows if r["skin"] == skin], f"MEDIAN {skin}")
+
+    if len(skins) > 1:
+        _print_medians(rows, "MEDIAN all")
+    win = lambda r: all(r["photo_fit_de"] < r[f"{b}_de"] for b in METHODS[1:] if f"{b}_de" in r)
+    wins = sum(win(r) for r in rows)
+    for skin in skins:
+        sel = [r for r in rows if r["skin"] == skin]
+        print(f"skin {skin}: photo_fit beats every baseline on ring dE00 in {sum(win(r) for r in sel)}/{len(sel)}")
+    for front in (False, True):
+        sel = [r for r in rows if r["key_true_front"] == front and r["key_err_deg"] is not None]
+        if sel:
+            print(f"median key-light error, key {'on the camera side' if front else 'behind the hand'}: "
+                  f"{statistics.median(r['key_err_deg'] for r in sel):.0f}° (n={len(sel)})")
+    print(f"\nphoto_fit beats every baseline on ring dE00 in {wins}/{len(rows)} HDRIs; "
+          f"key light clearly dominant in {sum(r['key_err_deg'] is not None for r in rows)}/{len(rows)}")
+    total = time.perf_counter() - t_start
+    print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, ring {RING_RES}x{RING_RES} at {args.spp} spp; "
+          f"{total:.0f} s total")
+    dump(args.json, {"rows": rows, "machine": machine(), "seconds": total,
+                     "settings": {"spp": args.spp, "photo_spp": args.photo_spp,
+                                  "skins": {k: SKINS[k].tolist() for k in skins},
+                                  "skin_target": SKIN_TARGET, "key_cone_deg": KEY_CONE_DEG,
+                                  "key_share_min": KEY_SHARE_MIN, "turns": turns,
+                                  "ring_pixels": {k: int(v.mask.sum()) for k, v in rings.items()}}})
+    return 0
+
+
+def _fmt(v, spec):
+    return "—" if v is None else format(v, spec)
+
+
+def _print_row(r, header=False):
+    if header:
+        print(f"\nskin: {r['skin']} (albedo {SKINS[r['skin']].tolist()})")
+        print("(F/B: the HDRI's brightest direction is on the camera's side of the hand / behind it)")
+        print(f"{'hdri':26s} {'key°':>5s} {'share':>5s} | " + " | ".join(f"{m:>17s}" for m in METHODS)
+              + " | power err: fit   unif  surr | MST ph/alb/true ITA° albΔE")
+        print(f"{'':26s} {'':>5s} {'':>5s} | " + " | ".join(f"{'PSNR':>8s} {'ΔE00':>8s}" for _ in METHODS))
+    cells = " | ".join(f"{_fmt(r.get(f'{m}_psnr'), '8.1f')} {_fmt(r.get(f'{m}_de'), '8.1f')}" for m in METHODS)
+    pw = " ".join(f"{_fmt(r.get(f'{m}_power_err'), '+5.0%')}" for m in ("photo_fit", "uniform", "surround"))
+    side = "" if r.get("key_true_front") is None else (" F" if r["key_true_front"] else " B")
+    print(f"{r['hdri'] + side:26s} {_fmt(r['key_err_deg'], '5.0f')} {r['key_share']:5.2f} | {cells} |             {pw} "
+          f"| {_fmt(r['monk'], '2d')}/{_fmt(r.get('albedo_monk'), '2d')}/{_fmt(r.get('true_monk'), '2d')}"
+          f"       {_fmt(r['ita'], '4.0f')} {_fmt(r.get('albedo_de'), '6.1f')}")
+
+
+def _print_medians(rows, label):
+    med = lambda key: statistics.median([r[key] for r in rows if r.get(key) is not None]) \
+        if any(r.get(key) is not None for r in rows) else None
+    r = {k: med(k) for k in rows[0] if k not in ("hdri", "skin")}
+    r["hdri"] = label
+    r["key_err_deg"] = med("key_err_deg")
+    for key in ("monk", "albedo_monk", "true_monk"):
+        r[key] = None if r.get(key) is None else int(round(r[key]))
+    r["key_true_front"] = None
+    print("-" * 40)
+    _print_row(r)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
