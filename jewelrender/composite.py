@@ -20,7 +20,7 @@ import numpy as np
 
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "denoise_chroma", "estimate_noise_sigma", "estimate_blur_sigma"]
+__all__ = ["composite", "denoise_chroma", "estimate_noise_sigma", "estimate_blur_sigma", "edge_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 
@@ -45,25 +45,44 @@ def estimate_noise_sigma(gray8: np.ndarray) -> float:
 
 
 def estimate_blur_sigma(gray_lin: np.ndarray) -> float:
-    """Gaussian blur (px) of the sharpest edges in a linear grey image.
+    """Gaussian blur (px) of the sharpest edges in a linear grey image (0 when no edge tells).
+
+    See :func:`edge_blur_sigma`; the sharpest 2 % of gradients give the camera's blur.
+    """
+    s = edge_blur_sigma(gray_lin)
+    return 0.0 if s is None else s
+
+
+def edge_blur_sigma(gray_lin: np.ndarray, where: np.ndarray | None = None, quantile: float = 0.98,
+                    max_sigma: float = 4.0) -> float | None:
+    """Gaussian blur (px) of the strongest edges of a linear grey image, or of a region of it.
 
     A step of contrast C blurred by a Gaussian of sigma s has a peak gradient of
-    C / (s * sqrt(2 pi)); the sharpest edges (top 2 % of gradient) give the
-    camera's blur. Returns 0 when no edge is strong enough to tell.
+    C / (s * sqrt(2 pi)); the contrast is read 3 px either side along the gradient
+    at the edges above the ``quantile`` of gradient magnitude (among the ``where``
+    pixels when given). None when fewer than 5 edges are strong enough to tell.
     """
     import cv2
 
     g = gray_lin.astype(np.float32)
     if min(g.shape) < 9:
-        return 0.0
+        return None
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     mag = np.hypot(gx, gy)
-    mag[:4], mag[-4:], mag[:, :4], mag[:, -4:] = 0, 0, 0, 0
-    thr = np.quantile(mag, 0.98)
-    ys, xs = np.nonzero(mag >= max(thr, 1e-4))
-    if len(ys) < 10:
-        return 0.0
+    if where is None:
+        mag[:4], mag[-4:], mag[:, :4], mag[:, -4:] = 0, 0, 0, 0
+        thr = np.quantile(mag, quantile)
+        ys, xs = np.nonzero(mag >= max(thr, 1e-4))
+        if len(ys) < 10:
+            return None
+    else:
+        cand = np.asarray(where, bool).copy()
+        cand[:4], cand[-4:], cand[:, :4], cand[:, -4:] = False, False, False, False
+        if cand.sum() < 10:
+            return None
+        thr = np.quantile(mag[cand], quantile)
+        ys, xs = np.nonzero(cand & (mag >= max(thr, 1e-4)))
     if len(ys) > 400:
         pick = np.random.default_rng(0).choice(len(ys), 400, replace=False)
         ys, xs = ys[pick], xs[pick]
@@ -79,7 +98,7 @@ def estimate_blur_sigma(gray_lin: np.ndarray) -> float:
         if contrast < 0.02:
             continue
         sig.append(contrast / (np.sqrt(2 * np.pi) * mag[y, x]))
-    return float(np.clip(np.median(sig), 0.0, 4.0)) if len(sig) >= 5 else 0.0
+    return float(np.clip(np.median(sig), 0.0, max_sigma)) if len(sig) >= 5 else None
 
 
 def denoise_chroma(jewel: np.ndarray, alpha: np.ndarray, sigma: float = 1.0) -> np.ndarray:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._json import jsonable
 from .errors import FingerNotVisibleError, InvalidOptionError
 
 __all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
@@ -311,7 +312,7 @@ class Renderer:
         t["score"] = time.perf_counter() - tick
         t["total"] = time.perf_counter() - t0
         report["timings"] = {k: round(v, 4) for k, v in t.items()}
-        result = TryOnResult(image=image, mask=mask, report=_jsonable(report))
+        result = TryOnResult(image=image, mask=mask, report=jsonable(report))
         require_quality(score, min_quality)
         return result
 
@@ -332,20 +333,6 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    return x
 
 
 def try_on(photo, piece, **options) -> TryOnResult:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ._json import jsonable
 from .errors import (
     FingerCoveredError,
     HandCutOffError,
@@ -561,17 +562,7 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
 # helpers
 # ---------------------------------------------------------------------------
 def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (float, np.floating)):
-        return round(float(x), 4)
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
+    return jsonable(x, ndigits=4)
 
 
 # ---------------------------------------------------------------------------
@@ -606,44 +597,10 @@ def _crop_of(report: dict, mask: np.ndarray) -> tuple[slice, slice]:
 
 
 def _edge_sigma(gray_lin: np.ndarray, where: np.ndarray, quantile: float) -> float | None:
-    """Gaussian blur (px) of the edges above the ``quantile`` of gradient among the ``where`` pixels.
+    """Gaussian blur (px) of the edges above the ``quantile`` of gradient among the ``where`` pixels."""
+    from .composite import edge_blur_sigma
 
-    The estimator of :func:`jewelrender.composite.estimate_blur_sigma`, restricted to a region.
-
-    A step of contrast C blurred by a Gaussian of sigma s has a peak gradient
-    C / (s sqrt(2 pi)); the contrast is read 3 px either side along the gradient.
-    None when fewer than 5 edges are strong enough to tell.
-    """
-    import cv2
-
-    g = gray_lin.astype(np.float32)
-    if min(g.shape) < 9:
-        return None
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    mag = np.hypot(gx, gy)
-    cand = where.copy()
-    cand[:4], cand[-4:], cand[:, :4], cand[:, -4:] = False, False, False, False
-    if cand.sum() < 10:
-        return None
-    thr = np.quantile(mag[cand], quantile)
-    ys, xs = np.nonzero(cand & (mag >= max(thr, 1e-4)))
-    if len(ys) > 400:
-        pick = np.random.default_rng(0).choice(len(ys), 400, replace=False)
-        ys, xs = ys[pick], xs[pick]
-    h, w = g.shape
-    sig = []
-    for y, x in zip(ys, xs):
-        n = np.array([gx[y, x], gy[y, x]]) / mag[y, x]
-        pa = np.round([x + 3 * n[0], y + 3 * n[1]]).astype(int)
-        pb = np.round([x - 3 * n[0], y - 3 * n[1]]).astype(int)
-        if not (0 <= pa[0] < w and 0 <= pa[1] < h and 0 <= pb[0] < w and 0 <= pb[1] < h):
-            continue
-        contrast = abs(float(g[pa[1], pa[0]] - g[pb[1], pb[0]]))
-        if contrast < 0.02:
-            continue
-        sig.append(contrast / (np.sqrt(2 * np.pi) * mag[y, x]))
-    return float(np.clip(np.median(sig), 0.0, 6.0)) if len(sig) >= 5 else None
+    return edge_blur_sigma(gray_lin, where, quantile, max_sigma=6.0)
 
 
 def score_output(photo, result_image, mask, report: dict, *, min_quality: float | None = None) -> dict:
