@@ -89,10 +89,6 @@ def _variant_works(mi, dr, variant: str) -> tuple[bool, str]:
             ver = (MIN_LLVM,)
         if ver[0] < MIN_LLVM:
             return False, f"found libLLVM {'.'.join(map(str, ver))}; " + LLVM_HINT
-    try:
-        mi.set_variant(variant)
-    except (ImportError, AttributeError) as exc:
-        return False, f"cannot activate {variant}: {exc}"
     return True, ""
 
 
@@ -144,7 +140,11 @@ def select(preferred: tuple[str, ...] | list[str] | None = None) -> str:
         for variant in preferred:
             ok, why = _variant_works(mi, dr, variant)
             if ok:
-                _activate(mi, variant)
+                try:
+                    _activate(mi, variant)
+                except (ImportError, AttributeError) as exc:
+                    reasons[variant] = f"cannot activate {variant}: {exc}"
+                    continue
                 _selected = variant
                 return variant
             reasons[variant] = why

@@ -39,13 +39,6 @@ class RenderLayers:
     lit_without: np.ndarray
     proxy: np.ndarray
 
-    @property
-    def shadow(self) -> np.ndarray:
-        """Shadow ratio in [0, 1] on proxy pixels (1 = unshadowed), 1 elsewhere."""
-        den = self.lit_without
-        ratio = np.where(den > 1e-8, self.lit_with / np.maximum(den, 1e-12), 1.0)
-        return np.clip(ratio, 0.0, 1.0).astype(np.float32)
-
 
 def register_integrator() -> None:
     """Register ``jewelrender_tryon`` for the active Mitsuba variant (idempotent)."""
