@@ -37,3 +37,12 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def hand_photos(data_dir) -> list[Path]:
     return sorted((data_dir / "photos" / "hands").glob("*.*"))
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """One MediaPipe hand detector for the whole test session (starting a graph costs ~0.5 s)."""
+    from jewelrender.landmarks import HandDetector
+
+    with HandDetector() as det:
+        yield det

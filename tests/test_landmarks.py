@@ -29,14 +29,9 @@ DETECTION_FLOOR = 29
 
 
 @pytest.fixture(scope="module")
-def detector():
-    with HandDetector() as det:
-        yield det
-
-
-@pytest.fixture(scope="module")
 def detections(detector, hand_photos):
-    return {p.name: (load_photo(p), detector.detect(load_photo(p))) for p in hand_photos}
+    photos = {p.name: load_photo(p) for p in hand_photos}
+    return {name: (ph, detector.detect(ph)) for name, ph in photos.items()}
 
 
 def test_landmark_numbering():

@@ -10,7 +10,7 @@ import pytest
 
 from jewelrender.camera import camera_from_photo
 from jewelrender.errors import FingerNotVisibleError, InvalidOptionError
-from jewelrender.landmarks import FINGERS, HandDetector, HandLandmarks
+from jewelrender.landmarks import FINGERS, HandLandmarks
 from jewelrender.photo import load_photo
 from jewelrender.placement import (
     Capsule,
@@ -35,14 +35,13 @@ PALMAR = [
 
 
 @pytest.fixture(scope="module")
-def scenes(hand_photos):
+def scenes(hand_photos, detector):
     """name -> (photo, camera, first hand or None): one detection per photo."""
     out = {}
-    with HandDetector() as det:
-        for p in hand_photos:
-            photo = load_photo(p)
-            hands = det.detect(photo)
-            out[p.name] = (photo, camera_from_photo(photo), hands[0] if hands else None)
+    for p in hand_photos:
+        photo = load_photo(p)
+        hands = detector.detect(photo)
+        out[p.name] = (photo, camera_from_photo(photo), hands[0] if hands else None)
     return out
 
 

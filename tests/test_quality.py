@@ -25,7 +25,7 @@ from jewelrender.errors import (
     LowQualityError,
     PhotoQualityError,
 )
-from jewelrender.landmarks import FINGERS, HandDetector, HandLandmarks
+from jewelrender.landmarks import FINGERS, HandLandmarks
 from jewelrender.photo import Photo, load_photo
 from jewelrender.quality import (
     DEFAULT_MIN_QUALITY,
@@ -52,12 +52,6 @@ BAD_CODES = {
 #: Fists and thumbs gestures hide the ring finger's base; the pipeline refuses them
 #: with FINGER_NOT_VISIBLE after placement. The gate may pass them or refuse them so.
 CURLED = {"hagrid_none_0a787971.jpg", "hamer_test3.jpg", "mediapipe_hand_thumb_up.jpg", "mediapipe_thumbs_up.png"}
-
-
-@pytest.fixture(scope="module")
-def detector():
-    with HandDetector() as d:
-        yield d
 
 
 @pytest.fixture(scope="module")
