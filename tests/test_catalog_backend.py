@@ -50,6 +50,20 @@ def test_unknown_piece_lists_valid_ids():
     ('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n', "stone"),
     ('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
      'stone = {cut = "round-brilliant", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 5}\n', "prongs"),
+    ("[pieces]\na = 3\n", "must be a table"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = "2", thickness_mm = 1}\n', "width_mm"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = true, thickness_mm = 1}\n', "width_mm"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = nan, thickness_mm = 1}\n', "width_mm"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = inf, thickness_mm = 1}\n', "width_mm"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1, profile = "wavy"}\n', "profile"),
+    ('[pieces.a]\nkind = "band"\nmetal = ""\nband = {width_mm = 2, thickness_mm = 1}\n', "metal"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = "2 mm"\n', "band"),
+    (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "princess", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 4}\n'), "cut"),
+    (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "round-brilliant", gem = "diamond"}\nsetting = {style = "prong", prongs = 4}\n'), "carat"),
+    (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "round-brilliant", carat = 1.0, gem = 7}\nsetting = {style = "prong", prongs = 4}\n'), "gem"),
 ])
 def test_malformed_catalogs_raise_catalog_error(tmp_path, text, fragment):
     f = tmp_path / "catalog.toml"

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import time
 import warnings
-import zlib
 
 import numpy as np
 import pytest
@@ -23,30 +21,13 @@ from jewelrender.errors import (
 )
 from jewelrender.photo import Photo, load_photo
 
+from _imagefiles import encode as _encode, raw_png as _raw_png  # noqa: E402
+
 # ---------------------------------------------------------------- helpers
 
 
 def _noise(h=64, w=96, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=(h, w, 3), dtype=np.uint8)
-
-
-def _encode(img: Image.Image | np.ndarray, fmt: str, **kw) -> bytes:
-    if isinstance(img, np.ndarray):
-        img = Image.fromarray(img)
-    buf = io.BytesIO()
-    img.save(buf, fmt, **kw)
-    return buf.getvalue()
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def _raw_png(width: int, height: int, *, bit_depth: int, color_type: int, rows: bytes | None = None) -> bytes:
-    """A PNG written by hand (filter 0 on every row), for what Pillow cannot save."""
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    idat = zlib.compress(rows if rows is not None else b"\x00" * 16)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def _write(tmp_path, name: str, data: bytes):
