@@ -29,7 +29,9 @@ the customer what to do, and optional structured ``details``.
     │   │   └── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
     │   ├── LowQualityError               LOW_QUALITY          the rendered try-on scored below min_quality
     │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
-    │   └── InvalidOptionError            INVALID_OPTION       an option out of range or of a wrong type
+    │   ├── InvalidOptionError            INVALID_OPTION       an option out of range or of a wrong type
+    │   └── MeshError                     INVALID_MESH         a user's mesh file is unreadable or cannot be made closed
+    │       └── MeshNotClosedError        MESH_NOT_CLOSED      holes or non-manifold edges that repair cannot close
     ├── CatalogError                      CATALOG_ERROR        a shipped/user catalog or material file is malformed
     ├── BackendUnavailableError           BACKEND_UNAVAILABLE  no usable Mitsuba variant (libLLVM >= 16 / CUDA)
     └── RenderError                       RENDER_FAILED        the renderer failed on valid input (a bug: report it)
@@ -67,6 +69,8 @@ __all__ = [
     "LowQualityError",
     "UnknownPieceError",
     "InvalidOptionError",
+    "MeshError",
+    "MeshNotClosedError",
     "CatalogError",
     "BackendUnavailableError",
     "RenderError",
@@ -198,6 +202,27 @@ class UnknownPieceError(InputError):
 
 class InvalidOptionError(InputError):
     code = "INVALID_OPTION"
+
+
+class MeshError(InputError):
+    """A user-supplied mesh (OBJ/PLY/STL/glTF) cannot be read or used.
+
+    Covers missing or empty files, unsupported formats, malformed records and
+    degenerate geometry; ``details`` names the file and what was wrong.
+    """
+
+    code = "INVALID_MESH"
+
+
+class MeshNotClosedError(MeshError):
+    """The mesh still has boundary or non-manifold edges after repair.
+
+    A refracting stone or a metal part must be a closed surface for the path
+    tracer to know inside from outside; ``details`` gives the counts of open
+    and non-manifold edges left after welding and hole filling.
+    """
+
+    code = "MESH_NOT_CLOSED"
 
 
 class CatalogError(JewelrenderError):
