@@ -64,10 +64,18 @@ def register_integrator() -> None:
             return ["alpha", "lit_with", "lit_without", "proxy"]
 
         def sample(self, scene, sampler, ray, medium=None, active=True):
+            # OptiX cannot trace two scenes (two shader binding tables) in one kernel:
+            # on CUDA each scene's queries are evaluated before the next scene's start.
+            # On the CPU the split would only add kernel launches.
+            split = dr.backend_v(mi.Float) == dr.JitBackend.CUDA
             L, valid, _ = self.path.sample(scene, sampler, ray, medium, active)
             si = scene.ray_intersect(ray, active)
+            if split:
+                dr.eval(L, valid, si, ray)
             sij = self.jewel_scene.ray_intersect(ray, active)
             jewel = sij.is_valid() & (sij.t <= si.t * (1.0 + 1e-5))
+            if split:
+                dr.eval(jewel)
             proxy = si.is_valid() & ~jewel
             # The skin's light comes from the environment (the body emits only so that
             # the piece can reflect it): sample the environment alone.
@@ -75,6 +83,8 @@ def register_integrator() -> None:
             cos_n = dr.maximum(dr.dot(si.sh_frame.n, ds.d), 0.0)
             shadow_ray = si.spawn_ray(ds.d)
             seen_with = ~scene.ray_test(shadow_ray, proxy)
+            if split:
+                dr.eval(seen_with, shadow_ray, em_w, cos_n)
             seen_without = ~self.proxy_scene.ray_test(shadow_ray, proxy)
             y = mi.luminance(em_w, si.wavelengths) * cos_n
             zero = mi.Float(0.0)
