@@ -9,7 +9,10 @@ Set-ups and measured numbers: ``docs/gems.md``.
 
 Run::
 
-    .venv/bin/python benchmarks/bench_gems.py [--spp N] [--res PX] [--json OUT.json]
+    .venv/bin/python benchmarks/bench_gems.py [--only prism|furnace|brilliance|fire|tracer] [--spp N] [--res PX] [--json OUT.json]
+
+The ``tracer`` part checks brilliance and fire with the independent numpy tracer
+(``benchmarks/_gem_trace.py``).
 
 Frames: the stone frame of :func:`round_brilliant` (axis +Y, table up, girdle
 plane y = 0), which is also Mitsuba's envmap "up" (+Y), in millimetres.
@@ -19,6 +22,7 @@ Colours: linear sRGB as Mitsuba's spectral film writes it.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 import time
@@ -391,14 +395,155 @@ def fire_index(stone: str, res: int = 64, spp: int = 64, seed: int = 3, radius_d
             "res": res, "spp": spp, "radius_deg": radius_deg}
 
 
+# ---------------------------------------------------------------------------
+# Independent check: the numpy tracer (benchmarks/_gem_trace.py)
+# ---------------------------------------------------------------------------
+
+def _tracer():
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import _gem_trace
+
+    return _gem_trace
+
+
+def pavilion_facet_angles(pavilion_angle_deg: float = 40.75, **cut) -> dict:
+    """Measured tilts (deg, to the girdle plane) of the brilliant's facets, by kind.
+
+    Facets are merged from the mesh's triangles and classified by where they
+    sit (table: tilt 0 on top; girdle: 90; crown / pavilion by the normal's
+    sign and tilt), so a mislabelled or wrongly built angle shows up here.
+    """
+    from jewelrender.assets import round_brilliant
+
+    gt = _tracer()
+    part = round_brilliant(diameter_mm=DIAMETER_MM, pavilion_angle_deg=pavilion_angle_deg, **cut)
+    fac = gt.facet_planes(part.vertices, part.faces)
+    tilt = fac.tilt_deg()
+    up = fac.normals[:, 1]
+    out: dict[str, list[float]] = {"table": [], "crown": [], "girdle": [], "pavilion": []}
+    for t, u in zip(tilt, up):
+        if t < 1e-6 and u > 0:
+            out["table"].append(float(t))
+        elif abs(t - 90) < 1e-6:
+            out["girdle"].append(float(t))
+        elif u > 0:
+            out["crown"].append(float(t))
+        else:
+            out["pavilion"].append(float(t))
+    out["facets"] = len(tilt)
+    return out
+
+
+def tracer_light_return(pavilion_angle_deg: float, disc_half_angle_deg: float = 20.0,
+                        min_elevation_deg: float = 0.0, n_stone: float = 2.417,
+                        view_distance_mm: float = VIEW_DISTANCE_MM, samples_across: int = 120) -> float:
+    """Face-up light return from the numpy tracer, same environment and eye as :func:`light_return`."""
+    from jewelrender.assets import round_brilliant
+
+    gt = _tracer()
+    part = round_brilliant(diameter_mm=DIAMETER_MM, pavilion_angle_deg=pavilion_angle_deg)
+    env = gt.viewer_env(disc_half_angle_deg, min_elevation_deg)
+    return gt.light_return(part.vertices, part.faces, diameter_mm=DIAMETER_MM, n_stone=n_stone,
+                           environment=env, view_distance_mm=view_distance_mm,
+                           samples_across=samples_across)["light_return"]
+
+
+def angular_spectrum(pavilion_angle_deg: float, n_stone: float = 2.417, samples_across: int = 120,
+                     view_distance_mm: float = VIEW_DISTANCE_MM):
+    """Exit directions and weights of all light the face-up eye receives (tracer).
+
+    Returns (directions (J, 3), weights (J,), rays): the light return of any
+    direction-only environment ``env`` is ``sum(weights * env(directions)) / rays``.
+    """
+    from jewelrender.assets import round_brilliant
+
+    gt = _tracer()
+    part = round_brilliant(diameter_mm=DIAMETER_MM, pavilion_angle_deg=pavilion_angle_deg)
+    fac = gt.facet_planes(part.vertices, part.faces)
+    o, d = gt.face_up_rays(part.vertices, DIAMETER_MM, view_distance_mm, samples_across)
+    res = gt.trace_face_up(fac, o, d, n_stone, lambda x: np.zeros(len(x)), record_exits=True)
+    return (np.concatenate([e.direction for e in res.exits]),
+            np.concatenate([e.weight for e in res.exits]), len(o))
+
+
+def brilliance_sweep(discs=tuple(float(d) for d in range(41)), elevations=(0.0, 45.0),
+                     pavilions=(38.0, 40.75, 43.0), samples_across: int = 120) -> dict:
+    """Tracer light return for every (lit-from elevation, head disc, pavilion); one trace per stone."""
+    gt = _tracer()
+    spectra = {p: angular_spectrum(p, samples_across=samples_across) for p in pavilions}
+    out = {}
+    for el in elevations:
+        for disc in discs:
+            env = gt.viewer_env(float(disc), float(el))
+            out[(float(el), float(disc))] = {p: float(np.sum(w * env(dd)) / n)
+                                             for p, (dd, w, n) in spectra.items()}
+    return out
+
+
+#: Small-source fire set-up of the tracer: source radius (deg), source positions, seed.
+FIRE_TRACER = {"radius_deg": 8.0, "sources": 120, "seed": 1, "samples_across": 50, "wavelengths": 15}
+
+
+def fire_tracer(stones=FIRE_STONES, radius_deg: float = FIRE_TRACER["radius_deg"],
+                sources: int = FIRE_TRACER["sources"], seed: int = FIRE_TRACER["seed"],
+                samples_across: int = FIRE_TRACER["samples_across"],
+                wavelengths: int = FIRE_TRACER["wavelengths"]) -> dict:
+    """Fire of each stone from the numpy tracer (Tolkowsky cut, face-up eye at 250 mm).
+
+    Two metrics:
+
+    ``spread_deg``
+        Angular dispersion of the light the crown returns: the weighted mean
+        angle between the exit directions of the Fraunhofer G (430.8 nm) and
+        B (686.7 nm) lines for the same eye ray and facet path (upward exits
+        only). Deterministic; no light model.
+    ``chroma``
+        Σ|c| / ΣY over the eye rays and over ``sources`` positions of one
+        white source of angular radius ``radius_deg`` (black sky), uniform in
+        solid angle at 10-60° from the table normal; per position every eye
+        ray's spectrum (``wavelengths`` samples, 400-700 nm) is turned into
+        linear sRGB relative to the source's own colour, c = rgb - Y(1, 1, 1).
+        ``chroma_se``: delta-method standard error over the positions.
+
+    Returns
+    -------
+    dict: per stone the two metrics and ``terms`` (S, 4) per position
+    (Σ|c|², ΣY², Σ|c|, ΣY) for paired comparisons.
+    """
+    from jewelrender.assets import round_brilliant
+
+    gt = _tracer()
+    part = round_brilliant(diameter_mm=DIAMETER_MM)
+    fac = gt.facet_planes(part.vertices, part.faces)
+    o, d = gt.face_up_rays(part.vertices, DIAMETER_MM, VIEW_DISTANCE_MM, samples_across)
+    edges = np.linspace(400.0, 700.0, wavelengths + 1)
+    lam = 0.5 * (edges[1:] + edges[:-1])
+    src = gt.hemisphere_sources(sources, seed)
+    out = {}
+    for stone in stones:
+        def law(wl, s=stone):
+            return stone_index(s, wl)
+
+        gb = gt.trace_spectral(fac, o, d, [430.8, 686.7], law)
+        spread = gt.exit_spread(gb)
+        tr = gt.trace_spectral(fac, o, d, lam, law)
+        terms = gt.spot_chroma_terms(tr, src, radius_deg)
+        chroma, se = gt.ratio_of_sums(terms[:, 2], terms[:, 3])
+        disp = float(stone_index(stone, 430.8) - stone_index(stone, 686.7))
+        out[stone] = {"n_G_minus_n_B": disp, "spread_deg": spread["mean_deg"], "chroma": chroma,
+                      "chroma_se": se, "mean_luma": float(terms[:, 3].sum() / (len(src) * tr.rays)),
+                      "terms": terms}
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spp", type=int, default=64)
     ap.add_argument("--res", type=int, default=64)
-    ap.add_argument("--only", choices=["prism", "furnace", "brilliance", "fire"], action="append")
+    ap.add_argument("--only", choices=["prism", "furnace", "brilliance", "fire", "tracer"], action="append")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    todo = args.only or ["prism", "furnace", "brilliance", "fire"]
+    todo = args.only or ["prism", "furnace", "brilliance", "fire", "tracer"]
     results: dict = {}
     if "prism" in todo:
         results["prism"] = []
@@ -445,6 +590,38 @@ def main(argv=None) -> int:
             print(f"fire {stone:15s} n_G-n_B={disp:.4f}: fire {r['fire']:.4f} +- {r['fire_se']:.4f} "
                   f"(chroma power {r['chroma_power']:.5f} +- {r['chroma_power_se']:.5f}) luma {r['mean_luma']:.4f} "
                   f"({time.perf_counter() - t0:.1f} s)")
+    if "tracer" in todo:
+        results["tracer"] = tres = {}
+        for pav in (38.0, 40.75, 43.0):
+            a = pavilion_facet_angles(pav)
+            tres[f"angles_{pav}"] = a
+            print(f"mesh pavilion {pav}: {a['facets']} facets; crown tilts {sorted(set(np.round(a['crown'], 3)))}; "
+                  f"pavilion tilts {sorted(set(np.round(a['pavilion'], 3)))}")
+        t0 = time.perf_counter()
+        sweep = brilliance_sweep()
+        tres["brilliance"] = {f"{el}/{disc}": v for (el, disc), v in sweep.items()}
+        for (el, disc), v in sweep.items():
+            if disc % 2 == 0 or disc in (15.0, 25.0):
+                print(f"tracer lit>{el:4.1f} disc {disc:4.1f}: 38 {v[38.0]:.4f} T {v[40.75]:.4f} 43 {v[43.0]:.4f} "
+                      f"T/43 {v[40.75] / v[43.0]:.3f} T/38 {v[40.75] / v[38.0]:.3f}")
+        for el in (0.0, 45.0):
+            for lo, hi in ((10, 25), (15, 25), (5, 30)):
+                m = {p: np.mean([sweep[(el, float(d))][p] for d in range(lo, hi + 1)]) for p in (38.0, 40.75, 43.0)}
+                print(f"tracer lit>{el:4.1f} mean over disc {lo}-{hi}: T/43 {m[40.75] / m[43.0]:.3f} "
+                      f"T/38 {m[40.75] / m[38.0]:.3f}")
+        print(f"(brilliance sweep {time.perf_counter() - t0:.1f} s)")
+        t0 = time.perf_counter()
+        fire = fire_tracer()
+        gt = _tracer()
+        for stone, r in fire.items():
+            print(f"tracer fire {stone:15s} n_G-n_B {r['n_G_minus_n_B']:.4f}: spread {r['spread_deg']:.4f} deg, "
+                  f"chroma {r['chroma']:.4f} +- {r['chroma_se']:.4f} (luma {r['mean_luma']:.2e})")
+        for a, b in itertools.pairwise(FIRE_STONES):
+            ta, tb = fire[a]["terms"], fire[b]["terms"]
+            dlt, se = gt.paired_ratio_difference(ta[:, 2], ta[:, 3], tb[:, 2], tb[:, 3])
+            print(f"tracer fire chroma {a} - {b}: {dlt:.4f} +- {se:.4f} ({dlt / se if se else float('inf'):.1f} SE)")
+        print(f"(fire tracer {time.perf_counter() - t0:.1f} s)")
+        tres["fire"] = {k: {kk: vv for kk, vv in v.items() if kk != "terms"} for k, v in fire.items()}
     if args.json:
         import json
 
