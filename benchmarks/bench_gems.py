@@ -421,7 +421,7 @@ def pavilion_facet_angles(pavilion_angle_deg: float = 40.75, **cut) -> dict:
     tilt = fac.tilt_deg()
     up = fac.normals[:, 1]
     out: dict[str, list[float]] = {"table": [], "crown": [], "girdle": [], "pavilion": []}
-    for t, u in zip(tilt, up):
+    for t, u in zip(tilt, up, strict=True):
         if t < 1e-6 and u > 0:
             out["table"].append(float(t))
         elif abs(t - 90) < 1e-6:
