@@ -66,7 +66,10 @@ __all__ = [
     "srgb_encode",
     "conductor_lab",
     "YI_E313_COEFFICIENTS",
+    "YELLOWNESS_METHODS",
+    "ILLUMINANT_C_5NM",
     "yellowness_index",
+    "reflectance_yellowness",
 ]
 
 LINE_B = 686.7
@@ -522,13 +525,36 @@ def cie_tables() -> CIETables:
     return CIETables(*cols)
 
 
+#: CIE illuminant C, relative spectral power, 380-780 nm at 5 nm (81 values,
+#: C(560 nm) = 105.30). CIE 15:2004 Table T.1, as tabulated in colour-science
+#: (``colour/colorimetry/datasets/illuminants/sds.py``, ``DATA_ILLUMINANTS_CIE["C"]``).
+#: Needed because ASTM D1925 -- the yellowness index Henderson & Manchanda (2005)
+#: grade white gold with -- is defined on illuminant-C / 2° tristimulus values.
+ILLUMINANT_C_5NM = np.array([
+    33.00, 39.92, 47.40, 55.17, 63.30, 71.81, 80.60, 89.53, 98.10,
+    105.80, 112.40, 117.75, 121.50, 123.45, 124.00, 123.60, 123.10, 123.30,
+    123.80, 124.09, 123.90, 122.92, 120.70, 116.90, 112.10, 106.98, 102.30,
+    98.81, 96.90, 96.78, 98.00, 99.94, 102.10, 103.95, 105.20, 105.67,
+    105.30, 104.11, 102.30, 100.15, 97.80, 95.43, 93.20, 91.22, 89.70,
+    88.83, 88.40, 88.19, 88.10, 88.06, 88.00, 87.86, 87.80, 87.99,
+    88.20, 88.20, 87.90, 87.22, 86.30, 85.30, 84.00, 82.21, 80.20,
+    78.24, 76.30, 74.36, 72.40, 70.40, 68.30, 66.30, 64.40, 62.80,
+    61.50, 60.20, 59.20, 58.50, 58.10, 58.00, 58.20, 58.50, 59.10,
+])
+ILLUMINANT_C_5NM.setflags(write=False)
+_ILLUMINANTS = ("D65", "E", "C")
+
+
 def _illuminant_spd(illuminant: str, t: CIETables) -> np.ndarray:
     if illuminant == "D65":
         return t.d65
     if illuminant == "E":
         return np.ones_like(t.d65)
+    if illuminant == "C":
+        # only 380-780 nm is ever integrated (COLOR_RANGE_NM); outside it the ends are held
+        return np.interp(t.wavelength_nm, np.arange(380.0, 781.0, 5.0), ILLUMINANT_C_5NM)
     raise InvalidOptionError(
-        f"unknown illuminant {illuminant!r}; valid: 'D65', 'E'", details={"valid": ["D65", "E"]}
+        f"unknown illuminant {illuminant!r}; valid: 'D65', 'E', 'C'", details={"valid": list(_ILLUMINANTS)}
     )
 
 
@@ -545,7 +571,7 @@ def reflectance_to_xyz(wavelengths: ArrayLike, R: ArrayLike, illuminant: str = "
         Strictly increasing, in nm, covering 380-780 nm.
     R : array_like, shape (..., N)
         Reflectance (or transmittance) per wavelength; leading axes are batches.
-    illuminant : {"D65", "E"}
+    illuminant : {"D65", "E", "C"}
 
     Returns
     -------
@@ -595,7 +621,7 @@ def xyz_to_lab(xyz: ArrayLike, white: str | ArrayLike = "D65") -> np.ndarray:
     ----------
     xyz : array_like, shape (..., 3)
         Same scale as ``white`` (Y_white = 1 for :func:`reflectance_to_xyz`).
-    white : "D65" or "E" or array_like, shape (3,)
+    white : "D65", "E", "C" or array_like, shape (3,)
         Reference white; a name uses :func:`illuminant_white_xyz`, so a
         perfect reflector maps to exactly L* = 100, a* = b* = 0.
 
@@ -659,7 +685,7 @@ def conductor_lab(wavelengths: ArrayLike, n: ArrayLike, k: ArrayLike, illuminant
         nm, strictly increasing, covering 380-780 nm.
     n, k : array_like, shape (N,)
         Complex index on that grid.
-    illuminant : {"D65", "E"}
+    illuminant : {"D65", "E", "C"}
 
     Returns
     -------
@@ -678,7 +704,9 @@ def conductor_lab(wavelengths: ArrayLike, n: ArrayLike, k: ArrayLike, illuminant
 #: in colour-science (``colour/colorimetry/yellowness.py``,
 #: ``YELLOWNESS_COEFFICIENTS_ASTME313``). ASTM D1925 (withdrawn 1995; the index
 #: Henderson & Manchanda 2005 grade white gold with) is the same formula with
-#: the rounded illuminant-C coefficients (1.28, 1.06).
+#: the rounded coefficients (1.28, 1.06) on illuminant-C / 2° XYZ (colour-science
+#: ``yellowness_ASTMD1925``: "Input CIE XYZ tristimulus values must be adapted to
+#: CIE Illuminant C"; citing ASTM E313-15e1 and X-Rite's Color iQC calculations guide).
 YI_E313_COEFFICIENTS = {
     ("D65", "2deg"): (1.2985, 1.1335),
     ("C", "2deg"): (1.2769, 1.0592),
@@ -686,28 +714,74 @@ YI_E313_COEFFICIENTS = {
 }
 
 
+#: Yellowness methods: name -> (illuminant the XYZ must be under, coefficient key).
+YELLOWNESS_METHODS: dict[str, tuple[str, tuple[str, str]]] = {
+    "E313-D65": ("D65", ("D65", "2deg")),
+    "E313-C": ("C", ("C", "2deg")),
+    "D1925": ("C", ("D1925", "2deg")),
+}
+
+
+def _yellowness_method(method: str) -> tuple[str, tuple[str, str]]:
+    entry = YELLOWNESS_METHODS.get(method) if isinstance(method, str) else None
+    if entry is None:
+        valid = list(YELLOWNESS_METHODS)
+        raise InvalidOptionError(f"unknown yellowness method {method!r}; valid: {', '.join(map(repr, valid))}",
+                                 details={"valid": valid})
+    return entry
+
+
 def yellowness_index(xyz: ArrayLike, method: str = "E313-D65") -> np.ndarray:
-    """ASTM yellowness index of XYZ (any scale; only ratios enter).
+    """ASTM yellowness index ``100 (C_X X - C_Z Z) / Y`` of XYZ (any scale; only ratios enter).
+
+    The formula does not know the illuminant: the caller must pass XYZ
+    computed under the method's illuminant (:data:`YELLOWNESS_METHODS`), or use
+    :func:`reflectance_yellowness`, which does.
 
     Parameters
     ----------
     xyz : array_like, shape (..., 3)
-    method : {"E313-D65", "D1925"}
-        ``"E313-D65"``: ASTM E313 with the D65 / 2° coefficients, consistent
-        with XYZ computed under D65 (what :func:`reflectance_to_xyz` gives).
-        ``"D1925"``: the ASTM D1925 formula ``100 (1.28 X - 1.06 Z) / Y``,
-        defined for illuminant C; applied to D65 XYZ it reads about 6 higher
-        for near-neutral colours (the perfect white reflector gives 6.2), so use it only
-        to compare with D1925 figures measured the same way.
+    method : {"E313-D65", "E313-C", "D1925"}
+        ``"E313-D65"``: ASTM E313, D65 / 2° coefficients (1.2985, 1.1335), for
+        D65 / 2° XYZ. ``"E313-C"``: ASTM E313, illuminant C / 2° (1.2769,
+        1.0592). ``"D1925"``: ASTM D1925, ``100 (1.28 X - 1.06 Z) / Y``, for
+        illuminant C / 2° XYZ -- the index of Henderson & Manchanda's white
+        gold grades. (On D65 XYZ the D1925 formula reads about 6 too high for
+        near-neutral colours: the D65 perfect white gives 6.2.)
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Raises
+    ------
+    InvalidOptionError
+        Unknown method.
+    """
+    _, key = _yellowness_method(method)
+    cx, cz = YI_E313_COEFFICIENTS[key]
+    a = np.asarray(xyz, dtype=np.float64)
+    return 100.0 * (cx * a[..., 0] - cz * a[..., 2]) / a[..., 1]
+
+
+def reflectance_yellowness(wavelengths: ArrayLike, R: ArrayLike, method: str = "E313-D65") -> np.ndarray:
+    """Yellowness index of a reflectance spectrum, under the method's own illuminant.
+
+    ``R`` -> XYZ under the illuminant ``method`` is defined for (D65 for
+    ``"E313-D65"``, C for ``"E313-C"`` and ``"D1925"``; 2° observer,
+    :func:`reflectance_to_xyz`) -> :func:`yellowness_index`.
+
+    Parameters
+    ----------
+    wavelengths : array_like, shape (N,)
+        nm, strictly increasing, covering 380-780 nm.
+    R : array_like, shape (..., N)
+        Reflectance; leading axes are batches.
+    method : {"E313-D65", "E313-C", "D1925"}
 
     Returns
     -------
     ndarray, shape (...)
     """
-    key = {"E313-D65": ("D65", "2deg"), "D1925": ("D1925", "2deg")}.get(method)
-    if key is None:
-        raise InvalidOptionError(f"unknown yellowness method {method!r}; valid: 'E313-D65', 'D1925'",
-                                 details={"valid": ["E313-D65", "D1925"]})
-    cx, cz = YI_E313_COEFFICIENTS[key]
-    a = np.asarray(xyz, dtype=np.float64)
-    return 100.0 * (cx * a[..., 0] - cz * a[..., 2]) / a[..., 1]
+    illuminant, _ = _yellowness_method(method)
+    return yellowness_index(reflectance_to_xyz(wavelengths, R, illuminant), method)
