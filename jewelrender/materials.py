@@ -7,7 +7,10 @@ Files (see ``materials/README.md`` for provenance and licences)::
                                      one measured table, or an alloy composition
                                      (modelled by mixing permittivities, see
                                      :func:`alloy_data` and ``docs/metals.md``)
-    materials/gems/<name>.toml       dispersion formula of one gem ("diamond", ...)
+    materials/gems/<name>.toml       dispersion formula of one gem material ("diamond", "corundum", ...)
+    materials/gems/varieties.toml    coloured varieties: material + absorption bands ("ruby",
+                                     "sapphire", "emerald", ..., "diamond-d" ... "diamond-j");
+                                     see :func:`load_gem_varieties`, :func:`gem_optics`
 
 Surface finishes (:func:`list_finishes`: polished, satin, matte, hammered)
 are not files: they are microfacet roughness settings (and, for hammered, a
@@ -29,7 +32,15 @@ Gem TOML format: ``name`` (= file stem), ``label``, ``formula`` (one of
 ``wavelength_range_nm = [lo, hi]`` (the validity range of the source),
 ``citation``, ``source``, ``licence``; optional ``aliases``,
 ``optic_character``, ``note``. The formula must give a finite ``n > 1``
-that falls with wavelength (normal dispersion) from 360 to 830 nm.
+that falls with wavelength (normal dispersion) from 360 to 830 nm. Gems
+without a published dispersion formula (beryl, topaz, olivine, tourmaline,
+zoisite, pyrope, almandine) use a Cauchy law ``n = A + B / L^2`` fitted
+exactly through their gemmological n_D and B-G dispersion.
+
+A stone *name* the renderer gets is resolved by :func:`gem_optics`: a
+variety (``"ruby"`` = corundum + Cr3+ absorption) first, else a clear gem
+material; :func:`gem_bsdf_dict` turns it into the BSDF entry, given the
+scene's length unit (absorption is per length).
 """
 
 from __future__ import annotations
@@ -66,6 +77,16 @@ __all__ = [
     "metal_data",
     "list_gems",
     "gem",
+    "AbsorptionBand",
+    "GemVariety",
+    "ABSORPTION_GRID_NM",
+    "FAR_POLE_UM2",
+    "load_gem_varieties",
+    "list_gem_varieties",
+    "gem_variety",
+    "gem_optics",
+    "gem_bsdf_dict",
+    "GEM_VARIETIES_FILE",
     "metal_bsdf_dict",
     "ELEMENTS",
     "ALLOY_GRID_NM",
@@ -87,6 +108,11 @@ VISIBLE_NM = (380.0, 780.0)
 MITSUBA_SPECTRAL_NM = (360.0, 830.0)
 
 _REQUIRED_METAL_META = ("name", "dataset", "source", "licence")
+
+#: Resonance (µm²) given to a formula-4 ``C10 L²`` term rewritten as a
+#: Sellmeier term (:meth:`GemData.bsdf_law`): a pole at 100 µm, far enough
+#: that ``(L²/P)`` < 7e-5 over the visible.
+FAR_POLE_UM2 = 1.0e4
 
 
 # ---------------------------------------------------------------------------
@@ -197,7 +223,7 @@ class MetalPreset:
 
 @dataclass(frozen=True, eq=False)
 class GemData:
-    """Dispersion of one (colourless) gem material.
+    """Dispersion of one (colourless) gem material (body colours: :class:`GemVariety`).
 
     Attributes
     ----------
@@ -252,6 +278,77 @@ class GemData:
         co = self.coefficients
         C = co["C"] if "C" in co else [float(x) ** 2 for x in co["L"]]
         return float(co.get("A", 0.0)), tuple(float(b) for b in co["B"]), tuple(float(c) for c in C)
+
+    def bsdf_law(self) -> dict[str, Any]:
+        """The dispersion law in the form :func:`jewelrender.bsdfs.dispersive_dielectric_dict` takes.
+
+        Returns
+        -------
+        dict
+            Keyword arguments: ``{"b": (B1, ...), "c": (C1, ...)}`` (Sellmeier,
+            C in µm², at most 3 terms) or ``{"cauchy": (A, B_µm²)}``.
+
+        Notes
+        -----
+        The BSDF's Sellmeier form has no constant, so ``n² = 1 + A + ...``
+        gets ``A`` as a term with its resonance at zero (``A λ²/(λ² - 0) = A``:
+        exact). refractiveindex.info formula 4 is rewritten term by term:
+        ``C2 L^2 / (L² - C4^C5)`` is a Sellmeier term; ``C2 / (L² - P)`` (C3 = 0)
+        is ``(C2/P) L² / (L² - P) - C2/P``, a Sellmeier term plus a constant
+        (exact); ``C10 L²`` (an infrared pole seen from the visible) becomes
+        ``B L² / (L² - P)`` with ``P`` = :data:`FAR_POLE_UM2` and
+        ``B = -C10 P``, exact to first order in ``L²/P`` (|Δn| < 1e-6 over
+        360-830 nm for the shipped files; moissanite becomes B = [4.40843,
+        215.3, 1.16389], C = [0.03178, 1e4, 0] µm²).
+
+        Raises
+        ------
+        CatalogError
+            More than 3 terms, a Cauchy ``C/L⁴`` term, or a formula-4 term of
+            another shape.
+        """
+        co = self.coefficients
+        if self.formula == "cauchy":
+            if float(co.get("C", 0.0)) != 0.0:
+                raise CatalogError(
+                    f"gem {self.name!r}: the renderer's Cauchy law has no C/L^4 term",
+                    details={"gem": self.name})
+            return {"cauchy": (float(co["A"]), float(co.get("B", 0.0)))}
+        terms: list[tuple[float, float]] = []
+        if self.formula == "sellmeier":
+            const, B, C = self.sellmeier_terms()
+            terms = list(zip(B, C))
+        else:  # rii-formula-4
+            c = [float(x) for x in co["C"]] + [0.0] * (17 - len(co["C"]))
+            const = c[0] - 1.0
+            for i in (1, 5):
+                if c[i] == 0.0:
+                    continue
+                pole = c[i + 2] ** c[i + 3]
+                if c[i + 1] == 2.0:
+                    terms.append((c[i], pole))
+                elif c[i + 1] == 0.0 and pole > 0.0:
+                    terms.append((c[i] / pole, pole))
+                    const -= c[i] / pole
+                else:
+                    raise CatalogError(
+                        f"gem {self.name!r}: formula-4 term C{i + 1} L^{c[i + 1]:g}/(...) has no Sellmeier form",
+                        details={"gem": self.name})
+            for i in (9, 11, 13, 15):
+                if c[i] == 0.0:
+                    continue
+                if c[i + 1] != 2.0:
+                    raise CatalogError(
+                        f"gem {self.name!r}: formula-4 term C{i + 1} L^{c[i + 1]:g} has no Sellmeier form",
+                        details={"gem": self.name})
+                terms.append((-c[i] * FAR_POLE_UM2, FAR_POLE_UM2))
+        if const != 0.0:
+            terms.append((const, 0.0))
+        if len(terms) > 3:
+            raise CatalogError(
+                f"gem {self.name!r}: {len(terms)} Sellmeier terms; the renderer takes at most 3",
+                details={"gem": self.name})
+        return {"b": tuple(b for b, _ in terms), "c": tuple(c_ for _, c_ in terms)}
 
     @property
     def n_d(self) -> float:
@@ -419,14 +516,54 @@ def _volume_fractions(composition: dict[str, float]) -> dict[str, float]:
     return {el: v / total for el, v in vol.items()}
 
 
-def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[str, MetalData] | None = None) -> MetalData:
+#: Empirical copper weight of the carat-gold calibration (``_cu_optical_weight``):
+#: ``g = exp(S (r - R0))`` with ``r = Cu / (Cu + Ag)`` by weight. Fitted (grid
+#: search, minimising the largest CIEDE2000 error over 1N-6N) to the CIELAB of
+#: the seven standard gold colours 0N-6N (the ISO 8654 designations) as
+#: tabulated, with their compositions, by U. E. Klotz (github.com/UlrichKlotz/
+#: CIELab_Plotter, literature_data_Github.csv, commit 827ea02); see
+#: docs/metals.md for the table, the fit and its leave-one-out errors.
+CU_WEIGHT_S = 4.0
+CU_WEIGHT_R0 = 0.475
+#: Gold contents (wt%) the calibration was fitted over (the ISO data: 58.5-75),
+#: widened slightly; outside it, and for anything but Au-Ag-Cu, the plain mix.
+CU_WEIGHT_AU_RANGE = (55.0, 80.0)
+
+
+def _cu_optical_weight(comp: dict[str, float]) -> float:
+    """Factor on copper's volume fraction in a calibrated carat gold (1 = none).
+
+    Linear permittivity mixing leaves a copper-rich 18k gold nearly as yellow as
+    a silver-rich one (b* ~ 24-25 from 2N to 6N), while the measured ISO 8654
+    colours (0N-6N, Klotz's table) fall from b* 26.6 (2N) to 15.6 (6N): in the real alloys copper
+    moves the colour much more than its volume share when it replaces silver,
+    and less when silver dominates. One smooth factor of the Cu:Ag ratio
+    reproduces the whole series (docs/metals.md). It is an empirical
+    calibration, not a band-structure model, so it is applied only inside the
+    range it was fitted on.
+    """
+    if set(comp) != {"Au", "Ag", "Cu"} or not (CU_WEIGHT_AU_RANGE[0] <= comp["Au"] <= CU_WEIGHT_AU_RANGE[1]):
+        return 1.0
+    r = comp["Cu"] / (comp["Cu"] + comp["Ag"])
+    return math.exp(CU_WEIGHT_S * (r - CU_WEIGHT_R0))
+
+
+def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[str, MetalData] | None = None,
+               calibrated: bool = True) -> MetalData:
     """n, k of an alloy modelled by mixing its constituents' permittivities.
 
-    ``eps_alloy(lambda) = sum_i phi_i eps_i(lambda)`` with ``eps_i = (n_i + i k_i)^2``
-    of each element's shipped table and ``phi_i`` its volume fraction
-    (weight per cent / density, normalised). See
+    ``eps_alloy(lambda) = sum_i w_i eps_i(lambda)`` with ``eps_i = (n_i + i k_i)^2``
+    of each element's shipped table and ``w_i`` its volume fraction
+    ``phi_i`` (weight per cent / density, normalised). See
     :func:`jewelrender.optics.mix_permittivity` and ``docs/metals.md`` for why
     this rule and how well it does on measured Au-Ag alloys.
+
+    For Au-Ag-Cu carat golds with 55-80 wt% Au (``calibrated=True``, the
+    default) copper's fraction is multiplied by ``exp(4.0 (r - 0.475))``,
+    ``r = Cu/(Cu+Ag)`` by weight, and the weights renormalised: an empirical
+    calibration fitted to the published CIELAB of the standard gold colours
+    0N-6N (``CU_WEIGHT_S``, ``CU_WEIGHT_R0``; docs/metals.md). Other alloys, and
+    ``calibrated=False``, use the plain volume fractions.
 
     Parameters
     ----------
@@ -453,8 +590,14 @@ def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[st
     except ValueError as exc:
         raise InvalidOptionError(str(exc), details={"composition": repr(composition)}) from None
     phi = _volume_fractions(comp)
+    g_cu = _cu_optical_weight(comp) if calibrated else 1.0
+    if g_cu != 1.0:
+        raw = {el: f * (g_cu if el == "Cu" else 1.0) for el, f in phi.items()}
+        weights = {el: w / sum(raw.values()) for el, w in raw.items()}
+    else:
+        weights = phi
     eps, frac, cites = [], [], []
-    for el, f in phi.items():
+    for el, f in weights.items():
         d = tables[el] if tables is not None else metal_data(ELEMENTS[el][2])
         n, k = d.nk(ALLOY_GRID_NM)
         eps.append(optics.nk_to_permittivity(n, k))
@@ -467,6 +610,9 @@ def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[st
         arr.setflags(write=False)
     label = name or "alloy " + " ".join(f"{el}{w:g}" for el, w in comp.items())
     model = "linear permittivity mix by volume: " + ", ".join(f"{el} {100 * f:.1f} vol%" for el, f in phi.items())
+    if g_cu != 1.0:
+        model += (f"; ISO 8654-calibrated copper weight x{g_cu:.3g} (mix weights "
+                  + ", ".join(f"{el} {100 * w:.1f}%" for el, w in weights.items()) + ")")
     return MetalData(
         name=label,
         wavelengths_nm=wl,
@@ -671,6 +817,8 @@ def _gems() -> tuple[dict[str, GemData], dict[str, str]]:
     gems: dict[str, GemData] = {}
     lookup: dict[str, str] = {}
     for p in sorted(folder.glob("*.toml")):
+        if p.name == GEM_VARIETIES_FILE:
+            continue
         g = load_gem_file(p)
         gems[g.name] = g
         for key in (g.name, *g.aliases):
@@ -744,6 +892,319 @@ def gem(name: str) -> GemData:
     if key not in lookup:
         raise _unknown("gem", name, sorted(lookup))
     return gems[lookup[key]]
+
+
+# ---------------------------------------------------------------------------
+# Gem varieties: a dispersion material + a body colour (Beer-Lambert absorption)
+# ---------------------------------------------------------------------------
+
+#: File (in ``materials/gems/``) holding the coloured varieties; not a gem file.
+GEM_VARIETIES_FILE = "varieties.toml"
+
+#: Grid (nm) on which a variety's absorption is tabulated for the renderer:
+#: Mitsuba's spectral range at 5 nm (the same grid as the CIE tables).
+ABSORPTION_GRID_NM = np.arange(MITSUBA_SPECTRAL_NM[0], MITSUBA_SPECTRAL_NM[1] + 0.5, 5.0)
+
+_FWHM_TO_SIGMA = 1.0 / math.sqrt(8.0 * math.log(2.0))
+
+
+@dataclass(frozen=True)
+class AbsorptionBand:
+    """One Gaussian absorption band (Gaussian in wavelength).
+
+    Attributes
+    ----------
+    centre_nm : float
+        Band centre, nm (from the cited spectroscopy; may lie outside the
+        visible, e.g. a UV edge or a near-infrared band whose tail matters).
+    fwhm_nm : float
+        Full width at half maximum, nm.
+    peak_per_mm : float
+        Absorption coefficient at the centre, 1/mm (natural log:
+        ``T = exp(-sigma d)``).
+    cause : str
+        The assignment (ion and transition), for the reader.
+    """
+
+    centre_nm: float
+    fwhm_nm: float
+    peak_per_mm: float
+    cause: str = ""
+
+    def sigma(self, wavelength_nm: Any) -> np.ndarray:
+        """Absorption coefficient (1/mm) at ``wavelength_nm`` (shape (...))."""
+        x = (np.asarray(wavelength_nm, dtype=np.float64) - self.centre_nm) / (self.fwhm_nm * _FWHM_TO_SIGMA)
+        return self.peak_per_mm * np.exp(-0.5 * x * x)
+
+
+@dataclass(frozen=True, eq=False)
+class GemVariety:
+    """A coloured gem variety: a dispersion material plus a body colour.
+
+    The body colour is Beer-Lambert absorption, ``T(λ) = exp(-σ_a(λ) d)``,
+    with ``σ_a`` a sum of Gaussian bands. Band *centres* come from the cited
+    spectroscopy; widths and strengths are ours, chosen so that a stone of
+    the variety's reference path length (``reference_path_mm``, ~ the mean
+    path of light through a 1 ct stone) shows the trade's typical colour
+    (``colour``). ``lab`` records the CIELAB this gives (D65, 2°), checked by
+    the tests.
+
+    Attributes
+    ----------
+    name : str
+        Id, e.g. ``"ruby"``, ``"diamond-j"``.
+    label, colour, citation, note : str
+    material : str
+        Canonical gem file name of the dispersion material (``"corundum"``).
+    bands : tuple of AbsorptionBand
+    reference_path_mm : float
+    hue_deg : tuple of float or None
+        ``(lo, hi)`` CIELAB hue angle range (degrees, ``lo > hi`` wraps
+        through 0) the trade colour falls in at ``reference_path_mm``;
+        None for near-colourless grades.
+    lab : tuple of float or None
+        Recorded ``(L*, a*, b*)`` of the light transmitted through
+        ``reference_path_mm`` (D65, 2°, no surface reflection).
+    aliases : tuple of str
+    """
+
+    name: str
+    label: str
+    material: str
+    colour: str
+    bands: tuple[AbsorptionBand, ...]
+    reference_path_mm: float
+    citation: str
+    note: str = ""
+    hue_deg: tuple[float, float] | None = None
+    lab: tuple[float, float, float] | None = None
+    aliases: tuple[str, ...] = ()
+
+    def sigma_a(self, wavelength_nm: Any) -> np.ndarray:
+        """Absorption coefficient σ_a(λ) in 1/mm at ``wavelength_nm`` (nm, shape (...))."""
+        wl = np.asarray(wavelength_nm, dtype=np.float64)
+        out = np.zeros(wl.shape)
+        for b in self.bands:
+            out = out + b.sigma(wl)
+        return out
+
+    def absorption(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(wavelengths_nm, sigma_per_mm)`` on :data:`ABSORPTION_GRID_NM` (what the BSDF takes)."""
+        return ABSORPTION_GRID_NM.copy(), self.sigma_a(ABSORPTION_GRID_NM)
+
+    def transmittance(self, wavelength_nm: Any, path_mm: float) -> np.ndarray:
+        """Internal transmittance ``exp(-σ_a(λ) d)`` through ``path_mm`` of the stone (no surfaces)."""
+        return np.exp(-self.sigma_a(wavelength_nm) * float(path_mm))
+
+    def transmitted_lab(self, path_mm: float | None = None, illuminant: str = "D65") -> np.ndarray:
+        """CIELAB of ``illuminant`` light after ``path_mm`` (default: the reference path) of the stone.
+
+        Returns
+        -------
+        ndarray, shape (3,)
+            L*, a*, b* relative to the illuminant's white (2° observer).
+        """
+        d = self.reference_path_mm if path_mm is None else float(path_mm)
+        wl = optics.cie_tables().wavelength_nm
+        xyz = optics.reflectance_to_xyz(wl, self.transmittance(wl, d), illuminant)
+        return optics.xyz_to_lab(xyz, illuminant)
+
+    def gem(self) -> GemData:
+        """The dispersion material (:func:`gem` of :attr:`material`)."""
+        return gem(self.material)
+
+
+_VARIETY_REQUIRED = ("label", "material", "colour", "reference_path_mm", "citation", "bands")
+_VARIETY_OPTIONAL = ("note", "hue_deg", "lab", "aliases")
+_BAND_KEYS = ("centre_nm", "fwhm_nm", "peak_per_mm", "cause")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _variety(path: Path, name: str, entry: Any) -> GemVariety:
+    where = f"[{name}]"
+    if not isinstance(entry, dict):
+        raise _fail(path, f"{where} must be a table")
+    for key in _VARIETY_REQUIRED:
+        if key not in entry:
+            raise _fail(path, f"{where} lacks '{key}' (required: {', '.join(_VARIETY_REQUIRED)})")
+    unknown = set(entry) - set(_VARIETY_REQUIRED) - set(_VARIETY_OPTIONAL)
+    if unknown:
+        raise _fail(path, f"{where} unknown key(s) {sorted(unknown)}")
+    for key in ("label", "material", "colour", "citation"):
+        if not isinstance(entry[key], str) or not entry[key].strip():
+            raise _fail(path, f"{where} '{key}' must be a non-empty string")
+    d = entry["reference_path_mm"]
+    if not _number(d) or d <= 0:
+        raise _fail(path, f"{where} reference_path_mm must be a positive number, got {d!r}")
+    raw = entry["bands"]
+    if not isinstance(raw, list) or not raw:
+        raise _fail(path, f"{where} bands must be a non-empty list of tables")
+    bands = []
+    for i, b in enumerate(raw):
+        if not isinstance(b, dict) or set(b) - set(_BAND_KEYS) or not {"centre_nm", "fwhm_nm", "peak_per_mm"} <= set(b):
+            raise _fail(path, f"{where} band {i} must be {{centre_nm, fwhm_nm, peak_per_mm[, cause]}}")
+        c, w, k = b["centre_nm"], b["fwhm_nm"], b["peak_per_mm"]
+        if not (_number(c) and 200.0 <= c <= 2500.0):
+            raise _fail(path, f"{where} band {i}: centre_nm must lie in 200-2500 nm, got {c!r}")
+        if not (_number(w) and w > 0):
+            raise _fail(path, f"{where} band {i}: fwhm_nm must be positive, got {w!r}")
+        if not (_number(k) and k >= 0):
+            raise _fail(path, f"{where} band {i}: peak_per_mm must be >= 0 (1/mm), got {k!r}")
+        bands.append(AbsorptionBand(float(c), float(w), float(k), str(b.get("cause", ""))))
+    hue = entry.get("hue_deg")
+    if hue is not None and not (isinstance(hue, list) and len(hue) == 2 and all(_number(h) and 0 <= h <= 360 for h in hue)):
+        raise _fail(path, f"{where} hue_deg must be [lo, hi] in degrees 0-360, got {hue!r}")
+    lab = entry.get("lab")
+    if lab is not None and not (isinstance(lab, list) and len(lab) == 3 and all(_number(v) for v in lab)):
+        raise _fail(path, f"{where} lab must be [L, a, b], got {lab!r}")
+    aliases = entry.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+        raise _fail(path, f"{where} aliases must be a list of names")
+    return GemVariety(
+        name=name, label=entry["label"], material=entry["material"], colour=entry["colour"],
+        bands=tuple(bands), reference_path_mm=float(d), citation=entry["citation"],
+        note=str(entry.get("note", "")),
+        hue_deg=None if hue is None else (float(hue[0]), float(hue[1])),
+        lab=None if lab is None else (float(lab[0]), float(lab[1]), float(lab[2])),
+        aliases=tuple(a.lower() for a in aliases),
+    )
+
+
+def load_gem_varieties(path: str | Path, gems: Any = None) -> dict[str, GemVariety]:
+    """Read and validate a varieties file (``materials/gems/varieties.toml`` format).
+
+    One TOML table per variety::
+
+        [ruby]
+        label = "Ruby"
+        material = "corundum"            # a gem file name
+        colour = "red, slightly purplish"  # the trade colour aimed at
+        reference_path_mm = 4.0
+        hue_deg = [0.0, 30.0]            # optional: target CIELAB hue range
+        lab = [38.1, 60.2, 21.0]         # optional: recorded result at reference_path_mm
+        citation = "..."                 # where the band centres come from
+        bands = [{centre_nm = 555.0, fwhm_nm = 80.0, peak_per_mm = 0.9, cause = "Cr3+ 4A2->4T2"}]
+
+    Parameters
+    ----------
+    path : str or Path
+    gems : mapping of str to GemData, optional
+        Known materials by canonical name; when given, every ``material``
+        must be one of them and no variety name may equal one.
+
+    Returns
+    -------
+    dict
+        Variety name -> :class:`GemVariety`, in file order.
+
+    Raises
+    ------
+    CatalogError
+        Malformed file, unknown keys, bad bands or an unknown material.
+    """
+    path = Path(path)
+    doc = _read_toml(path)
+    out: dict[str, GemVariety] = {}
+    for name, entry in doc.items():
+        if name != name.lower() or not name.replace("-", "").isalnum():
+            raise _fail(path, f"variety name {name!r} must be lower-case letters, digits and '-'")
+        v = _variety(path, name, entry)
+        if gems is not None:
+            if v.material not in gems:
+                raise _fail(path, f"[{name}] material {v.material!r} is not a gem file; valid: {', '.join(sorted(gems))}")
+            if name in gems:
+                raise _fail(path, f"variety name {name!r} is a gem material's name")
+        out[name] = v
+    return out
+
+
+@lru_cache(maxsize=1)
+def _varieties() -> tuple[dict[str, GemVariety], dict[str, str]]:
+    gems, gem_lookup = _gems()
+    path = resource_path("materials", "gems", GEM_VARIETIES_FILE)
+    varieties = load_gem_varieties(path, gems)
+    lookup: dict[str, str] = {}
+    for v in varieties.values():
+        for key in (v.name, *v.aliases):
+            if key in lookup or key in gems:
+                raise _fail(path, f"variety name/alias {key!r} is already used")
+            lookup[key] = v.name
+    return varieties, lookup
+
+
+def list_gem_varieties() -> list[str]:
+    """Names of the shipped coloured varieties (``"ruby"``, ``"emerald"``, ``"diamond-j"``, ...)."""
+    return list(_varieties()[0])
+
+
+def gem_variety(name: str) -> GemVariety:
+    """The shipped variety ``name`` or alias (case-insensitive).
+
+    Raises
+    ------
+    CatalogError
+        Unknown name (valid names listed).
+    """
+    varieties, lookup = _varieties()
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in lookup:
+        raise _unknown("gem variety", name, sorted(lookup))
+    return varieties[lookup[key]]
+
+
+def gem_optics(name: str) -> tuple[GemData, GemVariety | None]:
+    """What a stone name means optically: its dispersion material and its body colour.
+
+    A variety name (``"ruby"``, ``"sapphire"`` = blue sapphire,
+    ``"emerald"``, ``"diamond-h"``) wins over a gem alias of the same
+    spelling (``gem("ruby")`` is colourless corundum, the material); a gem
+    material name (``"diamond"``, ``"corundum"``) gives a clear stone.
+
+    Returns
+    -------
+    (GemData, GemVariety or None)
+
+    Raises
+    ------
+    CatalogError
+        Neither a variety nor a gem (all valid names listed).
+    """
+    varieties, vlookup = _varieties()
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key in vlookup:
+        v = varieties[vlookup[key]]
+        return gem(v.material), v
+    _, glookup = _gems()
+    if key in glookup:
+        return gem(key), None
+    raise _unknown("gem", name, sorted(set(vlookup) | set(glookup)))
+
+
+def gem_bsdf_dict(name: str, *, length_unit_m: float) -> dict[str, Any]:
+    """Scene-dict entry of a stone: its dispersion law and, for a variety, its body colour.
+
+    Parameters
+    ----------
+    name : str
+        A variety or gem name (see :func:`gem_optics`).
+    length_unit_m : float
+        Length of one scene unit in metres: 1.0 for the try-on scenes (camera
+        frame in metres), 1e-3 for scenes in millimetres. The absorption
+        coefficients (1/mm in the data) are converted to 1/scene-unit with it.
+
+    Returns
+    -------
+    dict
+        A ``dispersive_dielectric`` entry (:func:`jewelrender.bsdfs.dispersive_dielectric_dict`).
+    """
+    from jewelrender.bsdfs import dispersive_dielectric_dict
+
+    material, variety = gem_optics(name)
+    absorption = variety.absorption() if variety is not None else None
+    return dispersive_dielectric_dict(**material.bsdf_law(), absorption=absorption, length_unit_m=length_unit_m)
 
 
 # ---------------------------------------------------------------------------
@@ -985,15 +1446,18 @@ def metal_lab(preset_or_id: MetalPreset | str) -> dict[str, float]:
     -------
     dict
         ``L``, ``a``, ``b`` (CIELAB), ``YI_E313`` (ASTM E313, D65/2°) and
-        ``YI_D1925`` (the D1925 formula on the same D65 XYZ; see
-        :func:`jewelrender.optics.yellowness_index`).
+        ``YI_D1925`` (ASTM D1925 on illuminant-C / 2° XYZ, the index of
+        Henderson & Manchanda's white-gold grades; see
+        :func:`jewelrender.optics.reflectance_yellowness`).
     """
     preset = preset_or_id if isinstance(preset_or_id, MetalPreset) else metal(preset_or_id)
     wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
-    lab, xyz = optics.conductor_lab(wl, *preset.data.nk(wl))
+    n, k = preset.data.nk(wl)
+    lab, xyz = optics.conductor_lab(wl, n, k)
+    R = optics.normal_reflectance_conductor(n, k)
     return {"L": float(lab[0]), "a": float(lab[1]), "b": float(lab[2]),
             "YI_E313": float(optics.yellowness_index(xyz, "E313-D65")),
-            "YI_D1925": float(optics.yellowness_index(xyz, "D1925"))}
+            "YI_D1925": float(optics.reflectance_yellowness(wl, R, "D1925"))}
 
 
 def metal_rows() -> list[dict[str, str]]:
