@@ -1,8 +1,24 @@
 """The piece catalog (``scenes/catalog.toml``) and the render quality presets.
 
-A piece is data: its kind (``band``, ``solitaire``), metal preset, band profile
-and, for set pieces, the stone and setting. Geometry is generated from it by
-:mod:`jewelrender.assets` once the finger (inner diameter) is known.
+A piece is data: its kind (``band``, ``solitaire``, ``ring``), metal preset, band
+profile and, for set pieces, the centre stone (a parametric cut from
+:mod:`jewelrender.cuts`, or a user's mesh file read by :mod:`jewelrender.meshio`),
+its setting and the accent stones (:mod:`jewelrender.mounts`). Geometry is
+generated from it once the finger (inner diameter) is known
+(:func:`jewelrender.scene.piece_parts`).
+
+Schema of ``[pieces.<id>]`` (lengths in mm, weights in carats)::
+
+    kind    = "band" | "solitaire" | "ring"   # solitaire: one stone, prong setting, no accents
+    label   = "..."
+    metal   = "<preset in materials/metals.toml>"
+    finish  = "polished" | "satin" | "matte" | "hammered"   (default polished)
+    band    = { profile = "court" | "flat", width_mm, thickness_mm }
+    stone   = { cut = "<jewelrender.cuts.CUTS>", carat | size_mm (number or [length, width]),
+                gem = "<gem or variety>", proportions = { ... } }       # or
+              { mesh = "<file, relative to the catalog>", size_mm, gem, units, up_axis }
+    setting = { style = "prong" | "bezel" | "halo", ... }    # options: jewelrender.mounts.ring_assembly
+    accent  = { style = "pave" | "channel", count, melee_diameter_mm, gem = "diamond" }
 """
 
 from __future__ import annotations
@@ -21,7 +37,7 @@ from .resources import resource_path
 
 __all__ = ["Piece", "Quality", "list_pieces", "get_piece", "load_catalog", "quality_preset", "QUALITY_NAMES"]
 
-KINDS = ("band", "solitaire")
+KINDS = ("band", "solitaire", "ring")
 QUALITY_NAMES = ("preview", "final")
 
 
@@ -37,6 +53,9 @@ class Piece:
     stone: dict | None = None
     setting: dict | None = None
     finish: str = "polished"
+    accent: dict | None = None
+    #: Folder of the catalog file: user mesh paths are relative to it.
+    source_dir: str | None = None
 
     def to_report(self) -> dict:
         d = {"id": self.id, "label": self.label, "kind": self.kind, "metal": self.metal, "finish": self.finish,
@@ -45,6 +64,8 @@ class Piece:
             d["stone"] = dict(self.stone)
         if self.setting:
             d["setting"] = dict(self.setting)
+        if self.accent:
+            d["accent"] = dict(self.accent)
         return d
 
 
@@ -73,7 +94,75 @@ def _positive(entry: str, d: dict, key: str) -> float:
     return float(v)
 
 
-def _parse_piece(pid: str, raw: Any) -> Piece:
+def _size(where: str, stone: dict) -> None:
+    v = stone["size_mm"]
+    vals = v if isinstance(v, list) else [v]
+    if not 1 <= len(vals) <= 2:
+        raise CatalogError(f"{where}: stone 'size_mm' must be a number or [length, width]")
+    for x in vals:
+        _positive(where, {"size_mm": x}, "size_mm")
+
+
+def _parse_stone(where: str, stone: Any, source_dir: Path | None) -> dict:
+    from .cuts import CUTS
+
+    if not isinstance(stone, dict):
+        raise CatalogError(f"{where}: 'stone' must be a table")
+    if not isinstance(stone.get("gem"), str) or not stone["gem"]:
+        raise CatalogError(f"{where}: stone needs a 'gem' name")
+    if ("cut" in stone) == ("mesh" in stone):
+        raise CatalogError(f"{where}: stone needs exactly one of 'cut' (a parametric cut) and 'mesh' (a file)")
+    stone = dict(stone)
+    if "cut" in stone:
+        if stone["cut"] not in CUTS:
+            raise CatalogError(f"{where}: unsupported cut {stone['cut']!r} (supported: {', '.join(CUTS)})")
+        if "diameter_mm" in stone:  # the round's historical spelling
+            stone["size_mm"] = stone.pop("diameter_mm")
+        if ("carat" in stone) == ("size_mm" in stone):
+            raise CatalogError(f"{where}: stone needs 'carat' or 'size_mm' (one of them)")
+        if "carat" in stone:
+            _positive(where, stone, "carat")
+        else:
+            _size(where, stone)
+        if not isinstance(stone.get("proportions", {}), dict):
+            raise CatalogError(f"{where}: stone 'proportions' must be a table")
+    else:
+        if not isinstance(stone["mesh"], str) or not stone["mesh"]:
+            raise CatalogError(f"{where}: stone 'mesh' must be a file path")
+        path = Path(stone["mesh"])
+        if not path.is_absolute() and source_dir is not None:
+            path = source_dir / path
+        if not path.is_file():
+            raise CatalogError(f"{where}: stone mesh file not found: {path}")
+        stone["mesh"] = str(path)
+        if "size_mm" not in stone and stone.get("units", "auto") == "auto":
+            raise CatalogError(f"{where}: a stone mesh needs 'size_mm' (its girdle's largest width) or 'units'")
+        if "size_mm" in stone:
+            _positive(where, stone, "size_mm")
+    unknown = set(stone) - {"cut", "mesh", "gem", "carat", "size_mm", "proportions", "units", "up_axis"}
+    if unknown:
+        raise CatalogError(f"{where}: unknown stone key(s) {', '.join(sorted(unknown))}")
+    return stone
+
+
+def _parse_style(where: str, table: Any, what: str, keys_by_style: dict) -> dict:
+    if not isinstance(table, dict):
+        raise CatalogError(f"{where}: '{what}' must be a table")
+    style = table.get("style")
+    if style not in keys_by_style:
+        raise CatalogError(f"{where}: {what} style must be one of {tuple(keys_by_style)}, got {style!r}")
+    unknown = set(table) - set(keys_by_style[style])
+    if unknown:
+        raise CatalogError(f"{where}: unknown {what} key(s) for style {style!r}: {', '.join(sorted(unknown))}")
+    if "prongs" in table and (not isinstance(table["prongs"], int) or isinstance(table["prongs"], bool)
+                              or not 3 <= table["prongs"] <= 8):
+        raise CatalogError(f"{where}: {what} prongs must be an integer in 3..8, got {table['prongs']!r}")
+    return dict(table)
+
+
+def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
+    from .mounts import _ACCENT_KEYS, _SETTING_KEYS, ACCENT_STYLES
+
     where = f"catalog entry {pid!r}"
     if not isinstance(raw, dict):
         raise CatalogError(f"{where} must be a table")
@@ -90,29 +179,30 @@ def _parse_piece(pid: str, raw: Any) -> Piece:
     _positive(where, band, "thickness_mm")
     if band.get("profile", "court") not in ("court", "flat"):
         raise CatalogError(f"{where}: band profile must be 'court' or 'flat'")
-    stone = raw.get("stone")
-    setting = raw.get("setting")
-    if kind == "solitaire":
-        if not isinstance(stone, dict) or not isinstance(setting, dict):
-            raise CatalogError(f"{where}: a solitaire needs 'stone' and 'setting' tables")
-        if stone.get("cut") != "round-brilliant":
-            raise CatalogError(f"{where}: unsupported cut {stone.get('cut')!r} (supported: 'round-brilliant')")
-        if "carat" in stone:
-            _positive(where, stone, "carat")
-        elif "diameter_mm" in stone:
-            _positive(where, stone, "diameter_mm")
-        else:
-            raise CatalogError(f"{where}: stone needs 'carat' or 'diameter_mm'")
-        if not isinstance(stone.get("gem"), str):
-            raise CatalogError(f"{where}: stone needs a 'gem' name")
-        if setting.get("style") != "prong" or setting.get("prongs") not in (4, 6):
-            raise CatalogError(f"{where}: setting must be style 'prong' with 4 or 6 prongs")
+    stone, setting, accent = raw.get("stone"), raw.get("setting"), raw.get("accent")
+    if kind == "band":
+        if stone is not None or setting is not None:
+            raise CatalogError(f"{where}: a band has no 'stone' or 'setting' (use kind 'ring')")
+    else:
+        if stone is None or setting is None:
+            raise CatalogError(f"{where}: a {kind} needs 'stone' and 'setting' tables")
+        stone = _parse_stone(where, stone, source_dir)
+        setting = _parse_style(where, setting, "setting", _SETTING_KEYS)
+        if kind == "solitaire" and (setting["style"] != "prong" or accent is not None):
+            raise CatalogError(f"{where}: a solitaire is one stone in a prong setting (use kind 'ring')")
+    if accent is not None:
+        accent = _parse_style(where, accent, "accent", {s: _ACCENT_KEYS for s in ACCENT_STYLES})
+        if not isinstance(accent.get("gem", "diamond"), str):
+            raise CatalogError(f"{where}: accent 'gem' must be a name")
     label = raw.get("label", pid)
     finish = raw.get("finish", "polished")
     if not isinstance(finish, str):
         raise CatalogError(f"{where}: 'finish' must name a finish")
-    return Piece(id=pid, label=str(label), kind=kind, metal=metal, band=dict(band),
-                 stone=dict(stone) if stone else None, setting=dict(setting) if setting else None, finish=finish)
+    unknown = set(raw) - {"kind", "label", "metal", "finish", "band", "stone", "setting", "accent"}
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return Piece(id=pid, label=str(label), kind=kind, metal=metal, band=dict(band), stone=stone, setting=setting,
+                 finish=finish, accent=accent, source_dir=None if source_dir is None else str(source_dir))
 
 
 def load_catalog(path: str | Path | None = None) -> dict[str, Piece]:
@@ -143,7 +233,7 @@ def _load(path: Path) -> dict[str, Piece]:
     pieces = data.get("pieces")
     if not isinstance(pieces, dict) or not pieces:
         raise CatalogError(f"catalog {path.name} has no [pieces.*] entries")
-    return {pid: _parse_piece(pid, raw) for pid, raw in pieces.items()}
+    return {pid: _parse_piece(pid, raw, path.parent) for pid, raw in pieces.items()}
 
 
 def list_pieces() -> list[Piece]:

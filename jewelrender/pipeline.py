@@ -266,7 +266,11 @@ class Renderer:
         tick = time.perf_counter()
         variant = backend.select(self._variants)
         parts = self._parts(piece, placement.inner_diameter_mm)
-        stone_bsdf = stone_bsdf_dict(piece.stone["gem"]) if piece.stone else None
+        stone_bsdf = None
+        if piece.stone or piece.accent:
+            stone_bsdf = {"accent": stone_bsdf_dict((piece.accent or {}).get("gem", "diamond"))}
+            if piece.stone:
+                stone_bsdf["stone"] = stone_bsdf_dict(piece.stone["gem"])
         spec = build_scene(cam, placement, piece, light, q,
                            metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
                            metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,

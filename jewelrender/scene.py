@@ -15,24 +15,21 @@ import numpy as np
 
 from .proxies import capsule_mesh
 
-__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piece_to_camera", "stone_bsdf_dict"]
+__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piece_to_camera", "stone_bsdf_dict",
+           "stone_part"]
 
 
-def stone_bsdf_dict(gem_name: str) -> dict:
-    """Mitsuba BSDF of a gem: the dispersive dielectric with the gem's own Sellmeier law."""
+def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0) -> dict:
+    """Mitsuba BSDF of a gem or gem variety ("diamond", "ruby", "diamond-h", ...).
+
+    The dispersive dielectric with the gem's own dispersion law and, for coloured
+    varieties, its body absorption (Beer-Lambert) converted to the scene's length
+    unit: try-on scenes are in metres (the default), benchmarks in millimetres
+    (``length_unit_m=1e-3``).
+    """
     from . import materials
-    from .bsdfs import dispersive_dielectric_dict
-    from .errors import CatalogError
 
-    A, B, C = materials.gem(gem_name).sellmeier_terms()
-    B, C = list(B), list(C)
-    if A != 0.0:
-        # n^2 = 1 + A + ...: a constant is a Sellmeier term with a resonance at zero.
-        B.append(A)
-        C.append(0.0)
-    if len(B) > 3:
-        raise CatalogError(f"gem {gem_name!r}: more Sellmeier terms than the renderer supports (3)")
-    return dispersive_dielectric_dict(B, C)
+    return materials.gem_bsdf_dict(gem_name, length_unit_m=length_unit_m)
 
 
 @dataclass(frozen=True)
@@ -86,26 +83,62 @@ class SceneSpec:
     meta: dict = field(default_factory=dict)
 
 
+def _gem_density(gem_name: str) -> float:
+    """Density (g/cm^3) of a gem for carat sizing: the gem file's, else diamond's."""
+    from . import materials
+    from .assets import DIAMOND_DENSITY_G_CM3
+
+    try:
+        d = getattr(materials.gem(gem_name), "density_g_cm3", None)
+    except Exception:  # a variety name or an unknown gem: sized as diamond, failing later if unknown
+        d = None
+    return float(d) if d else DIAMOND_DENSITY_G_CM3
+
+
+def stone_part(stone: dict):
+    """The centre stone of a catalog entry as a MeshPart in the stone frame (mm)."""
+    from . import cuts, meshio
+
+    if "mesh" in stone:
+        kw = {k: stone[k] for k in ("size_mm", "units", "up_axis") if k in stone}
+        return meshio.load_mesh(stone["mesh"], role="stone", name="stone", frame="stone", **kw)
+    size = stone.get("size_mm")
+    if isinstance(size, list):
+        size = tuple(size) if len(size) == 2 else size[0]
+    return cuts.make_stone(stone["cut"], carat=stone.get("carat"), size_mm=size,
+                           density_g_cm3=_gem_density(stone["gem"]), **stone.get("proportions", {}))
+
+
 def piece_parts(piece, inner_diameter_mm: float):
-    """Generate the piece's meshes (piece frame, mm) for a finger of this size."""
-    from . import assets
+    """Generate the piece's meshes (piece frame, mm) for a finger of this size.
+
+    Raises
+    ------
+    CatalogError
+        The entry's options do not make a ring (e.g. melee too wide for the band); the
+        message names the entry.
+    """
+    from . import mounts
+    from .errors import CatalogError, InvalidOptionError, MeshError
 
     band = piece.band
-    if piece.kind == "band":
-        return [assets.court_band(inner_diameter_mm, band["width_mm"], band["thickness_mm"],
-                                  profile=band.get("profile", "court"))]
-    stone = piece.stone or {}
-    kwargs = {}
-    if "carat" in stone:
-        kwargs["stone_carat"] = stone["carat"]
-    return assets.solitaire_ring(
-        inner_diameter_mm=inner_diameter_mm,
-        band_width_mm=band["width_mm"],
-        band_thickness_mm=band["thickness_mm"],
-        prongs=(piece.setting or {}).get("prongs", 4),
-        band_profile=band.get("profile", "court"),
-        **kwargs,
-    )
+    try:
+        stone = stone_part(piece.stone) if piece.stone else None
+        return mounts.ring_assembly(
+            inner_diameter_mm=inner_diameter_mm,
+            band_width_mm=band["width_mm"],
+            band_thickness_mm=band["thickness_mm"],
+            band_profile=band.get("profile", "court"),
+            stone=stone,
+            setting=piece.setting if stone is not None else None,
+            accent=piece.accent,
+        )
+    except MeshError:
+        raise
+    except InvalidOptionError as exc:
+        if "inner_diameter_mm" in str(exc):
+            raise
+        raise CatalogError(f"catalog entry {piece.id!r}: {exc.message}", details=exc.details) from None
 
 
 def piece_to_camera(center_m, axis, up) -> np.ndarray:
@@ -195,8 +228,11 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     quality : catalog.Quality
     photo_linear : ndarray, (H, W, 3) float32
         The photo in linear sRGB: the body proxy shows it (see :func:`_body_mesh`).
-    metal_bsdf, stone_bsdf : dict
-        Mitsuba scene-dict BSDFs for the metal parts and the stone.
+    metal_bsdf : dict
+        Mitsuba scene-dict BSDF for the metal parts.
+    stone_bsdf : dict
+        Mitsuba scene-dict BSDF for every stone, or ``{"stone": bsdf, "accent": bsdf}``:
+        the centre stone's and the accent melee's (parts named ``accent_*``).
     metal_bsdf_no_uv : dict, optional
         The metal for parts without texture coordinates (heads, prongs): a
         brushed or hammered finish needs them, so those parts get its fallback.
@@ -214,6 +250,8 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         uv = getattr(p, "texcoords", None)
         if p.role == "stone":
             bsdf = stone_bsdf
+            if isinstance(stone_bsdf, dict) and "type" not in stone_bsdf:  # per kind of stone
+                bsdf = stone_bsdf.get("accent" if p.name.startswith("accent") else "stone")
         else:
             bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
         if bsdf is None:

@@ -49,7 +49,7 @@ def test_unknown_piece_lists_valid_ids():
     ('[pieces.a]\nkind = "band"\nband = {width_mm = 2, thickness_mm = 1}\n', "metal"),
     ('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n', "stone"),
     ('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
-     'stone = {cut = "round-brilliant", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 5}\n', "prongs"),
+     'stone = {cut = "round-brilliant", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 2}\n', "prongs"),
     ("[pieces]\na = 3\n", "must be a table"),
     ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = "2", thickness_mm = 1}\n', "width_mm"),
     ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = true, thickness_mm = 1}\n', "width_mm"),
@@ -59,7 +59,20 @@ def test_unknown_piece_lists_valid_ids():
     ('[pieces.a]\nkind = "band"\nmetal = ""\nband = {width_mm = 2, thickness_mm = 1}\n', "metal"),
     ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = "2 mm"\n', "band"),
     (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
-     'stone = {cut = "princess", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 4}\n'), "cut"),
+     'stone = {cut = "rose-cut", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong", prongs = 4}\n'), "cut"),
+    (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "oval", carat = 1.0, gem = "diamond"}\nsetting = {style = "bezel"}\n'), "solitaire"),
+    (('[pieces.a]\nkind = "ring"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "oval", carat = 1.0, gem = "diamond"}\nsetting = {style = "claw"}\n'), "setting style"),
+    (('[pieces.a]\nkind = "ring"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "oval", carat = 1.0, gem = "diamond"}\nsetting = {style = "bezel", prongs = 4}\n'), "prongs"),
+    (('[pieces.a]\nkind = "ring"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {mesh = "nowhere.obj", size_mm = 6, gem = "diamond"}\nsetting = {style = "prong"}\n'), "not found"),
+    (('[pieces.a]\nkind = "ring"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'stone = {cut = "oval", mesh = "a.obj", carat = 1.0, gem = "diamond"}\nsetting = {style = "prong"}\n'), "exactly one"),
+    (('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
+     'accent = {style = "scatter", count = 3}\n'), "accent style"),
+    (('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\ncolour = "red"\n'), "unknown key"),
     (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
      'stone = {cut = "round-brilliant", gem = "diamond"}\nsetting = {style = "prong", prongs = 4}\n'), "carat"),
     (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
@@ -110,3 +123,30 @@ def test_select_explains_unusable_variants():
     assert "cuda_ad_nonexistent" in e.value.details["reasons"]
     assert e.value.code == "BACKEND_UNAVAILABLE"
     backend.select()  # still usable afterwards
+
+
+def test_catalog_stone_from_a_users_mesh_file(tmp_path, data_dir):
+    """A piece whose stone is a real third-party mesh, referenced relative to the catalog file."""
+    import shutil
+
+    shutil.copy(data_dir / "meshes" / "gems_gam0022" / "oval_brilliant.obj", tmp_path / "my_oval.obj")
+    f = tmp_path / "catalog.toml"
+    f.write_text('[pieces.mine]\nkind = "ring"\nmetal = "platinum-950"\nband = {width_mm = 2, thickness_mm = 1.7}\n'
+                 'stone = {mesh = "my_oval.obj", size_mm = 7.0, gem = "diamond"}\nsetting = {style = "bezel"}\n')
+    piece = catalog.load_catalog(f)["mine"]
+    parts = piece_parts(piece, 17.0)
+    stone = next(p for p in parts if p.name == "stone")
+    assert stone.to_trimesh().is_watertight
+    ext = np.ptp(stone.vertices[:, [0, 2]], axis=0)
+    assert max(ext) == pytest.approx(7.0, rel=1e-3)
+    assert {"band", "bezel", "stone"} <= {p.name for p in parts}
+
+
+def test_options_that_do_not_fit_raise_catalog_error_naming_the_entry(tmp_path):
+    f = tmp_path / "catalog.toml"
+    f.write_text('[pieces.tight]\nkind = "band"\nmetal = "platinum-950"\nband = {width_mm = 1.2, thickness_mm = 1.7}\n'
+                 'accent = {style = "pave", count = 9, melee_diameter_mm = 1.5}\n')
+    piece = catalog.load_catalog(f)["tight"]
+    with pytest.raises(CatalogError) as e:
+        piece_parts(piece, 17.0)
+    assert "'tight'" in e.value.message
