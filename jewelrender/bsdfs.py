@@ -882,7 +882,7 @@ def _make_integrator_class(mi):
                                          coherent=(depth == 0), active=active)
 
                 # ---- Free flight through the current medium (if any).
-                in_medium = active & (cur_medium != None)  # noqa: E711 (Dr.Jit pointer test)
+                in_medium = active & (cur_medium != None)  # Dr.Jit pointer test, lane-wise
                 if dr.hint(not spectral, mode="scalar"):
                     # RGB: one channel per path picks the distances (spectral: the hero).
                     pick = in_medium & ~channel_set
