@@ -73,7 +73,9 @@ PHOTO_SCALE = 1.0 / 3.0                       # of the dev photo's resolution
 RING_RES = 128
 KEY_CONE_DEG = 20.0
 KEY_SHARE_MIN = 0.25
-METHODS = ("photo_fit", "uniform", "studio", "surround")
+METHODS = ("photo_fit", "refined", "uniform", "studio", "surround")
+BASELINES = ("uniform", "studio", "surround")
+PIECES = ("band", "solitaire")
 
 
 def _mesh(mi, name, v, f, n, bsdf):
@@ -124,32 +126,49 @@ def render_photo(cam, placement, env, albedo, spp: int, seed: int = 0) -> np.nda
 
 
 class RingView:
-    """The band on the finger, seen by a narrow camera at the photo camera's centre."""
+    """A piece on the finger, seen by a narrow camera at the photo camera's centre.
 
-    def __init__(self, placement, albedo, spp: int):
+    ``piece``: ``"band"`` (a polished 18k yellow-gold court band, 4 x 1.8 mm,
+    Mitsuba's ``path`` integrator) or ``"solitaire"`` (``assets.solitaire_ring``:
+    a 1 ct round brilliant diamond, ``scene.stone_bsdf_dict("diamond")``, in an
+    18k yellow-gold basket on a 2 x 1.7 mm band, jewelrender's ``hero_path``
+    integrator for the dispersive stone).
+    """
+
+    def __init__(self, placement, albedo, spp: int, piece: str = "band"):
         import cv2
         import mitsuba as mi
 
         from jewelrender import assets, materials
         from jewelrender.proxies import raycast_capsules
-        from jewelrender.scene import piece_to_camera
+        from jewelrender.scene import piece_to_camera, stone_bsdf_dict
 
-        part = assets.court_band(placement.inner_diameter_mm, 4.0, 1.8)
+        if piece == "band":
+            parts = [assets.court_band(placement.inner_diameter_mm, 4.0, 1.8)]
+        else:
+            parts = assets.solitaire_ring(inner_diameter_mm=placement.inner_diameter_mm)
         M = piece_to_camera(placement.center_cam, placement.axis_cam, placement.up_cam)
-        v = part.vertices.astype(np.float64) @ M[:3, :3].T + M[:3, 3]
         R = M[:3, :3] / np.linalg.norm(M[:3, 0])
-        n = None if part.normals is None else part.normals.astype(np.float64) @ R.T
-        self.band = _mesh(mi, "band", v, part.faces, n,
-                          materials.prepare_for_mitsuba(materials.metal_bsdf_dict("yellow-gold-18k")))
+        metal = materials.prepare_for_mitsuba(materials.metal_bsdf_dict("yellow-gold-18k"))
+        self.parts, verts = {}, []
+        for part in parts:
+            v = part.vertices.astype(np.float64) @ M[:3, :3].T + M[:3, 3]
+            n = None if part.normals is None else part.normals.astype(np.float64) @ R.T
+            bsdf = stone_bsdf_dict("diamond") if part.role == "stone" else metal
+            self.parts[part.name] = _mesh(mi, part.name, v, part.faces, n, bsdf)
+            verts.append(v)
+        v = np.concatenate(verts)
+        self.integrator = ({"type": "path", "max_depth": 8} if piece == "band"
+                           else {"type": "hero_path", "max_depth": 12})
         self.proxies = _proxy_meshes(mi, placement.proxies, albedo)
-        c = np.asarray(placement.center_cam, float)
+        c = np.asarray(placement.center_cam, float) if piece == "band" else v.mean(axis=0)
         dist = float(np.linalg.norm(c))
         radius = float(np.linalg.norm(v - c, axis=1).max())
         self.fov = float(np.degrees(2 * np.arctan(1.25 * radius / dist)))
         self.to_world = mi.ScalarTransform4f().look_at(origin=[0, 0, 0], target=c.tolist(), up=[0, -1, 0])
         self.spp = spp
 
-        # Which pixels see the band first (pixel-centre rays, same pinhole as Mitsuba's sensor).
+        # Which pixels see the piece first (pixel-centre rays, same pinhole as Mitsuba's sensor).
         fwd = c / dist
         left = np.cross([0.0, -1.0, 0.0], fwd)
         left /= np.linalg.norm(left)
@@ -159,9 +178,9 @@ class RingView:
         sx, sy = np.meshgrid(s, s)
         d = fwd[None] - sx.reshape(-1, 1) * left[None] + -sy.reshape(-1, 1) * up[None]
         d /= np.linalg.norm(d, axis=1, keepdims=True)
-        band_scene = mi.load_dict({"type": "scene", "band": self.band})
+        piece_scene = mi.load_dict({"type": "scene", **self.parts})
         rays = mi.Ray3f(mi.Point3f(np.zeros((3, len(d)), np.float32)), mi.Vector3f(d.T.astype(np.float32)))
-        tb = np.array(band_scene.ray_intersect(rays).t)
+        tb = np.array(piece_scene.ray_intersect(rays).t)
         tc, _, _ = raycast_capsules(np.zeros_like(d), d, placement.proxies)
         mask = (np.isfinite(tb) & (tb < tc)).reshape(RING_RES, RING_RES)
         self.mask = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -171,12 +190,12 @@ class RingView:
 
         scene = mi.load_dict({
             "type": "scene",
-            "integrator": {"type": "path", "max_depth": 8},
+            "integrator": self.integrator,
             "sensor": {"type": "perspective", "fov": self.fov, "fov_axis": "x", "to_world": self.to_world,
                        "film": {"type": "hdrfilm", "width": RING_RES, "height": RING_RES, "pixel_format": "rgb"},
                        "sampler": {"type": "independent", "sample_count": self.spp}},
             "env": env.to_mitsuba(),
-            "band": self.band,
+            **self.parts,
             **self.proxies,
         })
         return np.array(mi.render(scene, seed=seed), dtype=np.float64)
@@ -216,6 +235,9 @@ def main(argv=None) -> int:
     ap.add_argument("--photo", type=Path, default=None, help="the dev hand photo whose placement is used")
     ap.add_argument("--spp", type=int, default=64, help="samples per pixel of the ring renders")
     ap.add_argument("--photo-spp", type=int, default=32)
+    ap.add_argument("--stone-spp", type=int, default=64, help="samples per pixel of the solitaire renders")
+    ap.add_argument("--pieces", default="band,solitaire", help=f"of {', '.join(PIECES)}")
+    ap.add_argument("--refine", type=int, default=24, help="Adam iterations of the 'refined' column")
     ap.add_argument("--turns", default="0,180",
                     help="azimuths (degrees, comma-separated) to turn each HDRI by about the vertical axis: "
                          "0 = as stored, 180 = what was in front of the camera is behind it")
@@ -264,13 +286,15 @@ def main(argv=None) -> int:
     turns = [float(t) for t in args.turns.split(",") if t.strip()]
     rows = []
     skins = [s.strip() for s in args.skins.split(",") if s.strip()]
+    pieces = [p.strip() for p in args.pieces.split(",") if p.strip()]
     rings = {}
     for skin, path, turn in [(s, p, t) for s in skins for p in hdris for t in turns]:
         t0 = time.perf_counter()
         albedo = SKINS[skin]
-        if skin not in rings:
-            rings[skin] = RingView(placement, albedo, args.spp)
-        ring = rings[skin]
+        for piece in pieces:
+            if (skin, piece) not in rings:
+                rings[skin, piece] = RingView(placement, albedo, args.spp if piece == "band" else args.stone_spp,
+                                              piece)
         env_raw = load_hdri(path)
         # Turning the world by +turn degrees about the up axis shifts the map's columns right.
         env_raw = EnvMap(np.roll(env_raw, round(turn / 360.0 * env_raw.shape[1]), axis=1))
@@ -280,26 +304,37 @@ def main(argv=None) -> int:
         truth = EnvMap(env_raw.radiance * k)
 
         envs = {}
-        lights = {m: estimate_lighting(photo, cam, placement, method=m) for m in ("photo_fit", "uniform")}
-        envs["photo_fit"] = lights["photo_fit"].env
-        envs["uniform"] = lights["uniform"].env
+        t_fit = time.perf_counter()
+        lights = {"photo_fit": estimate_lighting(photo, cam, placement, method="photo_fit", refine=0)}
+        t_fit = time.perf_counter() - t_fit
+        lights["refined"] = estimate_lighting(photo, cam, placement, method="photo_fit", refine=args.refine)
+        lights["uniform"] = estimate_lighting(photo, cam, placement, method="uniform")
+        for m in ("photo_fit", "refined", "uniform"):
+            envs[m] = lights[m].env
         level = float(lights["uniform"].info["radiance"])
         if studio is not None:
             st = EnvMap(studio)
             envs["studio"] = EnvMap(studio * (level / float(luminance(st.mean_radiance()[None])[0])))
         envs["surround"] = EnvMap(_surroundings(photo, cam, placement, 64))
 
-        ref = ring.render(truth)
         name = path.stem.replace("_1k", "") + (f"@{turn:g}" if turn else "")
-        row = {"hdri": name, "skin": skin, "exposure": k}
+        row = {"hdri": name, "skin": skin, "exposure": k, "fit_seconds": t_fit}
+        rinfo = lights["refined"].info.get("refine") or {}
+        row["refine_seconds"] = rinfo.get("seconds")
+        row["refine_loss_before"], row["refine_loss_after"] = rinfo.get("loss_before"), rinfo.get("loss_after")
         P_true = float(luminance(truth.mean_radiance()[None])[0])
-        shots = {"photo": photo.linear, "ring_truth": ref, "env_truth": truth.radiance}
+        shots = {"photo": photo.linear, "env_truth": truth.radiance}
         for m, e in envs.items():
-            img = ring.render(e)
-            shots[f"ring_{m}"], shots[f"env_{m}"] = img, e.radiance
-            psnr, de = ring_errors(img, ref, ring.mask)
-            row[f"{m}_psnr"], row[f"{m}_de"] = psnr, de
+            shots[f"env_{m}"] = e.radiance
             row[f"{m}_power_err"] = float(luminance(e.mean_radiance()[None])[0]) / P_true - 1.0
+        for piece in pieces:
+            ring = rings[skin, piece]
+            ref = ring.render(truth)
+            shots[f"{piece}_truth"] = ref
+            for m, e in envs.items():
+                img = ring.render(e)
+                shots[f"{piece}_{m}"] = img
+                row[f"{piece}_{m}_psnr"], row[f"{piece}_{m}_de"] = ring_errors(img, ref, ring.mask)
         peak, share = dominant_light(truth)
         row["key_share"] = share
         # Where the true key is: elevation above the camera's horizon and whether it is on the camera's side.
@@ -311,7 +346,7 @@ def main(argv=None) -> int:
             args.save.mkdir(parents=True, exist_ok=True)
             for tag, im in shots.items():
                 im = im if not tag.startswith("env") else cv2.resize(im, (256, 128))
-                iio.imwrite(args.save / f"{name}_{tag}.png", linear_to_srgb8(im))
+                iio.imwrite(args.save / f"{skin}_{name}_{tag}.png", linear_to_srgb8(im))
         kd = lights["photo_fit"].info.get("key_direction")
         row["key_err_deg"] = (float(np.degrees(np.arccos(np.clip(np.dot(kd, peak), -1, 1))))
                               if kd is not None and share >= KEY_SHARE_MIN else None)
@@ -320,37 +355,51 @@ def main(argv=None) -> int:
         row["albedo_monk"] = tone.get("albedo_monk")
         row["true_monk"] = monk_index(rgb_to_lab(albedo))[0]
         row["ita"] = tone.get("ita_deg")
+        row["albedo_lum"] = lights["photo_fit"].info.get("albedo_luminance")
+        row["albedo_lum_true"] = float(luminance(albedo[None])[0])
+        row["albedo_source"] = lights["photo_fit"].info.get("albedo_source")
         if "albedo_lab" in tone:
             row["albedo_de"] = float(delta_e_2000(np.array(tone["albedo_lab"]), rgb_to_lab(albedo)))
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
-        _print_row(row, header=len(rows) == 1 or rows[-2]["skin"] != skin)
+        _print_row(row, pieces, header=len(rows) == 1 or rows[-2]["skin"] != skin)
         if len(rows) == len(hdris) * len(turns) * (skins.index(skin) + 1):
-            _print_medians([r for r in rows if r["skin"] == skin], f"MEDIAN {skin}")
+            _print_medians([r for r in rows if r["skin"] == skin], pieces, f"MEDIAN {skin}")
 
     if len(skins) > 1:
-        _print_medians(rows, "MEDIAN all")
-    win = lambda r: all(r["photo_fit_de"] < r[f"{b}_de"] for b in METHODS[1:] if f"{b}_de" in r)
-    wins = sum(win(r) for r in rows)
-    for skin in skins:
-        sel = [r for r in rows if r["skin"] == skin]
-        print(f"skin {skin}: photo_fit beats every baseline on ring dE00 in {sum(win(r) for r in sel)}/{len(sel)}")
+        _print_medians(rows, pieces, "MEDIAN all")
+    print()
+    for piece in pieces:
+        for m in ("photo_fit", "refined"):
+            def win(r, piece=piece, m=m):
+                return all(r[f"{piece}_{m}_de"] < r[f"{piece}_{b}_de"] for b in BASELINES if f"{piece}_{b}_de" in r)
+            per = ", ".join(f"{sk} {sum(win(r) for r in rows if r['skin'] == sk)}/"
+                            f"{sum(r['skin'] == sk for r in rows)}" for sk in skins)
+            print(f"{piece:9s} {m:9s} beats every baseline on dE00 in {sum(win(r) for r in rows)}/{len(rows)} "
+                  f"({per})")
     for front in (False, True):
         sel = [r for r in rows if r["key_true_front"] == front and r["key_err_deg"] is not None]
         if sel:
             print(f"median key-light error, key {'on the camera side' if front else 'behind the hand'}: "
                   f"{statistics.median(r['key_err_deg'] for r in sel):.0f}° (n={len(sel)})")
-    print(f"\nphoto_fit beats every baseline on ring dE00 in {wins}/{len(rows)} HDRIs; "
-          f"key light clearly dominant in {sum(r['key_err_deg'] is not None for r in rows)}/{len(rows)}")
+    print(f"key light clearly dominant in {sum(r['key_err_deg'] is not None for r in rows)}/{len(rows)}")
+    ref_rows = [r for r in rows if r.get("refine_loss_before")]
+    if ref_rows:
+        print(f"refinement: loss lower after in {sum(r['refine_loss_after'] < r['refine_loss_before'] for r in ref_rows)}"
+              f"/{len(ref_rows)}, median {statistics.median(r['refine_loss_before'] for r in ref_rows):.4f} -> "
+              f"{statistics.median(r['refine_loss_after'] for r in ref_rows):.4f}; median "
+              f"{statistics.median(r['refine_seconds'] for r in ref_rows):.2f} s (closed-form fit "
+              f"{statistics.median(r['fit_seconds'] for r in rows):.2f} s)")
     total = time.perf_counter() - t_start
-    print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, ring {RING_RES}x{RING_RES} at {args.spp} spp; "
-          f"{total:.0f} s total")
+    print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, rings {RING_RES}x{RING_RES} at {args.spp} "
+          f"(band) / {args.stone_spp} (solitaire) spp; {total:.0f} s total")
     dump(args.json, {"rows": rows, "machine": machine(), "seconds": total,
-                     "settings": {"spp": args.spp, "photo_spp": args.photo_spp,
+                     "settings": {"spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
+                                  "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
                                   "skin_target": SKIN_TARGET, "key_cone_deg": KEY_CONE_DEG,
                                   "key_share_min": KEY_SHARE_MIN, "turns": turns,
-                                  "ring_pixels": {k: int(v.mask.sum()) for k, v in rings.items()}}})
+                                  "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
     return 0
 
 
@@ -358,32 +407,32 @@ def _fmt(v, spec):
     return "—" if v is None else format(v, spec)
 
 
-def _print_row(r, header=False):
+def _print_row(r, pieces, header=False):
+    short = {"photo_fit": "fit", "refined": "refined", "uniform": "uniform", "studio": "studio", "surround": "surround"}
     if header:
-        print(f"\nskin: {r['skin']} (albedo {SKINS[r['skin']].tolist()})")
+        print(f"\nskin: {r['skin']} (albedo {SKINS[r['skin']].tolist()}); cells: PSNR dB / mean ΔE00 over the piece")
         print("(F/B: the HDRI's brightest direction is on the camera's side of the hand / behind it)")
-        print(f"{'hdri':26s} {'key°':>5s} {'share':>5s} | " + " | ".join(f"{m:>17s}" for m in METHODS)
-              + " | power err: fit   unif  surr | MST ph/alb/true ITA° albΔE")
-        print(f"{'':26s} {'':>5s} {'':>5s} | " + " | ".join(f"{'PSNR':>8s} {'ΔE00':>8s}" for _ in METHODS))
-    cells = " | ".join(f"{_fmt(r.get(f'{m}_psnr'), '8.1f')} {_fmt(r.get(f'{m}_de'), '8.1f')}" for m in METHODS)
-    pw = " ".join(f"{_fmt(r.get(f'{m}_power_err'), '+5.0%')}" for m in ("photo_fit", "uniform", "surround"))
+        print(f"{'hdri':24s} {'key°':>4s} {'share':>5s} | " + " | ".join(
+            " ".join(f"{piece[:4] + ' ' + short[m]:>12s}" for m in METHODS) for piece in pieces)
+            + " | power err: fit  refd  unif  surr | albY est/true   albΔE")
+    cells = " | ".join(" ".join(f"{_fmt(r.get(f'{p}_{m}_psnr'), '5.1f')}/{_fmt(r.get(f'{p}_{m}_de'), '<6.1f')}"
+                                for m in METHODS) for p in pieces)
+    pw = " ".join(f"{_fmt(r.get(f'{m}_power_err'), '+5.0%')}" for m in ("photo_fit", "refined", "uniform", "surround"))
     side = "" if r.get("key_true_front") is None else (" F" if r["key_true_front"] else " B")
-    print(f"{r['hdri'] + side:26s} {_fmt(r['key_err_deg'], '5.0f')} {r['key_share']:5.2f} | {cells} |             {pw} "
-          f"| {_fmt(r['monk'], '2d')}/{_fmt(r.get('albedo_monk'), '2d')}/{_fmt(r.get('true_monk'), '2d')}"
-          f"       {_fmt(r['ita'], '4.0f')} {_fmt(r.get('albedo_de'), '6.1f')}")
+    print(f"{r['hdri'] + side:24s} {_fmt(r['key_err_deg'], '4.0f')} {r['key_share']:5.2f} | {cells} |"
+          f"            {pw} | {_fmt(r.get('albedo_lum'), '5.2f')}/{_fmt(r.get('albedo_lum_true'), '<5.2f')}"
+          f"   {_fmt(r.get('albedo_de'), '5.1f')}")
 
 
-def _print_medians(rows, label):
+def _print_medians(rows, pieces, label):
     med = lambda key: statistics.median([r[key] for r in rows if r.get(key) is not None]) \
         if any(r.get(key) is not None for r in rows) else None
-    r = {k: med(k) for k in rows[0] if k not in ("hdri", "skin")}
+    r = {k: med(k) for k in rows[0] if k not in ("hdri", "skin", "albedo_source")}
     r["hdri"] = label
     r["key_err_deg"] = med("key_err_deg")
-    for key in ("monk", "albedo_monk", "true_monk"):
-        r[key] = None if r.get(key) is None else int(round(r[key]))
     r["key_true_front"] = None
     print("-" * 40)
-    _print_row(r)
+    _print_row(r, pieces)
 
 
 if __name__ == "__main__":

@@ -80,3 +80,38 @@ def test_real_photo_environment_is_at_the_photo_exposure(hand):
     E = light.env.irradiance(np.array([[0.0, 0.0, -1.0]]))[0]   # facing the camera
     implied = np.pi * skin / np.maximum(light.skin_albedo, 1e-6)
     assert np.all(E / implied > 0.4) and np.all(E / implied < 2.5), (E, implied)
+
+
+def test_info_explains_the_estimate(hand):
+    """photo_fit says what it found, where the albedo came from, and draws it next to the photo."""
+    photo, cam, pl = hand
+    light = estimate_lighting(photo, cam, pl, env_height=32, refine=0)
+    info = light.info
+    for k in ("key_direction", "key_irradiance_rgb", "key_colour_rgb", "ambient_radiance_rgb",
+              "white_balance_rgb", "albedo_luminance", "albedo_source", "albedo_prior", "skin_tone"):
+        assert k in info, k
+    assert 0.12 <= info["albedo_luminance"] <= 0.70
+    # The albedo luminance is the prior, the face-value bound or their geometric mean: never above the bound.
+    assert info["albedo_luminance"] <= max(info["albedo_face_value"], 0.12) + 1e-9
+    import json
+
+    json.dumps(light.to_report())                         # JSON-able as the report needs
+
+    from jewelrender.lighting import show
+
+    img = show(photo, light, height=128)
+    pw = round(photo.width * 128 / photo.height)
+    assert img.dtype == np.uint8 and img.shape == (128, pw + 4 + 256, 3)
+    # Left: the photo itself; right: the map with the key circled in red where key_direction points.
+    import cv2
+
+    left = cv2.resize(photo.srgb, (pw, 128), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(img[:, :pw], left)
+    from jewelrender.lighting.envmap import direction_to_uv
+
+    u, v = direction_to_uv(np.asarray(info["key_direction"]))
+    x, y = pw + 4 + int(u * 256), int(v * 128)
+    ring = img[max(0, y - 12):y + 13, max(pw + 4, x - 12):x + 13].reshape(-1, 3).astype(int)
+    assert np.any((ring[:, 0] > 200) & (ring[:, 1] < 120) & (ring[:, 2] < 120))
+    png = light._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

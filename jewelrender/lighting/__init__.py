@@ -10,6 +10,9 @@ Methods
 ``photo_fit`` (default)
     Surroundings from the photo + a key light fitted to the skin's shading; see
     :mod:`jewelrender.lighting.photo_fit`.
+Both are followed, for ``photo_fit``, by the differentiable refinement
+(``refine=``, :mod:`jewelrender.lighting.refine`).
+
 ``uniform``
     A uniform grey environment whose level explains the skin's mean brightness
     (a baseline for comparisons).
@@ -25,9 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidOptionError
+from .display import show
 from .envmap import EnvMap
 
-__all__ = ["Lighting", "estimate_lighting", "LIGHTING_METHODS", "EnvMap"]
+__all__ = ["LIGHTING_METHODS", "EnvMap", "Lighting", "estimate_lighting", "show"]
 
 
 @dataclass
@@ -51,16 +55,32 @@ class Lighting:
     def to_report(self) -> dict:
         return dict(self.info, skin_albedo_rgb=[float(v) for v in self.skin_albedo])
 
+    def show(self, photo, *, height: int = 256) -> np.ndarray:
+        """The photo beside the map (RGB uint8), key direction circled; see :func:`.display.show`."""
+        from .display import show
 
-def _photo_fit(photo, camera, placement, *, env_height=64, **kw) -> Lighting:
+        return show(photo, self, height=height)
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter rich display: the map at the photo's exposure, key direction circled."""
+        import cv2
+
+        from .display import env_picture
+
+        ok, buf = cv2.imencode(".png", env_picture(self, 128)[..., ::-1])
+        return buf.tobytes() if ok else b""
+
+
+def _photo_fit(photo, camera, placement, *, env_height=64, refine=True, **kw) -> Lighting:
     from .photo_fit import estimate_photo_fit
 
-    env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, **kw)
+    env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, refine=refine, **kw)
     albedo = np.asarray(info.get("skin_albedo_rgb", [0.45, 0.33, 0.27]), dtype=np.float64)
     return Lighting(env=env, skin_albedo=albedo, info=info)
 
 
-def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, **kw) -> Lighting:
+def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, refine=False, **kw) -> Lighting:
+    # A baseline: nothing to refine (``refine`` is accepted and ignored).
     from ..color import luminance
     from .photo_fit import skin_samples
 
@@ -76,13 +96,14 @@ def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, **kw) 
 
     return Lighting(env=env, skin_albedo=albedo, info={"method": "uniform", "radiance": level,
                                                              "skin_reference_rgb": [float(v) for v in mean],
-                                                             "skin_tone": skin_tone(s["rgb"], albedo)})
+                                                             "skin_tone": skin_tone(s["rgb"], albedo), "refine": None})
 
 
 LIGHTING_METHODS = {"photo_fit": _photo_fit, "uniform": _uniform}
 
 
-def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", **options) -> Lighting:
+def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", refine: bool | int = True,
+                      **options) -> Lighting:
     """Estimate the lighting of ``photo`` around the body described by ``placement``.
 
     Parameters
@@ -92,9 +113,24 @@ def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", **
     placement : RingPlacement (or any placement with ``points_cam`` and ``proxies``)
     method : str
         A key of :data:`LIGHTING_METHODS`.
+    refine : bool or int
+        Differentiable refinement of the fitted light against the photo's skin
+        pixels (:mod:`jewelrender.lighting.refine`, Mitsuba AD): ``True`` = the
+        default number of Adam steps (24), an int = that many, ``0``/``False`` =
+        off. ``info["refine"]`` reports ``loss_before``, ``loss_after``,
+        ``iterations`` and ``seconds`` (None when off). Methods without a fit ignore it.
     **options
         Passed to the method (``env_height``: rows of the equirectangular map).
+
+    Raises
+    ------
+    InvalidOptionError
+        Unknown ``method``, or ``refine`` not a bool or a non-negative int.
     """
+    if not (isinstance(refine, (bool, np.bool_)) or (isinstance(refine, (int, np.integer)) and refine >= 0)):
+        raise InvalidOptionError(f"refine must be True, False or a number of iterations >= 0, got {refine!r}",
+                                 details={"option": "refine", "value": repr(refine)})
+    refine = bool(refine) if isinstance(refine, (bool, np.bool_)) else int(refine)
     try:
         fn = LIGHTING_METHODS[method]
     except KeyError:
@@ -102,4 +138,4 @@ def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", **
             f"unknown lighting method {method!r}; valid: {', '.join(sorted(LIGHTING_METHODS))}",
             details={"valid": sorted(LIGHTING_METHODS)},
         ) from None
-    return fn(photo, camera, placement, **options)
+    return fn(photo, camera, placement, refine=refine, **options)

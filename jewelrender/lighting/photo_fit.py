@@ -13,11 +13,29 @@ Three parts, all at the photo's own exposure (linear pixel units):
    ``pixel = a * E_surround(n) + b * max(0, n.d) / pi`` (non-negative least
    squares) and keep the direction that explains the shading best: that is where
    the photo's key light comes from.
-3. **Absolute scale.** ``a`` is the skin's albedo times the surroundings' scale.
-   Skin albedo is bounded (about 0.12 to 0.7 in luminance), so when the visible
-   surroundings are too dark (or bright) to explain the skin, they are rescaled.
-   The key light becomes a compact lobe (a few degrees wide) in the map, so metal
-   highlights and gem sparkle come from where the skin is lit from.
+3. **Albedo, and the scale split.** The shading only measures albedo x the
+   light; the skin the camera sees faces the unseen room, so the split cannot
+   come from the shading. The albedo's luminance comes from its colour
+   (:func:`jewelrender.lighting.skin.albedo_prior`, fitted to published skin
+   types I-VI) combined with the face-value bound ``a`` (the visible room at
+   face value; the true room is at least as bright: 8-bit photos clip windows
+   and lamps and show a quarter of the sphere). With the albedo fixed, the
+   deficit of the skin's shading is shared, by non-negative least squares, among
+   the clipped photo regions (a gain >= 1, at most :data:`MAX_CLIP_GAIN`), the
+   unseen back hemisphere (a gain, prior 1) and the key light.
+4. **Key lobe.** The key light becomes a compact lobe (a few degrees wide) in the
+   map, so metal highlights and gem sparkle come from where the skin is lit from.
+5. **Refinement** (``refine=``): :mod:`jewelrender.lighting.refine` renders the
+   proxy skin under the map with Mitsuba AD and adjusts low-order room gains,
+   the key's intensity and colour and the albedo to match the photo's skin pixels.
+
+``info`` says what was found: ``key_direction`` (camera frame), its elevation
+and azimuth, ``key_irradiance_rgb`` and ``key_colour_rgb``, ``ambient_radiance_rgb``
+(mean radiance of the map), ``white_balance_rgb`` (the colour of the light the
+visible room casts on the skin, luminance 1; neutral = 1, 1, 1), the albedo
+(``skin_albedo_rgb``, ``albedo_luminance``, ``albedo_source``, ``albedo_prior``,
+``albedo_face_value``), the gains (``clipped_gain``, ``back_gain``), residuals,
+``skin_tone`` and ``refine`` (losses before/after, iterations, seconds; None when off).
 """
 
 from __future__ import annotations
@@ -33,6 +51,7 @@ __all__ = ["estimate_photo_fit", "skin_samples"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
+MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
 
 
 def skin_samples(photo, camera, placement, *, max_side: int = 200):
@@ -96,8 +115,15 @@ def _skin_like(rgb: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return keep
 
 
-def _surroundings(photo, camera, placement, height: int) -> np.ndarray:
-    """The photo without the hand, fisheye-wrapped onto the sphere (linear radiance)."""
+def _surroundings(photo, camera, placement, height: int, *, parts: bool = False):
+    """The photo without the hand, fisheye-wrapped onto the sphere (linear radiance).
+
+    Returns the ``(H, 2H, 3)`` map, or with ``parts=True`` a dict of maps that
+    sum to it: ``front`` (unclipped photo content, the hemisphere the camera
+    faces), ``clipped`` (front texels from photo pixels clipped at 255: their
+    true radiance is only known to be at least this) and ``back`` (the
+    mirrored, dimmed hemisphere behind the camera, a prior).
+    """
     import cv2
 
     from ..color import srgb8_to_linear
@@ -106,6 +132,8 @@ def _surroundings(photo, camera, placement, height: int) -> np.ndarray:
     scale = small_side / max(photo.width, photo.height)
     sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
     small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA)
+    # Clipped where the full-resolution photo was clipped (area averaging lowers 255s at edges).
+    clip = cv2.resize((photo.srgb.max(axis=2) >= 250).astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
     gu, gv = np.meshgrid((np.arange(sw) + 0.5) / scale, (np.arange(sh) + 0.5) / scale)
     uv = np.stack([gu.ravel(), gv.ravel()], axis=1)
     dirs = camera.ray_directions(uv)
@@ -114,10 +142,12 @@ def _surroundings(photo, camera, placement, height: int) -> np.ndarray:
     mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
     if mask.mean() < 0.9 * 255:
         bg = cv2.inpaint(small, mask, 5, cv2.INPAINT_TELEA)
+        clip = np.where(mask > 0, 0.0, clip).astype(np.float32)  # the hand is not a light source
     else:
         bg = small  # the hand fills the frame: nothing else to go on
     bg_lin = srgb8_to_linear(bg).astype(np.float32)
     bg_lin = cv2.GaussianBlur(bg_lin, (0, 0), 2.0)
+    clip = cv2.GaussianBlur(clip, (0, 0), 2.0)
 
     d = texel_directions(height, 2 * height)
     dz = np.abs(d[..., 2])  # the hemisphere behind the camera mirrors the one in front
@@ -127,7 +157,15 @@ def _surroundings(photo, camera, placement, height: int) -> np.ndarray:
     mx = (sw / 2 + r * np.cos(phi)).astype(np.float32)
     my = (sh / 2 + r * np.sin(phi)).astype(np.float32)
     env = cv2.remap(bg_lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.maximum(env * _unseen_prior(d)[..., None], 0.0).astype(np.float32)
+    env = np.maximum(env * _unseen_prior(d)[..., None], 0.0).astype(np.float32)
+    if not parts:
+        return env
+    cl = cv2.remap(clip, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    front = (d[..., 2] >= 0)[..., None]
+    cl = np.clip(cl, 0.0, 1.0)[..., None] * front
+    return {"front": (env * front * (1.0 - cl)).astype(np.float32),
+            "clipped": (env * cl).astype(np.float32),
+            "back": (env * ~front).astype(np.float32)}
 
 
 #: Priors for the part of the room the photo cannot show (see _unseen_prior).
@@ -168,13 +206,54 @@ def _nnls2(A: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return x, float(res)
 
 
-def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lobe_deg: float = KEY_LOBE_DEG):
-    """See the module docstring. Returns ``(EnvMap, info dict)``."""
+def _lum_irradiance(env: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """Luminance of the irradiance of a map, per normal, at a coarse 16 x 32 (enough for diffuse light)."""
     import cv2
+
+    return luminance(_irradiance_basis(cv2.resize(env, (32, 16), interpolation=cv2.INTER_AREA), normals))
+
+
+def _scale_split(y, parts_E, cos_key, rho):
+    """Energy balance of the skin's shading with the albedo fixed.
+
+    ``pi y / rho = E_front + (1 + c) E_clipped + u E_back + b cos`` solved for
+    ``c, u, b >= 0`` by non-negative least squares, with weak priors c -> 0 (no
+    headroom above the clip), u -> 1 (the mirrored room as it is). Returns
+    ``(c, u, b, relative residual)``.
+    """
+    from scipy.optimize import nnls
+
+    t = np.pi * y / rho - parts_E["front"] - parts_E["clipped"]
+    A = np.stack([parts_E["clipped"], parts_E["back"], cos_key], axis=1)
+    # Priors weigh as much as ~5 % of the data per unknown: they decide only what
+    # the skin cannot (a clipped window no skin normal faces, a back room hidden by the key).
+    w = 0.05 * np.sqrt(np.maximum((A * A).sum(axis=0), 1e-12))
+    A_aug = np.vstack([A, np.diag(w)])
+    t_aug = np.concatenate([t, w * np.array([0.0, 1.0, 0.0])])
+    x, _ = nnls(A_aug, t_aug)
+    res = np.linalg.norm(A @ x - t) / max(float(np.linalg.norm(np.pi * y / rho)), 1e-12)
+    return float(x[0]), float(x[1]), float(x[2]), float(res)
+
+
+def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lobe_deg: float = KEY_LOBE_DEG,
+                       refine: bool | int = False):
+    """See the module docstring. Returns ``(EnvMap, info dict)``.
+
+    Parameters
+    ----------
+    refine : bool or int
+        Differentiable refinement (:mod:`jewelrender.lighting.refine`) after the
+        closed-form fit: ``True`` = :data:`~jewelrender.lighting.refine.DEFAULT_ITERATIONS`
+        Adam steps, an int = that many, ``0``/``False`` = off.
+    """
+    import cv2
+
+    from .skin import albedo_prior
 
     samples = skin_samples(photo, camera, placement)
     n_skin = len(samples["rgb"])
-    surround = _surroundings(photo, camera, placement, env_height)
+    parts = _surroundings(photo, camera, placement, env_height, parts=True)
+    surround = parts["front"] + parts["clipped"] + parts["back"]
     info: dict = {"method": "photo_fit", "skin_samples": int(n_skin), "env_size": [env_height, 2 * env_height],
                   "skin_reference_rgb": [float(v) for v in samples["reference"]]}
 
@@ -194,6 +273,8 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     E_sur = _irradiance_basis(small, nrm)               # (N, 3)
     A_lum = luminance(E_sur) / np.pi
 
+    # 1. Where the key light is: the direction whose clamped cosine, added to the
+    #    surroundings' shading, best explains the skin (NNLS over 512 candidates).
     cands = fibonacci_sphere(512)
     cos_all = np.maximum(0.0, nrm @ cands.T) / np.pi      # (N, K)
     best = (np.inf, None, None)
@@ -202,18 +283,46 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         x, res = _nnls2(M, y)
         if res < best[0]:
             best = (res, k, x)
-    res_key, k_best, (a, b) = best
+    res_key, k_best, (a, _) = best  # the key's strength is set by the energy balance below
     _, res_amb = _nnls2(A_lum[:, None], y)
     key_dir = cands[k_best]
 
+    # 2. Albedo. Its colour is the skin's over the surroundings' colour (the
+    #    illuminant divided out); its luminance cannot come from the shading (the
+    #    skin the camera sees faces the unseen room, so albedo x that room's
+    #    level is all the photo measures). Prior from the colour (melanin makes
+    #    skin darker *and* yellower: skin.albedo_prior), bounded above by the
+    #    albedo that the visible surroundings at face value imply (``a``): an
+    #    8-bit photo clips windows and lamps and shows only ~1/4 of the sphere,
+    #    so the true room is at least as bright as the face-value map.
+    white = np.maximum(E_sur.mean(axis=0), 1e-9)
+    white = white / float(luminance(white[None])[0])
+    chroma_albedo = np.median(rgb, axis=0) / white
+    prior = albedo_prior(chroma_albedo)
     lo, hi = SKIN_ALBEDO_RANGE
+    # The prior alone is not enough: the colour it reads is the skin's times the
+    # light that actually reaches it (a warm sun behind the camera, a blue sky in
+    # the frame), which a white balance over the visible surroundings does not
+    # fully remove; it then errs by up to ~5x either way. So it is combined in log
+    # space, with equal weight, with the face-value albedo ``a`` (biased high by
+    # an unknown factor), and ``a`` stays the upper bound.
+    rho, source = prior["luminance"], "prior (colour) only: the visible surroundings explain too little"
     if a > 1e-6:
-        rho = float(np.clip(a, lo, hi))
-        surround_scale = a / rho
-    else:
-        rho = 0.35
-        surround_scale = 0.05 * float(np.mean(y)) * np.pi / max(float(np.mean(A_lum)), 1e-9) / rho
-    key_E = b / rho  # irradiance (luminance) at normal incidence from the key light
+        if a <= rho:
+            rho, source = float(a), "visible surroundings at face value (below the colour prior)"
+        else:
+            rho, source = float(np.sqrt(a * rho)), "geometric mean of the colour prior and the face-value bound"
+    if not lo <= rho <= hi:
+        source += f", clamped to [{lo}, {hi}]"
+    rho = float(np.clip(rho, lo, hi))
+
+    # 3. Scale split: what the albedo leaves unexplained goes to the clipped
+    #    regions, the unseen room and the key, by energy balance.
+    parts_E = {k: _lum_irradiance(v, nrm) for k, v in parts.items()}
+    clip_gain, back_gain, key_E, res_split = _scale_split(y, parts_E, np.pi * cos_all[:, k_best], rho)
+    # A gain beyond MAX_CLIP_GAIN rests on the few skin normals that face the clipped
+    # region (the fisheye stretches it over a hemisphere): an extrapolation, not a measurement.
+    clip_gain = 1.0 + min(clip_gain, MAX_CLIP_GAIN - 1.0)
 
     # Key colour: that of the brightest surroundings, half-way to neutral (a
     # lamp or window is usually whiter than what it lights).
@@ -222,14 +331,11 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     key_col = 0.5 * top / max(float(luminance(top[None])[0]), 1e-9) + 0.5
     key_col = key_col / float(luminance(key_col[None])[0])
 
-    env_rad = surround * surround_scale
+    env_sur = parts["front"] + clip_gain * parts["clipped"] + back_gain * parts["back"]
     d = texel_directions(env_height, 2 * env_height)
-    cosang = np.clip(d @ key_dir, -1, 1)
-    sigma = np.radians(key_lobe_deg)
-    lobe = np.exp(-(1 - cosang) / (sigma * sigma))       # ~ Gaussian in angle
-    omega = np.broadcast_to(texel_solid_angles(env_height, 2 * env_height), lobe.shape)
-    lobe /= max(float((lobe * omega).sum()), 1e-12)      # integrates to 1 sr^-1 * sr
-    env_rad = env_rad + lobe[..., None] * (key_E * key_col)[None, None, :]
+    lobe = key_lobe(d, key_dir, key_lobe_deg)
+    key_part = (lobe[..., None] * (key_E * key_col)[None, None, :]).astype(np.float32)
+    env_rad = env_sur + key_part
 
     # Per-channel skin albedo under the final map (for the proxy's BSDF).
     env = EnvMap(env_rad.astype(np.float32))
@@ -239,17 +345,53 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
 
     elev = float(np.degrees(np.arcsin(np.clip(-key_dir[1], -1, 1))))
     azim = float(np.degrees(np.arctan2(key_dir[0], -key_dir[2])))
+    E_total = float(np.median(luminance(E_fin)))
     info.update({
         "key_direction": [float(v) for v in key_dir],
         "key_elevation_deg": elev,
         "key_azimuth_deg_from_camera": azim,
         "key_irradiance_rgb": [float(v) for v in key_E * key_col],
-        "key_share": float(b * np.mean(cos_all[:, k_best]) / max(float(np.mean(y)), 1e-9)),
-        "surround_scale": float(surround_scale),
+        "key_colour_rgb": [float(v) for v in key_col],
+        "key_share": float(key_E * np.mean(cos_all[:, k_best]) * np.pi / max(E_total, 1e-9)),
+        "surround_scale": float(back_gain),
+        "clipped_gain": float(clip_gain),
+        "back_gain": float(back_gain),
         "ambient_radiance_rgb": [float(v) for v in env.mean_radiance()],
+        "white_balance_rgb": [float(v) for v in white],
         "skin_albedo_rgb": [float(v) for v in albedo],
+        "albedo_luminance": rho,
+        "albedo_source": source,
+        "albedo_prior": prior,
+        "albedo_face_value": float(a),
         "fit_residual_rel": float(res_key / max(np.linalg.norm(y), 1e-12)),
         "fit_residual_rel_without_key": float(res_amb / max(np.linalg.norm(y), 1e-12)),
+        "split_residual_rel": res_split,
         "skin_tone": skin_tone(samples["rgb"], albedo),
     })
+    if refine:
+        from .refine import DEFAULT_ITERATIONS, refine_lighting
+
+        iters = DEFAULT_ITERATIONS if refine is True else int(refine)
+        env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
+                                             key_part=key_part)
+        info["skin_albedo_rgb"] = [float(v) for v in albedo]
+        info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
+        info["skin_tone"] = skin_tone(samples["rgb"], albedo)
+        info["refine"] = rinfo
+    else:
+        info["refine"] = None
     return env, info
+
+
+def key_lobe(d: np.ndarray, key_dir: np.ndarray, lobe_deg: float) -> np.ndarray:
+    """A compact lobe around ``key_dir`` on texel directions ``d`` (H, W, 3), normalised to 1 over the sphere.
+
+    Times an irradiance E (at normal incidence) it is the radiance that gives a
+    surface facing the key an irradiance of about E.
+    """
+    h, w = d.shape[:2]
+    cosang = np.clip(d @ key_dir, -1, 1)
+    sigma = np.radians(lobe_deg)
+    lobe = np.exp(-(1 - cosang) / (sigma * sigma))       # ~ Gaussian in angle
+    omega = np.broadcast_to(texel_solid_angles(h, w), lobe.shape)
+    return lobe / max(float((lobe * omega).sum()), 1e-12)

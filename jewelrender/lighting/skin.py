@@ -37,7 +37,8 @@ import numpy as np
 
 from ..color import delta_e_2000, linear_to_srgb8, rgb_to_lab, srgb8_to_lab
 
-__all__ = ["ITA_CATEGORIES", "MONK_SRGB_HEX", "ita_category", "ita_degrees", "monk_index", "skin_tone"]
+__all__ = ["ITA_CATEGORIES", "MONK_SRGB_HEX", "SKIN_TYPE_ALBEDO", "albedo_prior", "ita_category", "ita_degrees",
+           "monk_index", "skin_tone"]
 
 #: Monk Skin Tone scale, MST 1 (lightest) .. MST 10 (darkest), sRGB-encoded (see module doc).
 MONK_SRGB_HEX = ("#f6ede4", "#f3e7db", "#f7ead0", "#eadaba", "#d7bd96",
@@ -46,6 +47,68 @@ MONK_SRGB_HEX = ("#f6ede4", "#f3e7db", "#f7ead0", "#eadaba", "#d7bd96",
 #: (lower bound in degrees, name): ITA categories of Chardon et al. (1991) / Del Bino et al. (2006).
 ITA_CATEGORIES = ((55.0, "very light"), (41.0, "light"), (28.0, "intermediate"), (10.0, "tan"),
                   (-30.0, "brown"), (-np.inf, "dark"))
+
+
+#: Diffuse albedo of skin types I..VI, linear sRGB: physicallybased.info materials "Skin I" .. "Skin VI"
+#: (AntonPalmqvist/physically-based-api, ``deploy/v2/materials.json``, CC0), which cite Jensen et al. (2001)
+#: "A Practical Model for Subsurface Light Transport" (SIGGRAPH), Donner & Jensen (2006) "A Spectral BSSRDF
+#: for Shading Human Skin" (EGSR) and Lister et al. (2012) "Optical properties of human skin" (J. Biomed.
+#: Opt. 17(9):090901). Transcribed numbers, not a copied file.
+SKIN_TYPE_ALBEDO = np.array([
+    [0.847, 0.638, 0.552],   # I
+    [0.799, 0.485, 0.347],   # II
+    [0.623, 0.433, 0.343],   # III
+    [0.436, 0.227, 0.131],   # IV
+    [0.283, 0.148, 0.079],   # V
+    [0.090, 0.050, 0.020],   # VI
+])
+
+_LUM = np.array([0.2126, 0.7152, 0.0722])  # Rec.709 luminance weights
+
+
+def _prior_fit() -> tuple[np.ndarray, float]:
+    # log Y = c0 + c1 * log(g / b), least squares over the six types. Melanin absorbs
+    # more at short wavelengths, so darker skin is both darker and more yellow-red:
+    # g/b rises with melanin and is untouched by exposure. One parameter on purpose:
+    # with six points, adding log(r/g) (haemoglobin) halves the in-sample error but
+    # leave-one-out misses type VI by 2.5x; log(g/b) alone stays within 0.72-1.66x.
+    t = SKIN_TYPE_ALBEDO
+    x = np.log(t[:, 1] / t[:, 2])
+    y = np.log(t @ _LUM)
+    X = np.stack([np.ones_like(x), x], axis=1)
+    c, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return c, float(np.std(y - X @ c, ddof=2))
+
+
+_PRIOR_COEF, _PRIOR_SIGMA = _prior_fit()
+
+
+def albedo_prior(albedo_rgb) -> dict:
+    """Skin albedo luminance implied by the albedo's *colour* alone (exposure-free).
+
+    Parameters
+    ----------
+    albedo_rgb : array_like, (3,)
+        A skin reflectance estimate in linear sRGB, any scale (only the ratio
+        green / blue is used, so exposure and the estimate's scale cancel;
+        the illuminant's colour must already be divided out).
+
+    Returns
+    -------
+    dict
+        ``luminance`` (the prior's albedo luminance Y, Rec.709), ``sigma_log``
+        (the regression's residual standard deviation in ln Y), ``log_g_over_b``
+        and ``source``. The regression ``ln Y = c0 + c1 ln(g/b)`` is fitted at
+        import to :data:`SKIN_TYPE_ALBEDO`; ``g/b`` is clamped to the table's range.
+    """
+    a = np.clip(np.asarray(albedo_rgb, dtype=np.float64).reshape(3), 1e-6, None)
+    t = SKIN_TYPE_ALBEDO
+    lo, hi = np.log(t[:, 1] / t[:, 2]).min(), np.log(t[:, 1] / t[:, 2]).max()
+    x = float(np.clip(np.log(a[1] / a[2]), lo, hi))
+    y = float(np.exp(_PRIOR_COEF[0] + _PRIOR_COEF[1] * x))
+    return {"luminance": y, "sigma_log": _PRIOR_SIGMA, "log_g_over_b": x,
+            "source": f"skin colour: ln Y = {_PRIOR_COEF[0]:.3f} {_PRIOR_COEF[1]:+.3f} ln(g/b), fitted to "
+                      "physicallybased.info Skin I-VI"}
 
 
 def _monk_lab() -> np.ndarray:
