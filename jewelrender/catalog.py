@@ -80,6 +80,11 @@ class Quality:
     env_height: int
     crop_margin: float
     crop_multiple: int
+    #: Render accent melee with dispersion (else at the gem's mean index: less colour noise).
+    accent_dispersion: bool = True
+    #: "volume" (random walk in every scattering stone) or "surface" (optically thick ones
+    #: as their diffusion limit, :func:`jewelrender.media.surface_limit`).
+    thick_media: str = "volume"
 
     @property
     def spp(self) -> int:
@@ -269,6 +274,8 @@ def quality_preset(name: str) -> Quality:
     try:
         return Quality(name=name, supersample=int(q["supersample"]), passes=int(q["passes"]),
                        max_depth=int(q["max_depth"]), env_height=int(q["env_height"]),
-                       crop_margin=float(q["crop_margin"]), crop_multiple=int(q["crop_multiple"]))
+                       crop_margin=float(q["crop_margin"]), crop_multiple=int(q["crop_multiple"]),
+                       accent_dispersion=bool(q.get("accent_dispersion", True)),
+                       thick_media=str(q.get("thick_media", "volume")))
     except (KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"scenes/quality.toml [{name}] is malformed: {exc}") from None

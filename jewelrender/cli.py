@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse results whose quality score (0..1) is below this (default 0.55)")
     t.add_argument("--refuse-multiple-hands", action="store_true",
                    help="refuse photos with several similar hands instead of taking the clearest")
+    t.add_argument("--refine-lighting", type=int, default=None, metavar="N",
+                   help="iterations of the differentiable lighting refinement (0 = off; default: its own)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="tryon.png", help="output image (.png, .jpg, .webp); default tryon.png")
     t.add_argument("--mask", default=None, help="also write the piece's alpha as an 8-bit PNG")
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("photo")
     lt.add_argument("--out", required=True, help="environment map (.exr or .hdr)")
     lt.add_argument("--method", default="photo_fit")
+    lt.add_argument("--refine-lighting", type=int, default=None, metavar="N",
+                    help="iterations of the differentiable refinement (0 = off; default: its own)")
     lt.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
 
     sub.add_parser("doctor", help="show the render backends this machine offers")
@@ -87,6 +91,7 @@ def _cmd_try_on(a) -> int:
         raise InvalidOptionError("--mask must be a .png file")
     res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, quality=a.quality,
                  lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed,
+                 refine_lighting=True if a.refine_lighting is None else a.refine_lighting,
                  min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands)
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
@@ -146,7 +151,8 @@ def _cmd_lighting(a) -> int:
         raise HandNotFoundError("no hand found in the photo")
     cam = camera_from_photo(photo)
     placement = place_ring(photo, hands[0], cam, finger=a.finger)
-    light = estimate_lighting(photo, cam, placement, method=a.method, env_height=128)
+    light = estimate_lighting(photo, cam, placement, method=a.method, env_height=128,
+                              refine=True if a.refine_lighting is None else a.refine_lighting)
     light.env.save(a.out)
     print(json.dumps(light.to_report(), indent=2))
     return 0

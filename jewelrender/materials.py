@@ -240,6 +240,8 @@ class GemData:
     label, source, licence, optic_character, note : str
     aliases : tuple of str
     source_file : str
+    density_g_cm3 : float or None
+        Typical specific gravity, for converting carats to size.
     """
 
     name: str
@@ -254,6 +256,8 @@ class GemData:
     source: str = ""
     licence: str = ""
     source_file: str = ""
+    #: Specific gravity (g/cm^3) for sizing by carat; None: unknown (sized as diamond).
+    density_g_cm3: float | None = None
 
     def n(self, wavelength_nm: Any) -> np.ndarray:
         """Refractive index at ``wavelength_nm`` (nm, shape (...)) -> shape (...)."""
@@ -744,7 +748,7 @@ def load_gem_file(path: str | Path) -> GemData:
     path = Path(path)
     doc = _read_toml(path)
     required = ("name", "label", "formula", "coefficients", "wavelength_range_nm", "citation", "source", "licence")
-    optional = ("aliases", "optic_character", "note")
+    optional = ("aliases", "optic_character", "note", "density_g_cm3")
     for key in required:
         if key not in doc:
             raise _fail(path, f"lacks '{key}' (required: {', '.join(required)})")
@@ -769,6 +773,10 @@ def load_gem_file(path: str | Path) -> GemData:
     aliases = doc.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
         raise _fail(path, "aliases must be a list of names")
+    density = doc.get("density_g_cm3")
+    if density is not None and (not isinstance(density, (int, float)) or isinstance(density, bool)
+                                or not 1.0 < density < 10.0):
+        raise _fail(path, f"density_g_cm3 must be a number in (1, 10) g/cm^3, got {density!r}")
     gem_data = GemData(
         name=doc["name"],
         formula=doc["formula"],
@@ -782,6 +790,7 @@ def load_gem_file(path: str | Path) -> GemData:
         source=doc["source"],
         licence=doc["licence"],
         source_file=str(path),
+        density_g_cm3=None if density is None else float(density),
     )
     grid = np.arange(MITSUBA_SPECTRAL_NM[0], MITSUBA_SPECTRAL_NM[1] + 1.0, 5.0)
     try:
@@ -1183,7 +1192,7 @@ def gem_optics(name: str) -> tuple[GemData, GemVariety | None]:
     raise _unknown("gem", name, sorted(set(vlookup) | set(glookup)))
 
 
-def gem_bsdf_dict(name: str, *, length_unit_m: float) -> dict[str, Any]:
+def gem_bsdf_dict(name: str, *, length_unit_m: float, dispersive: bool = True) -> dict[str, Any]:
     """Scene-dict entry of a stone: its dispersion law and, for a variety, its body colour.
 
     Parameters
@@ -1194,6 +1203,9 @@ def gem_bsdf_dict(name: str, *, length_unit_m: float) -> dict[str, Any]:
         Length of one scene unit in metres: 1.0 for the try-on scenes (camera
         frame in metres), 1e-3 for scenes in millimetres. The absorption
         coefficients (1/mm in the data) are converted to 1/scene-unit with it.
+    dispersive : bool
+        ``False``: a constant index, the gem's n at the sodium D line (no fire; body
+        colour kept), for stones whose fire would be smaller than a pixel.
 
     Returns
     -------
@@ -1204,7 +1216,8 @@ def gem_bsdf_dict(name: str, *, length_unit_m: float) -> dict[str, Any]:
 
     material, variety = gem_optics(name)
     absorption = variety.absorption() if variety is not None else None
-    return dispersive_dielectric_dict(**material.bsdf_law(), absorption=absorption, length_unit_m=length_unit_m)
+    law = material.bsdf_law() if dispersive else {"eta": material.n_d}
+    return dispersive_dielectric_dict(**law, absorption=absorption, length_unit_m=length_unit_m)
 
 
 # ---------------------------------------------------------------------------

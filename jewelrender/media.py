@@ -70,7 +70,15 @@ _REF_NM = 550.0
 _AIR_IOR = 1.000277
 
 _KEYS_REQUIRED = ("label", "ior", "ior_source", "g", "sigma_s", "wavelength_nm", "sigma_a", "medium_source")
-_KEYS_OPTIONAL = ("roughness", "sigma_s_exponent", "out_of_scope")
+_KEYS_OPTIONAL = ("roughness", "sigma_s_exponent", "out_of_scope", "density_g_cm3")
+
+
+def _density(path, name, d):
+    if d is None:
+        return None
+    if not isinstance(d, (int, float)) or isinstance(d, bool) or not 1.0 < d < 10.0:
+        raise _fail(path, f"[{name}] density_g_cm3 must be a number in (1, 10), got {d!r}")
+    return float(d)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,8 @@ class MediumStone:
     ior_source: str
     medium_source: str
     out_of_scope: str
+    #: Typical specific gravity (g/cm^3) for sizing by carat; None if not given.
+    density_g_cm3: float | None = None
 
     def sigma_s(self, wavelength_nm: Any) -> np.ndarray:
         """Scattering coefficient (1/mm) at the given wavelength(s) in nm."""
@@ -188,6 +198,7 @@ def _stone(path: Path, name: str, doc: Any) -> MediumStone:
         ior_source=doc["ior_source"],
         medium_source=doc["medium_source"],
         out_of_scope=out_of_scope,
+        density_g_cm3=_density(path, name, doc.get("density_g_cm3")),
     )
     # A medium that neither scatters nor absorbs at some wavelength would make
     # free-flight sampling degenerate there (sigma_t = 0): reject it.
@@ -298,3 +309,49 @@ def medium_stone(name: str | MediumStone, *, unit: str = "m") -> dict[str, dict[
         "phase": {"type": "hg", "g": stone.g},
     }
     return {"bsdf": bsdf, "interior": medium}
+
+
+#: Stones whose extinction exceeds this (1/mm at 550 nm) are optically thick at jewellery sizes
+#: (ten mean free paths within 5 mm): light re-emerges close to where it entered.
+THICK_SIGMA_T_PER_MM = 2.0
+
+
+def is_optically_thick(name: str | MediumStone) -> bool:
+    """Whether the stone's interior is many mean free paths deep (see :data:`THICK_SIGMA_T_PER_MM`)."""
+    stone = name if isinstance(name, MediumStone) else medium_stone_data(name)
+    return float(stone.sigma_t(550.0)) >= THICK_SIGMA_T_PER_MM
+
+
+def diffuse_albedo(stone: MediumStone, wavelength_nm: Any) -> np.ndarray:
+    """Multiple-scattering (diffuse) albedo A(lambda) of a semi-infinite slab of the medium.
+
+    Inverts the relation the presets were made with (Chiang, Kutz & Burley 2016,
+    see ``materials/media.toml``): alpha = 1 - (4.09712 + 4.20863 A - sqrt(9.59217 +
+    41.6808 A + 17.7126 A^2))^2, monotonic in A on [0, 1].
+    """
+    a_grid = np.linspace(0.0, 1.0, 2001)
+    alpha_grid = 1.0 - (4.09712 + 4.20863 * a_grid - np.sqrt(9.59217 + 41.6808 * a_grid + 17.7126 * a_grid ** 2)) ** 2
+    return np.interp(stone.albedo(wavelength_nm), alpha_grid, a_grid)
+
+
+def surface_limit(name: str | MediumStone) -> dict[str, dict[str, Any] | None]:
+    """The diffusion limit of an optically thick stone: polished dielectric over a diffuse base.
+
+    Mitsuba's ``plastic`` (smooth dielectric coating at the stone's index over a
+    Lambertian base of the medium's diffuse albedo, :func:`diffuse_albedo`) is
+    what the random walk of :func:`medium_stone` converges to when light
+    re-emerges within a fraction of a millimetre of where it entered (turquoise,
+    onyx, pearl). It has no interior medium, so emitter sampling reaches the
+    base and a preview is free of the random walk's speckle; it loses the
+    translucent glow at thin edges. Units do not matter (no lengths).
+
+    Returns
+    -------
+    dict
+        ``{"bsdf": {...}, "interior": None}``, as :func:`medium_stone`.
+    """
+    stone = name if isinstance(name, MediumStone) else medium_stone_data(name)
+    lam = stone.grid_nm()
+    bsdf = {"type": "plastic", "int_ior": stone.ior, "ext_ior": _AIR_IOR,
+            "diffuse_reflectance": _spectrum(lam, diffuse_albedo(stone, lam))}
+    return {"bsdf": bsdf, "interior": None}

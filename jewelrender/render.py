@@ -113,6 +113,8 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
 
     props = mi.Properties()
     props["bsdf"] = mi.load_dict(prepare_for_mitsuba(m.bsdf))
+    if getattr(m, "interior", None) is not None:
+        props["interior"] = mi.load_dict(m.interior)
     if emit and m.emission is not None:
         props["emitter"] = mi.load_dict({"type": "area", "radiance": {
             "type": "bitmap", "bitmap": mi.Bitmap(m.emission), "filter_type": "bilinear", "wrap_mode": "clamp"}})

@@ -16,10 +16,10 @@ import numpy as np
 from .proxies import capsule_mesh
 
 __all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piece_to_camera", "stone_bsdf_dict",
-           "stone_part"]
+           "stone_part", "stone_material"]
 
 
-def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0) -> dict:
+def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bool = True) -> dict:
     """Mitsuba BSDF of a gem or gem variety ("diamond", "ruby", "diamond-h", ...).
 
     The dispersive dielectric with the gem's own dispersion law and, for coloured
@@ -29,7 +29,25 @@ def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0) -> dict:
     """
     from . import materials
 
-    return materials.gem_bsdf_dict(gem_name, length_unit_m=length_unit_m)
+    return materials.gem_bsdf_dict(gem_name, length_unit_m=length_unit_m, dispersive=dispersive)
+
+
+def stone_material(gem_name: str, *, dispersive: bool = True, thick_media: str = "volume") -> dict:
+    """A stone's material for the try-on scene (metres): ``{"bsdf": ..., "interior": ... | None}``.
+
+    Transparent gems and varieties get the dispersive dielectric
+    (:func:`stone_bsdf_dict`); the scattering stones of :mod:`jewelrender.media`
+    (opal, moonstone, turquoise, onyx, pearl) a dielectric surface over a
+    homogeneous interior medium; with ``thick_media="surface"`` the optically thick
+    ones (turquoise, onyx, pearl) their diffusion limit (:func:`media.surface_limit`).
+    """
+    from . import media
+
+    if gem_name in media.list_medium_stones():
+        if thick_media == "surface" and media.is_optically_thick(gem_name):
+            return media.surface_limit(gem_name)
+        return dict(media.medium_stone(gem_name, unit="m"))
+    return {"bsdf": stone_bsdf_dict(gem_name, dispersive=dispersive), "interior": None}
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,7 @@ class SceneMesh:
     bsdf: dict
     texcoords: np.ndarray | None = None   # (N, 2) float32, uv in [0, 1]^2 over the photo (v down)
     emission: np.ndarray | None = None    # (h, w, 3) float32 linear radiance texture, looked up at texcoords
+    interior: dict | None = None          # scene-dict medium inside a closed mesh (scattering stones)
 
 
 @dataclass
@@ -84,14 +103,14 @@ class SceneSpec:
 
 
 def _gem_density(gem_name: str) -> float:
-    """Density (g/cm^3) of a gem for carat sizing: the gem file's, else diamond's."""
-    from . import materials
+    """Density (g/cm^3) of a gem, variety or scattering stone, for sizing by carat."""
+    from . import materials, media
     from .assets import DIAMOND_DENSITY_G_CM3
 
-    try:
-        d = getattr(materials.gem(gem_name), "density_g_cm3", None)
-    except Exception:  # a variety name or an unknown gem: sized as diamond, failing later if unknown
-        d = None
+    if gem_name in media.list_medium_stones():
+        d = media.medium_stone_data(gem_name).density_g_cm3
+    else:
+        d = materials.gem_optics(gem_name)[0].density_g_cm3
     return float(d) if d else DIAMOND_DENSITY_G_CM3
 
 
@@ -231,8 +250,9 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     metal_bsdf : dict
         Mitsuba scene-dict BSDF for the metal parts.
     stone_bsdf : dict
-        Mitsuba scene-dict BSDF for every stone, or ``{"stone": bsdf, "accent": bsdf}``:
-        the centre stone's and the accent melee's (parts named ``accent_*``).
+        Mitsuba scene-dict BSDF for every stone, or ``{"stone": m, "accent": m}``: the
+        centre stone's and the accent melee's (parts named ``accent_*``), each a BSDF
+        or a :func:`stone_material` (BSDF plus interior medium).
     metal_bsdf_no_uv : dict, optional
         The metal for parts without texture coordinates (heads, prongs): a
         brushed or hammered finish needs them, so those parts get its fallback.
@@ -248,16 +268,19 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         v, n = _transform(p.vertices, p.normals, M)
         all_pts.append(v)
         uv = getattr(p, "texcoords", None)
+        interior = None
         if p.role == "stone":
             bsdf = stone_bsdf
             if isinstance(stone_bsdf, dict) and "type" not in stone_bsdf:  # per kind of stone
                 bsdf = stone_bsdf.get("accent" if p.name.startswith("accent") else "stone")
+            if isinstance(bsdf, dict) and "bsdf" in bsdf:  # a stone_material(): surface + medium
+                bsdf, interior = bsdf["bsdf"], bsdf.get("interior")
         else:
             bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
         if bsdf is None:
             raise ValueError(f"part {p.name!r} is a stone but the piece has no stone material")
         jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf,
-                               texcoords=None if uv is None else np.asarray(uv, np.float32)))
+                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior))
 
     proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)

@@ -31,7 +31,17 @@ def test_every_piece_builds_closed_meshes_with_known_materials(piece):
     assert width == pytest.approx(p.band["width_mm"], abs=0.05)
     if p.stone:
         assert any(part.role == "stone" for part in parts)
-        assert stone_bsdf_dict(p.stone["gem"])["type"] == "dispersive_dielectric"
+        from jewelrender import media
+        from jewelrender.scene import stone_material
+
+        m = stone_material(p.stone["gem"])
+        if p.stone["gem"] in media.list_medium_stones():
+            assert m["interior"]["type"] == "homogeneous"
+        else:
+            assert m["bsdf"]["type"] == "dispersive_dielectric" and m["interior"] is None
+    if p.accent:
+        assert any(part.name.startswith("accent_") for part in parts)
+        assert stone_bsdf_dict(p.accent.get("gem", "diamond"))["type"] == "dispersive_dielectric"
 
 
 def test_unknown_piece_lists_valid_ids():
