@@ -67,7 +67,7 @@ def replay(args) -> None:
     t0 = time.perf_counter()
     with jr.Renderer() as r:
         r._detector = det  # the one seam: everything after detection is the real pipeline
-        for name in sorted(recorded):
+        for name, piece in [(n, pc) for n in sorted(recorded) for pc in args.piece.split(",")]:
             det.current = name
             photo = str(Path(args.photos_dir) / name)
             for quality in args.qualities.split(","):
@@ -75,7 +75,7 @@ def replay(args) -> None:
                 res = None
                 for i in range(1 + args.repeat):
                     try:
-                        res = r.try_on(photo, args.piece, quality=quality, seed=i)
+                        res = r.try_on(photo, piece, quality=quality, seed=i, min_quality=0.0)
                     except JewelrenderError as e:
                         print(f"{name} {quality}: {e.code}: {e}")
                         break
@@ -83,15 +83,15 @@ def replay(args) -> None:
                 if not times:
                     continue
                 warm = {k: statistics.median(t[k] for t in times[1:]) for k in times[0]} if len(times) > 1 else {}
-                row = {"photo": name, "quality": quality, "backend": res.report["backend"],
+                row = {"photo": name, "piece": piece, "quality": quality, "backend": res.report["backend"],
                        "crop": res.report["render"]["crop"], "cold": times[0], "warm_median": warm,
-                       "quality_score": res.report.get("quality", {}).get("score")}
+                       "quality_score": (res.report.get("score") or {}).get("score")}
                 rows.append(row)
-                print(f"{name:40s} {quality:8s} cold {times[0]['total']:.2f} s  warm {warm.get('total', float('nan')):.3f} s"
+                print(f"{name:28s} {piece:38s} {quality:8s} cold {times[0]['total']:.2f} s  warm {warm.get('total', float('nan')):.3f} s"
                       f"  (render {warm.get('render', float('nan')):.3f} s)  crop {row['crop']}  {row['backend']}")
                 if args.save:
                     Path(args.save).mkdir(parents=True, exist_ok=True)
-                    res.save(str(Path(args.save) / f"{Path(name).stem}_{quality}.png"))
+                    res.save(str(Path(args.save) / f"{Path(name).stem}__{piece}_{quality}.png"))
     print(f"total {time.perf_counter() - t0:.1f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
@@ -106,7 +106,7 @@ def main() -> None:
     b = sub.add_parser("replay")
     b.add_argument("detections")
     b.add_argument("--photos-dir", required=True)
-    b.add_argument("--piece", default="solitaire-round-1ct-18k-yellow")
+    b.add_argument("--piece", default="solitaire-round-1ct-18k-yellow", help="catalog id(s), comma-separated")
     b.add_argument("--qualities", default="preview,final")
     b.add_argument("--repeat", type=int, default=5)
     b.add_argument("--save", default=None)
