@@ -251,14 +251,22 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
 
     prev = mi.variant()
     fit_variant = _rgb_variant(prev)
+    # The film's and the gradients' scatter-adds sum in thread order; on the CPU one
+    # thread keeps the fit, and so the try-on, bit-identical for a seed (the promise
+    # of jewelrender.pipeline). CUDA atomics have no such order: GPU fits vary in
+    # the last bits.
+    threads = dr.thread_count()
     try:
         mi.set_variant(fit_variant)
+        if fit_variant.startswith("llvm"):
+            dr.set_thread_count(1)
         try:
             out = _optimise(mi, dr, camera, placement, film, crop, target, mask, room_s, key_s, albedo,
                             iterations, seed)
         except RuntimeError as exc:  # Mitsuba / drjit failures on valid input
             raise RenderError(f"lighting refinement failed: {exc}", details={"variant": fit_variant}) from exc
     finally:
+        dr.set_thread_count(threads)
         if prev is not None:
             mi.set_variant(prev)
     log_gain, log_key, log_alb, loss_before, loss_after = out
