@@ -47,6 +47,17 @@ SPP_MEDIA = 512
 PITCH_MM = 11.5  # centre-to-centre; the longest 1 ct stone (marquise) is 10.7 mm, 9.7 mm tilted
 
 
+
+def _env_clamp() -> float:
+    import imageio.v3 as iio
+
+    from jewelrender.lighting import EnvMap
+    from jewelrender.render import medium_clamp
+
+    rad = iio.imread(data_dir() / "hdri" / "studio_small_03_1k.hdr").astype(np.float32)[..., :3] * 1.2
+    return medium_clamp(EnvMap(rad))
+
+
 def _rot_x(deg: float) -> np.ndarray:
     a = np.radians(deg)
     return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
@@ -125,7 +136,9 @@ def render_rows(rows, spp: int, cell: int, ncols: int) -> tuple[np.ndarray, list
     fov = float(np.degrees(2 * np.arctan(PITCH_MM * ncols / 2 / dist)))
     scene = mi.load_dict({
         "type": "scene",
-        "integrator": {"type": "hero_path", "max_depth": 16, "hide_emitters": True},
+        # The try-on's firefly clamp for translucent stones (render.medium_clamp), from the HDRI's mean.
+        "integrator": {"type": "hero_path", "max_depth": 16, "hide_emitters": True,
+                       "medium_clamp": _env_clamp()},
         "sensor": {
             "type": "perspective", "fov": fov, "fov_axis": "x",
             "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, dist], target=[0, 0, 0], up=[0, 1, 0]),

@@ -777,6 +777,12 @@ def _make_integrator_class(mi):
         Parameters (scene dict): ``max_depth`` (int, default 12; -1 = no
         limit; counts surface interactions outside media), ``rr_depth`` (int,
         default 5; counts all events), ``hide_emitters`` (bool),
+        ``medium_clamp`` (float, default inf): the largest radiance one sample may
+        add once its path has scattered inside a medium. Light reaches a
+        translucent stone's interior only when a walk happens to leave towards a
+        bright light (no shadow ray crosses a specular boundary), so those rare
+        samples are fireflies; clamping them trades a little energy from bright
+        lights for a clean glow (biased; off by default).
         ``max_medium_depth`` (int, default 1000; -1 = no limit; counts the
         events of a path while it is inside a medium, scatterings and hits of
         the medium's boundary from within, so that a pearl's hundred
@@ -841,6 +847,9 @@ def _make_integrator_class(mi):
             if max_medium_depth < -1:
                 raise InvalidOptionError("max_medium_depth must be -1 or >= 0")
             self.max_medium_depth = 0xFFFFFFFF if max_medium_depth == -1 else max_medium_depth
+            self.medium_clamp = float(props.get("medium_clamp", float("inf")))
+            if not self.medium_clamp > 0.0:
+                raise InvalidOptionError("medium_clamp must be > 0")
             self.spectral = bool(mi.is_spectral)
 
         @dr.syntax
@@ -851,6 +860,7 @@ def _make_integrator_class(mi):
             import mitsuba as mi
 
             spectral, mis_weight = self.spectral, _mis_weight
+            medium_clamp = mi.Float(self.medium_clamp)
             # Scene media decide nothing in the kernel (lanes outside media are
             # masked): this only rejects what the estimator cannot handle.
             _check_media(mi, scene)
@@ -914,7 +924,10 @@ def _make_integrator_class(mi):
                 show = on_surface
                 if dr.hint(self.hide_emitters, mode="scalar"):
                     show = on_surface & ((depth > 0) | (m_depth > 0))
-                L += dr.select(show, beta * mis * ds.emitter.eval(si, show), 0.0)
+                c_hit = beta * mis * ds.emitter.eval(si, show)
+                # Clamp what a path brings back after a random walk (see medium_clamp).
+                c_hit = dr.select(m_depth > 0, dr.minimum(c_hit, medium_clamp), c_hit)
+                L += dr.select(show, c_hit, 0.0)
 
                 # Surface events inside a medium (a pearl's boundary seen from within,
                 # often total internal reflection) count against max_medium_depth:
@@ -931,7 +944,9 @@ def _make_integrator_class(mi):
                 wo = si.to_local(ds_em.d)
                 bsdf_val, bsdf_pdf = bsdf.eval_pdf(ctx, si, wo, active_em)
                 mis_em = dr.select(ds_em.delta, 1.0, mis_weight(ds_em.pdf, bsdf_pdf))
-                L += dr.select(active_em, beta * mis_em * bsdf_val * em_weight, 0.0)
+                c_em = beta * mis_em * bsdf_val * em_weight
+                c_em = dr.select(m_depth > 0, dr.minimum(c_em, medium_clamp), c_em)
+                L += dr.select(active_em, c_em, 0.0)
 
                 bs, w = bsdf.sample(ctx, si, sampler.next_1d(), sampler.next_2d(), active_next)
                 if dr.hint(spectral, mode="scalar"):

@@ -56,7 +56,8 @@ def register_integrator() -> None:
             self.max_depth = props.get("max_depth", 12)
             # hero_path: Mitsuba's path tracer plus the once-per-path x4 weight that a
             # dispersive refraction (hero wavelength only) needs; see bsdfs.py.
-            self.path = mi.load_dict({"type": "hero_path", "max_depth": self.max_depth, "rr_depth": 6})
+            self.path = mi.load_dict({"type": "hero_path", "max_depth": self.max_depth, "rr_depth": 6,
+                                      "medium_clamp": props.get("medium_clamp", float("inf"))})
             self.jewel_scene = None
             self.proxy_scene = None
 
@@ -168,6 +169,18 @@ def _sensor(mi, spec) -> dict:
     return sensor
 
 
+#: Largest sample a path may bring back after scattering inside a stone, in units of the
+#: environment's mean luminance (see ``medium_clamp`` in :mod:`jewelrender.bsdfs`).
+MEDIUM_CLAMP_X_ENV_MEAN = 4.0
+
+
+def medium_clamp(env) -> float:
+    """The firefly clamp for translucent stones under ``env`` (an EnvMap)."""
+    rad = np.asarray(env.radiance, dtype=np.float64)
+    lum = rad @ np.array([0.2126, 0.7152, 0.0722])
+    return float(MEDIUM_CLAMP_X_ENV_MEAN * max(lum.mean(), 1e-6))
+
+
 def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     """Render the crop of ``spec`` and return its layers (needs an active variant).
 
@@ -184,7 +197,9 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
         proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
         scene = mi.load_dict({
             "type": "scene",
-            "integrator": {"type": "jewelrender_tryon", "max_depth": spec.max_depth},
+            "integrator": {"type": "jewelrender_tryon", "max_depth": spec.max_depth,
+                           "medium_clamp": medium_clamp(spec.env) if any(m.interior for m in spec.jewel)
+                           else float("inf")},
             "sensor": _sensor(mi, spec),
             "env": spec.env.to_mitsuba(),
             **jewel,
