@@ -17,7 +17,7 @@ Schema of ``[pieces.<id>]`` (lengths in mm, weights in carats)::
     stone   = { cut = "<jewelrender.cuts.CUTS>", carat | size_mm (number or [length, width]),
                 gem = "<gem or variety>", proportions = { ... } }       # or
               { mesh = "<file, relative to the catalog>", size_mm, gem, units, up_axis }
-    setting = { style = "prong" | "bezel" | "halo", ... }    # options: jewelrender.mounts.ring_assembly
+    setting = { style = "prong" | "bezel" | "halo" | "cup", ... }   # options: jewelrender.mounts.ring_assembly
     accent  = { style = "pave" | "channel", count, melee_diameter_mm, gem = "diamond" }
 """
 

@@ -1,4 +1,4 @@
-"""Settings that hold stones: prong heads for any cut, bezels, halos, pavé and channel bands.
+"""Settings that hold stones: prong heads for any cut, bezels, halos, pearl cups, pavé and channel bands.
 
 Everything here builds on :mod:`jewelrender.assets` (the :class:`~jewelrender.assets.MeshPart`
 contract, the band, the round brilliant, tubes and the round prong basket) and works for
@@ -28,7 +28,7 @@ Piece frame
 Part names
 ----------
 ``"band"``, ``"beads"`` (pavé), ``"head"`` (a prong basket's gallery rails), ``"prong_<i>"``,
-``"bezel"``, ``"halo_frame"`` (metal, role ``"metal"``, smooth normals); ``"stone"`` (the
+``"bezel"``, ``"cup"``, ``"halo_frame"`` (metal, role ``"metal"``, smooth normals); ``"stone"`` (the
 centre stone) and ``"accent_<i>"`` (every melee: halo and band alike, role ``"stone"``,
 faceted).  Parts may interpenetrate (a prong's seat, a bezel's lip and a bead each cut a
 little into the stone they hold); stones never touch each other.
@@ -52,6 +52,7 @@ __all__ = [
     "SETTING_STYLES",
     "accent_band",
     "bezel_setting",
+    "cup_setting",
     "girdle_outline",
     "halo_setting",
     "prong_head",
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 #: Setting styles understood by :func:`ring_assembly`.
-SETTING_STYLES = ("prong", "bezel", "halo")
+SETTING_STYLES = ("prong", "bezel", "halo", "cup")
 #: Band accent styles understood by :func:`ring_assembly`.
 ACCENT_STYLES = ("pave", "channel")
 
@@ -971,6 +972,180 @@ def bezel_setting(stone: MeshPart, *, lip_mm: float = 0.4, wall_mm: float = 0.5,
 
 
 # --------------------------------------------------------------------------- #
+# Pearl cup
+# --------------------------------------------------------------------------- #
+
+# The rim presses this far (mm) into the stone: a glue line's seat, not a gap.
+_CUP_SEAT = 0.02
+# Clearance (mm) between the bowl's inside and the stone: room for the glue.
+_CUP_GLUE = 0.08
+
+
+def _revolve_y(prof: np.ndarray, n: int, name: str) -> MeshPart:
+    """A closed solid of revolution about +Y from an open (r, y) profile.
+
+    The profile runs from a point on the axis (r = 0, the bottom pole) to another (the
+    top pole) with r > 0 in between; ``n`` meridians, theta from +X towards +Z.
+    """
+    p = np.asarray(prof, dtype=np.float64)
+    mid = p[1:-1]
+    th = 2 * np.pi * np.arange(n) / n
+    ring = np.stack([mid[:, None, 0] * np.cos(th)[None], np.broadcast_to(mid[:, None, 1], (len(mid), n)),
+                     mid[:, None, 0] * np.sin(th)[None]], axis=-1).reshape(-1, 3)
+    V = np.vstack([[0.0, p[0, 1], 0.0], ring, [0.0, p[-1, 1], 0.0]])
+    m = len(mid)
+    j = np.arange(n)
+    j2 = (j + 1) % n
+    F = [np.stack([np.zeros(n, np.int64), 1 + j, 1 + j2], -1)]
+    for i in range(m - 1):
+        a, b = 1 + i * n + j, 1 + i * n + j2
+        c, d = 1 + (i + 1) * n + j2, 1 + (i + 1) * n + j
+        F += [np.stack([a, c, b], -1), np.stack([a, d, c], -1)]
+    top = 1 + m * n
+    F.append(np.stack([np.full(n, top), 1 + (m - 1) * n + j2, 1 + (m - 1) * n + j], -1))
+    F = _A._orient_outward(V, np.concatenate(F).astype(np.int64))
+    return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
+
+
+def _lower_surface(stone: MeshPart, radii: np.ndarray, n_theta: int = 24) -> np.ndarray:
+    """The lowest height (K,) of the stone's lower surface on circles of ``radii`` about the axis."""
+    th = 2 * np.pi * (np.arange(n_theta) + 0.5) / n_theta
+    xz = (radii[:, None, None] * np.stack([np.cos(th), np.sin(th)], -1)[None]).reshape(-1, 2)
+    h = _surface_heights(stone, xz, top=False).reshape(len(radii), n_theta)
+    if not np.all(np.isfinite(h)):
+        raise InvalidOptionError("cup: the stone's lower surface does not cover the cup",
+                                 details={"option": "cup_diameter_mm"})
+    return h.min(axis=1)
+
+
+def _cup_profile(stone: MeshPart, *, cup_diameter_mm: float | None, cup_depth_mm: float | None,
+                 wall_mm: float, stem_diameter_mm: float | None,
+                 base_y_mm: float | None) -> tuple[np.ndarray, dict]:
+    """The cup's (r, y) profile (bottom pole to top pole, stone frame) and its key heights."""
+    v = _check_stone(stone)
+    poly = _outline_polygon(stone)
+    if not _is_round(poly):
+        raise InvalidOptionError("a cup holds a round stone (a round pearl); use a bezel or prongs for "
+                                 "other shapes", details={"option": "setting.style", "value": "cup"})
+    D = 2 * float(np.max(np.linalg.norm(poly, axis=1)))
+    cup_d = 0.5 * D if cup_diameter_mm is None else _opt("cup_diameter_mm", cup_diameter_mm, 0.25 * D, 0.8 * D,
+                                                         low_open=False)
+    ro = cup_d / 2
+    w = _opt("wall_mm", wall_mm, 0.15, min(1.0, 0.45 * ro))
+    stem_d = 0.35 * cup_d if stem_diameter_mm is None else _opt("stem_diameter_mm", stem_diameter_mm, 0.3,
+                                                                   2 * (ro - w) - 0.2)
+    rs = stem_d / 2
+    rm = ro - w / 2  # the rim's round top: a half circle of radius w / 2 about (rm, ym)
+    # The rim's height: as high as it goes without cutting more than the seat into the stone.
+    rr = np.linspace(rm - w / 2, rm + w / 2, 41)
+    h = _lower_surface(stone, rr)
+    ym = float(np.min(h - np.sqrt(np.maximum((w / 2) ** 2 - (rr - rm) ** 2, 0.0)))) + _CUP_SEAT
+    # the stone's nearest point to the rim's centre: where the rim touches
+    k = int(np.argmin(h - np.sqrt(np.maximum((w / 2) ** 2 - (rr - rm) ** 2, 0.0))))
+    a_touch = math.atan2(h[k] - ym, rr[k] - rm)
+    y_top = ym + w / 2
+    # Inside the bowl: the stone's underside, a glue line lower, never above the rim's inner foot.
+    ri = np.linspace(rm - w / 2 - 0.05, 0.0, 16)
+    y_in = np.minimum(_lower_surface(stone, np.maximum(ri, 1e-3)) - _CUP_GLUE, ym)
+    # The outside: a quarter ellipse from the rim's outer side down to the stem.
+    def outside(depth: float) -> tuple[np.ndarray, float]:
+        yb = y_top - depth
+        t = np.linspace(0.0, np.pi / 2, 13)
+        return np.stack([rs + (ro - rs) * np.cos(t), ym - (ym - yb) * np.sin(t)], 1), yb
+
+    def thin(depth: float) -> float:
+        """The bowl's thinnest wall (vertical) below the inside, mm."""
+        out, yb = outside(depth)
+        r_out, y_out = out[::-1, 0], out[::-1, 1]  # increasing r
+        y_o = np.where(ri <= rs, yb, np.interp(ri, r_out, y_out))
+        return float(np.min(y_in - y_o))
+
+    floor = 0.75 * w
+    if cup_depth_mm is None:
+        depth = max(0.3 * cup_d, y_top - float(y_in.min()) + floor)
+        while thin(depth) < floor and depth < 10.0:
+            depth += 0.05
+    else:
+        depth = _opt("cup_depth_mm", cup_depth_mm, 0.1, 10.0)
+        if thin(depth) < floor:
+            raise InvalidOptionError(f"cup_depth_mm={depth:g} leaves the bowl's floor under the stone thinner "
+                                     f"than {floor:.2f} mm", details={"option": "cup_depth_mm", "value": depth})
+    out, yb = outside(depth)
+    foot = yb - 0.5 if base_y_mm is None else _opt("base_y_mm", base_y_mm, -1e3, 1e3)
+    if foot > yb - 0.1:
+        raise InvalidOptionError("cup: base_y_mm must be below the cup's bottom",
+                                 details={"option": "base_y_mm", "value": foot, "cup_bottom_mm": yb})
+    arc = np.linspace(0.0, np.pi, 13)[1:]
+    if 0.05 < a_touch < np.pi - 0.05 and np.min(np.abs(arc - a_touch)) > 0.02:
+        arc = np.sort(np.concatenate([arc, [a_touch]]))  # a vertex where the stone touches
+    pts = ([(0.0, foot), (rs, foot), (rs, yb)] + [tuple(q) for q in out[::-1][1:]]
+           + [(rm + w / 2 * math.cos(a), ym + w / 2 * math.sin(a)) for a in arc]
+           + list(zip(ri[:-1], y_in[:-1])) + [(0.0, float(y_in[-1]))])
+    prof = np.array(pts)
+    radii = np.zeros(len(prof))
+    radii[1], radii[2] = 0.1, 0.15  # the foot's edge, the stem meeting the bowl
+    radii[3 + len(out) - 1 + len(arc) - 1] = 0.05  # the rim's inner foot meeting the floor
+    prof = _fillet(prof, radii, closed=False, step_deg=12.0)
+    info = dict(rim_top_y=y_top, cup_bottom_y=yb, foot_y=foot, cup_diameter=cup_d, depth=depth,
+                stem_radius=rs)
+    return prof, info
+
+
+def cup_setting(stone: MeshPart, *, cup_diameter_mm: float | None = None, cup_depth_mm: float | None = None,
+                wall_mm: float = 0.4, stem_diameter_mm: float | None = None, base_y_mm: float | None = None,
+                samples: int = 96) -> MeshPart:
+    """A pearl cup: a shallow bowl on a short stem, the stone resting on its rim.
+
+    The way pearls are set in rings: a small cup, about half the pearl's diameter, whose
+    rim carries it, the pearl standing mostly above (a 7 mm pearl in the default 3.5 mm
+    cup keeps about 95 % of its height above the rim).  The peg that jewellers glue into
+    a half-drilled pearl is left out: it would sit inside the pearl, where it cannot be
+    seen and would only cut into the pearl's scattering medium.
+
+    The cup is a solid of revolution about the stone's axis (stone frame, mm): a round
+    rim of thickness ``wall_mm`` whose top is lowered onto the stone's underside until it
+    presses 0.02 mm in (a seat); inside, the bowl follows the underside 0.08 mm lower (the
+    glue line); outside, a quarter-ellipse flank ``cup_depth_mm`` high down to a stem of
+    ``stem_diameter_mm`` that goes on down to ``base_y_mm`` (to be sunk into the band).
+
+    Parameters
+    ----------
+    stone : MeshPart
+        A round stone in its stone frame (a pearl from ``jewelrender.cuts.make_stone``;
+        any stone with a round outline and an underside over the cup works).
+    cup_diameter_mm : float, optional
+        The rim's outer diameter, [0.25, 0.8] x the stone's diameter; default 0.5 x.
+    cup_depth_mm : float, optional
+        Height of the cup from the stem to the rim's top; default 0.3 x the cup's
+        diameter, or more where the floor under the stone needs it (floor at least
+        0.75 x ``wall_mm``).
+    wall_mm : float
+        Thickness of the rim, (0.15, min(1, 0.225 x cup diameter)] mm.
+    stem_diameter_mm : float, optional
+        Default 0.35 x the cup's diameter.
+    base_y_mm : float, optional
+        Height of the stem's bottom (stone frame); default 0.5 mm below the cup.
+    samples : int
+        Meridians around the axis, 24..1024.
+
+    Returns
+    -------
+    MeshPart
+        ``"cup"``, role ``"metal"``, stone frame, closed, smooth normals.
+
+    Raises
+    ------
+    InvalidOptionError
+        A stone whose outline is not round (an oval pearl, a fancy cut), options out of
+        range, or a depth that leaves no floor under the stone.
+    """
+    n = _int_opt("samples", samples, 24, 1024)
+    prof, _ = _cup_profile(stone, cup_diameter_mm=cup_diameter_mm, cup_depth_mm=cup_depth_mm, wall_mm=wall_mm,
+                           stem_diameter_mm=stem_diameter_mm, base_y_mm=base_y_mm)
+    return _revolve_y(prof, n, "cup")
+
+
+# --------------------------------------------------------------------------- #
 # Halo
 # --------------------------------------------------------------------------- #
 
@@ -1392,6 +1567,7 @@ _SETTING_KEYS = {
     "bezel": {"style", "lip_mm", "wall_mm", "cover_mm", "culet_clearance_mm"},
     "halo": {"style", "prongs", "prong_diameter_mm", "culet_clearance_mm", "melee_diameter_mm", "gap_mm",
              "spacing_mm", "gallery"},
+    "cup": {"style", "cup_diameter_mm", "cup_depth_mm", "wall_mm", "culet_clearance_mm"},
 }
 _ACCENT_KEYS = {"style", "count", "melee_diameter_mm", "spacing_mm", "gem"}
 
@@ -1420,7 +1596,9 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
     it: for prong and halo heads its culet ``culet_clearance_mm`` (default 0.5 mm) above
     the band's outer surface, the prongs' feet sunk half-way into the band; in a bezel
     its culet 0.3 mm above the band, the girdle at the top of the bezel's inner wall and
-    the collar's bottom sunk into the band.  Elongated stones keep their long axis along
+    the collar's bottom sunk into the band; on a cup (pearls) the cup stands on a short
+    stem whose foot is sunk half-way into the band, the pearl's lowest point about 1 mm
+    above it.  Elongated stones keep their long axis along
     +Z (north-south on the finger).
 
     Parameters
@@ -1435,8 +1613,10 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
         How the centre stone is held; needs a stone.  ``style`` is one of
         ``"prong"`` (``prongs``, ``prong_diameter_mm``, ``culet_clearance_mm``,
         ``gallery``), ``"bezel"`` (``lip_mm``, ``wall_mm``, ``cover_mm``,
-        ``culet_clearance_mm``) or ``"halo"`` (the prong keys and ``melee_diameter_mm``,
-        ``gap_mm``, ``spacing_mm``).  Default ``{"style": "prong"}``.
+        ``culet_clearance_mm``), ``"halo"`` (the prong keys and ``melee_diameter_mm``,
+        ``gap_mm``, ``spacing_mm``) or ``"cup"`` for a round pearl (``cup_diameter_mm``,
+        ``cup_depth_mm``, ``wall_mm``, ``culet_clearance_mm``; see :func:`cup_setting`).
+        Default ``{"style": "prong"}``.
     accent : dict, optional
         Melee along the band: ``style`` ``"pave"`` or ``"channel"`` with ``count``,
         ``melee_diameter_mm`` (default 1.5), ``spacing_mm`` and ``gem`` (the renderer's
@@ -1447,7 +1627,7 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
     Returns
     -------
     list of MeshPart
-        ``"band"``, [``"beads"``], [``"head"``], ``"prong_<i>"`` / ``"bezel"``,
+        ``"band"``, [``"beads"``], [``"head"``], ``"prong_<i>"`` / ``"bezel"`` / ``"cup"``,
         [``"halo_frame"``], ``"stone"``, ``"accent_<i>"`` (halo melee first, then the
         band's); piece frame, millimetres.
 
@@ -1513,6 +1693,26 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
                     path = np.linspace([x_c, y_low + 0.15, 0.0], [x_c, y_foot, 0.0], 6)
                     struts.append(_A._tube(path, rs, sides=10, name="strut"))
                 head = head + [_merge([frame] + struts, "halo_frame")]
+        elif style == "cup":
+            cd = setting.get("cup_diameter_mm")
+            # small pearls get a thinner rim by default (0.4 mm from a 3.6 mm cup up)
+            ro = (float(np.max(np.linalg.norm(poly, axis=1))) / 2 if cd is None
+                  else _opt("cup_diameter_mm", cd, 0.0, 1e3) / 2)
+            cup_kw = dict(cup_diameter_mm=cd, cup_depth_mm=setting.get("cup_depth_mm"),
+                          wall_mm=setting.get("wall_mm", min(0.4, 0.22 * ro)))
+            cup_kw["stem_diameter_mm"] = None
+            _, info = _cup_profile(stone, base_y_mm=None, **cup_kw)
+            # A stem too thick for the band is thinned to fit across it.
+            if info["stem_radius"] > w / 2 - 0.1:
+                cup_kw["stem_diameter_mm"] = max(0.3, w - 0.2)
+            # The pearl's bottom stands so that a short stem (0.35 mm) shows between the
+            # band and the cup; the stem goes on half-way into the band.
+            clear = setting.get("culet_clearance_mm")
+            clear = (y_bot - info["cup_bottom_y"] + 0.35 if clear is None
+                     else _opt("culet_clearance_mm", clear, 0.0, 10.0, low_open=False))
+            y_g = r_out + clear - y_bot
+            base_y = min((r_out - 0.5 * t) - y_g, info["cup_bottom_y"] - 0.3)
+            head = [cup_setting(stone, base_y_mm=base_y, **cup_kw)]
         else:  # bezel
             clear = _opt("culet_clearance_mm", setting.get("culet_clearance_mm", 0.3), 0.0, 10.0, low_open=False)
             y_g = r_out + clear - y_bot

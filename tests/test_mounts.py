@@ -586,3 +586,113 @@ def test_invalid_stone_inputs(brilliant):
         M.halo_setting(brilliant, gap_mm=-0.1)
     with pytest.raises(InvalidOptionError):
         M.accent_band(inner_diameter_mm=17, band_width_mm=3, band_thickness_mm=2, style="eternity")
+
+
+# --------------------------------------------------------------------------- #
+# pearl cup
+# --------------------------------------------------------------------------- #
+
+PEARL_RING = {"inner_diameter_mm": 17.3, "band_width_mm": 2.0, "band_thickness_mm": 1.7}
+
+
+@pytest.fixture(scope="module")
+def pearl():
+    from jewelrender.cuts import make_stone
+
+    return make_stone("pearl", size_mm=7.0)
+
+
+@pytest.fixture(scope="module")
+def pearl_rings(pearl):
+    return {cd: by_name(M.ring_assembly(**PEARL_RING, stone=pearl,
+                                        setting={"style": "cup"} if cd is None
+                                        else {"style": "cup", "cup_diameter_mm": cd}))
+            for cd in (None, 2.8, 3.85)}
+
+
+def test_cup_is_a_closed_smooth_solid(pearl):
+    cup = M.cup_setting(pearl)
+    assert cup.name == "cup" and cup.role == "metal"
+    assert_closed(cup)
+    np.testing.assert_allclose(np.linalg.norm(cup.normals, axis=1), 1.0, atol=1e-5)
+    dots = np.einsum("fj,fkj->fk", face_normals(cup), cup.normals.astype(np.float64)[cup.faces])
+    assert dots.min() > 0.65
+    # a round bowl about the stone's axis, 0.5 x the pearl's diameter by default
+    v = cup.vertices.astype(np.float64)
+    assert 2 * np.hypot(v[:, 0], v[:, 2]).max() == pytest.approx(3.5, abs=0.02)
+    assert np.abs(v[:, [0, 2]].mean(axis=0)).max() < 1e-3
+    assert "cup" in M.SETTING_STYLES
+
+
+@pytest.mark.parametrize("cd", [None, 2.8, 3.85])
+def test_pearl_rests_on_the_cup_rim(pearl_rings, cd):
+    p = pearl_rings[cd]
+    assert {"band", "cup", "stone"} == set(p)
+    for part in p.values():
+        assert_closed(part)
+    s = p["stone"].vertices.astype(np.float64)
+    c = 0.5 * (s.min(axis=0) + s.max(axis=0))
+    R = 0.5 * float(np.ptp(s[:, 1]))
+    assert R == pytest.approx(3.5, abs=1e-3)
+    cup = p["cup"].vertices.astype(np.float64)
+    d = np.linalg.norm(cup - c, axis=1) - R  # < 0: inside the pearl
+    assert d.min() > -0.05  # no more than a small seat cuts into the pearl
+    touch = cup[d < 0.05]
+    assert len(touch) > 0
+    # it touches on the rim (far from the axis, at the cup's top), all the way round
+    rho = np.hypot(touch[:, 0] - c[0], touch[:, 2] - c[2])
+    rim_r = np.hypot(cup[:, 0] - c[0], cup[:, 2] - c[2]).max()
+    assert rho.min() > 0.6 * rim_r
+    assert touch[:, 1].min() > cup[:, 1].max() - 0.2
+    az = np.arctan2(touch[:, 2] - c[2], touch[:, 0] - c[0])
+    hist, _ = np.histogram(az, bins=12, range=(-np.pi, np.pi))
+    assert hist.min() > 0
+    # the pearl stands mostly above the rim, and the rim really holds it (not a flat plate)
+    rim_top = cup[:, 1].max()
+    above = (s[:, 1].max() - rim_top) / np.ptp(s[:, 1])
+    assert 0.65 <= above < 0.99
+    # it is lifted straight up: the same pearl
+    assert np.abs(c[[0, 2]]).max() < 1e-4
+
+
+@pytest.mark.parametrize("cd", [None, 2.8, 3.85])
+def test_cup_stands_on_the_band(pearl_rings, cd):
+    p = pearl_rings[cd]
+    r_in, r_out = 17.3 / 2, 17.3 / 2 + 1.7
+    band_top = p["band"].vertices[:, 1].max()
+    assert band_top == pytest.approx(r_out, abs=5e-3)
+    s, cup = p["stone"].vertices, p["cup"].vertices.astype(np.float64)
+    assert s[:, 1].min() > band_top + 0.3  # the pearl clear of the band
+    foot = cup[cup[:, 1] < cup[:, 1].min() + 1e-6]
+    assert cup[:, 1].min() < r_out - 0.3  # the foot sunk into the band ...
+    assert cup[:, 1].min() > r_in + 0.2   # ... not through it
+    for q in foot[:: max(1, len(foot) // 8)]:
+        # a point just above the foot's bottom is inside the band (odd number of crossings)
+        o = q + np.array([0.0, 0.02, 0.0]) - 0.9 * np.array([q[0], 0.0, q[2]])
+        assert len(ray_hits(p["band"], o, (0.0, 1.0, 0.0))) % 2 == 1
+    # the stem fits across the band's width
+    stem = cup[cup[:, 1] < band_top + 0.2]
+    assert len(stem) > 10
+    assert np.abs(stem[:, 2]).max() < PEARL_RING["band_width_mm"] / 2
+
+
+def test_cup_options_and_refusals(pearl):
+    from jewelrender.cuts import make_stone
+
+    lo = M.cup_setting(pearl, cup_diameter_mm=2.8, cup_depth_mm=1.5).vertices
+    hi = M.cup_setting(pearl, cup_diameter_mm=3.85).vertices
+    assert hi[:, 1].max() > lo[:, 1].max() + 0.05  # a wider cup reaches higher up the pearl
+    assert np.ptp(lo[:, 1]) > 1.5  # depth (+ stem) honoured
+    oval_pearl = make_stone("pearl", size_mm=[8.4, 7.0])
+    for kw in (dict(stone=oval_pearl), dict(stone=princess()),
+               dict(stone=pearl, cup_diameter_mm=6.5), dict(stone=pearl, cup_diameter_mm=1.0),
+               dict(stone=pearl, wall_mm=0.9), dict(stone=pearl, cup_depth_mm=0.3),
+               dict(stone=pearl, base_y_mm=-3.0), dict(stone=pearl, samples=8)):
+        with pytest.raises(InvalidOptionError):
+            M.cup_setting(**kw)
+    for setting in ({"style": "cup", "prongs": 4}, {"style": "cup", "lip_mm": 0.3},
+                    {"style": "cup", "culet_clearance_mm": -1}):
+        with pytest.raises(InvalidOptionError):
+            M.ring_assembly(**PEARL_RING, stone=pearl, setting=setting)
+    with pytest.raises(InvalidOptionError):
+        M.ring_assembly(**PEARL_RING, stone=make_stone("pearl", size_mm=[8.4, 7.0]), setting={"style": "cup"})
