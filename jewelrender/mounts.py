@@ -1022,7 +1022,7 @@ def _cup_profile(stone: MeshPart, *, cup_diameter_mm: float | None, cup_depth_mm
                  wall_mm: float, stem_diameter_mm: float | None,
                  base_y_mm: float | None) -> tuple[np.ndarray, dict]:
     """The cup's (r, y) profile (bottom pole to top pole, stone frame) and its key heights."""
-    v = _check_stone(stone)
+    _check_stone(stone)
     poly = _outline_polygon(stone)
     if not _is_round(poly):
         raise InvalidOptionError("a cup holds a round stone (a round pearl); use a bezel or prongs for "
