@@ -225,6 +225,63 @@ def _orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return faces
 
 
+def _newell(p: np.ndarray) -> np.ndarray:
+    """Area vector of a closed polygon (K, 3): along its normal, length twice its area."""
+    return np.cross(p, np.roll(p, -1, axis=0)).sum(axis=0)
+
+
+def _signed_area(poly: np.ndarray) -> float:
+    """Signed area of a polygon (K, 2): positive when counter-clockwise."""
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def _ear_clip(xy: np.ndarray, *, eps: float = 0.0, inside_eps: float | None = None,
+              best: bool = False) -> list[tuple[int, int, int]] | None:
+    """Triangulate a simple polygon (K, 2), either orientation, by ear clipping.
+
+    A corner is an ear when its doubled area, signed in the polygon's own
+    orientation, exceeds ``eps`` and no other remaining vertex lies inside it
+    or within ``inside_eps`` (default ``eps``) of its edges. ``best`` cuts the
+    best-shaped ear (area / sum of squared edges) first rather than the first
+    one found. Returns index triples in the polygon's orientation, or ``None``
+    when no ear is left (a self-intersecting outline): the caller decides what
+    that means.
+    """
+    sgn = 1.0 if _signed_area(xy) >= 0 else -1.0
+    tol = eps if inside_eps is None else inside_eps
+
+    def cross(o, a, b):
+        return sgn * float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+    idx = list(range(len(xy)))
+    tris: list[tuple[int, int, int]] = []
+    while len(idx) > 3:
+        n = len(idx)
+        pick, pick_q = None, -1.0
+        for i in range(n):
+            a, b, c = idx[i - 1], idx[i], idx[(i + 1) % n]
+            pa, pb, pc = xy[a], xy[b], xy[c]
+            area2 = cross(pa, pb, pc)
+            if area2 <= eps:  # reflex or flat corner: not an ear
+                continue
+            if any(cross(pa, pb, xy[j]) >= -tol and cross(pb, pc, xy[j]) >= -tol and cross(pc, pa, xy[j]) >= -tol
+                   for j in idx if j not in (a, b, c)):
+                continue
+            if not best:
+                pick = i
+                break
+            q = area2 / float(np.sum((pa - pb) ** 2) + np.sum((pb - pc) ** 2) + np.sum((pc - pa) ** 2))
+            if q > pick_q:
+                pick, pick_q = i, q
+        if pick is None:
+            return None
+        tris.append((idx[pick - 1], idx[pick], idx[(pick + 1) % n]))
+        del idx[pick]
+    tris.append((idx[0], idx[1], idx[2]))
+    return tris
+
+
 def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Angle-weighted vertex normals (N, 3) of a smooth surface, unit length."""
     v = np.asarray(vertices, dtype=np.float64)
@@ -715,8 +772,7 @@ def _triangulate_convex(vertices: np.ndarray, facets) -> tuple[np.ndarray, np.nd
     faces, owner = [], []
     for fi, (_, poly) in enumerate(facets):
         p = vertices[poly]
-        # Newell normal of the polygon
-        nrm = np.cross(p, np.roll(p, -1, axis=0)).sum(axis=0)
+        nrm = _newell(p)
         if np.dot(nrm, p.mean(axis=0) - centre) < 0:
             poly = poly[::-1]
         for i in range(1, len(poly) - 1):

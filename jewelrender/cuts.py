@@ -73,6 +73,8 @@ from .assets import (
     _brilliant_unit,
     _check_cut,
     _cut_from,
+    _ear_clip,
+    _newell,
     _opt,
     _signed_volume,
     carat_to_diameter_mm,
@@ -139,48 +141,18 @@ def _cross2(o, a, b) -> float:
     return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
 
 
-def _in_tri(p, a, b, c, eps: float) -> bool:
-    """Point in the closed triangle abc (counter-clockwise), boundary included."""
-    return _cross2(a, b, p) >= -eps and _cross2(b, c, p) >= -eps and _cross2(c, a, p) >= -eps
-
-
-def _ear_clip(p2: np.ndarray) -> list[tuple[int, int, int]]:
+def _clip_ears(p2: np.ndarray) -> list[tuple[int, int, int]]:
     """Triangulate a simple counter-clockwise polygon (K, 2); returns index triples.
 
     Only strictly convex ears with no other vertex inside or on them are cut, so
     collinear vertices (a point in the middle of an edge) never leave a
     zero-area triangle; among the valid ears the best-shaped one goes first.
     """
-    idx = list(range(len(p2)))
     scale = float(np.ptp(p2, axis=0).max()) or 1.0
-    eps = 1e-12 * scale * scale
-    tris: list[tuple[int, int, int]] = []
-    while len(idx) > 3:
-        n = len(idx)
-        best, best_q = None, -1.0
-        for i in range(n):
-            a, b, c = idx[i - 1], idx[i], idx[(i + 1) % n]
-            area2 = _cross2(p2[a], p2[b], p2[c])
-            if area2 <= eps:
-                continue
-            if any(_in_tri(p2[j], p2[a], p2[b], p2[c], eps) for j in idx if j not in (a, b, c)):
-                continue
-            edges = (np.sum((p2[a] - p2[b]) ** 2) + np.sum((p2[b] - p2[c]) ** 2)
-                     + np.sum((p2[c] - p2[a]) ** 2))
-            q = area2 / edges  # shape quality: larger is rounder
-            if q > best_q:
-                best, best_q = i, q
-        if best is None:  # pragma: no cover - a simple polygon always has an ear
-            raise InvalidOptionError("cut outline folds over itself; proportions out of range")
-        n = len(idx)
-        tris.append((idx[best - 1], idx[best], idx[(best + 1) % n]))
-        del idx[best]
-    tris.append((idx[0], idx[1], idx[2]))
+    tris = _ear_clip(p2, eps=1e-12 * scale * scale, best=True)
+    if tris is None:  # pragma: no cover - a simple polygon always has an ear
+        raise InvalidOptionError("cut outline folds over itself; proportions out of range")
     return tris
-
-
-def _newell(p: np.ndarray) -> np.ndarray:
-    return np.cross(p, np.roll(p, -1, axis=0)).sum(axis=0)
 
 
 def _triangulate(vertices: np.ndarray, polys: Sequence[Sequence[int]], *,
@@ -238,7 +210,7 @@ def _triangulate(vertices: np.ndarray, polys: Sequence[Sequence[int]], *,
         u /= np.linalg.norm(u)
         w = np.cross(nrm, u)
         p2 = np.stack([(p - p[0]) @ u, (p - p[0]) @ w], axis=1)  # counter-clockwise about nrm
-        out += [(poly[a], poly[b], poly[c]) for a, b, c in _ear_clip(p2)]
+        out += [(poly[a], poly[b], poly[c]) for a, b, c in _clip_ears(p2)]
     return np.array(out, dtype=np.int64)
 
 

@@ -64,7 +64,7 @@ from typing import Any
 
 import numpy as np
 
-from .assets import MeshPart
+from .assets import MeshPart, _ear_clip, _newell
 from .errors import InvalidOptionError, MeshError, MeshNotClosedError
 
 __all__ = [
@@ -324,12 +324,6 @@ def _orient_consistently(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     return flip
 
 
-def _newell_normal(p: np.ndarray) -> np.ndarray:
-    """Area vector of a closed polygon (k, 3): direction = normal, length = 2 x projected area."""
-    q = np.roll(p, -1, axis=0)
-    return np.cross(p, q).sum(axis=0)
-
-
 def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     """Ear-clip a simple polygon (k, 3) in its best-fit plane, keeping its orientation.
 
@@ -339,7 +333,7 @@ def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     k = len(pts)
     if k == 3:
         return [(0, 1, 2)]
-    n = _newell_normal(pts - pts.mean(axis=0))
+    n = _newell(pts - pts.mean(axis=0))
     nn = np.linalg.norm(n)
     fan = [(0, i, i + 1) for i in range(1, k - 1)]
     if not np.isfinite(nn) or nn <= 1e-300:
@@ -350,39 +344,8 @@ def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     b = np.cross(n, a)  # (a, b, n) right-handed: the polygon is counter-clockwise in (a, b)
     xy = np.stack([(pts - pts[0]) @ a, (pts - pts[0]) @ b], axis=1)
     scale = float(np.abs(xy).max()) or 1.0
-    eps = 1e-12 * scale * scale
-
-    def cross(o, p, q):
-        return (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])
-
-    idx = list(range(k))
-    tris: list[tuple[int, int, int]] = []
-    guard = 0
-    while len(idx) > 3 and guard < 4 * k * k:
-        guard += 1
-        m = len(idx)
-        for j in range(m):
-            i0, i1, i2 = idx[j - 1], idx[j], idx[(j + 1) % m]
-            p0, p1, p2 = xy[i0], xy[i1], xy[i2]
-            if cross(p0, p1, p2) <= eps:  # reflex or flat corner: not an ear
-                continue
-            inside = False
-            for t in idx:
-                if t in (i0, i1, i2):
-                    continue
-                q = xy[t]
-                if cross(p0, p1, q) >= -eps and cross(p1, p2, q) >= -eps and cross(p2, p0, q) >= -eps:
-                    inside = True
-                    break
-            if not inside:
-                tris.append((i0, i1, i2))
-                del idx[j]
-                break
-        else:
-            return fan
-    if len(idx) == 3:
-        tris.append((idx[0], idx[1], idx[2]))
-    return tris if len(tris) == k - 2 else fan
+    tris = _ear_clip(xy, eps=1e-12 * scale * scale)
+    return tris if tris is not None and len(tris) == k - 2 else fan
 
 
 def _boundary_loops(faces: np.ndarray, n_vertices: int) -> list[list[int]]:

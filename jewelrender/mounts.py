@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import assets as _A
-from .assets import MeshPart
+from .assets import MeshPart, _ear_clip, _signed_area
 from .errors import InvalidOptionError
 
 __all__ = [
@@ -108,11 +108,6 @@ def _bool_opt(name: str, value: Any) -> bool:
 # --------------------------------------------------------------------------- #
 # 2-D outline geometry (stone frame x-z plane; points are (x, z))
 # --------------------------------------------------------------------------- #
-
-
-def _signed_area(poly: np.ndarray) -> float:
-    x, z = poly[:, 0], poly[:, 1]
-    return 0.5 * float(np.sum(x * np.roll(z, -1) - np.roll(x, -1) * z))
 
 
 def _is_convex_solid(v: np.ndarray, f: np.ndarray) -> bool:
@@ -1309,40 +1304,11 @@ def _grooved_profile(pts: np.ndarray, nrm: np.ndarray, g: float, r_floor: float)
     return P, N
 
 
-def _ear_clip(poly: np.ndarray) -> np.ndarray:
+def _triangulate_section(poly: np.ndarray) -> np.ndarray:
     """Triangles (T, 3) of a simple polygon (CCW or CW), by ear clipping."""
-    n = len(poly)
-    idx = list(range(n))
-    sgn = 1.0 if _signed_area(poly) > 0 else -1.0
-    tris = []
-
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    guard = 0
-    while len(idx) > 3 and guard < 10 * n * n:
-        guard += 1
-        m = len(idx)
-        for k in range(m):
-            i0, i1, i2 = idx[k - 1], idx[k], idx[(k + 1) % m]
-            a, b, c = poly[i0], poly[i1], poly[i2]
-            if sgn * cross(a, b, c) <= 1e-14:
-                continue
-            ok = True
-            for j in idx:
-                if j in (i0, i1, i2):
-                    continue
-                p = poly[j]
-                if (sgn * cross(a, b, p) >= 0 and sgn * cross(b, c, p) >= 0 and sgn * cross(c, a, p) >= 0):
-                    ok = False
-                    break
-            if ok:
-                tris.append((i0, i1, i2))
-                del idx[k]
-                break
-        else:  # pragma: no cover - only for self-intersecting input
-            raise InvalidOptionError("cannot triangulate the band's cross-section")
-    tris.append(tuple(idx))
+    tris = _ear_clip(poly, eps=1e-14, inside_eps=0.0)
+    if tris is None:  # pragma: no cover - only for self-intersecting input
+        raise InvalidOptionError("cannot triangulate the band's cross-section")
     return np.array(tris, dtype=np.int64)
 
 
@@ -1382,7 +1348,7 @@ def _revolve_range(pts: np.ndarray, nrm: np.ndarray, phi0: float, phi1: float, s
     Vs, Ns, UVs = [V], [N], [UV]
     # caps: the profile without its crease copies, triangulated
     uniq = np.flatnonzero(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1) > 1e-9)
-    cap_tris = _ear_clip(pts[uniq])
+    cap_tris = _triangulate_section(pts[uniq])
     off = len(V)
     for phi, sign in ((phi0, -1.0), (phi1, 1.0)):
         tang = np.array([-math.sin(phi), math.cos(phi), 0.0]) * sign
