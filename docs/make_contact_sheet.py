@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "benchmarks"))
-from common import data_dir  # noqa: E402
+sys.path.insert(0, str(HERE))
+from _studio import HDRI_SCALE, grid_fov, hdri_path, render, rot  # noqa: E402
 
 #: A cut that is usual in the trade for each coloured variety (face-up look, not a rule).
 VARIETY_CUT = {
@@ -54,13 +54,8 @@ def _env_clamp() -> float:
     from jewelrender.lighting import EnvMap
     from jewelrender.render import medium_clamp
 
-    rad = iio.imread(data_dir() / "hdri" / "studio_small_03_1k.hdr").astype(np.float32)[..., :3] * 1.2
+    rad = iio.imread(hdri_path()).astype(np.float32)[..., :3] * HDRI_SCALE
     return medium_clamp(EnvMap(rad))
-
-
-def _rot_x(deg: float) -> np.ndarray:
-    a = np.radians(deg)
-    return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
 
 
 def layout() -> list[list[tuple[str, str, str]]]:
@@ -99,13 +94,12 @@ def render_rows(rows, spp: int, cell: int, ncols: int) -> tuple[np.ndarray, list
     import mitsuba as mi
 
     from jewelrender import backend, cuts, media
-    from jewelrender.render import _key, _mesh
     from jewelrender.scene import SceneMesh, stone_bsdf_dict
 
     backend.select()
     # Stone frame: table (or dome) along +Y. Camera looks down -Z with +Y up in the image:
     # +90 deg about X turns the table to the camera, 25 deg less leaves it tipped back.
-    R = _rot_x(90 - 25)
+    R = rot("x", 90 - 25)
     meshes, centres = [], []
     for j, row in enumerate(rows):
         y0 = ((len(rows) - 1) / 2 - j) * PITCH_MM
@@ -131,26 +125,12 @@ def render_rows(rows, spp: int, cell: int, ncols: int) -> tuple[np.ndarray, list
                 bsdf, interior = frag["bsdf"], frag["interior"]
             meshes.append(SceneMesh(f"{cut}_{stone}", "stone", v.astype(np.float32), part.faces, n, bsdf,
                                     interior=interior))
-    width, height = cell * ncols, cell * len(rows)
     dist = 2000.0  # far away: nearly orthographic, every tile sees its stone the same way
-    fov = float(np.degrees(2 * np.arctan(PITCH_MM * ncols / 2 / dist)))
-    scene = mi.load_dict({
-        "type": "scene",
-        # The try-on's firefly clamp for translucent stones (render.medium_clamp), from the HDRI's mean.
-        "integrator": {"type": "hero_path", "max_depth": 16, "hide_emitters": True,
-                       "medium_clamp": _env_clamp()},
-        "sensor": {
-            "type": "perspective", "fov": fov, "fov_axis": "x",
-            "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, dist], target=[0, 0, 0], up=[0, 1, 0]),
-            "film": {"type": "hdrfilm", "width": width, "height": height, "pixel_format": "rgba",
-                     "rfilter": {"type": "gaussian"}},
-            "sampler": {"type": "independent", "sample_count": spp},
-        },
-        "env": {"type": "envmap", "filename": str(data_dir() / "hdri" / "studio_small_03_1k.hdr"), "scale": 1.2,
-                "to_world": mi.ScalarTransform4f().rotate([0, 1, 0], 140)},
-        **{_key("m", k, m.name): _mesh(mi, m) for k, m in enumerate(meshes)},
-    })
-    return np.array(mi.render(scene, spp=spp), dtype=np.float32), centres
+    # The try-on's firefly clamp for translucent stones (render.medium_clamp), from the HDRI's mean.
+    integrator = {"type": "hero_path", "max_depth": 16, "hide_emitters": True, "medium_clamp": _env_clamp()}
+    rgba = render(mi, meshes, integrator=integrator, spp=spp, width=cell * ncols, height=cell * len(rows),
+                  fov=grid_fov(PITCH_MM, ncols, dist), origin=(0, 0, dist))
+    return rgba, centres
 
 
 def main() -> None:

@@ -19,31 +19,20 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "benchmarks"))
-from common import data_dir  # noqa: E402
-
-
-def _rot_y(deg: float) -> np.ndarray:
-    a = np.radians(deg)
-    return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
-
-
-def _rot_x(deg: float) -> np.ndarray:
-    a = np.radians(deg)
-    return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+sys.path.insert(0, str(HERE))
+from _studio import render, rot  # noqa: E402
 
 
 def render_pieces(spp: int, width: int = 960, height: int = 480) -> np.ndarray:
     import mitsuba as mi
 
     from jewelrender import backend, catalog, materials
-    from jewelrender.render import _key, _mesh
     from jewelrender.scene import SceneMesh, piece_parts, stone_bsdf_dict
 
     backend.select()
     meshes = []
-    layout = [("solitaire-round-1ct-18k-yellow", np.array([-13.0, 0.0, 0.0]), _rot_y(-25) @ _rot_x(-15)),
-              ("band-court-4mm-18k-yellow", np.array([13.0, -2.0, 0.0]), _rot_y(35) @ _rot_x(-20))]
+    layout = [("solitaire-round-1ct-18k-yellow", np.array([-13.0, 0.0, 0.0]), rot("y", -25) @ rot("x", -15)),
+              ("band-court-4mm-18k-yellow", np.array([13.0, -2.0, 0.0]), rot("y", 35) @ rot("x", -20))]
     for pid, offset, R in layout:
         piece = catalog.get_piece(pid)
         metal = materials.metal_bsdf_dict(materials.metal(piece.metal))
@@ -53,22 +42,8 @@ def render_pieces(spp: int, width: int = 960, height: int = 480) -> np.ndarray:
             n = None if part.normals is None else (part.normals.astype(np.float64) @ R.T).astype(np.float32)
             meshes.append(SceneMesh(part.name, part.role, v.astype(np.float32), part.faces, n,
                                     stone if part.role == "stone" else metal))
-    hdri = data_dir() / "hdri" / "studio_small_03_1k.hdr"
-    scene = mi.load_dict({
-        "type": "scene",
-        "integrator": {"type": "hero_path", "max_depth": 16, "hide_emitters": True},
-        "sensor": {
-            "type": "perspective", "fov": 30, "fov_axis": "x",
-            "to_world": mi.ScalarTransform4f().look_at(origin=[0, 40, 112], target=[0, 7, 0], up=[0, 1, 0]),
-            "film": {"type": "hdrfilm", "width": width, "height": height, "pixel_format": "rgba",
-                     "rfilter": {"type": "gaussian"}},
-            "sampler": {"type": "independent", "sample_count": spp},
-        },
-        "env": {"type": "envmap", "filename": str(hdri), "scale": 1.2,
-                "to_world": mi.ScalarTransform4f().rotate([0, 1, 0], 140)},
-        **{_key("m", i, m.name): _mesh(mi, m) for i, m in enumerate(meshes)},
-    })
-    return np.array(mi.render(scene, spp=spp), dtype=np.float32)
+    return render(mi, meshes, integrator={"type": "hero_path", "max_depth": 16, "hide_emitters": True}, spp=spp,
+                  width=width, height=height, fov=30, origin=(0, 40, 112), target=(0, 7, 0))
 
 
 def main() -> None:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "benchmarks"))
-from common import data_dir
+sys.path.insert(0, str(HERE))
+from _studio import grid_fov, render, rot  # noqa: E402
 
 #: Short column titles (the chart is small).
 SHORT = {
@@ -34,26 +34,17 @@ SHORT = {
 }
 
 
-def _rot(axis: str, deg: float) -> np.ndarray:
-    a = np.radians(deg)
-    c, s = np.cos(a), np.sin(a)
-    if axis == "x":
-        return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
-    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
-
-
 def render_chart(spp: int, cell: int) -> tuple[np.ndarray, list[str], list[str]]:
     import mitsuba as mi
 
     from jewelrender import assets, backend, materials
-    from jewelrender.render import _key, _mesh
     from jewelrender.scene import SceneMesh
 
     backend.select()
     metals, finishes = materials.list_metals(), materials.list_finishes()
     band = assets.court_band(17.3, 5.0, 1.8, segments=160)
     # axis tipped towards the camera and turned: the outside, an edge and the inside all show
-    R = _rot("y", 30) @ _rot("x", -62)
+    R = rot("y", 30) @ rot("x", -62)
     pitch = 26.0  # mm between ring centres
     meshes = []
     for j, fin in enumerate(finishes):
@@ -64,24 +55,11 @@ def render_chart(spp: int, cell: int) -> tuple[np.ndarray, list[str], list[str]]
             n = (band.normals.astype(np.float64) @ R.T).astype(np.float32)
             meshes.append(SceneMesh(f"{pid}_{fin}", "metal", v.astype(np.float32), band.faces, n, bsdf,
                                     texcoords=band.texcoords))
-    width, height = cell * len(metals), cell * len(finishes)
     dist = 2000.0
-    fov = float(np.degrees(2 * np.arctan(pitch * len(metals) / 2 / dist)))
-    scene = mi.load_dict({
-        "type": "scene",
-        "integrator": {"type": "path", "max_depth": 8, "hide_emitters": True},
-        "sensor": {
-            "type": "perspective", "fov": fov, "fov_axis": "x",
-            "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, dist], target=[0, 0, 0], up=[0, 1, 0]),
-            "film": {"type": "hdrfilm", "width": width, "height": height, "pixel_format": "rgba",
-                     "rfilter": {"type": "gaussian"}},
-            "sampler": {"type": "independent", "sample_count": spp},
-        },
-        "env": {"type": "envmap", "filename": str(data_dir() / "hdri" / "studio_small_03_1k.hdr"), "scale": 1.2,
-                "to_world": mi.ScalarTransform4f().rotate([0, 1, 0], 140)},
-        **{_key("m", k, m.name): _mesh(mi, m) for k, m in enumerate(meshes)},
-    })
-    return np.array(mi.render(scene, spp=spp), dtype=np.float32), [SHORT.get(m, m) for m in metals], finishes
+    rgba = render(mi, meshes, integrator={"type": "path", "max_depth": 8, "hide_emitters": True}, spp=spp,
+                  width=cell * len(metals), height=cell * len(finishes),
+                  fov=grid_fov(pitch, len(metals), dist), origin=(0, 0, dist))
+    return rgba, [SHORT.get(m, m) for m in metals], finishes
 
 
 def main() -> None:
