@@ -272,17 +272,18 @@ class Renderer:
         tick = time.perf_counter()
         variant = backend.select(self._variants)
         parts = self._parts(piece, placement.inner_diameter_mm)
-        stone_bsdf = None
+        stones = None
         if piece.stone or piece.accent:
-            stone_bsdf = {"accent": stone_material((piece.accent or {}).get("gem", "diamond"),
-                                                   dispersive=q.accent_dispersion)}
+            # Halo melee are accents too, so a set stone brings the accent material along.
+            stones = {"accent": stone_material((piece.accent or {}).get("gem", "diamond"),
+                                               dispersive=q.accent_dispersion)}
             if piece.stone:
-                stone_bsdf["stone"] = stone_material(piece.stone["gem"], thick_media=q.thick_media)
+                stones["stone"] = stone_material(piece.stone["gem"], thick_media=q.thick_media)
         spec = build_scene(cam, placement, piece, light, q,
                            metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
                            metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,
                                                                       has_texcoords=False),
-                           stone_bsdf=stone_bsdf, photo_linear=ph.linear, parts=parts)
+                           stones=stones, photo_linear=ph.linear, parts=parts)
         t["scene"] = time.perf_counter() - tick
 
         tick = time.perf_counter()

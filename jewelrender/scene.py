@@ -155,7 +155,7 @@ def piece_parts(piece, inner_diameter_mm: float):
     except MeshError:
         raise
     except InvalidOptionError as exc:
-        if "inner_diameter_mm" in str(exc):
+        if exc.details.get("option") == "inner_diameter_mm":  # the finger, not the entry
             raise
         raise CatalogError(f"catalog entry {piece.id!r}: {exc.message}", details=exc.details) from None
 
@@ -233,7 +233,7 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
                      emission=np.array(tex, dtype=np.float32, order="C", copy=True))  # writable: mi.Bitmap refuses read-only arrays
 
 
-def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict, stone_bsdf: dict | None,
+def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict, stones: dict | None,
                 photo_linear: np.ndarray, parts=None, metal_bsdf_no_uv: dict | None = None) -> SceneSpec:
     """Assemble the render scene for one try-on.
 
@@ -249,10 +249,10 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         The photo in linear sRGB: the body proxy shows it (see :func:`_body_mesh`).
     metal_bsdf : dict
         Mitsuba scene-dict BSDF for the metal parts.
-    stone_bsdf : dict
-        Mitsuba scene-dict BSDF for every stone, or ``{"stone": m, "accent": m}``: the
-        centre stone's and the accent melee's (parts named ``accent_*``), each a BSDF
-        or a :func:`stone_material` (BSDF plus interior medium).
+    stones : dict or None
+        ``{"stone": m, "accent": m}``: the centre stone's and the accent melee's
+        (parts named ``accent_*``) :func:`stone_material` (BSDF plus interior
+        medium); ``None`` for a piece without stones.
     metal_bsdf_no_uv : dict, optional
         The metal for parts without texture coordinates (heads, prongs): a
         brushed or hammered finish needs them, so those parts get its fallback.
@@ -270,15 +270,12 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         uv = getattr(p, "texcoords", None)
         interior = None
         if p.role == "stone":
-            bsdf = stone_bsdf
-            if isinstance(stone_bsdf, dict) and "type" not in stone_bsdf:  # per kind of stone
-                bsdf = stone_bsdf.get("accent" if p.name.startswith("accent") else "stone")
-            if isinstance(bsdf, dict) and "bsdf" in bsdf:  # a stone_material(): surface + medium
-                bsdf, interior = bsdf["bsdf"], bsdf.get("interior")
+            m = (stones or {}).get("accent" if p.name.startswith("accent") else "stone")
+            if m is None:
+                raise ValueError(f"part {p.name!r} is a stone but the piece has no material for it")
+            bsdf, interior = m["bsdf"], m["interior"]
         else:
             bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
-        if bsdf is None:
-            raise ValueError(f"part {p.name!r} is a stone but the piece has no stone material")
         jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf,
                                texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior))
 

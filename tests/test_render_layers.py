@@ -30,7 +30,7 @@ def setup(request, data_dir):
     piece = catalog.get_piece("band-court-4mm-18k-yellow")
     light = estimate_lighting(photo, cam, pl)
     spec = build_scene(cam, pl, piece, light, catalog.quality_preset("preview"),
-                       metal_bsdf=materials.metal_bsdf_dict(materials.metal(piece.metal)), stone_bsdf=None,
+                       metal_bsdf=materials.metal_bsdf_dict(materials.metal(piece.metal)), stones=None,
                        photo_linear=photo.linear)
     return request.param, photo, pl, light, spec, render_layers(spec, seed=0)
 
