@@ -15,6 +15,7 @@ import pytest
 mi = pytest.importorskip("mitsuba")
 dr = pytest.importorskip("drjit")
 
+from _mitsuba import use_variant  # noqa: E402
 from jewelrender.bsdfs import (  # noqa: E402
     AIR_IOR,
     D_LINE_NM,
@@ -33,22 +34,16 @@ def n_diamond(lam_nm: float) -> float:
     return sellmeier_index(lam_nm, DIAMOND_B, DIAMOND_C)
 
 
-def _use(variant: str) -> None:
-    try:
-        mi.set_variant(variant)
-    except (ImportError, AttributeError, RuntimeError) as exc:  # e.g. no libLLVM
-        pytest.skip(f"Mitsuba variant {variant} unavailable: {exc}")
-    register()
 
 
 @pytest.fixture
 def scalar():
-    _use("scalar_spectral")
+    use_variant("scalar_spectral")
 
 
 @pytest.fixture
 def llvm():
-    _use("llvm_ad_spectral")
+    use_variant("llvm_ad_spectral")
 
 
 def _scalar_si(theta: float, wavelengths=(589.3, 486.1, 656.3, 550.0), inside: bool = False):

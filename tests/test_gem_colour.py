@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pytest
 
+from _mitsuba import use_variant  # noqa: E402
 from jewelrender import materials as M
 from jewelrender import optics
 from jewelrender.bsdfs import (
@@ -220,18 +221,10 @@ def test_absorption_dict_units_and_validation():
 mi = pytest.importorskip("mitsuba")
 dr = pytest.importorskip("drjit")
 
-from jewelrender.bsdfs import register  # noqa: E402
-
 TABLE_WL = np.array([360.0, 450.0, 550.0, 650.0, 830.0])
 TABLE_SIG = np.array([0.0, 3.0, 0.5, 2.0, 1.0])       # 1/mm, deliberately uneven
 
 
-def _use(variant: str) -> None:
-    try:
-        mi.set_variant(variant)
-    except (ImportError, AttributeError, RuntimeError) as exc:
-        pytest.skip(f"Mitsuba variant {variant} unavailable: {exc}")
-    register()
 
 
 def _sigma(lam) -> np.ndarray:
@@ -246,7 +239,7 @@ def _pair(**law):
 
 
 def test_scalar_sample_weight_carries_exp_minus_sigma_t():
-    _use("scalar_spectral")
+    use_variant("scalar_spectral")
     clear, tinted = _pair(b="diamond")
     ctx = mi.BSDFContext()
     lam = (587.3, 431.0, 612.2, 702.5)                  # off the 5 nm grid
@@ -277,7 +270,7 @@ def test_scalar_sample_weight_carries_exp_minus_sigma_t():
 
 def test_doubling_the_path_squares_the_attenuation_llvm():
     """Vectorised (JIT gather) lookup at random wavelengths and distances."""
-    _use("llvm_ad_spectral")
+    use_variant("llvm_ad_spectral")
     clear, tinted = _pair(eta=1.7)
     rng = np.random.default_rng(5)
     m = 4096
@@ -300,7 +293,7 @@ def test_doubling_the_path_squares_the_attenuation_llvm():
 
 @pytest.mark.parametrize("variant, nm", [("scalar_rgb", RGB_ABSORPTION_NM), ("llvm_ad_mono", (MONO_ABSORPTION_NM,))])
 def test_rgb_and_mono_take_representative_wavelengths(variant, nm):
-    _use(variant)
+    use_variant(variant)
     clear, tinted = _pair(eta=1.7)
     si = dr.zeros(mi.SurfaceInteraction3f)
     si.wi = mi.Vector3f(0.0, 0.0, -1.0)
@@ -312,7 +305,7 @@ def test_rgb_and_mono_take_representative_wavelengths(variant, nm):
 
 
 def test_plugin_validates_sigma_a():
-    _use("scalar_spectral")
+    use_variant("scalar_spectral")
     with pytest.raises(RuntimeError, match="names no unit"):
         mi.load_dict({"type": "dispersive_dielectric", "eta": 1.5, "absorption": 0.1})
     with pytest.raises(RuntimeError, match="sigma_a must be >= 0"):
@@ -371,7 +364,7 @@ def _film_rgb_of(f) -> np.ndarray:
 @pytest.mark.slow
 def test_backlit_slab_matches_beer_lambert_with_interreflections():
     """Ruby slab, thickness d and 2d: T = (1-R)² a / (1 - R² a²), a = exp(-σ(λ) d), per wavelength."""
-    _use("llvm_ad_spectral")
+    use_variant("llvm_ad_spectral")
     ruby = M.gem_variety("ruby")
     n_law = M.gem("corundum").n
     results = {}
@@ -417,7 +410,7 @@ def _furnace(bsdf: dict) -> np.ndarray:
 
 @pytest.mark.slow
 def test_furnace_negligible_absorption_is_the_clear_stone_and_ruby_is_red():
-    _use("llvm_ad_spectral")
+    use_variant("llvm_ad_spectral")
     clear = _furnace(dispersive_dielectric_dict("diamond"))
     faint = _furnace(dispersive_dielectric_dict("diamond", absorption=1e-9, length_unit_m=1.0))
     # Same random numbers, same paths: only the exp(-σt) ~ 1 - 1e-9 factors differ.

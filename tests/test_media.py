@@ -16,10 +16,10 @@ import pytest
 mi = pytest.importorskip("mitsuba")
 dr = pytest.importorskip("drjit")
 
+from _mitsuba import use_variant  # noqa: E402
 from jewelrender.bsdfs import (
     _mis_weight,
     dispersive_dielectric_dict,
-    register,
     terminate_secondary,
 )
 from jewelrender.errors import CatalogError, InvalidOptionError
@@ -34,17 +34,11 @@ from jewelrender.media import (
 PRESETS = ["moonstone", "onyx", "opal", "pearl", "turquoise"]
 
 
-def _use(variant: str) -> None:
-    try:
-        mi.set_variant(variant)
-    except (ImportError, AttributeError, RuntimeError) as exc:  # e.g. no libLLVM
-        pytest.skip(f"Mitsuba variant {variant} unavailable: {exc}")
-    register()
 
 
 @pytest.fixture
 def llvm():
-    _use("llvm_ad_spectral")
+    use_variant("llvm_ad_spectral")
 
 
 def _render(scene: dict, seed: int = 1) -> np.ndarray:
@@ -89,7 +83,7 @@ def test_white_furnace_with_scattering(variant, ior, g):
     albedo 1 every path eventually leaves, so the sphere vanishes into the
     background (2 % tolerance, no colour cast).
     """
-    _use(variant)
+    use_variant(variant)
     stone = {"bsdf": {"type": "dielectric", "int_ior": ior, "ext_ior": 1.0},
              "interior": _medium(1.0, 2.0, g)}
     img = _render(_sphere_scene(stone, spp=64, max_depth=64))
@@ -258,7 +252,7 @@ def test_scenes_without_media_render_bit_identically(variant, hide):
     weighting), a stock glass sphere and a rough gold sphere, under an area
     light and an environment.
     """
-    _use(variant)
+    use_variant(variant)
     cls = _pre_media_class()
     mi.register_integrator("hero_path_pre_media", lambda props: cls(props))
 
