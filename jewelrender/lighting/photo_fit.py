@@ -2,12 +2,17 @@
 
 Three parts, all at the photo's own exposure (linear pixel units):
 
-1. **Surroundings.** The photo with the hand removed (inpainted) is wrapped onto
-   the sphere with an equidistant fisheye mapping, the hemisphere behind the
-   camera mirrored from the front one (Khan et al. 2006, "Image-based material
-   editing"). Metal mostly reflects what is beside and behind the camera, which
-   no photo shows; a mirrored, blurred copy of the visible room keeps its
-   colours and brightness, which is what the eye checks in a reflection.
+1. **Surroundings.** The photo with the hand removed (inpainted) is put on the
+   sphere at the directions its pixels were seen from (the camera's real field
+   of view); beyond the frame its border is continued outwards, blurred, and
+   the hemisphere behind the camera mirrors the front one (after Khan et al.
+   2006, "Image-based material editing", who stretch the frame over the
+   hemisphere instead: ``SURROUND_MAPPING = "fisheye"``). Metal mostly reflects
+   what is beside and behind the camera, which no photo shows; a mirrored,
+   blurred copy of the visible room keeps its colours and brightness, which is
+   what the eye checks in a reflection. Clipped pixels are only known to be at
+   least at the clip; they are given their expected radiance from the
+   background's bright tail (:func:`_clip_tail_gain`).
 2. **Directional light from the skin.** Skin pixels over the proxy capsules give
    (normal, radiance) pairs. For each candidate direction on a sphere we solve
    ``pixel = a * E_surround(n) + b * max(0, n.d) / pi`` (non-negative least
@@ -51,6 +56,7 @@ __all__ = ["estimate_photo_fit", "skin_samples"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
+ALBEDO_COMBINE = "geomean"
 MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
 
 
@@ -116,13 +122,14 @@ def _skin_like(rgb: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 def _surroundings(photo, camera, placement, height: int, *, parts: bool = False):
-    """The photo without the hand, fisheye-wrapped onto the sphere (linear radiance).
+    """The photo without the hand, wrapped onto the sphere (linear radiance; see SURROUND_MAPPING).
 
     Returns the ``(H, 2H, 3)`` map, or with ``parts=True`` a dict of maps that
     sum to it: ``front`` (unclipped photo content, the hemisphere the camera
     faces), ``clipped`` (front texels from photo pixels clipped at 255: their
     true radiance is only known to be at least this) and ``back`` (the
-    mirrored, dimmed hemisphere behind the camera, a prior).
+    mirrored, dimmed hemisphere behind the camera, a prior), plus the scalar
+    ``clip_tail_gain`` (:func:`_clip_tail_gain`; the ``clipped`` map is at the clip).
     """
     import cv2
 
@@ -145,27 +152,114 @@ def _surroundings(photo, camera, placement, height: int, *, parts: bool = False)
         clip = np.where(mask > 0, 0.0, clip).astype(np.float32)  # the hand is not a light source
     else:
         bg = small  # the hand fills the frame: nothing else to go on
+    tail_gain = _clip_tail_gain(small, mask == 0)
     bg_lin = srgb8_to_linear(bg).astype(np.float32)
     bg_lin = cv2.GaussianBlur(bg_lin, (0, 0), 2.0)
     clip = cv2.GaussianBlur(clip, (0, 0), 2.0)
 
     d = texel_directions(height, 2 * height)
-    dz = np.abs(d[..., 2])  # the hemisphere behind the camera mirrors the one in front
-    theta = np.arccos(np.clip(dz, -1, 1))
-    phi = np.arctan2(d[..., 1], d[..., 0])
-    r = theta / (np.pi / 2) * 0.5 * np.hypot(sw, sh)
-    mx = (sw / 2 + r * np.cos(phi)).astype(np.float32)
-    my = (sh / 2 + r * np.sin(phi)).astype(np.float32)
-    env = cv2.remap(bg_lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if SURROUND_MAPPING == "fisheye":
+        dz = np.abs(d[..., 2])  # the hemisphere behind the camera mirrors the one in front
+        theta = np.arccos(np.clip(dz, -1, 1))
+        phi = np.arctan2(d[..., 1], d[..., 0])
+        r = theta / (np.pi / 2) * 0.5 * np.hypot(sw, sh)
+        mx = (sw / 2 + r * np.cos(phi)).astype(np.float32)
+        my = (sh / 2 + r * np.sin(phi)).astype(np.float32)
+        env = cv2.remap(bg_lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    else:
+        mx, my, w_out = _perspective_lookup(camera, d, scale, sw, sh)
+        blur = cv2.GaussianBlur(bg_lin, (0, 0), OUTSIDE_BLUR * max(sw, sh))
+        env = (cv2.remap(bg_lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+               * (1.0 - w_out[..., None])
+               + cv2.remap(blur, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+               * w_out[..., None])
     env = np.maximum(env * _unseen_prior(d)[..., None], 0.0).astype(np.float32)
     if not parts:
         return env
-    cl = cv2.remap(clip, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    cl = cv2.remap(clip, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     front = (d[..., 2] >= 0)[..., None]
     cl = np.clip(cl, 0.0, 1.0)[..., None] * front
     return {"front": (env * front * (1.0 - cl)).astype(np.float32),
             "clipped": (env * cl).astype(np.float32),
-            "back": (env * ~front).astype(np.float32)}
+            "back": (env * ~front).astype(np.float32),
+            "clip_tail_gain": tail_gain}
+
+
+#: Clipped pixels: the expected true radiance over the clip level comes from the
+#: unclipped background's bright tail (see _clip_tail_gain), at most this.
+CLIP_TAIL_MAX = 4.0
+CLIP_MAJORITY_GAIN = 2.0   # when most of the background is clipped there is no tail to read: one stop
+CLIP_PRIOR = "tail"   # or "none": no headroom above the clip (the older prior)
+
+
+def _clip_tail_gain(srgb_small: np.ndarray, background: np.ndarray) -> float:
+    """Expected radiance of clipped background pixels, in units of the clip level.
+
+    An 8-bit photo only says a clipped pixel is at least at the clip. Above a
+    threshold, scene radiance is heavy-tailed; with a Pareto tail
+    ``P(L > x) ~ x**-alpha`` the fraction of background pixels above half the
+    clip and above the clip give ``alpha``, and ``E[L | L > clip] = clip *
+    alpha / (alpha - 1)``. Clamped to [1, CLIP_TAIL_MAX]; 1 when nothing is clipped.
+    """
+    from ..color import srgb8_to_linear
+
+    if CLIP_PRIOR == "none" or not background.any():
+        return 1.0
+    peak = srgb_small[background].max(axis=1)
+    f_clip = float((peak >= 250).mean())
+    if f_clip < 0.002:
+        return 1.0
+    clip_lin = float(srgb8_to_linear(np.array([250], np.uint8))[0])
+    half = clip_lin / 2
+    f_half = float((srgb8_to_linear(peak) >= half).mean())
+    # Most of the background clipped (a white backdrop, a frame exposed for a
+    # backlit hand): the fit below would rest on a sliver of unclipped pixels.
+    hi = CLIP_MAJORITY_GAIN if f_clip > 0.5 else CLIP_TAIL_MAX
+    alpha = np.log(max(f_half, f_clip) / f_clip) / np.log(clip_lin / half)
+    if alpha <= 1.0 + 1.0 / (hi - 1.0):
+        return hi
+    return float(np.clip(alpha / (alpha - 1.0), 1.0, hi))
+
+
+#: How the photo is wrapped onto the sphere: "perspective" puts each pixel at the
+#: direction it was seen from (the camera's real field of view) and continues the
+#: frame's border outwards, blurred; "fisheye" stretches the frame over the
+#: hemisphere (equidistant), the older mapping.
+SURROUND_MAPPING = "perspective"
+OUTSIDE_BLUR = 0.08        # of the frame's long side: how soft the continuation beyond the frame is
+OUTSIDE_RAMP_DEG = 15.0    # angle beyond the frame over which the continuation goes from sharp to blurred
+
+
+def _perspective_lookup(camera, d: np.ndarray, scale: float, sw: int, sh: int):
+    """Pixel coordinates (small image) for texel directions ``d``, at the camera's real field of view.
+
+    Directions inside the frame land on the pixel that saw them; outside it, on the
+    frame's border along the same azimuth about the principal point (the border
+    continued outwards). The hemisphere behind the camera mirrors the front one.
+    Returns ``(mx, my, w_out)``; ``w_out`` ramps 0 -> 1 over
+    :data:`OUTSIDE_RAMP_DEG` beyond the frame (0 inside).
+    """
+    dm = d.copy()
+    dm[..., 2] = np.maximum(np.abs(dm[..., 2]), 1e-6)
+    cx, cy = camera.cx * scale, camera.cy * scale
+    du = camera.fx * scale * dm[..., 0] / dm[..., 2]
+    dv = camera.fy * scale * dm[..., 1] / dm[..., 2]
+    # Largest t <= 1 keeping (cx + t du, cy + t dv) inside [0, sw] x [0, sh].
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tu = np.where(du > 0, (sw - cx) / du, np.where(du < 0, -cx / du, np.inf))
+        tv = np.where(dv > 0, (sh - cy) / dv, np.where(dv < 0, -cy / dv, np.inf))
+    t = np.minimum(1.0, np.minimum(tu, tv))
+    mx = cx + t * du - 0.5
+    my = cy + t * dv - 0.5
+    # Angle between the direction and the border point it was moved to.
+    bx = t * du / (camera.fx * scale)
+    by = t * dv / (camera.fy * scale)
+    b = np.stack([bx, by, np.ones_like(bx)], axis=-1)
+    b /= np.linalg.norm(b, axis=-1, keepdims=True)
+    dn = dm / np.linalg.norm(dm, axis=-1, keepdims=True)
+    ang = np.degrees(np.arccos(np.clip((b * dn).sum(axis=-1), -1, 1)))
+    w_out = np.clip(ang / OUTSIDE_RAMP_DEG, 0.0, 1.0).astype(np.float32)
+    return mx.astype(np.float32), my.astype(np.float32), w_out
 
 
 #: Priors for the part of the room the photo cannot show (see _unseen_prior).
@@ -253,6 +347,13 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     samples = skin_samples(photo, camera, placement)
     n_skin = len(samples["rgb"])
     parts = _surroundings(photo, camera, placement, env_height, parts=True)
+    # Clipped pixels at their expected radiance, not at the clip, for the albedo's
+    # face-value bound and the energy balance. The key's direction is searched
+    # against the photo at face value: a guessed gain on the clipped sky would
+    # pull it towards whatever skin faces that sky.
+    tail_gain = parts.pop("clip_tail_gain")
+    surround_face = parts["front"] + parts["clipped"] + parts["back"]
+    parts["clipped"] = parts["clipped"] * np.float32(tail_gain)
     surround = parts["front"] + parts["clipped"] + parts["back"]
     info: dict = {"method": "photo_fit", "skin_samples": int(n_skin), "env_size": [env_height, 2 * env_height],
                   "skin_reference_rgb": [float(v) for v in samples["reference"]]}
@@ -269,8 +370,9 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         pick = np.random.default_rng(0).choice(len(rgb), 4000, replace=False)
         rgb, nrm = rgb[pick], nrm[pick]
     y = luminance(rgb)
-    small = cv2.resize(surround, (32, 16), interpolation=cv2.INTER_AREA)
-    E_sur = _irradiance_basis(small, nrm)               # (N, 3)
+    A_face = luminance(_irradiance_basis(cv2.resize(surround_face, (32, 16), interpolation=cv2.INTER_AREA),
+                                         nrm)) / np.pi
+    E_sur = _irradiance_basis(cv2.resize(surround, (32, 16), interpolation=cv2.INTER_AREA), nrm)   # (N, 3)
     A_lum = luminance(E_sur) / np.pi
 
     # 1. Where the key light is: the direction whose clamped cosine, added to the
@@ -279,11 +381,14 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     cos_all = np.maximum(0.0, nrm @ cands.T) / np.pi      # (N, K)
     best = (np.inf, None, None)
     for k in range(len(cands)):
-        M = np.stack([A_lum, cos_all[:, k]], axis=1)
+        M = np.stack([A_face, cos_all[:, k]], axis=1)
         x, res = _nnls2(M, y)
         if res < best[0]:
             best = (res, k, x)
-    res_key, k_best, (a, _) = best  # the key's strength is set by the energy balance below
+    _, k_best, _ = best
+    # The face-value bound with the clipped regions at their expected radiance
+    # (the key's strength is set by the energy balance below).
+    (a, _), res_key = _nnls2(np.stack([A_lum, cos_all[:, k_best]], axis=1), y)
     _, res_amb = _nnls2(A_lum[:, None], y)
     key_dir = cands[k_best]
 
@@ -310,8 +415,10 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     if a > 1e-6:
         if a <= rho:
             rho, source = float(a), "visible surroundings at face value (below the colour prior)"
-        else:
+        elif ALBEDO_COMBINE == "geomean":
             rho, source = float(np.sqrt(a * rho)), "geometric mean of the colour prior and the face-value bound"
+        else:
+            source = "colour prior (below the face-value bound)"
     if not lo <= rho <= hi:
         source += f", clamped to [{lo}, {hi}]"
     rho = float(np.clip(rho, lo, hi))
@@ -355,6 +462,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         "key_share": float(key_E * np.mean(cos_all[:, k_best]) * np.pi / max(E_total, 1e-9)),
         "surround_scale": float(back_gain),
         "clipped_gain": float(clip_gain),
+        "clip_tail_gain": float(tail_gain),
         "back_gain": float(back_gain),
         "ambient_radiance_rgb": [float(v) for v in env.mean_radiance()],
         "white_balance_rgb": [float(v) for v in white],
