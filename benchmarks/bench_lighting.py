@@ -245,7 +245,16 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--save", type=Path, default=None,
                     help="write each HDRI's photo, ring renders and maps (sRGB PNG, photo exposure) here")
+    ap.add_argument("--summary", type=Path, default=None,
+                    help="print the summary of a saved --json run instead of running")
     args = ap.parse_args(argv)
+    if args.summary:
+        import json
+
+        saved = json.loads(args.summary.read_text())
+        st = saved["settings"]
+        _summary(saved["rows"], st["pieces"], list(st["skins"]), st.get("studio_hdri", "studio_small_03"))
+        return 0
 
     import cv2
 
@@ -366,6 +375,22 @@ def main(argv=None) -> int:
         if len(rows) == len(hdris) * len(turns) * (skins.index(skin) + 1):
             _print_medians([r for r in rows if r["skin"] == skin], pieces, f"MEDIAN {skin}")
 
+    _summary(rows, pieces, skins, studio_path.stem.replace("_1k", ""))
+    total = time.perf_counter() - t_start
+    print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, rings {RING_RES}x{RING_RES} at {args.spp} "
+          f"(band) / {args.stone_spp} (solitaire) spp; {total:.0f} s total")
+    dump(args.json, {"rows": rows, "machine": machine(), "seconds": total,
+                     "settings": {"spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
+                                  "refine": args.refine, "pieces": pieces,
+                                  "skins": {k: SKINS[k].tolist() for k in skins},
+                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_path.stem.replace("_1k", ""), "key_cone_deg": KEY_CONE_DEG,
+                                  "key_share_min": KEY_SHARE_MIN, "turns": turns,
+                                  "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
+    return 0
+
+
+def _summary(rows, pieces, skins, studio_name):
+    """The medians, win counts, key-light errors and refinement figures of a run (also from ``--summary``)."""
     if len(skins) > 1:
         _print_medians(rows, pieces, "MEDIAN all")
     print()
@@ -379,15 +404,31 @@ def main(argv=None) -> int:
                   f"({per})")
             # On the studio baseline's own HDRI that baseline is the truth up to exposure (an oracle,
             # not a baseline): those rows are also counted without it.
-            fair = [r for r in rows if not r["hdri"].startswith(studio_path.stem.replace("_1k", ""))]
+            fair = [r for r in rows if not r["hdri"].startswith(studio_name)]
             if len(fair) < len(rows):
                 print(f"{'':9s} {m:9s}   without the studio HDRI's own rows: {sum(win(r) for r in fair)}/{len(fair)} "
                       f"({sum(win(r) for r in fair) / len(fair):.0%})")
+    # The issue's unit is the HDRI: per HDRI, the median dE00 over its turns and skins against each baseline's.
+    names = sorted({r["hdri"].split("@")[0] for r in rows})
+    for piece in pieces:
+        for m in ("photo_fit", "refined"):
+            won = []
+            for h in names:
+                sel = [r for r in rows if r["hdri"].split("@")[0] == h]
+                med = {k: statistics.median(r[f"{piece}_{k}_de"] for r in sel)
+                       for k in (m, *BASELINES) if f"{piece}_{k}_de" in sel[0]}
+                if all(med[m] < v for k, v in med.items() if k != m):
+                    won.append(h)
+            print(f"{piece:9s} {m:9s} beats every baseline on the median dE00 of {len(won)}/{len(names)} HDRIs "
+                  f"(not: {', '.join(h for h in names if h not in won) or 'none'})")
     for front in (False, True):
         sel = [r for r in rows if r["key_true_front"] == front and r["key_err_deg"] is not None]
         if sel:
             print(f"median key-light error, key {'on the camera side' if front else 'behind the hand'}: "
                   f"{statistics.median(r['key_err_deg'] for r in sel):.0f}° (n={len(sel)})")
+    sel = [r["key_err_deg"] for r in rows if r["key_err_deg"] is not None]
+    if sel:
+        print(f"median key-light error, every row with a clear key: {statistics.median(sel):.0f}° (n={len(sel)})")
     print(f"key light clearly dominant in {sum(r['key_err_deg'] is not None for r in rows)}/{len(rows)}")
     ref_rows = [r for r in rows if r.get("refine_loss_before")]
     if ref_rows:
@@ -396,17 +437,6 @@ def main(argv=None) -> int:
               f"{statistics.median(r['refine_loss_after'] for r in ref_rows):.4f}; median "
               f"{statistics.median(r['refine_seconds'] for r in ref_rows):.2f} s (closed-form fit "
               f"{statistics.median(r['fit_seconds'] for r in rows):.2f} s)")
-    total = time.perf_counter() - t_start
-    print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, rings {RING_RES}x{RING_RES} at {args.spp} "
-          f"(band) / {args.stone_spp} (solitaire) spp; {total:.0f} s total")
-    dump(args.json, {"rows": rows, "machine": machine(), "seconds": total,
-                     "settings": {"spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
-                                  "refine": args.refine, "pieces": pieces,
-                                  "skins": {k: SKINS[k].tolist() for k in skins},
-                                  "skin_target": SKIN_TARGET, "key_cone_deg": KEY_CONE_DEG,
-                                  "key_share_min": KEY_SHARE_MIN, "turns": turns,
-                                  "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
-    return 0
 
 
 def _fmt(v, spec):
