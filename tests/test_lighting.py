@@ -115,3 +115,55 @@ def test_info_explains_the_estimate(hand):
     assert np.any((ring[:, 0] > 200) & (ring[:, 1] < 120) & (ring[:, 2] < 120))
     png = light._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_photo_sits_in_the_map_at_the_camera_field_of_view(hand):
+    """A bright patch in the photo's background lands in the map at the direction it was seen from."""
+    import cv2
+
+    from jewelrender.lighting import photo_fit
+    from jewelrender.lighting.envmap import texel_directions
+
+    photo, cam, pl = hand
+    img = np.full((cam.height, cam.width, 3), 0.05)
+    uv = np.array([0.12 * cam.width, 0.1 * cam.height])        # top-left background, off the hand
+    r = 0.04 * cam.width
+    cv2.circle(img, (int(uv[0]), int(uv[1])), int(r), (0.6, 0.6, 0.6), -1)
+    env = photo_fit._surroundings(jr.load_photo(linear_to_srgb8(img)), cam, pl, 64)
+    d = texel_directions(64, 128)
+    front = d[..., 2] > 0
+    y = env.mean(axis=2) * front
+    peak = d[np.unravel_index(np.argmax(y), y.shape)]
+    want = cam.ray_directions(uv)
+    assert np.degrees(np.arccos(np.clip(peak @ want, -1, 1))) < 6.0
+    # The fisheye stretched the frame over the hemisphere: the same patch landed much further out.
+    saved = photo_fit.SURROUND_MAPPING
+    try:
+        photo_fit.SURROUND_MAPPING = "fisheye"
+        env_f = photo_fit._surroundings(jr.load_photo(linear_to_srgb8(img)), cam, pl, 64)
+    finally:
+        photo_fit.SURROUND_MAPPING = saved
+    yf = env_f.mean(axis=2) * front
+    peak_f = d[np.unravel_index(np.argmax(yf), yf.shape)]
+    assert np.degrees(np.arccos(np.clip(peak_f @ want, -1, 1))) > 20.0
+
+
+def test_clipped_background_gets_the_expected_radiance_of_its_tail():
+    from jewelrender.color import srgb8_to_linear
+    from jewelrender.lighting.photo_fit import CLIP_MAJORITY_GAIN, CLIP_TAIL_MAX, _clip_tail_gain
+
+    rng = np.random.default_rng(0)
+    clip = float(srgb8_to_linear(np.array([250], np.uint8))[0])
+    for alpha in (1.6, 2.5, 4.0):
+        # Pareto radiance above 0.3 with index alpha; the camera clips at 1.
+        lin = 0.3 * (1.0 - rng.random(200_000)) ** (-1.0 / alpha)
+        srgb = linear_to_srgb8(np.repeat(np.minimum(lin, 1.0)[:, None], 3, axis=1))
+        g = _clip_tail_gain(srgb[None], np.ones((1, len(lin)), bool))
+        want = min(alpha / (alpha - 1.0), CLIP_TAIL_MAX)
+        assert abs(g - want) < 0.12 * want, (alpha, g, want)
+        true = lin[lin >= clip].mean() / clip      # what the clipped pixels really were
+        assert abs(g - true) < 0.15 * true, (alpha, g, true)
+    nothing = linear_to_srgb8(np.full((4, 4, 3), 0.3))
+    assert _clip_tail_gain(nothing, np.ones((4, 4), bool)) == 1.0
+    backdrop = np.full((10, 10, 3), 255, np.uint8)               # a white backdrop: nothing to read
+    assert _clip_tail_gain(backdrop, np.ones((10, 10), bool)) == CLIP_MAJORITY_GAIN
