@@ -167,3 +167,24 @@ def test_clipped_background_gets_the_expected_radiance_of_its_tail():
     assert _clip_tail_gain(nothing, np.ones((4, 4), bool)) == 1.0
     backdrop = np.full((10, 10, 3), 255, np.uint8)               # a white backdrop: nothing to read
     assert _clip_tail_gain(backdrop, np.ones((10, 10), bool)) == CLIP_MAJORITY_GAIN
+
+
+def test_room_behind_the_camera_keeps_half_the_frame_colour(hand):
+    """A frame full of one colour (skin, a wall) says little about the room behind the photographer's back."""
+    from jewelrender.color import luminance
+    from jewelrender.lighting import photo_fit
+    from jewelrender.lighting.envmap import texel_directions
+
+    photo, cam, pl = hand
+    img = np.tile(np.array([0.5, 0.25, 0.15]), (cam.height, cam.width, 1))
+    env = photo_fit._surroundings(jr.load_photo(linear_to_srgb8(img)), cam, pl, 64)
+    d = texel_directions(64, 128)
+
+    def chroma(sel):
+        rgb = env[sel].mean(axis=0)
+        return rgb / luminance(rgb[None])[0]
+
+    front = chroma((d[..., 2] > 0.5))
+    back = chroma((d[..., 2] < -0.5) & (d[..., 2] > -0.9))   # the photographer's disc aside
+    assert np.allclose(back - 1.0, photo_fit.BACK_SATURATION * (front - 1.0), atol=0.02)
+    assert front[0] > 1.5 * front[2]                            # the frame's colour itself is kept in front

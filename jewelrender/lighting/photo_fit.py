@@ -174,6 +174,12 @@ def _surroundings(photo, camera, placement, height: int, *, parts: bool = False)
                + cv2.remap(blur, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                * w_out[..., None])
     env = np.maximum(env * _unseen_prior(d)[..., None], 0.0).astype(np.float32)
+    if BACK_SATURATION != 1.0:
+        # The room behind the camera has the frame's brightness but not necessarily its
+        # colour (a frame full of skin or a wall): its chroma is pulled towards neutral.
+        back = d[..., 2] < 0
+        y = luminance(env)[..., None]
+        env = np.where(back[..., None], y + BACK_SATURATION * (env - y), env).astype(np.float32)
     if not parts:
         return env
     cl = cv2.remap(clip, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -263,6 +269,7 @@ def _perspective_lookup(camera, d: np.ndarray, scale: float, sw: int, sh: int):
 
 
 #: Priors for the part of the room the photo cannot show (see _unseen_prior).
+BACK_SATURATION = 0.5      # chroma of the mirrored room behind the camera, relative to the frame's
 BEHIND_GAIN = 0.6          # the room behind the photographer, relative to the mirrored front
 PHOTOGRAPHER_DEG = 18.0    # angular radius of the photographer + phone seen from the hand
 PHOTOGRAPHER_GAIN = 0.12   # they block most of the light from that direction
