@@ -56,7 +56,6 @@ __all__ = ["estimate_photo_fit", "skin_samples"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
-ALBEDO_COMBINE = "geomean"
 MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
 
 
@@ -152,7 +151,6 @@ def _surroundings(photo, camera, placement, height: int, *, parts: bool = False)
         clip = np.where(mask > 0, 0.0, clip).astype(np.float32)  # the hand is not a light source
     else:
         bg = small  # the hand fills the frame: nothing else to go on
-    tail_gain = _clip_tail_gain(small, mask == 0)
     bg_lin = srgb8_to_linear(bg).astype(np.float32)
     bg_lin = cv2.GaussianBlur(bg_lin, (0, 0), 2.0)
     clip = cv2.GaussianBlur(clip, (0, 0), 2.0)
@@ -188,14 +186,13 @@ def _surroundings(photo, camera, placement, height: int, *, parts: bool = False)
     return {"front": (env * front * (1.0 - cl)).astype(np.float32),
             "clipped": (env * cl).astype(np.float32),
             "back": (env * ~front).astype(np.float32),
-            "clip_tail_gain": tail_gain}
+            "clip_tail_gain": _clip_tail_gain(small, mask == 0)}
 
 
 #: Clipped pixels: the expected true radiance over the clip level comes from the
 #: unclipped background's bright tail (see _clip_tail_gain), at most this.
 CLIP_TAIL_MAX = 4.0
 CLIP_MAJORITY_GAIN = 2.0   # when most of the background is clipped there is no tail to read: one stop
-CLIP_PRIOR = "tail"   # or "none": no headroom above the clip (the older prior)
 
 
 def _clip_tail_gain(srgb_small: np.ndarray, background: np.ndarray) -> float:
@@ -209,7 +206,7 @@ def _clip_tail_gain(srgb_small: np.ndarray, background: np.ndarray) -> float:
     """
     from ..color import srgb8_to_linear
 
-    if CLIP_PRIOR == "none" or not background.any():
+    if not background.any():
         return 1.0
     peak = srgb_small[background].max(axis=1)
     f_clip = float((peak >= 250).mean())
@@ -422,10 +419,8 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     if a > 1e-6:
         if a <= rho:
             rho, source = float(a), "visible surroundings at face value (below the colour prior)"
-        elif ALBEDO_COMBINE == "geomean":
-            rho, source = float(np.sqrt(a * rho)), "geometric mean of the colour prior and the face-value bound"
         else:
-            source = "colour prior (below the face-value bound)"
+            rho, source = float(np.sqrt(a * rho)), "geometric mean of the colour prior and the face-value bound"
     if not lo <= rho <= hi:
         source += f", clamped to [{lo}, {hi}]"
     rho = float(np.clip(rho, lo, hi))
