@@ -426,6 +426,23 @@ def _loft(poly: np.ndarray, thetas: np.ndarray, profile: np.ndarray, name: str) 
     return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
 
 
+def _polar_strip_faces(rings: int, n: int) -> np.ndarray:
+    """Faces (int64) of a closed surface: vertex 0 a pole, ``rings`` rings of ``n``, then the other pole.
+
+    Fans at both poles and two triangles per quad between neighbouring rings.
+    """
+    j = np.arange(n)
+    j2 = (j + 1) % n
+    F = [np.stack([np.zeros(n, np.int64), 1 + j2, 1 + j], -1)]
+    for i in range(rings - 1):
+        a, b = 1 + i * n + j, 1 + i * n + j2
+        c, d = 1 + (i + 1) * n + j2, 1 + (i + 1) * n + j
+        F += [np.stack([a, b, c], -1), np.stack([a, c, d], -1)]
+    last = 1 + rings * n
+    F.append(np.stack([np.full(n, last), 1 + (rings - 1) * n + j, 1 + (rings - 1) * n + j2], -1))
+    return np.concatenate(F).astype(np.int64)
+
+
 def _sphere(centre, radius: float, *, n_lat: int = 6, n_lon: int = 12, name: str = "bead") -> MeshPart:
     """A closed UV sphere with radial normals."""
     th = np.linspace(0.0, np.pi, n_lat + 1)[1:-1]
@@ -433,17 +450,7 @@ def _sphere(centre, radius: float, *, n_lat: int = 6, n_lon: int = 12, name: str
     ring = np.stack([np.sin(th)[:, None] * np.cos(ph)[None], np.cos(th)[:, None] * np.ones_like(ph)[None],
                      np.sin(th)[:, None] * np.sin(ph)[None]], axis=-1).reshape(-1, 3)
     N = np.vstack([[0, 1, 0], ring, [0, -1, 0]])
-    nr = len(th)
-    j = np.arange(n_lon)
-    j2 = (j + 1) % n_lon
-    F = [np.stack([np.zeros(n_lon, int), 1 + j2, 1 + j], -1)]
-    for i in range(nr - 1):
-        a, b = 1 + i * n_lon + j, 1 + i * n_lon + j2
-        c, d = 1 + (i + 1) * n_lon + j2, 1 + (i + 1) * n_lon + j
-        F += [np.stack([a, b, c], -1), np.stack([a, c, d], -1)]
-    last = 1 + nr * n_lon
-    F.append(np.stack([np.full(n_lon, last), 1 + (nr - 1) * n_lon + j, 1 + (nr - 1) * n_lon + j2], -1))
-    F = np.concatenate(F)
+    F = _polar_strip_faces(len(th), n_lon)
     V = np.asarray(centre, dtype=np.float64) + radius * N
     F = _A._orient_outward(V, F)
     return MeshPart(name, "metal", V, F, N)
@@ -988,17 +995,8 @@ def _revolve_y(prof: np.ndarray, n: int, name: str) -> MeshPart:
     ring = np.stack([mid[:, None, 0] * np.cos(th)[None], np.broadcast_to(mid[:, None, 1], (len(mid), n)),
                      mid[:, None, 0] * np.sin(th)[None]], axis=-1).reshape(-1, 3)
     V = np.vstack([[0.0, p[0, 1], 0.0], ring, [0.0, p[-1, 1], 0.0]])
-    m = len(mid)
-    j = np.arange(n)
-    j2 = (j + 1) % n
-    F = [np.stack([np.zeros(n, np.int64), 1 + j, 1 + j2], -1)]
-    for i in range(m - 1):
-        a, b = 1 + i * n + j, 1 + i * n + j2
-        c, d = 1 + (i + 1) * n + j2, 1 + (i + 1) * n + j
-        F += [np.stack([a, c, b], -1), np.stack([a, d, c], -1)]
-    top = 1 + m * n
-    F.append(np.stack([np.full(n, top), 1 + (m - 1) * n + j2, 1 + (m - 1) * n + j], -1))
-    F = _A._orient_outward(V, np.concatenate(F).astype(np.int64))
+    # The opposite winding to the sphere's (theta runs the other way); oriented outward anyway.
+    F = _A._orient_outward(V, _polar_strip_faces(len(mid), n)[:, [0, 2, 1]])
     return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
 
 
