@@ -8,6 +8,7 @@ rendered images are. Lengths in millimetres; Mitsuba's +Y is up.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,12 @@ def render(mi, meshes, *, integrator: dict, spp: int, width: int, height: int, f
 def grid_fov(pitch_mm: float, columns: int, dist_mm: float) -> float:
     """Horizontal field of view (degrees) that spans ``columns`` tiles of ``pitch_mm`` from ``dist_mm``."""
     return float(np.degrees(2 * np.arctan(pitch_mm * columns / 2 / dist_mm)))
+
+
+def save_image(canvas, name: str, t0: float) -> Path:
+    """Write a PIL image as ``docs/images/<name>`` (optimised PNG) and say how big and how long it took."""
+    out = Path(__file__).resolve().parent / "images" / name
+    out.parent.mkdir(exist_ok=True)
+    canvas.save(out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t0:.0f} s")
+    return out

@@ -28,7 +28,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _studio import HDRI_SCALE, grid_fov, hdri_path, render, rot  # noqa: E402
+from _studio import HDRI_SCALE, grid_fov, hdri_path, render, rot, save_image  # noqa: E402
 
 #: A cut that is usual in the trade for each coloured variety (face-up look, not a rule).
 VARIETY_CUT = {
@@ -171,10 +171,7 @@ def main() -> None:
             for k, line in enumerate((cut, stone + (" 1 ct" if j == 0 else ""))):
                 tw = draw.textlength(line)
                 draw.text((cx - tw / 2, top + args.cell + 1 + 12 * k), line, fill=(20, 20, 20))
-    out = HERE / "images" / "contact_sheet.png"
-    out.parent.mkdir(exist_ok=True)
-    canvas.save(out, optimize=True)
-    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t0:.0f} s")
+    save_image(canvas, "contact_sheet.png", t0)
 
 
 if __name__ == "__main__":

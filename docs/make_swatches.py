@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _studio import grid_fov, render, rot  # noqa: E402
+from _studio import grid_fov, render, rot, save_image  # noqa: E402
 
 #: Short column titles (the chart is small).
 SHORT = {
@@ -87,10 +87,7 @@ def main() -> None:
         draw.text((4, top + j * args.cell + args.cell // 2 - 5), name, fill=(20, 20, 20))
     draw.text((4, h + top + 2), "* unplated Pd white gold: model estimate, known too yellow (docs/metals.md)",
               fill=(60, 60, 60))
-    out = HERE / "images" / "swatches.png"
-    out.parent.mkdir(exist_ok=True)
-    canvas.save(out, optimize=True)
-    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t0:.0f} s")
+    save_image(canvas, "swatches.png", t0)
 
 
 if __name__ == "__main__":
