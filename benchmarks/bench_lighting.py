@@ -291,6 +291,7 @@ def main(argv=None) -> int:
     hand = (idx >= 0).reshape(H, W)
     studio_path = data / "hdri" / "studio_small_03_1k.hdr"
     studio = load_hdri(studio_path, 64) if studio_path.is_file() else None
+    studio_name = studio_path.stem.replace("_1k", "")
 
     turns = [float(t) for t in args.turns.split(",") if t.strip()]
     rows = []
@@ -375,7 +376,7 @@ def main(argv=None) -> int:
         if len(rows) == len(hdris) * len(turns) * (skins.index(skin) + 1):
             _print_medians([r for r in rows if r["skin"] == skin], pieces, f"MEDIAN {skin}")
 
-    _summary(rows, pieces, skins, studio_path.stem.replace("_1k", ""))
+    _summary(rows, pieces, skins, studio_name)
     total = time.perf_counter() - t_start
     print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, rings {RING_RES}x{RING_RES} at {args.spp} "
           f"(band) / {args.stone_spp} (solitaire) spp; {total:.0f} s total")
@@ -383,8 +384,8 @@ def main(argv=None) -> int:
                      "settings": {"spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
                                   "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
-                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_path.stem.replace("_1k", ""), "key_cone_deg": KEY_CONE_DEG,
-                                  "key_share_min": KEY_SHARE_MIN, "turns": turns,
+                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_name,
+                                  "key_cone_deg": KEY_CONE_DEG, "key_share_min": KEY_SHARE_MIN, "turns": turns,
                                   "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
     return 0
 
