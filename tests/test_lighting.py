@@ -22,8 +22,11 @@ def hand(data_dir):
     return photo, cam, place_ring(photo, detect_hands(photo)[0], cam)
 
 
-def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, background):
-    """Lambertian proxies under a uniform ambient plus a distant key light, on a flat background."""
+def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, background, back_L=None):
+    """Lambertian proxies under a uniform ambient plus a distant key light, on a flat background.
+
+    With ``back_L`` the hemisphere behind the camera has that radiance instead of ``ambient_L``.
+    """
     h, w = cam.height, cam.width
     gu, gv = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
     uv = np.stack([gu.ravel(), gv.ravel()], axis=1)
@@ -33,6 +36,10 @@ def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, backgrou
     hit = idx >= 0
     # Irradiance: a uniform environment of radiance L gives pi*L; the key adds E*max(0, n.d).
     E = np.pi * ambient_L + key_E * np.maximum(0.0, n[hit] @ key_dir)
+    if back_L is not None:
+        # Two uniform hemispheres split at the image plane: pi L (1 +- n_z) / 2 each.
+        nz = n[hit, 2]
+        E = np.pi * (ambient_L * (1 + nz) + back_L * (1 - nz)) / 2 + key_E * np.maximum(0.0, n[hit] @ key_dir)
     img[hit] = np.asarray(albedo)[None, :] * E[:, None] / np.pi
     return jr.load_photo(linear_to_srgb8(img.reshape(h, w, 3)))
 
@@ -59,6 +66,21 @@ def test_photo_fit_recovers_a_known_key_light(hand):
     assert np.allclose(shaded, truth, rtol=0.2), (shaded, truth)
     env = light.env.radiance
     assert env.shape == (64, 128, 3) and np.all(np.isfinite(env)) and env.min() >= 0
+
+
+@pytest.mark.parametrize("key", [[0.53, -0.85, 0.0], [-0.72, -0.6, 0.36]], ids=["upper-right", "left-beyond"])
+def test_key_light_found_when_the_room_behind_the_camera_is_brighter(hand, key):
+    # A dim backdrop behind the hand and a bright room behind the photographer: the
+    # skin facing the camera is brighter than the mirrored frame implies. With the
+    # room's front/back ratio fixed, the key tilted towards the camera to make up
+    # for it (35-92 deg off); the back room's level is an unknown of its own.
+    _, cam, pl = hand
+    key = np.asarray(key) / np.linalg.norm(key)
+    photo = _synthetic_photo(cam, pl, key, key_E=2.0, ambient_L=0.06, albedo=[0.55, 0.40, 0.32],
+                             background=[0.06] * 3, back_L=0.4)
+    found = np.array(estimate_lighting(photo, cam, pl, method="photo_fit").info["key_direction"])
+    err = np.degrees(np.arccos(np.clip(found @ key, -1, 1)))
+    assert err < 15, f"key light found {err:.1f} deg off"
 
 
 def test_uniform_baseline_and_method_registry(hand):

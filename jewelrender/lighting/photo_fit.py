@@ -15,9 +15,11 @@ Three parts, all at the photo's own exposure (linear pixel units):
    background's bright tail (:func:`_clip_tail_gain`).
 2. **Directional light from the skin.** Skin pixels over the proxy capsules give
    (normal, radiance) pairs. For each candidate direction on a sphere we solve
-   ``pixel = a * E_surround(n) + b * max(0, n.d) / pi`` (non-negative least
-   squares) and keep the direction that explains the shading best: that is where
-   the photo's key light comes from.
+   ``pixel = a * E_front(n) + u * E_back(n) + b * max(0, n.d) / pi``
+   (non-negative least squares; front = the room the camera faces, back = its
+   mirror behind the camera, whose level is a guess and so a free unknown) and
+   keep the direction that explains the shading best: that is where the photo's
+   key light comes from.
 3. **Albedo, and the scale split.** The shading only measures albedo x the
    light; the skin the camera sees faces the unseen room, so the split cannot
    come from the shading. The albedo's luminance comes from its colour
@@ -356,7 +358,6 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     # against the photo at face value: a guessed gain on the clipped sky would
     # pull it towards whatever skin faces that sky.
     tail_gain = parts.pop("clip_tail_gain")
-    surround_face = parts["front"] + parts["clipped"] + parts["back"]
     parts["clipped"] = parts["clipped"] * np.float32(tail_gain)
     surround = parts["front"] + parts["clipped"] + parts["back"]
     info: dict = {"method": "photo_fit", "skin_samples": int(n_skin), "env_size": [env_height, 2 * env_height],
@@ -374,8 +375,12 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         pick = np.random.default_rng(0).choice(len(rgb), 4000, replace=False)
         rgb, nrm = rgb[pick], nrm[pick]
     y = luminance(rgb)
-    A_face = luminance(_irradiance_basis(cv2.resize(surround_face, (32, 16), interpolation=cv2.INTER_AREA),
-                                         nrm)) / np.pi
+    # The room the camera faces (at face value) and the mirrored room behind it,
+    # as separate unknowns: the level of the unseen room is a guess, and a fixed
+    # ratio makes the key absorb the guess's error (the key tilts towards the
+    # camera whenever the skin facing it is brighter than the mirror implies).
+    A_face = [_lum_irradiance(parts["front"] + parts["clipped"] / np.float32(tail_gain), nrm) / np.pi,
+              _lum_irradiance(parts["back"], nrm) / np.pi]
     E_sur = _irradiance_basis(cv2.resize(surround, (32, 16), interpolation=cv2.INTER_AREA), nrm)   # (N, 3)
     A_lum = luminance(E_sur) / np.pi
 
@@ -385,7 +390,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     cos_all = np.maximum(0.0, nrm @ cands.T) / np.pi      # (N, K)
     best = (np.inf, None, None)
     for k in range(len(cands)):
-        M = np.stack([A_face, cos_all[:, k]], axis=1)
+        M = np.stack(A_face + [cos_all[:, k]], axis=1)
         x, res = _nnls2(M, y)
         if res < best[0]:
             best = (res, k, x)
