@@ -25,8 +25,9 @@ Three parts, all at the photo's own exposure (linear pixel units):
    come from the shading. The albedo's luminance comes from its colour
    (:func:`jewelrender.lighting.skin.albedo_prior`, fitted to published skin
    types I-VI) combined with the face-value bound ``a`` (the visible room at
-   face value; the true room is at least as bright: 8-bit photos clip windows
-   and lamps and show a quarter of the sphere). With the albedo fixed, the
+   face value, the mirror behind the camera at its guessed level, plus the key
+   that best fits that room; the true room is at least as bright: 8-bit photos
+   clip windows and lamps and show a quarter of the sphere). With the albedo fixed, the
    deficit of the skin's shading is shared, by non-negative least squares, among
    the clipped photo regions (a gain >= 1, at most :data:`MAX_CLIP_GAIN`), the
    unseen back hemisphere (a gain, prior 1) and the key light.
@@ -388,16 +389,20 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     #    surroundings' shading, best explains the skin (NNLS over 512 candidates).
     cands = fibonacci_sphere(512)
     cos_all = np.maximum(0.0, nrm @ cands.T) / np.pi      # (N, K)
-    best = (np.inf, None, None)
+    A_whole = A_face[0] + A_face[1]
+    res_free, res_fixed = np.empty(len(cands)), np.empty(len(cands))
     for k in range(len(cands)):
-        M = np.stack(A_face + [cos_all[:, k]], axis=1)
-        x, res = _nnls2(M, y)
-        if res < best[0]:
-            best = (res, k, x)
-    _, k_best, _ = best
-    # The face-value bound with the clipped regions at their expected radiance
-    # (the key's strength is set by the energy balance below).
-    (a, _), res_key = _nnls2(np.stack([A_lum, cos_all[:, k_best]], axis=1), y)
+        res_free[k] = _nnls2(np.stack(A_face + [cos_all[:, k]], axis=1), y)[1]
+        res_fixed[k] = _nnls2(np.stack([A_whole, cos_all[:, k]], axis=1), y)[1]
+    k_best = int(np.argmin(res_free))
+    # The face-value bound on the albedo is the albedo under its own hypothesis: the
+    # room exactly as the face-value map shows it (the mirror behind the camera at
+    # its guessed level) plus the key that best fits *that* room; the clipped
+    # regions at their expected radiance (the key's strength is set by the energy
+    # balance below).
+    k_bound = int(np.argmin(res_fixed))
+    (a, _), _ = _nnls2(np.stack([A_lum, cos_all[:, k_bound]], axis=1), y)
+    _, res_key = _nnls2(np.stack([A_lum, cos_all[:, k_best]], axis=1), y)
     _, res_amb = _nnls2(A_lum[:, None], y)
     key_dir = cands[k_best]
 
