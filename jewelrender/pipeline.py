@@ -319,7 +319,11 @@ class Renderer:
         }
         tick = time.perf_counter()
         report["gate"] = gate.to_report()
-        score = score_output(ph, image, mask, report, min_quality=min_quality)
+        # The metal's share of the coverage, applied to the composite's (blurred) mask.
+        share = np.where(layers.alpha > 0.01, layers.metal / np.maximum(layers.alpha, 0.01), 1.0)
+        metal = mask.copy()
+        metal[spec.crop.slices] *= share.astype(metal.dtype)
+        score = score_output(ph, image, mask, report, min_quality=min_quality, metal_mask=metal)
         report["score"] = score
         t["score"] = time.perf_counter() - tick
         t["total"] = time.perf_counter() - t0

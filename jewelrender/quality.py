@@ -603,7 +603,8 @@ def _edge_sigma(gray_lin: np.ndarray, where: np.ndarray, quantile: float) -> flo
     return edge_blur_sigma(gray_lin, where, quantile, max_sigma=6.0)
 
 
-def score_output(photo, result_image, mask, report: dict, *, min_quality: float | None = None) -> dict:
+def score_output(photo, result_image, mask, report: dict, *, min_quality: float | None = None,
+                 metal_mask=None) -> dict:
     """Rate a finished try-on in [0, 1]: would a customer believe the ring is really there?
 
     Four parts, each in [0, 1]; the score is their geometric mean (one bad part
@@ -640,6 +641,11 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         The try-on report (``placement``, ``piece``, ``render.crop`` are read).
     min_quality : float, optional
         Recorded with ``passed``; default :data:`DEFAULT_MIN_QUALITY`.
+    metal_mask : numpy.ndarray, optional
+        (H, W) coverage of the piece's metal (:attr:`jewelrender.render.RenderLayers.metal`).
+        The ``reflection`` part is then measured on the metal alone: a diamond's
+        white sparkle is not a blown-out reflection. Without it, or when fewer
+        than 20 pixels are metal, on the whole piece.
 
     Returns
     -------
@@ -673,6 +679,14 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
     # have few fully covered pixels.
     refl = None
     cover = a >= 0.5
+    over = "piece"
+    if metal_mask is not None:
+        metal = np.asarray(metal_mask, dtype=np.float32)
+        if metal.shape != alpha.shape:
+            raise InvalidOptionError(f"metal_mask {metal.shape} must have the mask's shape {alpha.shape}")
+        metal_cover = cover & (metal[sy, sx] >= 0.5)
+        if metal_cover.sum() >= 20:
+            cover, over = metal_cover, "metal"
     if cover.sum() >= 20:  # fewer pixels than that give no meaningful spread
         jewel = np.maximum(res_lin[cover] - ph_lin[cover] * (1.0 - a[cover, None]), 0.0) / a[cover, None]
         yp = luminance(jewel)
@@ -685,7 +699,7 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         refl = _ramp(spread, 0.5, 1.5) * (1.0 - _ramp(blown, 0.0, 0.5)) * _ramp(math.log2(max(rel, 1e-6)),
                                                                               math.log2(1 / 30), math.log2(1 / 6))
         meas.update(metal_spread_stops=spread, metal_clipped_fraction=blown, metal_to_surround=rel,
-                    piece_pixels=int(cover.sum()))
+                    piece_pixels=int((a >= 0.5).sum()), reflection_pixels=int(cover.sum()), reflection_over=over)
     # -- scale --------------------------------------------------------------
     d = pl.get("inner_diameter_mm")
     lo, hi = RING_DIAMETER_RANGE_MM

@@ -12,6 +12,9 @@ differential rendering (Debevec 1998) needs, per pixel of the crop:
             the proxy skin's direct lighting from the environment with and without
             the piece in the way; their ratio is the shadow the piece casts;
 ``proxy``   coverage of the body proxy.
+``stone``   coverage of the piece's non-metal parts (the first hit's BSDF transmits
+            or is diffuse: gems, pearls, opaque stones), so the quality score can
+            judge the metal on its own.
 
 The "is the first hit the piece?" test uses a second scene holding only the
 piece, and "what would the skin see without the piece?" a third holding only the
@@ -38,6 +41,12 @@ class RenderLayers:
     lit_with: np.ndarray
     lit_without: np.ndarray
     proxy: np.ndarray
+    stone: np.ndarray
+
+    @property
+    def metal(self) -> np.ndarray:
+        """Coverage of the piece's metal (``alpha`` less ``stone``)."""
+        return np.clip(self.alpha - self.stone, 0.0, 1.0)
 
 
 def register_integrator() -> None:
@@ -62,7 +71,7 @@ def register_integrator() -> None:
             self.proxy_scene = None
 
         def aov_names(self):
-            return ["alpha", "lit_with", "lit_without", "proxy"]
+            return ["alpha", "lit_with", "lit_without", "proxy", "stone"]
 
         def sample(self, scene, sampler, ray, medium=None, active=True):
             # OptiX cannot trace two scenes (two shader binding tables) in one kernel:
@@ -75,8 +84,12 @@ def register_integrator() -> None:
                 dr.eval(L, valid, si, ray)
             sij = self.jewel_scene.ray_intersect(ray, active)
             jewel = sij.is_valid() & (sij.t <= si.t * (1.0 + 1e-5))
+            # Metals reflect only (conductors, rough or not); anything that transmits or
+            # scatters diffusely is a stone.
+            flags = sij.bsdf(ray).flags()
+            stone = jewel & (mi.has_flag(flags, mi.BSDFFlags.Transmission) | mi.has_flag(flags, mi.BSDFFlags.Diffuse))
             if split:
-                dr.eval(jewel)
+                dr.eval(jewel, stone)
             proxy = si.is_valid() & ~jewel
             # The skin's light comes from the environment (the body emits only so that
             # the piece can reflect it): sample the environment alone.
@@ -94,6 +107,7 @@ def register_integrator() -> None:
                 dr.select(proxy & seen_with, y, zero),
                 dr.select(proxy & seen_without, y, zero),
                 dr.select(proxy, 1.0, zero),
+                dr.select(stone, 1.0, zero),
             ]
             return dr.select(jewel, L, 0.0), valid, aovs
 
@@ -220,7 +234,7 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     h, w = spec.crop.height, spec.crop.width
     # The camera's pixel is the average of its k x k sub-pixels (a box filter over its footprint).
     img = (acc.reshape(h, k, w, k, -1).mean(axis=(1, 3)) / spec.passes).astype(np.float32)
-    if img.shape[-1] < 7 or not np.all(np.isfinite(img)):
+    if img.shape[-1] < 8 or not np.all(np.isfinite(img)):
         raise RenderError(f"the renderer returned an invalid image (shape {img.shape})")
     return RenderLayers(
         jewel=np.maximum(img[..., :3], 0.0),
@@ -228,4 +242,5 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
         lit_with=np.maximum(img[..., 4], 0.0),
         lit_without=np.maximum(img[..., 5], 0.0),
         proxy=np.clip(img[..., 6], 0.0, 1.0),
+        stone=np.clip(img[..., 7], 0.0, 1.0),
     )

@@ -29,7 +29,8 @@ def _layers(n, alpha_box=None, shadow_box=None, jewel=0.5):
         y0, y1, x0, x1 = shadow_box
         lit_with[y0:y1, x0:x1] = 0.25
     return RenderLayers(jewel=(alpha[..., None] * np.array([jewel, jewel * 0.8, jewel * 0.4], np.float32)),
-                        alpha=alpha, lit_with=lit_with, lit_without=lit_without, proxy=np.ones((n, n), np.float32))
+                        alpha=alpha, lit_with=lit_with, lit_without=lit_without, proxy=np.ones((n, n), np.float32),
+                        stone=np.zeros((n, n), np.float32))
 
 
 def test_outside_the_crop_nothing_changes_and_the_jewel_replaces_the_photo():

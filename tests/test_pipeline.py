@@ -81,6 +81,21 @@ def test_mask_lies_on_the_finger_between_mcp_and_pip(results):
         assert lateral <= 0.75 * width + 3, f"{name}: ring centroid {lateral:.1f}px off the finger axis"
 
 
+def test_reflection_is_scored_on_the_metal_without_the_stone(results):
+    # The render's stone layer takes the diamond out of the metal's reflection measures.
+    checked = fewer = 0
+    for name, res in _ok(results).items():
+        meas = res.report["score"]["measurements"]
+        if "piece_pixels" not in meas:
+            continue  # under 20 px of the piece: reflection not measured
+        checked += 1
+        assert meas["reflection_over"] == "metal", name
+        assert 20 <= meas["reflection_pixels"] <= meas["piece_pixels"], (name, meas)
+        fewer += meas["reflection_pixels"] < meas["piece_pixels"]
+    # Palm-side views (a third of the dev photos) hide the stone behind the finger: all metal.
+    assert checked >= 20 and fewer >= 0.5 * checked, (fewer, checked)
+
+
 def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
     # The plain band: its extent across the finger is the finger plus twice the band's thickness.
     checked = 0
@@ -97,6 +112,9 @@ def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
         width = res.report["placement"]["finger_width_px"]
         if width < 20:  # a 2 mm band is then under 3 px wide: its extent is not measurable
             continue
+        meas = res.report["score"]["measurements"]
+        assert meas["reflection_over"] == "metal" and meas["reflection_pixels"] == meas["piece_pixels"], \
+            f"{p.name}: a plain band is all metal"
         ratio = extent / width
         assert 1.0 <= ratio <= 1.4, f"{p.name}: band spans {extent:.1f}px on a {width:.1f}px finger ({ratio:.2f}x)"
         checked += 1

@@ -336,6 +336,33 @@ def test_each_part_catches_its_fault(rendered):
     assert score_output(ph, res.image, sliver.astype(np.float32), res.report)["parts"]["placement"] < 0.2
 
 
+@pytest.mark.slow
+def test_reflection_judges_the_metal_not_the_stone(rendered):
+    # A white diamond's sparkle is not a blown-out reflection: with the metal's own
+    # coverage (the render's stone layer subtracted), white non-metal pixels leave
+    # the reflection part alone; on the whole piece they pull it down.
+    ph, res = rendered
+    solid = res.mask >= 0.5
+    ys, xs = np.nonzero(solid)
+    stone = solid & (np.arange(res.mask.shape[1])[None, :] < np.median(xs))   # call half the piece "stone"
+    metal = np.where(stone, 0.0, res.mask).astype(np.float32)
+    sparkle = res.image.copy()
+    sparkle[stone] = 255
+    base = score_output(ph, res.image, res.mask, res.report, metal_mask=metal)
+    q_metal = score_output(ph, sparkle, res.mask, res.report, metal_mask=metal)
+    q_piece = score_output(ph, sparkle, res.mask, res.report)
+    assert q_metal["measurements"]["reflection_over"] == "metal"
+    assert q_metal["measurements"]["reflection_pixels"] < q_metal["measurements"]["piece_pixels"]
+    assert q_metal["parts"]["reflection"] == pytest.approx(base["parts"]["reflection"])
+    assert q_piece["parts"]["reflection"] < 0.5 * base["parts"]["reflection"]
+    # Painting the metal itself white is still caught.
+    white_metal = res.image.copy()
+    white_metal[solid & ~stone] = 255
+    assert score_output(ph, white_metal, res.mask, res.report, metal_mask=metal)["parts"]["reflection"] < 0.2
+    with pytest.raises(InvalidOptionError):
+        score_output(ph, res.image, res.mask, res.report, metal_mask=metal[:-1])
+
+
 def test_require_quality_raises_low_quality():
     q = {"score": 0.3, "parts": {"reflection": 0.9, "scale": 0.8, "edges": 0.05, "placement": 0.9}}
     with pytest.raises(LowQualityError) as e:

@@ -35,6 +35,12 @@ def setup(request, data_dir):
     return request.param, photo, pl, light, spec, render_layers(spec, seed=0)
 
 
+def test_a_plain_band_has_no_stone_layer(setup):
+    _, _, _, _, _, layers = setup
+    assert layers.stone.shape == layers.alpha.shape and not layers.stone.any()
+    assert np.array_equal(layers.metal, layers.alpha)
+
+
 def test_the_finger_hides_the_back_of_the_band(setup):
     name, _, pl, _, spec, layers = setup
     view = np.degrees(np.arccos(abs(pl.axis_cam @ pl.center_cam) / np.linalg.norm(pl.center_cam)))
