@@ -96,6 +96,16 @@ def test_reflection_is_scored_on_the_metal_without_the_stone(results):
     assert checked >= 20 and fewer >= 0.5 * checked, (fewer, checked)
 
 
+def test_metal_is_as_bright_as_the_skin_around_it(results):
+    # Issue #5 on real photos: the metal's overall brightness matches the skin's. The score's
+    # metal_to_surround is the metal's median linear luminance over the photo's just around the piece.
+    rel = [res.report["score"]["measurements"]["metal_to_surround"] for res in _ok(results).values()
+           if "metal_to_surround" in res.report["score"]["measurements"]]
+    assert len(rel) >= 20
+    assert 0.5 <= float(np.median(rel)) <= 2.0, sorted(rel)
+    assert sum(1 / 3 <= v <= 3 for v in rel) >= 0.85 * len(rel), sorted(rel)
+
+
 def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
     # The plain band: its extent across the finger is the finger plus twice the band's thickness.
     checked = 0
