@@ -87,11 +87,12 @@ def main() -> None:
     with jr.Renderer() as r:
         for p in sorted(folder.glob("*.*")):
             try:
-                res = r.try_on(p, a.piece, quality="preview", min_quality=0.0)
+                photo = jr.load_photo(p)
+                res = r.try_on(photo, a.piece, quality="preview", min_quality=0.0)
             except JewelrenderError as exc:
                 print(f"{p.name:32s} not rendered: {exc.code}")
                 continue
-            row = {"photo": p.name, **measure(jr.load_photo(p), res)}
+            row = {"photo": p.name, **measure(photo, res)}
             rows.append(row)
             print(f"{p.name:32s} skin +/- {row['skin_ratio']:5.2f}  highlight {row['highlight_offset']:+.2f}  "
                   f"{'same side' if row['agree'] else 'other side'}{' (clear)' if row['clear'] else ''}  "

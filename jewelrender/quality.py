@@ -678,8 +678,8 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
     # pixels (out = photo * (1 - a) + jewel, the shadow ignored): small rings
     # have few fully covered pixels.
     refl = None
-    cover = a >= 0.5
-    over = "piece"
+    piece = a >= 0.5
+    cover, over = piece, "piece"
     if metal_mask is not None:
         metal = np.asarray(metal_mask, dtype=np.float32)
         if metal.shape != alpha.shape:
@@ -699,7 +699,7 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         refl = _ramp(spread, 0.5, 1.5) * (1.0 - _ramp(blown, 0.0, 0.5)) * _ramp(math.log2(max(rel, 1e-6)),
                                                                               math.log2(1 / 30), math.log2(1 / 6))
         meas.update(metal_spread_stops=spread, metal_clipped_fraction=blown, metal_to_surround=rel,
-                    piece_pixels=int((a >= 0.5).sum()), reflection_pixels=int(cover.sum()), reflection_over=over)
+                    piece_pixels=int(piece.sum()), reflection_pixels=int(cover.sum()), reflection_over=over)
     # -- scale --------------------------------------------------------------
     d = pl.get("inner_diameter_mm")
     lo, hi = RING_DIAMETER_RANGE_MM

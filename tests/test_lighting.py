@@ -35,11 +35,13 @@ def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, backgrou
     img = np.tile(np.asarray(background, float), (h * w, 1))
     hit = idx >= 0
     # Irradiance: a uniform environment of radiance L gives pi*L; the key adds E*max(0, n.d).
-    E = np.pi * ambient_L + key_E * np.maximum(0.0, n[hit] @ key_dir)
-    if back_L is not None:
+    if back_L is None:
+        ambient_E = np.pi * ambient_L
+    else:
         # Two uniform hemispheres split at the image plane: pi L (1 +- n_z) / 2 each.
         nz = n[hit, 2]
-        E = np.pi * (ambient_L * (1 + nz) + back_L * (1 - nz)) / 2 + key_E * np.maximum(0.0, n[hit] @ key_dir)
+        ambient_E = np.pi * (ambient_L * (1 + nz) + back_L * (1 - nz)) / 2
+    E = ambient_E + key_E * np.maximum(0.0, n[hit] @ key_dir)
     img[hit] = np.asarray(albedo)[None, :] * E[:, None] / np.pi
     return jr.load_photo(linear_to_srgb8(img.reshape(h, w, 3)))
 

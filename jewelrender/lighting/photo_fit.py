@@ -359,6 +359,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     # against the photo at face value: a guessed gain on the clipped sky would
     # pull it towards whatever skin faces that sky.
     tail_gain = parts.pop("clip_tail_gain")
+    front_face = parts["front"] + parts["clipped"]
     parts["clipped"] = parts["clipped"] * np.float32(tail_gain)
     surround = parts["front"] + parts["clipped"] + parts["back"]
     info: dict = {"method": "photo_fit", "skin_samples": int(n_skin), "env_size": [env_height, 2 * env_height],
@@ -380,7 +381,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     # as separate unknowns: the level of the unseen room is a guess, and a fixed
     # ratio makes the key absorb the guess's error (the key tilts towards the
     # camera whenever the skin facing it is brighter than the mirror implies).
-    A_face = [_lum_irradiance(parts["front"] + parts["clipped"] / np.float32(tail_gain), nrm) / np.pi,
+    A_face = [_lum_irradiance(front_face, nrm) / np.pi,
               _lum_irradiance(parts["back"], nrm) / np.pi]
     E_sur = _irradiance_basis(cv2.resize(surround, (32, 16), interpolation=cv2.INTER_AREA), nrm)   # (N, 3)
     A_lum = luminance(E_sur) / np.pi
