@@ -603,6 +603,63 @@ def _edge_sigma(gray_lin: np.ndarray, where: np.ndarray, quantile: float) -> flo
     return edge_blur_sigma(gray_lin, where, quantile, max_sigma=6.0)
 
 
+#: Measured, not scored: the highlight is the brightest share of the metal.
+HIGHLIGHT_SHARE = 0.02
+#: The skin's two flanks differ by at least this factor: it has a clear lit side.
+CLEAR_LIT_SIDE = 1.3
+
+
+def _highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: dict) -> dict:
+    """Which flank of the finger the photo lights, and which flank of the ring its highlight sits on.
+
+    A polished ring lit by a distant source shows the source's mirror image at the
+    normal half-way between the view and the light: on the flank the light comes
+    from, the one the skin beside the ring shows brighter. ``skin_side_ratio`` is
+    the photo's median luminance 0.3 finger widths to the ``+`` side of the axis
+    over the ``-`` side, 0.9-1.2 widths before and after the ring (off it; ``+``
+    is the axis turned 90 degrees clockwise in the image). ``highlight_offset`` is
+    the mean across-finger position of the metal's brightest
+    :data:`HIGHLIGHT_SHARE` minus that of all its pixels, in half finger widths.
+    The brightest 2 %, not 10 %: a 5 degree key's mirror image covers a few per
+    cent of a band, and the next-brightest pixels are the grazing rims, which
+    reflect whatever is behind the hand on either side.
+    ``highlight_on_lit_side`` (None unless the flanks differ by :data:`CLEAR_LIT_SIDE`):
+    the two agree.
+    """
+    from .color import luminance, srgb8_to_linear
+
+    c, ax, w = pl.get("center_px"), pl.get("axis_px"), pl.get("finger_width_px")
+    if c is None or ax is None or not w or len(y_metal) < 20:
+        return {}
+    c = np.asarray(c, float)
+    ax = np.asarray(ax, float) / (np.linalg.norm(ax) + 1e-12)
+    across_dir = np.array([-ax[1], ax[0]])
+    H, W = photo8.shape[:2]
+    r = max(1, int(0.08 * w))
+
+    def patch(pt):
+        x, y = int(pt[0]), int(pt[1])
+        if not (0 <= x < W and 0 <= y < H):
+            return None
+        lin = srgb8_to_linear(photo8[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1])
+        return float(np.median(luminance(lin)))
+
+    sides = []
+    for s in (1, -1):
+        vals = [patch(c + t * w * ax + s * 0.3 * w * across_dir) for t in (-1.2, -0.9, 0.9, 1.2)]
+        vals = [v for v in vals if v is not None]
+        if not vals:
+            return {}
+        sides.append(float(np.median(vals)))
+    ratio = sides[0] / max(sides[1], 1e-6)
+    across = ((xy - c) @ across_dir) / (w / 2.0)
+    top = y_metal >= np.quantile(y_metal, 1.0 - HIGHLIGHT_SHARE)
+    offset = float(across[top].mean() - across.mean())
+    clear = max(ratio, 1.0 / max(ratio, 1e-6)) >= CLEAR_LIT_SIDE
+    return {"skin_side_ratio": ratio, "highlight_offset": offset,
+            "highlight_on_lit_side": bool(np.sign(offset) == np.sign(math.log(max(ratio, 1e-6)))) if clear else None}
+
+
 def score_output(photo, result_image, mask, report: dict, *, min_quality: float | None = None,
                  metal_mask=None) -> dict:
     """Rate a finished try-on in [0, 1]: would a customer believe the ring is really there?
@@ -651,7 +708,10 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
     -------
     dict
         ``{"score", "parts": {reflection, scale, edges, placement}, "measurements",
-        "min_quality", "passed"}``, JSON-able.
+        "min_quality", "passed"}``, JSON-able. Among the measurements, and not
+        scored: ``skin_side_ratio``, ``highlight_offset`` and
+        ``highlight_on_lit_side``, whether the metal's highlight sits on the flank
+        the photo lights (:func:`_highlight_side`).
     """
     import cv2
 
@@ -700,6 +760,11 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
                                                                               math.log2(1 / 30), math.log2(1 / 6))
         meas.update(metal_spread_stops=spread, metal_clipped_fraction=blown, metal_to_surround=rel,
                     piece_pixels=int(piece.sum()), reflection_pixels=int(cover.sum()), reflection_over=over)
+        # As the customer sees it: the composite's fully covered pixels, where clipped
+        # pixels tie (unmixing would break the ties by the photo behind them).
+        ys, xs = np.nonzero(cover & (a >= 0.9))
+        meas.update(_highlight_side(photo8, np.column_stack([xs + sx.start + 0.5, ys + sy.start + 0.5]),
+                                    y_res[ys, xs], pl))
     # -- scale --------------------------------------------------------------
     d = pl.get("inner_diameter_mm")
     lo, hi = RING_DIAMETER_RANGE_MM

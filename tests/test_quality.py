@@ -363,6 +363,35 @@ def test_reflection_judges_the_metal_not_the_stone(rendered):
         score_output(ph, res.image, res.mask, res.report, metal_mask=metal[:-1])
 
 
+@pytest.mark.slow
+def test_highlight_side_follows_the_photos_light_and_the_metals_glint(rendered):
+    ph, res = rendered
+    pl = res.report["placement"]
+    ax = np.asarray(pl["axis_px"], float) / np.linalg.norm(pl["axis_px"])
+    h, w = res.mask.shape
+    gy, gx = np.mgrid[0:h, 0:w]
+    across = ((gx + 0.5 - pl["center_px"][0]) * -ax[1] + (gy + 0.5 - pl["center_px"][1]) * ax[0]) \
+        / (pl["finger_width_px"] / 2)
+    # A glint on the band's "+" flank, away from the rims.
+    glint = res.image.copy()
+    spot = (res.mask >= 0.9) & (across > 0.2) & (across < 0.4)
+    assert spot.sum() >= 3
+    glint[spot] = 255
+
+    def lit(side):
+        lin = srgb8_to_linear(ph.srgb) * np.where(side * across > 0, 2.0, 1.0)[..., None]
+        return linear_to_srgb8(np.clip(lin, 0.0, 1.0))
+
+    meas = {s: score_output(lit(s), np.where(res.mask[..., None] > 0.02, glint, lit(s)), res.mask,
+                            res.report)["measurements"] for s in (1, -1)}
+    assert meas[1]["skin_side_ratio"] > 1.3 > 1 / 1.3 > meas[-1]["skin_side_ratio"]
+    assert meas[1]["highlight_offset"] > 0 and meas[1]["highlight_on_lit_side"] is True
+    assert meas[-1]["highlight_on_lit_side"] is False
+    # Flanks within 30 % of each other: no clear lit side, no verdict.
+    even = score_output(ph, res.image, res.mask, res.report)["measurements"]
+    assert (even["highlight_on_lit_side"] is None) == (1 / 1.3 < even["skin_side_ratio"] < 1.3)
+
+
 def test_require_quality_raises_low_quality():
     q = {"score": 0.3, "parts": {"reflection": 0.9, "scale": 0.8, "edges": 0.05, "placement": 0.9}}
     with pytest.raises(LowQualityError) as e:
