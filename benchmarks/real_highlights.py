@@ -94,14 +94,14 @@ def real_band(photo, result, polygon) -> dict:
     import cv2
 
     from jewelrender.color import luminance, srgb8_to_linear
-    from jewelrender.quality import _highlight_side
+    from jewelrender.quality import highlight_side
 
     m = np.zeros(photo.srgb.shape[:2], np.uint8)
     cv2.fillPoly(m, [np.array(polygon, np.int32)], 1)
     ys, xs = np.nonzero(cv2.erode(m, np.ones((3, 3), np.uint8)))  # off the outline's edge
     pl = dict(result.report["placement"], center_px=[float(xs.mean()), float(ys.mean())])
     xy = np.column_stack([xs + 0.5, ys + 0.5])
-    return _highlight_side(photo.srgb, xy, luminance(srgb8_to_linear(photo.srgb[ys, xs])), pl)
+    return highlight_side(photo.srgb, xy, luminance(srgb8_to_linear(photo.srgb[ys, xs])), pl)
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "GateCheck",
     "GateReport",
     "check_input",
+    "highlight_side",
     "require_quality",
     "score_output",
 ]
@@ -609,8 +610,13 @@ HIGHLIGHT_SHARE = 0.02
 CLEAR_LIT_SIDE = 1.3
 
 
-def _highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: dict) -> dict:
+def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: dict) -> dict:
     """Which flank of the finger the photo lights, and which flank of the ring its highlight sits on.
+
+    ``photo8`` is the photo ((H, W, 3) uint8 sRGB), ``xy`` (N, 2) the metal's pixel
+    centres, ``y_metal`` (N,) their linear luminance, ``pl`` the report's placement
+    (``center_px``, ``axis_px``, ``finger_width_px``). Returns ``{}`` without them
+    or with fewer than 20 metal pixels.
 
     A polished ring lit by a distant source shows the source's mirror image at the
     normal half-way between the view and the light: on the flank the light comes
@@ -711,7 +717,7 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         "min_quality", "passed"}``, JSON-able. Among the measurements, and not
         scored: ``skin_side_ratio``, ``highlight_offset`` and
         ``highlight_on_lit_side``, whether the metal's highlight sits on the flank
-        the photo lights (:func:`_highlight_side`).
+        the photo lights (:func:`highlight_side`).
     """
     import cv2
 
@@ -763,7 +769,7 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         # As the customer sees it: the composite's fully covered pixels, where clipped
         # pixels tie (unmixing would break the ties by the photo behind them).
         ys, xs = np.nonzero(cover & (a >= 0.9))
-        meas.update(_highlight_side(photo8, np.column_stack([xs + sx.start + 0.5, ys + sy.start + 0.5]),
+        meas.update(highlight_side(photo8, np.column_stack([xs + sx.start + 0.5, ys + sy.start + 0.5]),
                                     y_res[ys, xs], pl))
     # -- scale --------------------------------------------------------------
     d = pl.get("inner_diameter_mm")

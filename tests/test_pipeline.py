@@ -108,7 +108,7 @@ def test_metal_is_as_bright_as_the_skin_around_it(results):
 
 def test_highlight_sits_on_the_flank_the_skin_is_lit_from(results):
     # Issue #5 on real photos: the metal's brightest 2 % lie towards the finger's brighter flank
-    # (quality._highlight_side). With the key light's lobe taken out of the map the count falls
+    # (quality.highlight_side). With the key light's lobe taken out of the map the count falls
     # to 5 of the 7 clear-flank photos and 11 of 20 overall, which fails both asserts.
     meas = [res.report["score"]["measurements"] for res in _ok(results).values()]
     meas = [m for m in meas if "highlight_offset" in m]
