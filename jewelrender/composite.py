@@ -20,7 +20,7 @@ import numpy as np
 
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "denoise_chroma", "estimate_noise_sigma", "estimate_blur_sigma", "edge_blur_sigma"]
+__all__ = ["composite", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma", "edge_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 
@@ -123,6 +123,35 @@ def denoise_chroma(jewel: np.ndarray, alpha: np.ndarray, sigma: float = 1.0) -> 
     return np.maximum(res, 0.0).astype(np.float32)
 
 
+#: Samples per pixel at which the stones' colour noise is averaged over CHROMA_SIGMA alone (the final preset).
+STONE_REFERENCE_SPP = 256
+CHROMA_SIGMA = 1.0
+
+
+def stone_chroma_sigma(spp: int) -> float:
+    """Radius (px) over which a stone's colour is averaged at ``spp`` samples per pixel.
+
+    A hero-wavelength estimate's colour noise falls as 1/sqrt(samples); averaging
+    over a radius r pools ~r^2 pixels. At ``spp`` the radius that leaves the colour
+    as noisy as :data:`STONE_REFERENCE_SPP` samples over :data:`CHROMA_SIGMA` is
+    ``CHROMA_SIGMA * sqrt(STONE_REFERENCE_SPP / spp)`` (2.7 px at the preview's 36):
+    fire finer than that is beyond what the preset's samples can tell from noise.
+    """
+    return CHROMA_SIGMA * max(1.0, float(np.sqrt(STONE_REFERENCE_SPP / max(int(spp), 1))))
+
+
+def _denoise_piece(jewel, alpha, stone, sigma, stone_sigma):
+    """:func:`denoise_chroma` on the metal over ``sigma`` and on the stones over ``stone_sigma``.
+
+    The two are averaged apart, so a gold prong's colour does not tint the stone beside it.
+    """
+    if stone_sigma is None or stone_sigma <= sigma or not np.any(stone > 0):
+        return denoise_chroma(jewel, alpha, sigma)
+    share = np.clip(stone / np.maximum(alpha, 1e-6), 0.0, 1.0)[..., None]
+    gem = jewel * share
+    return denoise_chroma(jewel - gem, alpha * (1.0 - share[..., 0]), sigma) + denoise_chroma(gem, stone, stone_sigma)
+
+
 def _normalized_blur(values, weights, sigma):
     import cv2
 
@@ -132,7 +161,7 @@ def _normalized_blur(values, weights, sigma):
 
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
-              chroma_sigma: float = 1.0):
+              chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -149,6 +178,10 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         Blur and noise the piece like the photo.
     chroma_sigma : float
         Radius (px) over which the piece's colour noise is averaged (:func:`denoise_chroma`).
+    stone_chroma_sigma : float, optional
+        The same for the stones (``layers.stone``), when larger: their colour carries
+        the hero-wavelength noise (:func:`stone_chroma_sigma` for a sample count).
+        Default: as the metal.
 
     Returns
     -------
@@ -180,7 +213,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     cover = cv2.GaussianBlur(proxy_w.astype(np.float32), (0, 0), 1.0)
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
-    jewel = denoise_chroma(jewel, alpha, chroma_sigma)
+    jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
     info = {"shadow_min": float(shadow.min()), "noise_sigma_8bit": 0.0, "blur_sigma_px": 0.0}
     if match_camera:
         gray8 = cv2.cvtColor(base8, cv2.COLOR_RGB2GRAY)

@@ -221,7 +221,7 @@ class Renderer:
                 max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
         from . import backend, catalog, materials
         from .camera import camera_from_photo
-        from .composite import composite
+        from .composite import composite, stone_chroma_sigma
         from .landmarks import FINGERS
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
@@ -292,7 +292,8 @@ class Renderer:
 
         tick = time.perf_counter()
         skin = light.info.get("skin_reference_rgb")
-        image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed)
+        image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed,
+                                           stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes))
         t["composite"] = time.perf_counter() - tick
 
         visible = _visible_fraction(mask, placement, piece)

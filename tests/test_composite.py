@@ -115,3 +115,35 @@ def test_chroma_denoise_keeps_luminance_and_averages_colour():
     assert np.allclose(luminance(out), luminance(layer), rtol=1e-4)       # sparkle stays where it was
     spread = lambda im: np.std(im / luminance(im)[..., None], axis=(0, 1)).mean()
     assert spread(out) < 0.5 * spread(layer)                              # colour noise averaged out
+
+
+def test_stones_colour_is_averaged_over_a_wider_radius_than_the_metal_and_apart_from_it():
+    from jewelrender.color import luminance
+    from jewelrender.composite import stone_chroma_sigma
+
+    assert stone_chroma_sigma(256) == pytest.approx(1.0)
+    assert stone_chroma_sigma(36) == pytest.approx(np.sqrt(256 / 36))     # the preview: 2.7 px
+    rng = np.random.default_rng(0)
+    n = 48
+    photo = _photo(n, n)
+    crop = Crop(0, 0, n, n)
+    layers = _layers(n, alpha_box=(8, 40, 4, 44), jewel=0.5)             # a gold-coloured piece
+    stone = np.zeros((n, n), np.float32)
+    stone[8:40, 4:24] = 1.0                                              # its left part a grey stone
+    noisy = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (n, n))]      # as random primaries
+    noisy = noisy / luminance(noisy)[..., None] * 0.4
+    layers.jewel[stone > 0] = noisy[stone > 0]
+    layers.stone = stone
+
+    def chroma_spread(img8):
+        lin = load_photo(img8).linear[10:38, 6:22]
+        return np.std(lin / luminance(lin)[..., None], axis=(0, 1)).mean()
+
+    same = composite(photo, layers, crop, match_camera=False)[0]
+    wide = composite(photo, layers, crop, match_camera=False, stone_chroma_sigma=stone_chroma_sigma(36))[0]
+    assert chroma_spread(wide) < 0.6 * chroma_spread(same)
+    # The gold beside the stone keeps its colour: the two are averaged apart.
+    gold = load_photo(wide).linear[12:36, 28:40]
+    ratio = gold / luminance(gold)[..., None]
+    assert np.allclose(ratio, ratio.mean(axis=(0, 1)), atol=0.02)
+    assert ratio.mean(axis=(0, 1))[0] > 1.3 * ratio.mean(axis=(0, 1))[2]
