@@ -43,7 +43,7 @@ from common import data_dir, dump, machine
 from jewelrender.quality import CLEAR_LIT_SIDE, HIGHLIGHT_SHARE
 
 
-def measure(photo, result) -> dict:
+def measure(result) -> dict:
     """Skin side ratio, highlight offsets and metal/skin brightness of one try-on (see the module docstring)."""
     from jewelrender.color import luminance, srgb8_to_linear
 
@@ -59,27 +59,13 @@ def measure(photo, result) -> dict:
     v = img[ys, xs]
     bright = v >= np.quantile(v, 0.9)
     ratio = meas["skin_side_ratio"]
-    lum = luminance(photo.linear)
-    skin = _skin_level(lum, c, ax, w)
+    skin = statistics.mean(meas["skin_side_luminance"])
     return {"skin_ratio": ratio, "highlight_offset": meas["highlight_offset"],
             "bright_offset": float(across[bright].mean() - across.mean()),
             "agree": bool(np.sign(meas["highlight_offset"]) == np.sign(math.log(max(ratio, 1e-6)))),
             "clear": meas["highlight_on_lit_side"] is not None,
             "metal_to_skin": float(np.median(v)) / max(skin, 1e-6),
             "key_direction": result.report["lighting"].get("key_direction")}
-
-
-def _skin_level(lum, c, ax, w) -> float:
-    """The mean of the two flanks' luminance, each the median of its four patches (as the ratio measures them)."""
-    across_dir = np.array([-ax[1], ax[0]])
-    r = max(1, int(0.08 * w))
-
-    def patch(pt):
-        x, y = int(pt[0]), int(pt[1])
-        return float(np.median(lum[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1]))
-
-    return statistics.mean(statistics.median(patch(c + t * w * ax + s * 0.3 * w * across_dir)
-                                             for t in (-1.2, -0.9, 0.9, 1.2)) for s in (1, -1))
 
 
 #: The two plain real bands in the dev photos, outlined by hand (pixel polygons of the metal): the
@@ -135,7 +121,7 @@ def main() -> None:
             if "highlight_offset" not in res.report["score"]["measurements"]:
                 print(f"{p.name:32s} not measured: under 20 fully covered pixels of metal")
                 continue
-            row = {"photo": p.name, **measure(photo, res)}
+            row = {"photo": p.name, **measure(res)}
             if p.name in REAL_BANDS:
                 row["real_band"] = real_band(photo, res, REAL_BANDS[p.name])
             rows.append(row)

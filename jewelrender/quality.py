@@ -621,9 +621,10 @@ def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: 
     A polished ring lit by a distant source shows the source's mirror image at the
     normal half-way between the view and the light: on the flank the light comes
     from, the one the skin beside the ring shows brighter. ``skin_side_ratio`` is
-    the photo's median luminance 0.3 finger widths to the ``+`` side of the axis
-    over the ``-`` side, 0.9-1.2 widths before and after the ring (off it; ``+``
-    is the axis turned 90 degrees clockwise in the image). ``highlight_offset`` is
+    the photo's median linear luminance 0.3 finger widths to the ``+`` side of the
+    axis over the ``-`` side (``skin_side_luminance``: the two), 0.9-1.2 widths
+    before and after the ring (off it; ``+`` is the axis turned 90 degrees
+    clockwise in the image). ``highlight_offset`` is
     the mean across-finger position of the metal's brightest
     :data:`HIGHLIGHT_SHARE` minus that of all its pixels, in half finger widths.
     The brightest 2 %, not 10 %: a 5 degree key's mirror image covers a few per
@@ -662,7 +663,7 @@ def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: 
     top = y_metal >= np.quantile(y_metal, 1.0 - HIGHLIGHT_SHARE)
     offset = float(across[top].mean() - across.mean())
     clear = max(ratio, 1.0 / max(ratio, 1e-6)) >= CLEAR_LIT_SIDE
-    return {"skin_side_ratio": ratio, "highlight_offset": offset,
+    return {"skin_side_ratio": ratio, "skin_side_luminance": sides, "highlight_offset": offset,
             "highlight_on_lit_side": bool(np.sign(offset) == np.sign(math.log(max(ratio, 1e-6)))) if clear else None}
 
 
