@@ -20,7 +20,8 @@ import numpy as np
 
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma", "edge_blur_sigma"]
+__all__ = ["composite", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma",
+           "edge_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 

@@ -60,6 +60,7 @@ __all__ = ["estimate_photo_fit", "skin_samples"]
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
 KEY_FINE_SEARCH = 8192  # directions of the finer key search around the best of the 512 (0 = off)
+KEY_FINE_RADIUS_DEG = 10.0  # ... within this angle of it (the 512 lie ~9 deg apart)
 MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
 
 
@@ -401,7 +402,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     if KEY_FINE_SEARCH:
         # The 512 candidates are ~9 degrees apart: search a finer set around the best one.
         fine = fibonacci_sphere(KEY_FINE_SEARCH)
-        fine = fine[fine @ key_dir > np.cos(np.radians(10.0))]
+        fine = fine[fine @ key_dir > np.cos(np.radians(KEY_FINE_RADIUS_DEG))]
         cos_fine = np.maximum(0.0, nrm @ fine.T) / np.pi
         res_fine = np.array([_nnls2(np.stack(A_face + [cos_fine[:, j]], axis=1), y)[1] for j in range(len(fine))])
         if len(fine) and res_fine.min() < res_free[k_best]:
