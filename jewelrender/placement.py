@@ -38,7 +38,6 @@ from .landmarks.types import FINGERS, HandLandmarks
 
 __all__ = [
     "Capsule",
-    "DEFAULT_POSITION",
     "RingPlacement",
     "place_ring",
     "hand_points_cam",
@@ -524,14 +523,7 @@ def _prior_width_px(finger: str, segment: int, z: float, fx: float) -> float:
     return PRIOR_FINGER_WIDTH_MM[finger] * 1e-3 * _SEGMENT_TAPER[segment] * fx / z
 
 
-#: Where a ring sits by default along the proximal phalanx (0 = MCP, 1 = PIP, the detector's
-#: landmarks): the middle, where the real rings in the dev photos sit (``ringtryon_*``: 0.5 on most,
-#: up to 0.8; docs/pipeline.md). Nearer the knuckle a band rides up onto the back of the hand.
-DEFAULT_POSITION = 0.5
-
-
-def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
-               position: float = DEFAULT_POSITION) -> RingPlacement:
+def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", position: float = 0.35) -> RingPlacement:
     """Place a ring on a finger of a detected hand.
 
     Parameters

@@ -26,9 +26,7 @@ def setup(request, data_dir):
     backend.select()
     photo = jr.load_photo(data_dir / "photos" / "hands" / request.param)
     cam = camera_from_photo(photo)
-    # Nearer the knuckle than the default: two of these photos wear a real ring at the default
-    # position, and the shadow is checked on the skin beside ours.
-    pl = place_ring(photo, detect_hands(photo)[0], cam, position=0.35)
+    pl = place_ring(photo, detect_hands(photo)[0], cam)
     piece = catalog.get_piece("band-court-4mm-18k-yellow")
     light = estimate_lighting(photo, cam, pl)
     spec = build_scene(cam, pl, piece, light, catalog.quality_preset("preview"),
