@@ -372,11 +372,15 @@ def test_highlight_side_follows_the_photos_light_and_the_metals_glint(rendered):
     gy, gx = np.mgrid[0:h, 0:w]
     across = ((gx + 0.5 - pl["center_px"][0]) * -ax[1] + (gy + 0.5 - pl["center_px"][1]) * ax[0]) \
         / (pl["finger_width_px"] / 2)
-    # A glint on the band's "+" flank, away from the rims.
-    glint = res.image.copy()
-    spot = (res.mask >= 0.9) & (across > 0.2) & (across < 0.4)
-    assert spot.sum() >= 3
-    glint[spot] = 255
+    def with_glint(side):
+        # A glint on one flank of the band, away from the rims.
+        img = res.image.copy()
+        spot = (res.mask >= 0.9) & (side * across > 0.2) & (side * across < 0.4)
+        assert spot.sum() >= 3
+        img[spot] = 255
+        return img
+
+    glint = with_glint(1)
 
     def lit(side):
         lin = srgb8_to_linear(ph.srgb) * np.where(side * across > 0, 2.0, 1.0)[..., None]
@@ -387,6 +391,10 @@ def test_highlight_side_follows_the_photos_light_and_the_metals_glint(rendered):
     assert meas[1]["skin_side_ratio"] > 1.3 > 1 / 1.3 > meas[-1]["skin_side_ratio"]
     assert meas[1]["highlight_offset"] > 0 and meas[1]["highlight_on_lit_side"] is True
     assert meas[-1]["highlight_on_lit_side"] is False
+    # The glint moved to the "-" flank, the light kept on "+": the highlight follows the glint.
+    moved = score_output(lit(1), np.where(res.mask[..., None] > 0.02, with_glint(-1), lit(1)), res.mask,
+                         res.report)["measurements"]
+    assert moved["highlight_offset"] < 0 and moved["highlight_on_lit_side"] is False
     # Flanks within 30 % of each other: no clear lit side, no verdict.
     even = score_output(ph, res.image, res.mask, res.report)["measurements"]
     assert (even["highlight_on_lit_side"] is None) == (1 / 1.3 < even["skin_side_ratio"] < 1.3)
