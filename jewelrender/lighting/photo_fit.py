@@ -393,19 +393,21 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     cands = fibonacci_sphere(512)
     cos_all = np.maximum(0.0, nrm @ cands.T) / np.pi      # (N, K)
     A_whole = A_face[0] + A_face[1]
-    res_free, res_fixed = np.empty(len(cands)), np.empty(len(cands))
-    for k in range(len(cands)):
-        res_free[k] = _nnls2(np.stack(A_face + [cos_all[:, k]], axis=1), y)[1]
-        res_fixed[k] = _nnls2(np.stack([A_whole, cos_all[:, k]], axis=1), y)[1]
-    k_best = int(np.argmin(res_free))
+
+    def res_free(cos_cols):
+        # Residual of the free-back-level fit for each candidate's clamped-cosine column.
+        return np.array([_nnls2(np.stack(A_face + [cos_cols[:, k]], axis=1), y)[1] for k in range(cos_cols.shape[1])])
+
+    res_grid = res_free(cos_all)
+    res_fixed = np.array([_nnls2(np.stack([A_whole, cos_all[:, k]], axis=1), y)[1] for k in range(len(cands))])
+    k_best = int(np.argmin(res_grid))
     key_dir = cands[k_best]
     if KEY_FINE_SEARCH:
         # The 512 candidates are ~9 degrees apart: search a finer set around the best one.
         fine = fibonacci_sphere(KEY_FINE_SEARCH)
         fine = fine[fine @ key_dir > np.cos(np.radians(KEY_FINE_RADIUS_DEG))]
-        cos_fine = np.maximum(0.0, nrm @ fine.T) / np.pi
-        res_fine = np.array([_nnls2(np.stack(A_face + [cos_fine[:, j]], axis=1), y)[1] for j in range(len(fine))])
-        if len(fine) and res_fine.min() < res_free[k_best]:
+        res_fine = res_free(np.maximum(0.0, nrm @ fine.T) / np.pi)
+        if len(fine) and res_fine.min() < res_grid[k_best]:
             key_dir = fine[int(np.argmin(res_fine))]
     # The face-value bound on the albedo is the albedo under its own hypothesis: the
     # room exactly as the face-value map shows it (the mirror behind the camera at
