@@ -43,28 +43,27 @@ from common import data_dir, dump, machine
 from jewelrender.quality import CLEAR_LIT_SIDE, HIGHLIGHT_SHARE
 
 
-def measure(result) -> dict:
+def _same_side(offset: float, ratio: float) -> bool:
+    return bool(np.sign(offset) == np.sign(math.log(max(ratio, 1e-6))))
+
+
+def measure(photo, result) -> dict:
     """Skin side ratio, highlight offsets and metal/skin brightness of one try-on (see the module docstring)."""
     from jewelrender.color import luminance, srgb8_to_linear
+    from jewelrender.quality import highlight_side
 
     meas = result.report["score"]["measurements"]
-    pl = result.report["placement"]
-    c = np.asarray(pl["center_px"], float)
-    ax = np.asarray(pl["axis_px"], float)
-    ax /= np.linalg.norm(ax)
-    w = float(pl["finger_width_px"])
-    img = luminance(srgb8_to_linear(result.image))
     ys, xs = np.nonzero(result.mask >= 0.9)
-    across = ((np.stack([xs + 0.5, ys + 0.5], axis=1) - c) @ np.array([-ax[1], ax[0]])) / (w / 2)
-    v = img[ys, xs]
-    bright = v >= np.quantile(v, 0.9)
+    v = luminance(srgb8_to_linear(result.image))[ys, xs]
+    # The score's measure with the brightest 10 % instead of 2 % (a band is all metal: the same pixels).
+    bright = highlight_side(photo.srgb, np.column_stack([xs + 0.5, ys + 0.5]), v, result.report["placement"],
+                            share=0.1)
     ratio = meas["skin_side_ratio"]
-    skin = statistics.mean(meas["skin_side_luminance"])
     return {"skin_ratio": ratio, "highlight_offset": meas["highlight_offset"],
-            "bright_offset": float(across[bright].mean() - across.mean()),
-            "agree": bool(np.sign(meas["highlight_offset"]) == np.sign(math.log(max(ratio, 1e-6)))),
+            "bright_offset": bright["highlight_offset"],
+            "agree": _same_side(meas["highlight_offset"], ratio),
             "clear": meas["highlight_on_lit_side"] is not None,
-            "metal_to_skin": float(np.median(v)) / max(skin, 1e-6),
+            "metal_to_skin": float(np.median(v)) / max(statistics.mean(meas["skin_side_luminance"]), 1e-6),
             "key_direction": result.report["lighting"].get("key_direction")}
 
 
@@ -121,7 +120,7 @@ def main() -> None:
             if "highlight_offset" not in res.report["score"]["measurements"]:
                 print(f"{p.name:32s} not measured: under 20 fully covered pixels of metal")
                 continue
-            row = {"photo": p.name, **measure(res)}
+            row = {"photo": p.name, **measure(photo, res)}
             if p.name in REAL_BANDS:
                 row["real_band"] = real_band(photo, res, REAL_BANDS[p.name])
             rows.append(row)
@@ -134,7 +133,7 @@ def main() -> None:
     m2s = [x["metal_to_skin"] for x in rows]
     print(f"\nhighlight (brightest 2 %) on the skin's lit side: {sum(x['agree'] for x in rows)}/{len(rows)} photos; "
           f"where the lit side is clear (>= {CLEAR_LIT_SIDE} x): {sum(x['agree'] for x in clear)}/{len(clear)}")
-    bright = [np.sign(x["bright_offset"]) == np.sign(math.log(max(x["skin_ratio"], 1e-6))) for x in rows]
+    bright = [_same_side(x["bright_offset"], x["skin_ratio"]) for x in rows]
     print(f"brightest 10 % on the lit side: {sum(bright)}/{len(rows)}; where clear: "
           f"{sum(b for b, x in zip(bright, rows) if x['clear'])}/{len(clear)}")
     for x in rows:

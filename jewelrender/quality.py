@@ -610,7 +610,8 @@ HIGHLIGHT_SHARE = 0.02
 CLEAR_LIT_SIDE = 1.3
 
 
-def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: dict) -> dict:
+def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: dict, *,
+                   share: float = HIGHLIGHT_SHARE) -> dict:
     """Which flank of the finger the photo lights, and which flank of the ring its highlight sits on.
 
     ``photo8`` is the photo ((H, W, 3) uint8 sRGB), ``xy`` (N, 2) the metal's pixel
@@ -625,8 +626,8 @@ def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: 
     axis over the ``-`` side (``skin_side_luminance``: the two), 0.9-1.2 widths
     before and after the ring (off it; ``+`` is the axis turned 90 degrees
     clockwise in the image). ``highlight_offset`` is
-    the mean across-finger position of the metal's brightest
-    :data:`HIGHLIGHT_SHARE` minus that of all its pixels, in half finger widths.
+    the mean across-finger position of the metal's brightest ``share`` (default
+    :data:`HIGHLIGHT_SHARE`) minus that of all its pixels, in half finger widths.
     The brightest 2 %, not 10 %: a 5 degree key's mirror image covers a few per
     cent of a band, and the next-brightest pixels are the grazing rims, which
     reflect whatever is behind the hand on either side.
@@ -660,7 +661,7 @@ def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: 
         sides.append(float(np.median(vals)))
     ratio = sides[0] / max(sides[1], 1e-6)
     across = ((xy - c) @ across_dir) / (w / 2.0)
-    top = y_metal >= np.quantile(y_metal, 1.0 - HIGHLIGHT_SHARE)
+    top = y_metal >= np.quantile(y_metal, 1.0 - share)
     offset = float(across[top].mean() - across.mean())
     clear = max(ratio, 1.0 / max(ratio, 1e-6)) >= CLEAR_LIT_SIDE
     return {"skin_side_ratio": ratio, "skin_side_luminance": sides, "highlight_offset": offset,
