@@ -87,8 +87,10 @@ GATE_THRESHOLDS: dict[str, Any] = {
     "skin_hue_deg": (5.0, 90.0),
     # CIELAB chroma of the hand's median colour (below: black-and-white)
     "min_skin_chroma": 5.0,
-    # normalised Laplacian sharpness of the hand region (see _sharpness)
-    "min_sharpness": 0.10,
+    # normalised Laplacian sharpness of the hand region (see _sharpness); sharp dev
+    # photos score >= 0.25, blurred by 0.25 finger widths (~4 mm) <= 0.155
+    # (benchmarks/blur_gate.py, docs/quality.md)
+    "min_sharpness": 0.16,
     # fraction of the ring finger's segment that is skin-coloured
     "min_finger_skin_fraction": 0.5,
     # with refuse_multiple_hands, another hand counts when at least this fraction of the chosen one's size
@@ -299,7 +301,8 @@ def _sharpness(crop8: np.ndarray, mask: np.ndarray, scale: float) -> float:
     the hand*, whatever the photo's resolution), converted to grey, and the
     standard deviation of its 3x3 Laplacian over the (dilated) hand mask is
     divided by the grey level's standard deviation there (contrast). A sharp
-    hand scores ~0.3-1.5, a blurred one less than 0.1.
+    hand scores ~0.25-1.2 (the dev photos), one blurred by a quarter of a finger
+    width (~4 mm) 0.05-0.155.
     """
     import cv2
 

@@ -144,6 +144,37 @@ def test_blur_relative_to_the_hand(hand_photo):
     assert _code(_with_pixels(ph, slight), hands) == "pass"
 
 
+@pytest.mark.parametrize("name, sigma_fw", [("11khands_female_dorsal.jpg", 0.15),
+                                             ("11khands_female_dorsal.jpg", 0.2),
+                                             ("ringtryon_assets_9.jpg", 0.25)])
+def test_blur_between_the_old_and_the_new_threshold_is_refused(data_dir, detector, name, sigma_fw):
+    """Real photos blurred by 2.6-4.3 mm at the hand score 0.10-0.15 (benchmarks/blur_gate.py):
+    the gate refuses them; the same photos blurred by ~0.9 mm pass."""
+    ph = load_photo(data_dir / "photos" / "hands" / name)
+    hands = detector.detect(ph)
+    fw = check_input(ph, hands).measurements["finger_width_px"]
+    blurred = cv2.GaussianBlur(np.ascontiguousarray(ph.srgb), (0, 0), sigma_fw * fw)
+    rep = check_input(_with_pixels(ph, blurred), hands, raise_on_failure=False)
+    assert 0.10 < rep.measurements["sharpness"] < 0.15, rep.measurements["sharpness"]  # the band under test
+    assert rep.code == "PHOTO_BLURRY", rep.to_report()
+    slight = cv2.GaussianBlur(np.ascontiguousarray(ph.srgb), (0, 0), 0.05 * fw)
+    assert _code(_with_pixels(ph, slight), hands) == "pass"
+
+
+def test_docs_quote_the_gate_sharpness_threshold():
+    """docs/quality.md states the blur threshold twice (gate table, how it was chosen): both are the code's."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "quality.md").read_text(encoding="utf-8")
+    row = re.search(r"^\| 10 \| `sharpness` \|.*?\| ≥ ([0-9.]+) \| `PHOTO_BLURRY`", doc, re.M)
+    chosen = re.search(r"^- \*\*Sharpness\*\* \(([0-9.]+)\)", doc, re.M)
+    column = re.search(r"\| pass at ([0-9.]+) \|", doc)
+    assert row and chosen and column
+    for m in (row, chosen, column):
+        assert float(m.group(1)) == GATE_THRESHOLDS["min_sharpness"], m.group(0)
+
+
 def test_blur_is_normalised_for_size(hand_photo):
     """The same photo at a quarter of the resolution is exactly as sharp relative to the hand."""
     ph, hands = hand_photo
