@@ -522,14 +522,15 @@ def _volume_fractions(composition: dict[str, float]) -> dict[str, float]:
 
 #: Empirical copper weight of the carat-gold calibration (``_cu_optical_weight``):
 #: ``g = exp(S (r - R0))`` with ``r = Cu / (Cu + Ag)`` by weight. Fitted (grid
-#: search, minimising the largest CIEDE2000 error over 1N-6N) to the CIELAB of
-#: the seven standard gold colours 0N-6N (the ISO 8654 designations) as
-#: tabulated, with their compositions, by U. E. Klotz (github.com/UlrichKlotz/
-#: CIELab_Plotter, literature_data_Github.csv, commit 827ea02); see
-#: docs/metals.md for the table, the fit and its leave-one-out errors.
+#: search, minimising the largest CIEDE2000 error over 1N-6N:
+#: materials/tools/fit_carat_gold.py) to the CIELAB of the standard gold
+#: colours 0N-6N (ISO 8654 designations; the values are not from the standard
+#: but as tabulated, with their compositions, by U. E. Klotz, github.com/
+#: UlrichKlotz/CIELab_Plotter, literature_data_Github.csv, commit 827ea02, from
+#: an unidentified source); docs/metals.md has the fit and its held-out errors.
 CU_WEIGHT_S = 4.0
 CU_WEIGHT_R0 = 0.475
-#: Gold contents (wt%) the calibration was fitted over (the ISO data: 58.5-75),
+#: Gold contents (wt%) the calibration was fitted over (0N-6N: 58.5-75),
 #: widened slightly; outside it, and for anything but Au-Ag-Cu, the plain mix.
 CU_WEIGHT_AU_RANGE = (55.0, 80.0)
 
@@ -538,8 +539,8 @@ def _cu_optical_weight(comp: dict[str, float]) -> float:
     """Factor on copper's volume fraction in a calibrated carat gold (1 = none).
 
     Linear permittivity mixing leaves a copper-rich 18k gold nearly as yellow as
-    a silver-rich one (b* ~ 24-25 from 2N to 6N), while the measured ISO 8654
-    colours (0N-6N, Klotz's table) fall from b* 26.6 (2N) to 15.6 (6N): in the real alloys copper
+    a silver-rich one (b* ~ 24-25 from 2N to 6N), while the published colours of
+    the standards 0N-6N (Klotz's table; its source for them is unidentified) fall from b* 26.6 (2N) to 15.6 (6N): in the real alloys copper
     moves the colour much more than its volume share when it replaces silver,
     and less when silver dominates. One smooth factor of the Cu:Ag ratio
     reproduces the whole series (docs/metals.md). It is an empirical
@@ -615,7 +616,8 @@ def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[st
     label = name or "alloy " + " ".join(f"{el}{w:g}" for el, w in comp.items())
     model = "linear permittivity mix by volume: " + ", ".join(f"{el} {100 * f:.1f} vol%" for el, f in phi.items())
     if g_cu != 1.0:
-        model += (f"; ISO 8654-calibrated copper weight x{g_cu:.3g} (mix weights "
+        model += (f"; carat-gold calibration (empirical, fitted to the 0N-6N colours of Klotz's table): "
+                  f"copper weight x{g_cu:.3g} (mix weights "
                   + ", ".join(f"{el} {100 * w:.1f}%" for el, w in weights.items()) + ")")
     return MetalData(
         name=label,

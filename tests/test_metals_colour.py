@@ -166,6 +166,8 @@ def test_carat_gold_calibration_predicts_a_held_out_colour():
     held = float(fit_carat_gold.errors(f["S"], f["r0"], ("3N",))["3N"])
     assert (f["S"], f["r0"]) != (M.CU_WEIGHT_S, M.CU_WEIGHT_R0)  # a different fit, not the shipped one
     assert held <= 1.5, held
+    note = M.metal("yellow-gold-18k").note  # users read these two figures in `jewelrender materials`
+    assert f"held out of the fit, {held:.2f}" in note and f"dE2000 {float(fit_carat_gold.errors(M.CU_WEIGHT_S, M.CU_WEIGHT_R0, ('3N',))['3N']):.2f}" in note
     rep = fit_carat_gold.report()
     assert max(v["predicted_de"] for v in rep["leave_one_out"].values()) <= 1.8
     assert rep["library_agreement_lab"] < 1e-9  # the script's model is alloy_data's
@@ -176,6 +178,23 @@ def test_carat_gold_calibration_predicts_a_held_out_colour():
         row = re.search(rf"^\| {k}[ |].*$", doc, re.M).group(0)
         cells = [c.strip().strip("*") for c in row.split("|")]
         assert cells[-3] == f"{rep['shipped']['de'][k]:.2f}" and cells[-2] == f"{rep['plain_mix_de'][k]:.2f}", row
+
+
+def test_alloy_notes_state_the_copper_weight_the_model_applies():
+    """`jewelrender materials --json` prints each note to users: an alloy's note quotes the carat-gold
+    calibration's copper weight exactly when the model applies one, and says "plain" otherwise."""
+    for pid in M.list_metals():
+        p = M.metal(pid)
+        if p.model != "alloy":
+            continue
+        applied = re.search(r"copper weight x([0-9.]+)", p.data.metadata["model"])
+        quoted = re.search(r"copper weight x([0-9.]+)", p.note)
+        if applied:
+            assert quoted and quoted.group(1) == applied.group(1), (pid, p.note)
+            assert "calibration" in p.note and "plain" not in p.note, pid
+        else:
+            assert not quoted and ("plain" in p.note or "ESTIMATE" in p.note), (pid, p.note)
+    assert "x5.26" in M.metal("rose-gold-18k").note
 
 
 def test_carat_gold_calibration_is_the_documented_copper_weight():
