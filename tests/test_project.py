@@ -29,6 +29,20 @@ def test_ci_runs_the_readme_test_command():
     assert _readme_commands()[1] in ci
 
 
+def test_ci_fails_when_the_data_folder_is_missing(tmp_path):
+    """Under CI=true a data test fails with a clear message when the data is absent; locally it skips."""
+    import os
+
+    node = "tests/test_photo.py::test_rgba_hand_photo_is_composited_over_white"
+    base = {k: v for k, v in os.environ.items() if k != "CI"} | {"JEWELRENDER_DATA": str(tmp_path)}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider", node]
+    ci = subprocess.run(cmd, cwd=REPO, env=base | {"CI": "true"}, capture_output=True, text=True)
+    assert ci.returncode == 1, ci.stdout + ci.stderr
+    assert "data tests must run in CI, not skip" in ci.stdout and str(tmp_path) in ci.stdout, ci.stdout
+    local = subprocess.run(cmd, cwd=REPO, env=base, capture_output=True, text=True)
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout + local.stderr
+
+
 def test_setup_script_is_valid_bash():
     subprocess.run(["bash", "-n", str(REPO / "scripts" / "setup.sh")], check=True)
 
