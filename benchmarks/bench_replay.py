@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 class ReplayDetector:
@@ -94,7 +95,9 @@ def replay(args) -> None:
                     res.save(str(Path(args.save) / f"{Path(name).stem}__{piece}_{quality}.png"))
     print(f"total {time.perf_counter() - t0:.1f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        from common import provenance
+
+        Path(args.json).write_text(json.dumps({**provenance(), "runs": rows}, indent=1) + "\n")
 
 
 def main() -> None:

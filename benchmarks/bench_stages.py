@@ -12,6 +12,13 @@ Each cold figure is a separate subprocess, so nothing leaks between them.
 Usage::
 
     python benchmarks/bench_stages.py [--photo PATH] [--piece ID] [--repeat 5] [--json out.json]
+    python benchmarks/bench_stages.py --update-docs   # save to benchmarks/results and regenerate the docs
+
+``--update-docs`` writes ``benchmarks/results/<version>/stages--cpu2-llvm.json``
+(with the date, the commit and the load average at the start) and then runs
+``benchmarks/make_docs_tables.py``, which rewrites the tables of
+docs/performance.md and the figures of README.md from it. Run it on a quiet
+machine; a load average above the core count is recorded and printed in the docs.
 """
 
 from __future__ import annotations
@@ -26,9 +33,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import data_dir, dump, machine, peak_rss_mb, summary  # noqa: E402
-
-STAGES = ("photo", "landmarks", "placement", "lighting", "scene", "render", "composite", "total")
+from common import data_dir, dump, machine, peak_rss_mb, provenance, summary  # noqa: E402
+from make_docs_tables import SOURCES, STAGES  # noqa: E402  (every stage of report["timings"], gate and score included)
 
 
 def _one_process(photo: str, piece: str, quality: str, repeat: int) -> dict:
@@ -59,6 +65,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--qualities", default="preview,final")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--update-docs", action="store_true",
+                    help="save to benchmarks/results and regenerate docs/performance.md and README.md from it")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--quality", default="preview", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -68,7 +76,10 @@ def main() -> None:
         print(json.dumps(_one_process(args.photo, args.piece, args.quality, args.repeat)))
         return
 
-    results = {"machine": machine(), "photo": args.photo, "piece": args.piece, "runs": {}}
+    results = {**provenance(), "machine": machine(), "photo": args.photo, "piece": args.piece, "runs": {}}
+    if results["load_average_1min"] > (os.cpu_count() or 1):
+        results["load_note"] = (f"run under load (1-min load average {results['load_average_1min']:.1f} on "
+                                f"{os.cpu_count()} cores at the start): wall times are inflated")
     for quality in args.qualities.split(","):
         args._quality = quality
         cache = Path.home() / ".drjit"
@@ -105,6 +116,11 @@ def main() -> None:
     print("peak RSS MiB: " + ", ".join(f"{q} {r['peak_rss_mb']:.0f}" for q, r in results["runs"].items()))
     print("cold = empty kernel cache; cold* = fresh process, cached kernels; warm = median ± IQR of repeats (s)")
     dump(args.json, results)
+    if args.update_docs:
+        dump(str(SOURCES["stages"]), results)
+        import make_docs_tables
+
+        make_docs_tables.main([])
 
 
 if __name__ == "__main__":

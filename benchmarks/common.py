@@ -45,6 +45,26 @@ def machine() -> dict:
     return info
 
 
+def provenance() -> dict:
+    """When and on what code a benchmark ran: UTC date, ``git describe``-style commit (``+dirty`` when the
+    worktree has changes; None without git), and the 1-minute load average at the start (others' load
+    inflates wall times)."""
+    import datetime
+    import subprocess
+
+    def git(*a: str) -> str | None:
+        try:
+            return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no"):
+        commit += "+dirty"
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), "commit": commit,
+            "load_average_1min": os.getloadavg()[0]}
+
+
 def dump(path: str | None, payload: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(payload, indent=2, default=float) + "\n")

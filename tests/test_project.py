@@ -43,6 +43,26 @@ def test_ci_fails_when_the_data_folder_is_missing(tmp_path):
     assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout + local.stderr
 
 
+def test_performance_docs_are_what_the_saved_benchmark_results_give():
+    """docs/performance.md's tables and README's figures are generated from benchmarks/results/ JSON."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import make_docs_tables as gen
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    generated = gen.blocks()
+    for path in gen.DOCS:
+        text = path.read_text(encoding="utf-8")
+        names = [m.group("name") for m in gen.BLOCK.finditer(text)]
+        assert names, f"{path.name}: no generated block"
+        assert gen.render(path, generated) == text, f"{path.name} differs from benchmarks/make_docs_tables.py's output"
+    # the GPU range in the README covers every saved GPU run, the stones included (renders up to 1.37 s)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    runs = [r for k in ("replay", "stones") for r in gen.load(k)["runs"]]
+    top = max(r["warm_median"]["total"] for r in runs)
+    assert f"–{top:.2f} s" in readme and f"–{max(r['warm_median']['render'] for r in runs):.2f} s" in readme
+
+
 def test_setup_script_is_valid_bash():
     subprocess.run(["bash", "-n", str(REPO / "scripts" / "setup.sh")], check=True)
 

@@ -1,0 +1,195 @@
+"""Write the performance tables of docs/performance.md and the figures of README.md from saved results.
+
+Usage::
+
+    python benchmarks/make_docs_tables.py           # rewrite the generated blocks
+    python benchmarks/make_docs_tables.py --check   # exit 1 if a doc differs from what the JSON gives
+
+Reads the JSON the benchmarks saved under ``benchmarks/results/<version>/``
+(:data:`SOURCES`) and replaces every block between
+``<!-- BEGIN generated: NAME ... -->`` and ``<!-- END generated: NAME -->`` in
+:data:`DOCS`. Each block names its JSON file, the date it was measured and the
+commit. ``tests/test_project.py`` fails when a doc differs from this output, so
+a figure cannot go stale silently: rerun the benchmark (``bench_stages.py
+--update-docs`` does both steps) or change the JSON, never the doc by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results" / "0.1.0"
+SOURCES = {
+    "stages": RESULTS / "stages--cpu2-llvm.json",
+    "replay": RESULTS / "replay--h100-cuda.json",
+    "stones": RESULTS / "replay--h100-cuda-stones.json",
+}
+DOCS = (REPO / "docs" / "performance.md", REPO / "README.md")
+#: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
+STAGES = ("photo", "landmarks", "gate", "placement", "lighting", "scene", "render", "composite", "score", "total")
+BLOCK = re.compile(r"(<!-- BEGIN generated: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END generated: (?P=name) -->)", re.S)
+
+
+def load(name: str) -> dict:
+    """One saved result: ``{"date", "commit", ..., "runs"}`` (older replay files are a bare list of runs)."""
+    path = SOURCES[name]
+    data = json.loads(path.read_text())
+    if isinstance(data, list):
+        data = {"runs": data}
+    data["file"] = str(path.relative_to(REPO))
+    return data
+
+
+def provenance(d: dict) -> str:
+    """Where a figure comes from: the file, the date and the commit (as the benchmark recorded them;
+    files saved before it did carry ``saved_in_commit``, read from git log)."""
+    when = d.get("date", "date not recorded")
+    if "commit" in d:
+        commit = f"at commit {d['commit']}"
+    elif "saved_in_commit" in d:
+        commit = f"saved in commit {d['saved_in_commit']} (date and commit read afterwards from git log)"
+    else:
+        commit = "commit not recorded"
+    load_note = f"; {d['load_note']}" if d.get("load_note") else ""
+    return f"`{d['file']}`, measured {when}, {commit}{load_note}"
+
+
+def _commit(d: dict) -> str:
+    return d.get("commit") or d.get("saved_in_commit") or "?"
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def stages_table(d: dict) -> str:
+    runs = d["runs"]
+    quals = list(runs)
+    present = [s for s in STAGES if any(s in runs[q]["warm"] for q in quals)]
+    head = "| stage | " + " | ".join(f"{q} cold | {q} cold* | {q} warm" for q in quals) + " |"
+    lines = [head, "|---|" + "---:|" * (3 * len(quals))]
+    for s in present:
+        cells = []
+        for q in quals:
+            r = runs[q]
+            w = r["warm"].get(s)
+            cells += [_fmt(r["cold"].get(s)), _fmt(r["cold_cached_kernels"].get(s)),
+                      "—" if w is None else f"{w['median']:.3f} ± {w['iqr']:.3f}"]
+        if s == "total":
+            cells = [f"**{c}**" for c in cells]
+            s = "**total**"
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    missing = [s for s in STAGES if s not in present]
+    crop = runs[quals[0]].get("crop")
+    text = "\n".join(lines) + "\n\n"
+    text += (f"Source: {provenance(d)}. Photo `{Path(d['photo']).name}`, piece `{d['piece']}`, backend "
+             f"`{runs[quals[0]]['backend']}`, {d['machine'].get('cpus')} CPUs"
+             + (f", crop {crop[2]} × {crop[3]} px" if crop else "") + ". Peak resident memory: "
+             + ", ".join(f"{runs[q]['peak_rss_mb']:.0f} MiB ({q})" for q in quals) + ".\n")
+    pv = runs.get("preview")
+    if pv:
+        text += (f"\nAgainst the targets (2-core CPU, solitaire, 1600 px photo): warm preview "
+                 f"**{pv['warm']['total']['median']:.1f} s** (target ≤ 8 s), cold first run **{pv['cold']['total']:.1f} s** "
+                 f"(target ≤ 60 s), peak memory **{max(r['peak_rss_mb'] for r in runs.values()) / 1024:.1f} GB** "
+                 "(target ≤ 3 GB).\n")
+    if missing:
+        text += (f"\nThis run has no {' or '.join(missing)} stage: it predates them, and the total above is what "
+                 "the code of that commit did. Rerun `python benchmarks/bench_stages.py --update-docs` on a quiet "
+                 "machine for today's figures.\n")
+    return text
+
+
+def _median_over_photos(runs: list[dict], quality: str, piece: str, key: str, part: str = "warm_median") -> float:
+    return statistics.median(r[part][key] for r in runs if r["quality"] == quality and r["piece"] == piece)
+
+
+def gpu_table(d: dict, columns: tuple[tuple[str, str, str], ...]) -> str:
+    runs = d["runs"]
+    combos = list(dict.fromkeys((r["quality"], r["piece"]) for r in runs))
+    photos = sorted({r["photo"].rsplit(".", 1)[0] for r in runs})
+    lines = ["| quality | piece | " + " | ".join(c[0] for c in columns) + " |",
+             "|---|---|" + "---:|" * len(columns)]
+    for q, p in combos:
+        lines.append(f"| {q} | {p} | " + " | ".join(f"{_median_over_photos(runs, q, p, k, part):.2f}"
+                                                     for _, k, part in columns) + " |")
+    return ("\n".join(lines) + f"\n\nMedians over {len(photos)} photos ({', '.join(photos)}), seconds. "
+            f"Source: {provenance(d)}.\n")
+
+
+def gpu_range(*ds: dict) -> dict:
+    runs = [r for d in ds for r in d["runs"]]
+    out = {}
+    for k in ("total", "render", "lighting"):
+        v = [r["warm_median"][k] for r in runs]
+        out[k] = (min(v), max(v))
+    return out
+
+
+def readme_block(stages: dict, replay: dict, stones: dict) -> str:
+    pv = stages["runs"]["preview"]
+    g = gpu_range(replay, stones)
+    stale = "gate" not in pv["warm"]
+    text = (f"Last saved CPU run ({stages['date']}, commit {_commit(stages)}; "
+            f"[docs/performance.md](docs/performance.md)): warm preview {pv['warm']['total']['median']:.1f} s "
+            f"(lighting {pv['warm']['lighting']['median']:.2f} s), cold {pv['cold']['total']:.1f} s, peak memory "
+            f"{max(r['peak_rss_mb'] for r in stages['runs'].values()) / 1024:.1f} GB")
+    text += (" — a run made before the gate and score stages existed (its timings have neither), so today's "
+             "try-on takes longer; rerun `python benchmarks/bench_stages.py --update-docs`.\n" if stale else ".\n")
+    dates = " and ".join(dict.fromkeys((replay["date"], stones["date"])))
+    text += (f"On an NVIDIA H100 (`cuda_ad_spectral`, {dates}) a warm try-on takes "
+             f"{g['total'][0]:.2f}–{g['total'][1]:.2f} s, of which the render is {g['render'][0]:.2f}–"
+             f"{g['render'][1]:.2f} s and the CPU-side lighting estimate {g['lighting'][0]:.2f}–{g['lighting'][1]:.2f} s"
+             f" (every piece, photo and quality of `{Path(replay['file']).name}` and `{Path(stones['file']).name}`; "
+             "the slowest render is the moonstone's random walk).\n")
+    return text
+
+
+def blocks() -> dict[str, str]:
+    st, rp, sn = load("stages"), load("replay"), load("stones")
+    return {
+        "cpu-stages": stages_table(st),
+        "gpu-pieces": gpu_table(rp, (("lighting", "lighting", "warm_median"), ("render", "render", "warm_median"),
+                                     ("total warm", "total", "warm_median"), ("first try-on (cold)", "total", "cold"))),
+        "gpu-stones": gpu_table(sn, (("lighting", "lighting", "warm_median"), ("render", "render", "warm_median"),
+                                     ("total warm", "total", "warm_median"))),
+        "readme-performance": readme_block(st, rp, sn),
+    }
+
+
+def render(path: Path, generated: dict[str, str]) -> str:
+    """The file's text with every generated block replaced."""
+    def sub(m: re.Match) -> str:
+        if m.group("name") not in generated:
+            raise KeyError(f"{path}: unknown generated block {m.group('name')!r}")
+        return m.group(1) + generated[m.group("name")] + m.group(4)
+
+    return BLOCK.sub(sub, path.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="change nothing; exit 1 if a doc is out of date")
+    args = ap.parse_args(argv)
+    generated = blocks()
+    stale = []
+    for path in DOCS:
+        new = render(path, generated)
+        if new != path.read_text(encoding="utf-8"):
+            stale.append(str(path.relative_to(REPO)))
+            if not args.check:
+                path.write_text(new, encoding="utf-8")
+    if args.check and stale:
+        print("out of date (run python benchmarks/make_docs_tables.py): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    print(("rewrote " + ", ".join(stale)) if stale else "docs match the saved results")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
