@@ -94,7 +94,7 @@ def test_reflection_is_scored_on_the_metal_without_the_stone(results):
         assert 20 <= meas["reflection_pixels"] <= meas["piece_pixels"], (name, meas)
         fewer += meas["reflection_pixels"] < meas["piece_pixels"]
     # Palm-side views hide the stone behind the finger: all metal (9 of the 24 checked on 2026-12-02;
-    # 15 have fewer metal than piece pixels).
+    # the other 15 show the stone: fewer metal than piece pixels).
     assert checked >= 20 and fewer >= 0.5 * checked, (fewer, checked)
 
 
