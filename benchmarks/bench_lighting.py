@@ -92,7 +92,7 @@ def _mesh(mi, name, v, f, n, bsdf):
 
 
 def _proxy_meshes(mi, capsules, albedo):
-    from jewelrender.proxies import capsule_mesh
+    from jewelrender.sites.proxies import capsule_mesh
 
     bsdf = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [float(a) for a in albedo]}}
     return {f"cap{i}": _mesh(mi, f"cap{i}", *capsule_mesh(c.p0, c.p1, c.radius), bsdf) for i, c in enumerate(capsules)}
@@ -139,8 +139,9 @@ class RingView:
         import cv2
         import mitsuba as mi
 
-        from jewelrender import assets, materials
-        from jewelrender.proxies import raycast_capsules
+        from jewelrender.geometry import assets
+        from jewelrender.library import materials
+        from jewelrender.sites.proxies import raycast_capsules
         from jewelrender.scene import piece_to_camera, stone_bsdf_dict
 
         if piece == "band":
@@ -266,8 +267,8 @@ def main(argv=None) -> int:
     from jewelrender.lighting import EnvMap, estimate_lighting
     from jewelrender.lighting.photo_fit import _surroundings
     from jewelrender.lighting.skin import monk_index
-    from jewelrender.placement import place_ring
-    from jewelrender.proxies import raycast_capsules
+    from jewelrender.sites.hand import place_ring
+    from jewelrender.sites.proxies import raycast_capsules
 
     t_start = time.perf_counter()
     data = data_dir()

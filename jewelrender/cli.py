@@ -102,7 +102,7 @@ def _cmd_try_on(a) -> int:
 
 
 def _cmd_pieces(a) -> int:
-    from .catalog import list_pieces
+    from .library.catalog import list_pieces
 
     pieces = list_pieces()
     if a.json:
@@ -115,7 +115,7 @@ def _cmd_pieces(a) -> int:
 
 
 def _cmd_materials(a) -> int:
-    from . import materials
+    from .library import materials
 
     rows = materials.metal_rows()
     finishes = [{"id": f, "label": materials.FINISHES[f].label, "description": materials.FINISHES[f].description}
@@ -141,7 +141,7 @@ def _cmd_lighting(a) -> int:
     from .landmarks import detect_hands
     from .lighting import estimate_lighting
     from .photo import load_photo
-    from .placement import place_ring
+    from .sites.hand import place_ring
 
     if Path(a.out).suffix.lower() not in (".exr", ".hdr"):
         raise InvalidOptionError("--out must end in .exr or .hdr")

@@ -102,7 +102,7 @@ class TryOnResult:
 
 
 def _check_options(finger, hand, position, quality, min_quality=None):
-    from .catalog import QUALITY_NAMES
+    from .library.catalog import QUALITY_NAMES
 
     if finger not in FINGER_NAMES:
         raise InvalidOptionError(f"unknown finger {finger!r}; valid: {', '.join(FINGER_NAMES)}")
@@ -219,13 +219,14 @@ class Renderer:
 
     def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
                 max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
-        from . import backend, catalog, materials
+        from . import backend
+        from .library import catalog, materials
         from .camera import camera_from_photo
         from .composite import composite, stone_chroma_sigma
         from .landmarks import FINGERS
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
-        from .placement import place_ring
+        from .sites.hand import place_ring
         from .quality import check_input, require_quality, score_output
         from .render import render_layers
         from .scene import build_scene, stone_material

@@ -208,7 +208,7 @@ class GateReport:
 # measurements
 # ---------------------------------------------------------------------------
 def _bones_mm():
-    from .placement import CANONICAL_BONES_MM
+    from .sites.hand import CANONICAL_BONES_MM
 
     return CANONICAL_BONES_MM
 

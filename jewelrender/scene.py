@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .proxies import capsule_mesh
+from .sites.proxies import capsule_mesh
 
 __all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piece_to_camera", "stone_bsdf_dict",
            "stone_part", "stone_material"]
@@ -27,7 +27,7 @@ def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bo
     unit: try-on scenes are in metres (the default), benchmarks in millimetres
     (``length_unit_m=1e-3``).
     """
-    from . import materials
+    from .library import materials
 
     return materials.gem_bsdf_dict(gem_name, length_unit_m=length_unit_m, dispersive=dispersive)
 
@@ -36,12 +36,12 @@ def stone_material(gem_name: str, *, dispersive: bool = True, thick_media: str =
     """A stone's material for the try-on scene (metres): ``{"bsdf": ..., "interior": ... | None}``.
 
     Transparent gems and varieties get the dispersive dielectric
-    (:func:`stone_bsdf_dict`); the scattering stones of :mod:`jewelrender.media`
+    (:func:`stone_bsdf_dict`); the scattering stones of :mod:`jewelrender.library.media`
     (opal, moonstone, turquoise, onyx, pearl) a dielectric surface over a
     homogeneous interior medium; with ``thick_media="surface"`` the optically thick
     ones (turquoise, onyx, pearl) their diffusion limit (:func:`media.surface_limit`).
     """
-    from . import media
+    from .library import media
 
     if gem_name in media.list_medium_stones():
         if thick_media == "surface" and media.is_optically_thick(gem_name):
@@ -104,8 +104,8 @@ class SceneSpec:
 
 def _gem_density(gem_name: str) -> float:
     """Density (g/cm^3) of a gem, variety or scattering stone, for sizing by carat."""
-    from . import materials, media
-    from .assets import DIAMOND_DENSITY_G_CM3
+    from .library import materials, media
+    from .geometry.assets import DIAMOND_DENSITY_G_CM3
 
     if gem_name in media.list_medium_stones():
         d = media.medium_stone_data(gem_name).density_g_cm3
@@ -116,7 +116,7 @@ def _gem_density(gem_name: str) -> float:
 
 def stone_part(stone: dict):
     """The centre stone of a catalog entry as a MeshPart in the stone frame (mm)."""
-    from . import cuts, meshio
+    from .geometry import cuts, meshio
 
     if "mesh" in stone:
         kw = {k: stone[k] for k in ("size_mm", "units", "up_axis") if k in stone}
@@ -137,7 +137,7 @@ def piece_parts(piece, inner_diameter_mm: float):
         The entry's options do not make a ring (e.g. melee too wide for the band); the
         message names the entry.
     """
-    from . import mounts
+    from .geometry import mounts
     from .errors import CatalogError, InvalidOptionError, MeshError
 
     band = piece.band

@@ -1,4 +1,4 @@
-"""Tests of the parametric jewelry geometry (jewelrender.assets)."""
+"""Tests of the parametric jewelry geometry (jewelrender.geometry.assets)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from jewelrender import assets as A
+from jewelrender.geometry import assets as A
 from jewelrender.errors import InvalidOptionError
 
 # --------------------------------------------------------------------------- #

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jewelrender import backend, catalog, materials
+from jewelrender import backend
+from jewelrender.library import catalog, materials
 from jewelrender.errors import BackendUnavailableError, CatalogError, InvalidOptionError, UnknownPieceError
 from jewelrender.scene import piece_parts, stone_bsdf_dict
 
@@ -31,7 +32,7 @@ def test_every_piece_builds_closed_meshes_with_known_materials(piece):
     assert width == pytest.approx(p.band["width_mm"], abs=0.05)
     if p.stone:
         assert any(part.role == "stone" for part in parts)
-        from jewelrender import media
+        from jewelrender.library import media
         from jewelrender.scene import stone_material
 
         m = stone_material(p.stone["gem"])

@@ -1,4 +1,4 @@
-"""Tests of the parametric gem cuts (jewelrender.cuts)."""
+"""Tests of the parametric gem cuts (jewelrender.geometry.cuts)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from jewelrender import assets as A
-from jewelrender import cuts as C
+from jewelrender.geometry import assets as A
+from jewelrender.geometry import cuts as C
 from jewelrender.errors import InvalidOptionError
 
 FACETED = [c for c in C.CUTS if c not in ("round-brilliant", "cabochon", "pearl")]

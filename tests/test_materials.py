@@ -1,4 +1,4 @@
-"""Tests of the shipped material files and the jewelrender.materials accessor."""
+"""Tests of the shipped material files and the jewelrender.library.materials accessor."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from jewelrender import materials as M
-from jewelrender import optics
+from jewelrender.library import materials as M
+from jewelrender.library import optics
 from jewelrender.errors import CatalogError, InvalidOptionError
 from jewelrender.resources import resource_dir
 

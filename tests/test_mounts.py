@@ -1,6 +1,6 @@
-"""Tests of the settings that hold stones (jewelrender.mounts).
+"""Tests of the settings that hold stones (jewelrender.geometry.mounts).
 
-Geometry checks only, on real meshes: the round brilliant of :mod:`jewelrender.assets`
+Geometry checks only, on real meshes: the round brilliant of :mod:`jewelrender.geometry.assets`
 and simple stand-ins for other cuts built here (a table, a crown, a girdle and a pointed
 pavilion lofted from a princess, emerald, oval, marquise, pear or heart outline).
 """
@@ -14,8 +14,8 @@ import pytest
 from scipy.optimize import linprog
 from scipy.spatial import ConvexHull
 
-from jewelrender import assets as A
-from jewelrender import mounts as M
+from jewelrender.geometry import assets as A
+from jewelrender.geometry import mounts as M
 from jewelrender.errors import InvalidOptionError
 
 RING = {"inner_diameter_mm": 17.3, "band_width_mm": 2.6, "band_thickness_mm": 1.8}
@@ -597,7 +597,7 @@ PEARL_RING = {"inner_diameter_mm": 17.3, "band_width_mm": 2.0, "band_thickness_m
 
 @pytest.fixture(scope="module")
 def pearl():
-    from jewelrender.cuts import make_stone
+    from jewelrender.geometry.cuts import make_stone
 
     return make_stone("pearl", size_mm=7.0)
 
@@ -677,7 +677,7 @@ def test_cup_stands_on_the_band(pearl_rings, cd):
 
 
 def test_cup_options_and_refusals(pearl):
-    from jewelrender.cuts import make_stone
+    from jewelrender.geometry.cuts import make_stone
 
     lo = M.cup_setting(pearl, cup_diameter_mm=2.8, cup_depth_mm=1.5).vertices
     hi = M.cup_setting(pearl, cup_diameter_mm=3.85).vertices

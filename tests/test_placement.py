@@ -12,7 +12,7 @@ from jewelrender.camera import camera_from_photo
 from jewelrender.errors import FingerNotVisibleError, InvalidOptionError
 from jewelrender.landmarks import FINGERS, HandLandmarks
 from jewelrender.photo import load_photo
-from jewelrender.placement import (
+from jewelrender.sites.hand import (
     Capsule,
     RingPlacement,
     measure_width_px,
@@ -275,7 +275,7 @@ def test_finger_pointing_at_the_camera_is_refused(data_dir):
     from jewelrender.errors import FingerNotVisibleError
     from jewelrender.landmarks import detect_hands
     from jewelrender.photo import load_photo
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
 
     photo = load_photo(data_dir / "photos" / "hands" / "hamer_test3.jpg")
     hands = detect_hands(photo)

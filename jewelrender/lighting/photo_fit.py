@@ -51,7 +51,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..color import luminance
-from ..proxies import raycast_capsules
+from ..sites.proxies import raycast_capsules
 from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angles
 from .skin import skin_tone
 

@@ -87,7 +87,7 @@ def _crop_setup(camera, placement, photo, samples_ref):
     """Film size, crop window, target pixels and mask for a ~RES px render of the hand."""
     import cv2
 
-    from ..proxies import raycast_capsules
+    from ..sites.proxies import raycast_capsules
     from .photo_fit import _skin_like
 
     pts = camera.project(placement.points_cam)
@@ -114,7 +114,7 @@ def _crop_setup(camera, placement, photo, samples_ref):
 
 
 def _scene_dict(mi, camera, film, crop, env_np, albedo, placement):
-    from ..proxies import capsule_mesh
+    from ..sites.proxies import capsule_mesh
 
     fw, fh = film
     cx0, cy0, cw, ch = crop

@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 import tomllib
 
-from .errors import CatalogError, InvalidOptionError
-from .resources import resource_path
+from ..errors import CatalogError, InvalidOptionError
+from ..resources import resource_path
 
 __all__ = [
     "UNIT_SCALE",

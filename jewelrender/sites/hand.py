@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DetectionError, FingerNotVisibleError, InvalidOptionError
-from .landmarks.types import FINGERS, HandLandmarks
+from ..errors import DetectionError, FingerNotVisibleError, InvalidOptionError
+from ..landmarks.types import FINGERS, HandLandmarks
 
 __all__ = [
     "Capsule",

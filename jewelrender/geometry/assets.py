@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .errors import InvalidOptionError
+from ..errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh

@@ -2,8 +2,8 @@
 
 A piece is data: its kind (``band``, ``solitaire``, ``ring``), metal preset, band
 profile and, for set pieces, the centre stone (a parametric cut from
-:mod:`jewelrender.cuts`, or a user's mesh file read by :mod:`jewelrender.meshio`),
-its setting and the accent stones (:mod:`jewelrender.mounts`). Geometry is
+:mod:`jewelrender.geometry.cuts`, or a user's mesh file read by :mod:`jewelrender.geometry.meshio`),
+its setting and the accent stones (:mod:`jewelrender.geometry.mounts`). Geometry is
 generated from it once the finger (inner diameter) is known
 (:func:`jewelrender.scene.piece_parts`).
 
@@ -14,10 +14,10 @@ Schema of ``[pieces.<id>]`` (lengths in mm, weights in carats)::
     metal   = "<preset in materials/metals.toml>"
     finish  = "polished" | "satin" | "matte" | "hammered"   (default polished)
     band    = { profile = "court" | "flat", width_mm, thickness_mm }
-    stone   = { cut = "<jewelrender.cuts.CUTS>", carat | size_mm (number or [length, width]),
+    stone   = { cut = "<jewelrender.geometry.cuts.CUTS>", carat | size_mm (number or [length, width]),
                 gem = "<gem or variety>", proportions = { ... } }       # or
               { mesh = "<file, relative to the catalog>", size_mm, gem, units, up_axis }
-    setting = { style = "prong" | "bezel" | "halo" | "cup", ... }   # options: jewelrender.mounts.ring_assembly
+    setting = { style = "prong" | "bezel" | "halo" | "cup", ... }   # options: jewelrender.geometry.mounts.ring_assembly
     accent  = { style = "pave" | "channel", count, melee_diameter_mm, gem = "diamond" }
 """
 
@@ -32,8 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, UnknownPieceError
-from .resources import resource_path
+from ..errors import CatalogError, UnknownPieceError
+from ..resources import resource_path
 
 __all__ = ["Piece", "Quality", "list_pieces", "get_piece", "load_catalog", "quality_preset", "QUALITY_NAMES"]
 
@@ -83,7 +83,7 @@ class Quality:
     #: Render accent melee with dispersion (else at the gem's mean index: less colour noise).
     accent_dispersion: bool = True
     #: "volume" (random walk in every scattering stone) or "surface" (optically thick ones
-    #: as their diffusion limit, :func:`jewelrender.media.surface_limit`).
+    #: as their diffusion limit, :func:`jewelrender.library.media.surface_limit`).
     thick_media: str = "volume"
 
     @property
@@ -109,7 +109,7 @@ def _size(where: str, stone: dict) -> None:
 
 
 def _parse_stone(where: str, stone: Any, source_dir: Path | None) -> dict:
-    from .cuts import CUTS
+    from ..geometry.cuts import CUTS
 
     if not isinstance(stone, dict):
         raise CatalogError(f"{where}: 'stone' must be a table")
@@ -166,7 +166,7 @@ def _parse_style(where: str, table: Any, what: str, keys_by_style: dict) -> dict
 
 
 def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
-    from .mounts import _ACCENT_KEYS, _SETTING_KEYS, ACCENT_STYLES
+    from ..geometry.mounts import _ACCENT_KEYS, _SETTING_KEYS, ACCENT_STYLES
 
     where = f"catalog entry {pid!r}"
     if not isinstance(raw, dict):
@@ -263,7 +263,7 @@ def get_piece(piece_id: str, catalog: dict[str, Piece] | None = None) -> Piece:
 @lru_cache(maxsize=None)
 def quality_preset(name: str) -> Quality:
     """The named render preset from ``scenes/quality.toml``."""
-    from .errors import InvalidOptionError
+    from ..errors import InvalidOptionError
 
     if name not in QUALITY_NAMES:
         raise InvalidOptionError(f"unknown quality {name!r}; valid: {', '.join(QUALITY_NAMES)}")

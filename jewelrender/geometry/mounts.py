@@ -1,11 +1,11 @@
 """Settings that hold stones: prong heads for any cut, bezels, halos, pearl cups, pavé and channel bands.
 
-Everything here builds on :mod:`jewelrender.assets` (the :class:`~jewelrender.assets.MeshPart`
+Everything here builds on :mod:`jewelrender.geometry.assets` (the :class:`~jewelrender.geometry.assets.MeshPart`
 contract, the band, the round brilliant, tubes and the round prong basket) and works for
 any stone given in its *stone frame*: millimetres, axis +Y with the table facing +Y, the
 girdle's mid-plane at ``y = 0``, the axis through the origin, and for elongated cuts the
 long axis along +Z (the finger's direction once set).  Only the stone's mesh is read, so
-the cuts of :mod:`jewelrender.cuts` (princess, oval, pear, marquise, heart, ...) and a
+the cuts of :mod:`jewelrender.geometry.cuts` (princess, oval, pear, marquise, heart, ...) and a
 user's own stone are handled alike.
 
 Outline geometry
@@ -21,7 +21,7 @@ order along every ray.
 
 Piece frame
 -----------
-:func:`ring_assembly` returns the whole ring in the piece frame of :mod:`jewelrender.assets`
+:func:`ring_assembly` returns the whole ring in the piece frame of :mod:`jewelrender.geometry.assets`
 (axis +Z, head towards +Y).  Angles around the band, ``phi``, run from +X towards +Y
 (the band's texture ``u``); the top of the ring is ``phi = 90 deg``.
 
@@ -45,7 +45,7 @@ import numpy as np
 
 from . import assets as _A
 from .assets import MeshPart, _ear_clip, _signed_area
-from .errors import InvalidOptionError
+from ..errors import InvalidOptionError
 
 __all__ = [
     "ACCENT_STYLES",
@@ -378,7 +378,7 @@ def girdle_outline(stone: MeshPart, samples: int = 256) -> np.ndarray:
 def _fillet(points: np.ndarray, radii, *, closed: bool, step_deg: float = 12.0) -> np.ndarray:
     """A polyline (2-D or 3-D) with each corner cut by a tangent circular arc.
 
-    Unlike :func:`jewelrender.assets._rounded_polyline` the arcs lie *inside* the
+    Unlike :func:`jewelrender.geometry.assets._rounded_polyline` the arcs lie *inside* the
     corners (the legs stay where they are).  ``radii`` is one radius or one per point
     (ignored at the ends of an open line); each arc shrinks to fit in 45 % of its legs.
     """
@@ -521,7 +521,7 @@ def _claw(v: np.ndarray, f: np.ndarray, p2: np.ndarray, n2: np.ndarray, *, r: fl
           sides: int, name: str) -> MeshPart:
     """One claw prong gripping the girdle at outline point ``p2`` with outward normal ``n2``.
 
-    The same path as :func:`jewelrender.assets.prong_setting` (foot, clear of the
+    The same path as :func:`jewelrender.geometry.assets.prong_setting` (foot, clear of the
     pavilion, up to the girdle, a seat, a lean over the crown, a ball tip), but in the
     vertical plane through ``p2`` along ``n2`` rather than through the axis, with the
     stone's own section in that plane, and with the foot brought towards the axis.
@@ -729,7 +729,7 @@ def prong_head(stone: MeshPart, *, prongs: int | None = None, prong_diameter_mm:
                gallery: bool = True, seat_depth: float = 0.3, sides: int = 12) -> list[MeshPart]:
     """A prong head for a stone of any cut, in the stone frame.
 
-    Round stones get :func:`jewelrender.assets.prong_setting` (prongs evenly spaced,
+    Round stones get :func:`jewelrender.geometry.assets.prong_setting` (prongs evenly spaced,
     four on the diagonals).  Other outlines get prongs where their shape asks for them:
     a *V-prong* (a claw plus a wire chevron hugging both edges) on every sharp corner or
     point (a princess's or baguette's corners, a pear's point, a marquise's two points,
@@ -1104,7 +1104,7 @@ def cup_setting(stone: MeshPart, *, cup_diameter_mm: float | None = None, cup_de
     Parameters
     ----------
     stone : MeshPart
-        A round stone in its stone frame (a pearl from ``jewelrender.cuts.make_stone``;
+        A round stone in its stone frame (a pearl from ``jewelrender.geometry.cuts.make_stone``;
         any stone with a round outline and an underside over the cup works).
     cup_diameter_mm : float, optional
         The rim's outer diameter, [0.25, 0.8] x the stone's diameter; default 0.5 x.
@@ -1379,13 +1379,13 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
     heads) rise between neighbours on both sides, their heads over the crowns' edges.
 
     The groove runs only where the melee are; the rest of the band is a plain
-    :func:`jewelrender.assets.court_band` section (the band is two or more closed
+    :func:`jewelrender.geometry.assets.court_band` section (the band is two or more closed
     shells, overlapping slightly at the groove's ends, which close it).
 
     Parameters
     ----------
     inner_diameter_mm, band_width_mm, band_thickness_mm : float
-        Band size, mm (as :func:`jewelrender.assets.court_band`).
+        Band size, mm (as :func:`jewelrender.geometry.assets.court_band`).
     band_profile : {"court", "flat"}
     style : {"pave", "channel"}
     count : int, optional
@@ -1571,8 +1571,8 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
         Ring size (inner diameter) and band dimensions, mm.
     band_profile : {"court", "flat"}
     stone : MeshPart, optional
-        The centre stone in its stone frame (e.g. :func:`jewelrender.assets.round_brilliant`
-        or ``jewelrender.cuts.make_stone``); ``None`` for a band without a head.
+        The centre stone in its stone frame (e.g. :func:`jewelrender.geometry.assets.round_brilliant`
+        or ``jewelrender.geometry.cuts.make_stone``); ``None`` for a band without a head.
     setting : dict, optional
         How the centre stone is held; needs a stone.  ``style`` is one of
         ``"prong"`` (``prongs``, ``prong_diameter_mm``, ``culet_clearance_mm``,

@@ -1,7 +1,7 @@
 """Parametric gem cuts beyond the round brilliant: fancy brilliants, step cuts, cabochons, pearls.
 
-Every generator returns one closed, outward-wound :class:`~jewelrender.assets.MeshPart`
-(role ``"stone"``) in the *stone frame* of :mod:`jewelrender.assets`: millimetres,
+Every generator returns one closed, outward-wound :class:`~jewelrender.geometry.assets.MeshPart`
+(role ``"stone"``) in the *stone frame* of :mod:`jewelrender.geometry.assets`: millimetres,
 the stone's axis along +Y with the table (or dome) facing +Y, the girdle's
 mid-plane at ``y = 0``, the girdle outline centred on the axis (its bounding box
 in x-z is centred on the origin).  Elongated stones have their long axis along
@@ -13,11 +13,11 @@ Size
 ``size_mm = (length, width)`` is the bounding box of the girdle outline (the
 trade's "measurements", length along Z, width along X), exactly; a single number
 means a round or square stone.  ``carat`` instead gives the exact volume of the
-mesh times the density (1 ct = 0.2 g), as :func:`jewelrender.assets.round_brilliant`
+mesh times the density (1 ct = 0.2 g), as :func:`jewelrender.geometry.assets.round_brilliant`
 does; every proportion is relative to the width (angles are angles), so the
 volume scales as ``width**3`` at a fixed length/width ratio and the conversion
 is exact.  The round brilliant itself is delegated to
-:func:`jewelrender.assets.round_brilliant` (its size is the mean girdle diameter,
+:func:`jewelrender.geometry.assets.round_brilliant` (its size is the mean girdle diameter,
 as a lab reports it, not the bounding box).
 
 Families
@@ -46,7 +46,7 @@ facets are planes (angles and positions) and the solid is their intersection.
 *Cabochon* (a dome on a flat or slightly domed base) and *pearl* (a sphere or
 near-round spheroid) are smooth: they carry vertex normals; the cabochon's
 crease between dome, girdle and base has split vertices (see
-:class:`~jewelrender.assets.MeshPart`).
+:class:`~jewelrender.geometry.assets.MeshPart`).
 
 The defaults are typical trade proportions (the registry ``_SPECS`` notes the
 ranges each follows) chosen so that a 1 ct stone measures what the trade's size
@@ -80,7 +80,7 @@ from .assets import (
     carat_to_diameter_mm,
     round_brilliant,
 )
-from .errors import InvalidOptionError
+from ..errors import InvalidOptionError
 
 __all__ = [
     "CUTS",
@@ -975,7 +975,7 @@ def default_proportions(cut: str) -> dict[str, Any]:
     """The default proportions of a cut (the keyword options of :func:`make_stone`).
 
     ``ratio`` is length / width (long axis along +Z).  For ``"round-brilliant"``
-    these are :func:`jewelrender.assets.round_brilliant`'s defaults.
+    these are :func:`jewelrender.geometry.assets.round_brilliant`'s defaults.
     """
     _check_cut_name(cut)
     if cut == "round-brilliant":
@@ -1178,7 +1178,7 @@ def make_stone(cut: str, *, carat: float | None = None, size_mm: tuple[float, fl
         *pearl*: ``ratio`` (1 = round; up to 1.3 for an oval pearl, long axis
         +Z), ``segments``, ``rings``.
 
-        *round-brilliant*: :func:`jewelrender.assets.round_brilliant`'s options.
+        *round-brilliant*: :func:`jewelrender.geometry.assets.round_brilliant`'s options.
 
     Returns
     -------

@@ -3,8 +3,8 @@
 :func:`load_mesh` reads a file, repairs it (:func:`repair`), checks that it is a
 closed 2-manifold (a refracting stone or a metal part must be, for the path
 tracer to know inside from outside), scales it to millimetres and puts it into
-the stone frame or the piece frame (see :mod:`jewelrender.assets`), returning a
-:class:`~jewelrender.assets.MeshPart`.  :func:`load_mesh_with_report` also
+the stone frame or the piece frame (see :mod:`jewelrender.geometry.assets`), returning a
+:class:`~jewelrender.geometry.assets.MeshPart`.  :func:`load_mesh_with_report` also
 returns a :class:`LoadReport` that says what was fixed.
 
 Repair, in order (each step counted in :class:`RepairReport`)
@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from .assets import MeshPart, _ear_clip, _newell
-from .errors import InvalidOptionError, MeshError, MeshNotClosedError
+from ..errors import InvalidOptionError, MeshError, MeshNotClosedError
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -912,7 +912,7 @@ def load_mesh_with_report(path, *, role: str = "stone", name: str | None = None,
                           frame: str = "stone", size_mm: float | None = None, up_axis: str = "+Y",
                           max_triangles: int = 500_000, max_file_bytes: int = 200 * 2**20,
                           tol: float = 1e-4, max_hole_area: float = 0.05) -> tuple[MeshPart, LoadReport]:
-    """Read, repair, scale and place a mesh file as a :class:`~jewelrender.assets.MeshPart`.
+    """Read, repair, scale and place a mesh file as a :class:`~jewelrender.geometry.assets.MeshPart`.
 
     Parameters
     ----------

@@ -251,7 +251,7 @@ def evaluate_formula(formula: str, coefficients: Mapping[str, Any], wavelength_n
 
 def _as_n_func(gem_or_formula: Any) -> Callable[[ArrayLike], np.ndarray]:
     if isinstance(gem_or_formula, str):
-        from jewelrender.materials import gem  # lazy: materials imports this module
+        from jewelrender.library.materials import gem  # lazy: materials imports this module
 
         return gem(gem_or_formula).n
     if isinstance(gem_or_formula, Mapping):
@@ -275,8 +275,8 @@ def refractive_index(gem_or_formula: Any, wavelength_nm: ArrayLike) -> np.ndarra
     Parameters
     ----------
     gem_or_formula : str or GemData or mapping or callable
-        A gem name from :func:`jewelrender.materials.list_gems`, a
-        :class:`~jewelrender.materials.GemData`, a mapping with ``formula``
+        A gem name from :func:`jewelrender.library.materials.list_gems`, a
+        :class:`~jewelrender.library.materials.GemData`, a mapping with ``formula``
         and ``coefficients`` (see :func:`evaluate_formula`), or a callable
         ``n(wavelength_nm)``.
     wavelength_nm : array_like, shape (...)
