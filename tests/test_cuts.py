@@ -100,7 +100,7 @@ def test_closed_outward_and_well_formed(case):
     assert m.is_winding_consistent
     assert m.volume > 0
     # the raw arrays wind the same way as the welded mesh (outward)
-    assert A._signed_volume(part.vertices, part.faces.astype(np.int64)) == pytest.approx(m.volume, rel=1e-5)
+    assert A.signed_volume(part.vertices, part.faces.astype(np.int64)) == pytest.approx(m.volume, rel=1e-5)
     assert m.area_faces.min() > 1e-6, "degenerate triangle"
     f = m.faces
     assert np.all((f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2]))

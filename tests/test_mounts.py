@@ -50,7 +50,7 @@ def loft_stone(outline, crown=0.16, pav=0.43, table=0.55, girdle=0.02) -> A.Mesh
         F += [np.c_[a, b, c], np.c_[a, c, d]]
     F.append(np.c_[np.full(n, 3 * n + 1), 2 * n + j, 2 * n + j2])
     F = np.vstack(F)
-    if A._signed_volume(V, F) < 0:
+    if A.signed_volume(V, F) < 0:
         F = F[:, ::-1]
     return A.MeshPart("stone", "stone", V, F, None)
 
@@ -108,7 +108,7 @@ def assert_closed(part: A.MeshPart) -> None:
     assert m.is_watertight, part.name
     assert m.is_winding_consistent, part.name
     assert m.volume > 0, part.name
-    assert A._signed_volume(part.vertices, part.faces.astype(np.int64)) > 0, part.name
+    assert A.signed_volume(part.vertices, part.faces.astype(np.int64)) > 0, part.name
     assert m.area_faces.min() > 1e-8, f"{part.name}: degenerate triangle"
 
 

@@ -64,7 +64,8 @@ from typing import Any
 
 import numpy as np
 
-from .assets import MeshPart, _ear_clip, _newell
+from .assets import MeshPart, ear_clip, newell
+from ..checks import number_option as _num
 from ..errors import InvalidOptionError, MeshError, MeshNotClosedError
 
 __all__ = [
@@ -333,7 +334,7 @@ def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     k = len(pts)
     if k == 3:
         return [(0, 1, 2)]
-    n = _newell(pts - pts.mean(axis=0))
+    n = newell(pts - pts.mean(axis=0))
     nn = np.linalg.norm(n)
     fan = [(0, i, i + 1) for i in range(1, k - 1)]
     if not np.isfinite(nn) or nn <= 1e-300:
@@ -344,7 +345,7 @@ def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     b = np.cross(n, a)  # (a, b, n) right-handed: the polygon is counter-clockwise in (a, b)
     xy = np.stack([(pts - pts[0]) @ a, (pts - pts[0]) @ b], axis=1)
     scale = float(np.abs(xy).max()) or 1.0
-    tris = _ear_clip(xy, eps=1e-12 * scale * scale)
+    tris = ear_clip(xy, eps=1e-12 * scale * scale)
     return tris if tris is not None and len(tris) == k - 2 else fan
 
 
@@ -879,20 +880,6 @@ def _girdle_level(v: np.ndarray, f: np.ndarray) -> float:
 # --------------------------------------------------------------------------- #
 # Option checks
 # --------------------------------------------------------------------------- #
-
-
-def _num(name: str, value, *, low: float, high: float | None = None, low_open: bool = True) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise InvalidOptionError(f"{name} must be a number, got {value!r}",
-                                 details={"option": name, "value": repr(value)}) from None
-    if isinstance(value, bool) or not math.isfinite(x) or (x <= low if low_open else x < low) or (
-            high is not None and x > high):
-        rng = f"{'(' if low_open else '['}{low:g}, {'inf' if high is None else f'{high:g}'}]"
-        raise InvalidOptionError(f"{name} must be in {rng}, got {value!r}",
-                                 details={"option": name, "value": repr(value), "low": low, "high": high})
-    return x
 
 
 # --------------------------------------------------------------------------- #

@@ -44,7 +44,10 @@ from typing import Any
 import numpy as np
 
 from . import assets as _A
-from .assets import MeshPart, _ear_clip, _signed_area
+from .assets import MeshPart, ear_clip, signed_area
+from ..checks import bool_option as _bool_opt
+from ..checks import int_option as _int_opt
+from ..checks import number_option as _opt
 from ..errors import InvalidOptionError
 
 __all__ = [
@@ -86,25 +89,6 @@ def _check_stone(stone: Any, what: str = "stone") -> np.ndarray:
     return v
 
 
-def _int_opt(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= int(value) <= high:
-        raise InvalidOptionError(f"{name} must be an integer in {low}..{high}, got {value!r}",
-                                 details={"option": name, "value": repr(value), "low": low, "high": high})
-    return int(value)
-
-
-def _opt(name: str, value: Any, low: float | None = None, high: float | None = None, *,
-         low_open: bool = True) -> float:
-    return _A._opt(name, value, low=low, high=high, low_open=low_open)
-
-
-def _bool_opt(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidOptionError(f"{name} must be true or false, got {value!r}",
-                                 details={"option": name, "value": repr(value)})
-    return bool(value)
-
-
 # --------------------------------------------------------------------------- #
 # 2-D outline geometry (stone frame x-z plane; points are (x, z))
 # --------------------------------------------------------------------------- #
@@ -114,7 +98,7 @@ def _is_convex_solid(v: np.ndarray, f: np.ndarray) -> bool:
     """Whether a closed mesh fills its convex hull (to 0.1 %)."""
     from scipy.spatial import ConvexHull
 
-    vol = abs(_A._signed_volume(v, f.astype(np.int64)))
+    vol = abs(_A.signed_volume(v, f.astype(np.int64)))
     return vol >= 0.999 * ConvexHull(v).volume
 
 
@@ -189,7 +173,7 @@ def _outline_polygon(stone: MeshPart) -> np.ndarray:
     f = stone.faces
     size = float(np.ptp(v, axis=0).max())
     if _is_convex_solid(v, f):
-        poly = _A._hull2d(v[:, [0, 2]])
+        poly = _A.hull2d(v[:, [0, 2]])
     else:
         loops = []
         for eps in (0.0, 1e-5, -1e-5, 3e-4, -3e-4):
@@ -201,11 +185,11 @@ def _outline_polygon(stone: MeshPart) -> np.ndarray:
                 break
         if not loops:
             raise InvalidOptionError("stone: its girdle plane y = 0 does not cut the mesh")
-        poly = max(loops, key=lambda q: abs(_signed_area(q)))
+        poly = max(loops, key=lambda q: abs(signed_area(q)))
     poly = _clean_poly(poly, 1e-7 * size)
-    if _signed_area(poly) < 0:
+    if signed_area(poly) < 0:
         poly = poly[::-1]
-    if len(poly) < 3 or _signed_area(poly) <= 1e-6 * size * size:
+    if len(poly) < 3 or signed_area(poly) <= 1e-6 * size * size:
         raise InvalidOptionError("stone: degenerate girdle outline")
     if _sdist(np.zeros((1, 2)), poly)[0] >= 0:
         raise InvalidOptionError("stone: its axis (x = z = 0) must lie inside the girdle outline")
@@ -422,8 +406,8 @@ def _loft(poly: np.ndarray, thetas: np.ndarray, profile: np.ndarray, name: str) 
     k2, j2 = (k + 1) % K, (j + 1) % P
     a, b, cc, d = k * P + j, k * P + j2, k2 * P + j2, k2 * P + j
     F = np.concatenate([np.stack([a, b, cc], -1).reshape(-1, 3), np.stack([a, cc, d], -1).reshape(-1, 3)])
-    F = _A._orient_outward(V, F)
-    return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
+    F = _A.orient_outward(V, F)
+    return MeshPart(name, "metal", V, F, _A.vertex_normals(V, F))
 
 
 def _polar_strip_faces(rings: int, n: int) -> np.ndarray:
@@ -452,7 +436,7 @@ def _sphere(centre, radius: float, *, n_lat: int = 6, n_lon: int = 12, name: str
     N = np.vstack([[0, 1, 0], ring, [0, -1, 0]])
     F = _polar_strip_faces(len(th), n_lon)
     V = np.asarray(centre, dtype=np.float64) + radius * N
-    F = _A._orient_outward(V, F)
+    F = _A.orient_outward(V, F)
     return MeshPart(name, "metal", V, F, N)
 
 
@@ -528,7 +512,7 @@ def _claw(v: np.ndarray, f: np.ndarray, p2: np.ndarray, n2: np.ndarray, *, r: fl
     """
     n3 = _horiz(n2 / np.linalg.norm(n2))
     p3 = _horiz(p2)
-    sil = _A._Silhouette(_section_points(v, f, p3, n3), np.array([1.0, 0.0, 0.0]))
+    sil = _A.Silhouette(_section_points(v, f, p3, n3), np.array([1.0, 0.0, 0.0]))
     lat = p3 - np.dot(p3, n3) * n3  # the plane's offset from the axis
     tip_r = 0.85 * r
     lean = math.tan(math.radians(12.0))
@@ -556,12 +540,12 @@ def _claw(v: np.ndarray, f: np.ndarray, p2: np.ndarray, n2: np.ndarray, *, r: fl
     if need > 0:
         low = low + need * n3
     ctrl = np.array([foot, low, up, at(s_grip, 0.0), at(s_tip, y_tip)])
-    path = _A._rounded_polyline(ctrl, 1.4 * r, max_len=max(0.6 * r, 0.15))
+    path = _A.rounded_polyline(ctrl, 1.4 * r, max_len=max(0.6 * r, 0.15))
     s_arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
     above = np.flatnonzero(path[:, 1] >= 0.0)
     s_g = s_arc[above[0]] if len(above) else s_arc[-1]
     frac = np.clip((s_arc - s_g) / max(s_arc[-1] - s_g, 1e-9), 0.0, 1.0)
-    return _A._tube(path, r + (tip_r - r) * frac, sides=sides, name=name)
+    return _A.tube(path, r + (tip_r - r) * frac, sides=sides, name=name)
 
 
 def _v_guard(poly: np.ndarray, i: int, *, r: float, sides: int) -> MeshPart:
@@ -587,7 +571,7 @@ def _v_guard(poly: np.ndarray, i: int, *, r: float, sides: int) -> MeshPart:
     for q0, q1 in itertools.pairwise(path):
         k = max(1, math.ceil(np.linalg.norm(q1 - q0) / max(0.6 * r, 0.15)))
         fine += [q0 + (q1 - q0) * t for t in np.linspace(0, 1, k + 1)[1:]]
-    return _A._tube(np.array(fine), r, sides=sides, name="v")
+    return _A.tube(np.array(fine), r, sides=sides, name="v")
 
 
 def _anchors(poly: np.ndarray, convex: bool) -> list[dict]:
@@ -688,11 +672,11 @@ def _gallery(v: np.ndarray, f: np.ndarray, heights: Sequence[float], rail_r: flo
         loops = _slice_loops(v, f, float(y))
         if not loops:
             continue
-        sec = max(loops, key=lambda q: abs(_signed_area(q)))
+        sec = max(loops, key=lambda q: abs(signed_area(q)))
         if convex:
-            sec = _A._hull2d(sec)
+            sec = _A.hull2d(sec)
         sec = _clean_poly(sec, 1e-9)
-        if _signed_area(sec) < 0:
+        if signed_area(sec) < 0:
             sec = sec[::-1]
         if len(sec) < 3 or _sdist(np.zeros((1, 2)), sec)[0] >= 0:
             continue  # the axis is not inside this section: no rail there
@@ -704,7 +688,7 @@ def _gallery(v: np.ndarray, f: np.ndarray, heights: Sequence[float], rail_r: flo
 
 def _default_prong_diameter(poly: np.ndarray) -> float:
     """0.14 x the equivalent round diameter, clipped to [0.5, 1.2] mm (as solitaire_ring)."""
-    d_eq = 2.0 * math.sqrt(_signed_area(poly) / math.pi)
+    d_eq = 2.0 * math.sqrt(signed_area(poly) / math.pi)
     return float(np.clip(0.14 * d_eq, 0.5, 1.2))
 
 
@@ -996,8 +980,8 @@ def _revolve_y(prof: np.ndarray, n: int, name: str) -> MeshPart:
                      mid[:, None, 0] * np.sin(th)[None]], axis=-1).reshape(-1, 3)
     V = np.vstack([[0.0, p[0, 1], 0.0], ring, [0.0, p[-1, 1], 0.0]])
     # The opposite winding to the sphere's (theta runs the other way); oriented outward anyway.
-    F = _A._orient_outward(V, _polar_strip_faces(len(mid), n)[:, [0, 2, 1]])
-    return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
+    F = _A.orient_outward(V, _polar_strip_faces(len(mid), n)[:, [0, 2, 1]])
+    return MeshPart(name, "metal", V, F, _A.vertex_normals(V, F))
 
 
 def _lower_surface(stone: MeshPart, radii: np.ndarray, n_theta: int = 24) -> np.ndarray:
@@ -1304,7 +1288,7 @@ def _grooved_profile(pts: np.ndarray, nrm: np.ndarray, g: float, r_floor: float)
 
 def _triangulate_section(poly: np.ndarray) -> np.ndarray:
     """Triangles (T, 3) of a simple polygon (CCW or CW), by ear clipping."""
-    tris = _ear_clip(poly, eps=1e-14, inside_eps=0.0)
+    tris = ear_clip(poly, eps=1e-14, inside_eps=0.0)
     if tris is None:  # pragma: no cover - only for self-intersecting input
         raise InvalidOptionError("cannot triangulate the band's cross-section")
     return np.array(tris, dtype=np.int64)
@@ -1517,7 +1501,7 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
             for zs in (-zb, zb):
                 path = np.array([u * (r_floor - 0.05) + [0, 0, zs], u * r_top + [0, 0, zs]])
                 path = np.linspace(path[0], path[1], 4)
-                posts.append(_A._tube(path, rb, sides=10, cap_rings=3, name="post"))
+                posts.append(_A.tube(path, rb, sides=10, cap_rings=3, name="post"))
         parts.append(_merge(posts, "beads"))
     return parts + melee
 
@@ -1655,7 +1639,7 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
                     x_c = float(np.clip(x_c, -(r_in + 0.5 * t) + 0.1, (r_in + 0.5 * t) - 0.1))
                     y_foot = math.sqrt((r_in + 0.5 * t) ** 2 - x_c ** 2) - y_g
                     path = np.linspace([x_c, y_low + 0.15, 0.0], [x_c, y_foot, 0.0], 6)
-                    struts.append(_A._tube(path, rs, sides=10, name="strut"))
+                    struts.append(_A.tube(path, rs, sides=10, name="strut"))
                 head = head + [_merge([frame] + struts, "halo_frame")]
         elif style == "cup":
             cd = setting.get("cup_diameter_mm")
