@@ -63,6 +63,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
     import tomli as tomllib  # type: ignore[no-redef]
 
 __all__ = [
+    "refractive_index",
     "MetalData",
     "MetalPreset",
     "GemData",
@@ -886,6 +887,11 @@ def metal_data(symbol: str) -> MetalData:
 def list_gems() -> list[str]:
     """Canonical names of the shipped gems (aliases such as ``"sapphire"`` also work in :func:`gem`)."""
     return sorted(_gems()[0])
+
+
+def refractive_index(gem_name: str, wavelength_nm) -> np.ndarray:
+    """Refractive index of the shipped gem ``gem_name`` (see :func:`gem`) at the given wavelengths."""
+    return optics.refractive_index(gem(gem_name), wavelength_nm)
 
 
 def gem(name: str) -> GemData:
