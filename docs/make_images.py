@@ -28,7 +28,8 @@ def render_pieces(spp: int, width: int = 960, height: int = 480) -> np.ndarray:
 
     from jewelrender import backend
     from jewelrender.library import catalog, materials
-    from jewelrender.scene import SceneMesh, piece_parts, stone_bsdf_dict
+    from jewelrender.pieces import piece_parts
+    from jewelrender.scene import SceneMesh, stone_bsdf_dict
 
     backend.select()
     meshes = []

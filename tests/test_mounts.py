@@ -16,6 +16,7 @@ from scipy.spatial import ConvexHull
 
 from jewelrender.geometry import assets as A
 from jewelrender.geometry import mounts as M
+from jewelrender.pieces.ring import SETTING_STYLES, ring_assembly
 from jewelrender.errors import InvalidOptionError
 
 RING = {"inner_diameter_mm": 17.3, "band_width_mm": 2.6, "band_thickness_mm": 1.8}
@@ -221,13 +222,13 @@ def brilliant():
 def rings(brilliant):
     s = brilliant
     return {
-        "prong6": M.ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 6}),
-        "bezel": M.ring_assembly(**RING, stone=s, setting={"style": "bezel", "lip_mm": 0.4}),
-        "halo": M.ring_assembly(**RING, stone=s, setting={"style": "halo", "melee_diameter_mm": 1.3},
+        "prong6": ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 6}),
+        "bezel": ring_assembly(**RING, stone=s, setting={"style": "bezel", "lip_mm": 0.4}),
+        "halo": ring_assembly(**RING, stone=s, setting={"style": "halo", "melee_diameter_mm": 1.3},
                                 accent={"style": "pave", "melee_diameter_mm": 1.3, "gem": "diamond"}),
-        "pave": M.ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 4},
+        "pave": ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 4},
                                 accent={"style": "pave", "melee_diameter_mm": 1.3}),
-        "channel": M.ring_assembly(**RING, accent={"style": "channel", "melee_diameter_mm": 1.5}),
+        "channel": ring_assembly(**RING, accent={"style": "channel", "melee_diameter_mm": 1.5}),
     }
 
 
@@ -372,7 +373,7 @@ def test_halo_follows_any_outline(maker):
     st = maker()
     parts = M.halo_setting(st, melee_diameter_mm=1.2)
     assert_closed(parts[0])
-    poly = M._outline_polygon(st)
+    poly = M.outline_polygon(st)
     cen = np.array([m.vertices.astype(np.float64).mean(axis=0) for m in parts[1:]])
     d = signed_dist_2d(cen[:, [0, 2]], poly)
     assert np.ptp(d) < 0.02 and d.min() > 0.6
@@ -413,7 +414,7 @@ def test_bezel_any_cut(maker):
     st = maker()
     bz = M.bezel_setting(st)
     assert_closed(bz)
-    poly = M._outline_polygon(st)
+    poly = M.outline_polygon(st)
     v = bz.vertices.astype(np.float64)
     sd = signed_dist_2d(v[::11, [0, 2]], poly)
     assert sd.max() == pytest.approx(0.5, abs=0.03)
@@ -481,7 +482,7 @@ def test_pave_and_channel_details(rings):
     near = head_feet[head_feet[:, 1] < R_OUT + 1.0]
     assert np.abs(xs).min() - 1.3 / 2 > np.abs(near[:, 0]).max()
     # without a head, a count is centred on the top
-    parts = M.ring_assembly(**RING, accent={"style": "pave", "count": 5, "melee_diameter_mm": 1.5})
+    parts = ring_assembly(**RING, accent={"style": "pave", "count": 5, "melee_diameter_mm": 1.5})
     acc = [q for q in parts if q.name.startswith("accent_")]
     assert len(acc) == 5
     mid = acc[2].vertices.astype(np.float64).mean(axis=0)
@@ -497,7 +498,7 @@ def test_pave_and_channel_details(rings):
     (princess, 4, 4), (emerald, 4, 0), (marquise, 6, 2), (pear, 5, 1), (heart, 4, 1), (oval, 4, 0)])
 def test_prong_heads_for_fancy_cuts(maker, n_prongs, points):
     st = maker()
-    parts = M.ring_assembly(**RING, stone=st, setting={"style": "prong"})
+    parts = ring_assembly(**RING, stone=st, setting={"style": "prong"})
     names = [p.name for p in parts]
     prongs = [p for p in parts if p.name.startswith("prong_")]
     assert len(prongs) == n_prongs
@@ -507,7 +508,7 @@ def test_prong_heads_for_fancy_cuts(maker, n_prongs, points):
     d = by_name(parts)["stone"].vertices.astype(np.float64)
     lift = d[0, 1] - st.vertices[0, 1]
     assert d[:, 1].min() == pytest.approx(R_OUT + 0.5, abs=1e-4)
-    poly = M._outline_polygon(st)
+    poly = M.outline_polygon(st)
     pd = 2 * np.min([np.linalg.norm(p.vertices - p.vertices.mean(0), axis=1).min() for p in prongs])
     for p in prongs:
         v = p.vertices.astype(np.float64)
@@ -573,15 +574,15 @@ def test_invalid_options(brilliant, kwargs):
     kw = dict(RING, stone=brilliant)
     kw.update(kwargs)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**kw)
+        ring_assembly(**kw)
 
 
 def test_invalid_stone_inputs(brilliant):
     metal = A.MeshPart("x", "metal", brilliant.vertices, brilliant.faces)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**RING, stone=metal)
+        ring_assembly(**RING, stone=metal)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**RING, stone=A.translate(brilliant, (0, 3, 0)))
+        ring_assembly(**RING, stone=A.translate(brilliant, (0, 3, 0)))
     with pytest.raises(InvalidOptionError):
         M.halo_setting(brilliant, gap_mm=-0.1)
     with pytest.raises(InvalidOptionError):
@@ -604,7 +605,7 @@ def pearl():
 
 @pytest.fixture(scope="module")
 def pearl_rings(pearl):
-    return {cd: by_name(M.ring_assembly(**PEARL_RING, stone=pearl,
+    return {cd: by_name(ring_assembly(**PEARL_RING, stone=pearl,
                                         setting={"style": "cup"} if cd is None
                                         else {"style": "cup", "cup_diameter_mm": cd}))
             for cd in (None, 2.8, 3.85)}
@@ -621,7 +622,7 @@ def test_cup_is_a_closed_smooth_solid(pearl):
     v = cup.vertices.astype(np.float64)
     assert 2 * np.hypot(v[:, 0], v[:, 2]).max() == pytest.approx(3.5, abs=0.02)
     assert np.abs(v[:, [0, 2]].mean(axis=0)).max() < 1e-3
-    assert "cup" in M.SETTING_STYLES
+    assert "cup" in SETTING_STYLES
 
 
 @pytest.mark.parametrize("cd", [None, 2.8, 3.85])
@@ -693,6 +694,6 @@ def test_cup_options_and_refusals(pearl):
     for setting in ({"style": "cup", "prongs": 4}, {"style": "cup", "lip_mm": 0.3},
                     {"style": "cup", "culet_clearance_mm": -1}):
         with pytest.raises(InvalidOptionError):
-            M.ring_assembly(**PEARL_RING, stone=pearl, setting=setting)
+            ring_assembly(**PEARL_RING, stone=pearl, setting=setting)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**PEARL_RING, stone=make_stone("pearl", size_mm=[8.4, 7.0]), setting={"style": "cup"})
+        ring_assembly(**PEARL_RING, stone=make_stone("pearl", size_mm=[8.4, 7.0]), setting={"style": "cup"})
