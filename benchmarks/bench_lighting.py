@@ -261,13 +261,11 @@ def main(argv=None) -> int:
 
     import jewelrender as jr
     from jewelrender import backend
-    from jewelrender.camera import Camera, camera_from_photo
+    from jewelrender.camera import Camera
     from jewelrender.color import delta_e_2000, linear_to_srgb8, luminance, rgb_to_lab
-    from jewelrender.landmarks import detect_hands
     from jewelrender.lighting import EnvMap, estimate_lighting
     from jewelrender.lighting.photo_fit import _surroundings
     from jewelrender.lighting.skin import monk_index
-    from jewelrender.sites.hand import place_ring
     from jewelrender.sites.proxies import raycast_capsules
 
     t_start = time.perf_counter()
@@ -279,8 +277,9 @@ def main(argv=None) -> int:
     variant = backend.select()
 
     src = jr.load_photo(args.photo or data / "photos" / "hands" / "ringtryon_target_left.jpg")
-    cam_full = camera_from_photo(src)
-    placement = place_ring(src, detect_hands(src)[0], cam_full)
+    with jr.Renderer() as r:  # stages 1-4 of a try-on: the gate's hand, its placement (light unused)
+        prep = r.prepare(src, lighting="uniform", refine_lighting=False)
+    cam_full, placement = prep.camera, prep.placement
     s = PHOTO_SCALE
     W, H = round(cam_full.width * s), round(cam_full.height * s)
     cam = Camera(W, H, cam_full.fx * W / cam_full.width, cam_full.fy * H / cam_full.height,
