@@ -163,3 +163,11 @@ def test_every_catalog_piece_names_a_known_site_and_kind():
         assert piece.site in SITES, piece.id
         assert piece.site in PIECE_KINDS, piece.id
         assert piece.to_report()["site"] == piece.site
+
+
+def test_tomllib_has_its_python_3_10_fallback():
+    """pyproject accepts Python 3.10, which has no tomllib: every import of it falls back to tomli."""
+    for module, path in MODULES.items():
+        text = path.read_text(encoding="utf-8")
+        if "import tomllib" in text:
+            assert "import tomli as tomllib" in text, module
