@@ -171,3 +171,21 @@ def test_tomllib_has_its_python_3_10_fallback():
         text = path.read_text(encoding="utf-8")
         if "import tomllib" in text:
             assert "import tomli as tomllib" in text, module
+
+
+def test_moved_modules_import_under_their_old_names_but_the_package_uses_the_new_ones():
+    import importlib
+    import warnings
+
+    from jewelrender import MOVED_MODULES
+
+    for old, new in MOVED_MODULES.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mod = importlib.import_module(f"jewelrender.{old}")
+        assert mod is importlib.import_module(f"jewelrender.{new}") and mod.__spec__.name == f"jewelrender.{new}"
+        assert any(f"jewelrender.{new}" in str(w.message) for w in caught), old
+    stale = [f"{m}:{line} {t}" for m, path in MODULES.items() for t, names, line in _imports(m, path)
+             if t.split(".")[:2] in [["jewelrender", o] for o in MOVED_MODULES]
+             or (t == "jewelrender" and set(names) & set(MOVED_MODULES))]
+    assert stale == []
