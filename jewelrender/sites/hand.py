@@ -47,6 +47,7 @@ __all__ = [
     "CANONICAL_BONES_MM",
     "PRIOR_FINGER_WIDTH_MM",
     "US_SIZE_RANGE",
+    "DEFAULT_POSITION",
     "RING_DIAMETER_RANGE_MM",
     "MIN_VISIBLE_FRACTION",
     "check_finger",
@@ -86,6 +87,9 @@ _SEGMENT_TAPER = (1.0, 0.9, 0.82)
 
 #: Smallest and largest US ring size reported.
 US_SIZE_RANGE = (3.0, 13.0)
+
+#: Default ring position along the proximal phalanx (0 = MCP, 1 = PIP); see docs/pipeline.md.
+DEFAULT_POSITION = 0.35
 
 # A measured width is accepted only within this factor range of the prior.
 _PLAUSIBLE = (0.6, 1.6)

@@ -18,8 +18,8 @@ from . import hand as _hand_model
 
 __all__ = ["RingSite", "RING", "DEFAULT_POSITION"]
 
-#: Along the proximal phalanx: 0 = knuckle (MCP), 1 = middle joint (PIP). See docs/pipeline.md.
-DEFAULT_POSITION = 0.35
+#: Along the proximal phalanx: 0 = knuckle (MCP), 1 = middle joint (PIP); its home is the hand model.
+DEFAULT_POSITION = _hand_model.DEFAULT_POSITION
 
 
 class RingSite:
