@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+# This checkout's package, not whichever one the venv has installed (editable installs point elsewhere).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import data_dir  # noqa: E402
 
@@ -56,6 +58,7 @@ def run(args) -> dict:
 
     import jewelrender as jr
 
+    print(f"jewelrender from {Path(jr.__file__).parent}", flush=True)
     photos_dir = data_dir() / "photos" / "hands"
     pieces = args.pieces or [p.id for p in jr.list_pieces()]
     table = {}
