@@ -351,7 +351,7 @@ def test_halo_melee_fill_the_outline(brilliant):
     cen = np.array([m.vertices.astype(np.float64).mean(axis=0) for m in melee])  # symmetric stones
     v = brilliant.vertices.astype(np.float64)
     R = np.hypot(v[:, 0], v[:, 2]).max()
-    r_corner = 1.3 / 2 * A._GIRDLE_CORNER
+    r_corner = 1.3 / 2 * A.GIRDLE_CORNER
     # on a circle around the round stone (the circle through its 16-gon's corners), their
     # girdles 0.8 mm from the centre's
     np.testing.assert_allclose(np.hypot(cen[:, 0], cen[:, 2]), R + 0.8 + r_corner, atol=0.01)
