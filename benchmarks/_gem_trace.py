@@ -13,7 +13,7 @@ part with its Fresnel weight gives the *expected* radiance of the ray exactly
 (one path, no tree, no sampling noise), until the remaining weight falls
 below ``tol``.
 
-Frames and units: the stone frame of :func:`jewelrender.assets.round_brilliant`
+Frames and units: the stone frame of :func:`jewelrender.geometry.assets.round_brilliant`
 (axis +Y, table up, girdle mid-plane y = 0), millimetres; directions are unit
 3-vectors in that frame. The environment is a function of direction only (at
 infinity), as Mitsuba's ``envmap``.

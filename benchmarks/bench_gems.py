@@ -4,7 +4,7 @@ Every check uses the real renderer: Mitsuba's ``llvm_ad_spectral`` (or
 ``cuda_ad_spectral``) through :func:`jewelrender.backend.select`, the
 ``dispersive_dielectric`` BSDF with each gem's own dispersion law
 (:func:`jewelrender.scene.stone_bsdf_dict`), the ``hero_path`` integrator and
-round-brilliant meshes from :func:`jewelrender.assets.round_brilliant`.
+round-brilliant meshes from :func:`jewelrender.geometry.assets.round_brilliant`.
 Set-ups and measured numbers: ``docs/gems.md``.
 
 Run::
@@ -67,7 +67,7 @@ def moissanite_sellmeier() -> tuple[list[float], list[float], float]:
         B and C (µm²) of the three terms, and the largest |n - n_file| over
         400-700 nm.
     """
-    from jewelrender import materials
+    from jewelrender.library import materials
     from jewelrender.bsdfs import sellmeier_index
 
     g = materials.gem("moissanite")
@@ -97,7 +97,7 @@ def stone_bsdf(name: str) -> dict:
 
 def stone_index(name: str, wavelength_nm) -> np.ndarray:
     """n(λ) of a benchmark stone from the data files (independent of the BSDF code)."""
-    from jewelrender import materials
+    from jewelrender.library import materials
 
     if name == "control-2.417":
         return np.full_like(np.asarray(wavelength_nm, dtype=float), 2.417)
@@ -131,7 +131,7 @@ def mesh_from_arrays(mi, name: str, vertices: np.ndarray, faces: np.ndarray, bsd
 
 def brilliant(mi, bsdf: dict, pavilion_angle_deg: float = 40.75, diameter_mm: float = DIAMETER_MM):
     """(Mitsuba mesh, MeshPart) of a round brilliant (stone frame, mm), default Tolkowsky."""
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     part = round_brilliant(diameter_mm=diameter_mm, pavilion_angle_deg=pavilion_angle_deg)
     return mesh_from_arrays(mi, "stone", part.vertices, part.faces, bsdf), part
@@ -413,7 +413,7 @@ def pavilion_facet_angles(pavilion_angle_deg: float = 40.75, **cut) -> dict:
     sit (table: tilt 0 on top; girdle: 90; crown / pavilion by the normal's
     sign and tilt), so a mislabelled or wrongly built angle shows up here.
     """
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     gt = _tracer()
     part = round_brilliant(diameter_mm=DIAMETER_MM, pavilion_angle_deg=pavilion_angle_deg, **cut)
@@ -438,7 +438,7 @@ def tracer_light_return(pavilion_angle_deg: float, disc_half_angle_deg: float = 
                         min_elevation_deg: float = 0.0, n_stone: float = 2.417,
                         view_distance_mm: float = VIEW_DISTANCE_MM, samples_across: int = 120) -> float:
     """Face-up light return from the numpy tracer, same environment and eye as :func:`light_return`."""
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     gt = _tracer()
     part = round_brilliant(diameter_mm=DIAMETER_MM, pavilion_angle_deg=pavilion_angle_deg)
@@ -455,7 +455,7 @@ def angular_spectrum(pavilion_angle_deg: float, n_stone: float = 2.417, samples_
     Returns (directions (J, 3), weights (J,), rays): the light return of any
     direction-only environment ``env`` is ``sum(weights * env(directions)) / rays``.
     """
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     gt = _tracer()
     part = round_brilliant(diameter_mm=DIAMETER_MM, pavilion_angle_deg=pavilion_angle_deg)
@@ -510,7 +510,7 @@ def fire_tracer(stones=FIRE_STONES, radius_deg: float = FIRE_TRACER["radius_deg"
     dict: per stone the two metrics and ``terms`` (S, 4) per position
     (Σ|c|², ΣY², Σ|c|, ΣY) for paired comparisons.
     """
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     gt = _tracer()
     part = round_brilliant(diameter_mm=DIAMETER_MM)

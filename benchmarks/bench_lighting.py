@@ -92,7 +92,7 @@ def _mesh(mi, name, v, f, n, bsdf):
 
 
 def _proxy_meshes(mi, capsules, albedo):
-    from jewelrender.proxies import capsule_mesh
+    from jewelrender.sites.proxies import capsule_mesh
 
     bsdf = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [float(a) for a in albedo]}}
     return {f"cap{i}": _mesh(mi, f"cap{i}", *capsule_mesh(c.p0, c.p1, c.radius), bsdf) for i, c in enumerate(capsules)}
@@ -139,8 +139,9 @@ class RingView:
         import cv2
         import mitsuba as mi
 
-        from jewelrender import assets, materials
-        from jewelrender.proxies import raycast_capsules
+        from jewelrender.geometry import assets
+        from jewelrender.library import materials
+        from jewelrender.sites.proxies import raycast_capsules
         from jewelrender.scene import piece_to_camera, stone_bsdf_dict
 
         if piece == "band":
@@ -260,14 +261,12 @@ def main(argv=None) -> int:
 
     import jewelrender as jr
     from jewelrender import backend
-    from jewelrender.camera import Camera, camera_from_photo
+    from jewelrender.camera import Camera
     from jewelrender.color import delta_e_2000, linear_to_srgb8, luminance, rgb_to_lab
-    from jewelrender.landmarks import detect_hands
     from jewelrender.lighting import EnvMap, estimate_lighting
     from jewelrender.lighting.photo_fit import _surroundings
     from jewelrender.lighting.skin import monk_index
-    from jewelrender.placement import place_ring
-    from jewelrender.proxies import raycast_capsules
+    from jewelrender.sites.proxies import raycast_capsules
 
     t_start = time.perf_counter()
     data = data_dir()
@@ -278,8 +277,9 @@ def main(argv=None) -> int:
     variant = backend.select()
 
     src = jr.load_photo(args.photo or data / "photos" / "hands" / "ringtryon_target_left.jpg")
-    cam_full = camera_from_photo(src)
-    placement = place_ring(src, detect_hands(src)[0], cam_full)
+    with jr.Renderer() as r:  # stages 1-4 of a try-on: the gate's hand, its placement (light unused)
+        prep = r.prepare(src, lighting="uniform", refine_lighting=False)
+    cam_full, placement = prep.camera, prep.placement
     s = PHOTO_SCALE
     W, H = round(cam_full.width * s), round(cam_full.height * s)
     cam = Camera(W, H, cam_full.fx * W / cam_full.width, cam_full.fy * H / cam_full.height,

@@ -1,11 +1,11 @@
 """Render the cut x stone contact sheet into docs/images/contact_sheet.png.
 
-Row 1: every faceted cut of :data:`jewelrender.cuts.CUTS` as a 1 ct D-colour
+Row 1: every faceted cut of :data:`jewelrender.geometry.cuts.CUTS` as a 1 ct D-colour
 diamond. Rows 2-3: one stone per coloured variety
-(:func:`jewelrender.materials.list_gem_varieties`; of the diamond colour
+(:func:`jewelrender.library.materials.list_gem_varieties`; of the diamond colour
 grades only D and J, the two ends of the shipped range) in a cut that is
 usual for it. Row 4: the scattering stones
-(:func:`jewelrender.media.list_medium_stones`) as cabochons, the pearl as a
+(:func:`jewelrender.library.media.list_medium_stones`) as cabochons, the pearl as a
 pearl. Every stone is seen face-up, tilted 25 degrees towards the top of the
 image, with the library's own meshes, spectral BSDFs, media and ``hero_path``
 integrator (faceted stones in one scene, scattering stones in a second one with
@@ -60,7 +60,8 @@ def _env_clamp() -> float:
 
 def layout() -> list[list[tuple[str, str, str]]]:
     """Rows of ``(cut, stone, kind)``; kind is ``"gem"`` or ``"medium"``."""
-    from jewelrender import cuts, materials, media
+    from jewelrender.geometry import cuts
+    from jewelrender.library import materials, media
 
     faceted = [c for c in cuts.CUTS if c not in ("cabochon", "pearl")]
     varieties = [v for v in materials.list_gem_varieties() if v not in SKIP_VARIETIES]
@@ -93,7 +94,9 @@ def render_rows(rows, spp: int, cell: int, ncols: int) -> tuple[np.ndarray, list
     """
     import mitsuba as mi
 
-    from jewelrender import backend, cuts, media
+    from jewelrender import backend
+    from jewelrender.geometry import cuts
+    from jewelrender.library import media
     from jewelrender.scene import SceneMesh, stone_bsdf_dict
 
     backend.select()

@@ -26,8 +26,10 @@ from _studio import render, rot  # noqa: E402
 def render_pieces(spp: int, width: int = 960, height: int = 480) -> np.ndarray:
     import mitsuba as mi
 
-    from jewelrender import backend, catalog, materials
-    from jewelrender.scene import SceneMesh, piece_parts, stone_bsdf_dict
+    from jewelrender import backend
+    from jewelrender.library import catalog, materials
+    from jewelrender.pieces import piece_parts
+    from jewelrender.scene import SceneMesh, stone_bsdf_dict
 
     backend.select()
     meshes = []

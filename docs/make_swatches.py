@@ -1,7 +1,7 @@
 """Render the metal x finish swatch chart into docs/images/swatches.png.
 
-Every metal preset (:func:`jewelrender.materials.list_metals`) in every finish
-(:func:`jewelrender.materials.list_finishes`) on the same court band (5 mm wide,
+Every metal preset (:func:`jewelrender.library.materials.list_metals`) in every finish
+(:func:`jewelrender.library.materials.list_finishes`) on the same court band (5 mm wide,
 US 7), with the library's own meshes (including the band's texture coordinates,
 which orient the brushed finish and the hammer dimples), spectral BSDFs and
 renderer, under the CC0 studio HDRI Poly Haven ``studio_small_03`` (read from
@@ -37,7 +37,9 @@ SHORT = {
 def render_chart(spp: int, cell: int) -> tuple[np.ndarray, list[str], list[str]]:
     import mitsuba as mi
 
-    from jewelrender import assets, backend, materials
+    from jewelrender.geometry import assets
+    from jewelrender import backend
+    from jewelrender.library import materials
     from jewelrender.scene import SceneMesh
 
     backend.select()

@@ -788,7 +788,7 @@ def _make_integrator_class(mi):
         the medium's boundary from within, so that a pearl's hundred
         scatterings do not use up ``max_depth``).
 
-        Participating media (cabochons, pearls; :mod:`jewelrender.media`)
+        Participating media (cabochons, pearls; :mod:`jewelrender.library.media`)
         follow the design of Mitsuba's ``volpath``: a shape carries an
         ``interior`` (or ``exterior``) ``homogeneous`` medium, the path tracks
         the medium it is in (``si.target_medium`` after crossing a medium

@@ -13,6 +13,9 @@ import sys
 
 from . import __version__
 from .errors import InputError, InvalidOptionError, JewelrenderError
+from .landmarks.types import FINGER_NAMES
+from .sites.hand import HAND_CHOICES
+from .sites.ring import DEFAULT_POSITION
 
 __all__ = ["main"]
 
@@ -38,10 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("try-on", help="render a ring onto a hand photo")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
     t.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
-    t.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
-    t.add_argument("--hand", default="auto", choices=["auto", "left", "right"])
-    t.add_argument("--position", type=_fraction, default=0.35,
-                   help="along the finger's first segment: 0 = knuckle, 1 = middle joint (default 0.35)")
+    t.add_argument("--finger", default="ring", choices=list(FINGER_NAMES))
+    t.add_argument("--hand", default="auto", choices=list(HAND_CHOICES))
+    t.add_argument("--position", type=_fraction, default=DEFAULT_POSITION,
+                   help=f"along the finger's first segment: 0 = knuckle, 1 = middle joint (default {DEFAULT_POSITION})")
     t.add_argument("--quality", default="preview", choices=["preview", "final"])
     t.add_argument("--lighting", default="photo_fit", help="lighting method (default photo_fit)")
     t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials')")
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--method", default="photo_fit")
     lt.add_argument("--refine-lighting", type=int, default=None, metavar="N",
                     help="iterations of the differentiable refinement (0 = off; default: its own)")
-    lt.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
+    lt.add_argument("--finger", default="ring", choices=list(FINGER_NAMES))
 
     sub.add_parser("doctor", help="show the render backends this machine offers")
     return p
@@ -102,7 +105,7 @@ def _cmd_try_on(a) -> int:
 
 
 def _cmd_pieces(a) -> int:
-    from .catalog import list_pieces
+    from .library.catalog import list_pieces
 
     pieces = list_pieces()
     if a.json:
@@ -115,7 +118,7 @@ def _cmd_pieces(a) -> int:
 
 
 def _cmd_materials(a) -> int:
-    from . import materials
+    from .library import materials
 
     rows = materials.metal_rows()
     finishes = [{"id": f, "label": materials.FINISHES[f].label, "description": materials.FINISHES[f].description}
@@ -136,25 +139,16 @@ def _cmd_materials(a) -> int:
 def _cmd_lighting(a) -> int:
     from pathlib import Path
 
-    from .camera import camera_from_photo
-    from .errors import HandNotFoundError
-    from .landmarks import detect_hands
-    from .lighting import estimate_lighting
-    from .photo import load_photo
-    from .placement import place_ring
+    from .pipeline import Renderer
 
     if Path(a.out).suffix.lower() not in (".exr", ".hdr"):
         raise InvalidOptionError("--out must end in .exr or .hdr")
-    photo = load_photo(a.photo)
-    hands = detect_hands(photo)
-    if not hands:
-        raise HandNotFoundError("no hand found in the photo")
-    cam = camera_from_photo(photo)
-    placement = place_ring(photo, hands[0], cam, finger=a.finger)
-    light = estimate_lighting(photo, cam, placement, method=a.method, env_height=128,
-                              refine=True if a.refine_lighting is None else a.refine_lighting)
-    light.env.save(a.out)
-    print(json.dumps(light.to_report(), indent=2))
+    # Stages 1-4 of a try-on, so the gate refuses what a try-on would and picks the same hand.
+    with Renderer() as r:
+        prep = r.prepare(a.photo, finger=a.finger, lighting=a.method, env_height=128,
+                         refine_lighting=True if a.refine_lighting is None else a.refine_lighting)
+    prep.lighting.env.save(a.out)
+    print(json.dumps(prep.lighting.to_report(), indent=2))
     return 0
 
 

@@ -24,14 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from ._json import jsonable
-from .errors import FingerNotVisibleError, InvalidOptionError
+from .checks import is_number
+from .errors import InvalidOptionError
+from .landmarks.types import FINGER_NAMES
+from .sites.hand import HAND_CHOICES
+from .sites.ring import DEFAULT_POSITION
 
-__all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
-
-FINGER_NAMES = ("thumb", "index", "middle", "ring", "little")
-#: A try-on showing less of the ring than this (see _visible_fraction) is refused.
-MIN_VISIBLE_FRACTION = 0.35
-HAND_CHOICES = ("auto", "left", "right")
+__all__ = ["TryOnResult", "Renderer", "Prepared", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
 
 
 @dataclass
@@ -101,20 +100,34 @@ class TryOnResult:
         Image.fromarray(arr).save(tmp, format=fmt, **kwargs)
 
 
-def _check_options(finger, hand, position, quality, min_quality=None):
-    from .catalog import QUALITY_NAMES
+def _check_render_options(quality, min_quality=None):
+    from .library.catalog import QUALITY_NAMES
 
-    if finger not in FINGER_NAMES:
-        raise InvalidOptionError(f"unknown finger {finger!r}; valid: {', '.join(FINGER_NAMES)}")
-    if hand not in HAND_CHOICES:
-        raise InvalidOptionError(f"unknown hand {hand!r}; valid: {', '.join(HAND_CHOICES)}")
-    if not isinstance(position, (int, float)) or isinstance(position, bool) or not (0.0 <= float(position) <= 1.0):
-        raise InvalidOptionError(f"position must be a number in [0, 1] (0 = knuckle, 1 = middle joint), got {position!r}")
     if quality not in QUALITY_NAMES:
         raise InvalidOptionError(f"unknown quality {quality!r}; valid: {', '.join(QUALITY_NAMES)}")
-    if min_quality is not None and (isinstance(min_quality, bool) or not isinstance(min_quality, (int, float))
-                                    or not 0.0 <= float(min_quality) <= 1.0):
+    if min_quality is not None and (not is_number(min_quality) or not 0.0 <= float(min_quality) <= 1.0):
         raise InvalidOptionError(f"min_quality must be a number in [0, 1], got {min_quality!r}")
+
+
+@dataclass
+class Prepared:
+    """Stages 1-4 of a try-on, everything decided before the piece is rendered.
+
+    Returned by :meth:`Renderer.prepare`; :meth:`Renderer.try_on` goes on from it.
+    """
+
+    photo: object
+    #: Every detection (hands) found, and the one the gate chose.
+    detections: list
+    detection: object
+    gate: object
+    site: object
+    #: The site's validated options (a ring: finger, hand, position).
+    options: dict
+    camera: object
+    placement: object
+    lighting: object
+    timings: dict = field(default_factory=dict)
 
 
 class Renderer:
@@ -159,18 +172,18 @@ class Renderer:
             self._detector = HandDetector()
         return self._detector
 
-    def _parts(self, piece, inner_diameter_mm: float):
-        from .scene import piece_parts
+    def _parts(self, piece, size_mm: float):
+        from .pieces import piece_parts
 
-        key = (piece.id, round(inner_diameter_mm, 2))
+        key = (piece.id, round(size_mm, 2))
         parts = self._parts_cache.get(key)
         if parts is None:
             if len(self._parts_cache) > 64:
                 self._parts_cache.clear()
-            parts = self._parts_cache[key] = piece_parts(piece, inner_diameter_mm)
+            parts = self._parts_cache[key] = piece_parts(piece, size_mm)
         return parts
 
-    def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = 0.35,
+    def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = DEFAULT_POSITION,
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
@@ -217,23 +230,74 @@ class Renderer:
                                 max_pixels=max_pixels, min_quality=min_quality,
                                 refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting)
 
-    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
-                max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
-        from . import backend, catalog, materials
+    def prepare(self, photo, *, site: str = "ring", finger: str = "ring", hand: str = "auto",
+                position: float = DEFAULT_POSITION, quality: str = "preview", lighting: str = "photo_fit",
+                focal_35mm: float | None = None, refuse_multiple_hands: bool = False, max_pixels: int = 40_000_000,
+                refine_lighting: bool | int = True, env_height: int | None = None) -> Prepared:
+        """Run stages 1-4 alone (photo, detection + gate, camera + placement, lighting).
+
+        For tools that need the placement or the light without a render (the CLI's
+        ``lighting`` command, the lighting benchmark). The options are
+        :meth:`try_on`'s; ``env_height`` overrides the quality preset's
+        environment-map height.
+        """
+        if self._closed:
+            raise InvalidOptionError("this Renderer is closed")
+        from .library import catalog
+        from .sites import get_site
+
+        _check_render_options(quality)
+        st = get_site(site)
+        options = st.check_options(finger=finger, hand=hand, position=position)
+        q = catalog.quality_preset(quality)
+        with self._lock:
+            return self._prepare(photo, st, options, lighting=lighting, focal_35mm=focal_35mm,
+                                 refuse_multiple_hands=refuse_multiple_hands, max_pixels=max_pixels,
+                                 refine_lighting=refine_lighting, env_height=env_height or q.env_height)
+
+    def _prepare(self, photo, site, options, *, lighting, focal_35mm, refuse_multiple_hands, max_pixels,
+                 refine_lighting, env_height) -> Prepared:
         from .camera import camera_from_photo
-        from .composite import composite, stone_chroma_sigma
-        from .landmarks import FINGERS
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
-        from .placement import place_ring
-        from .quality import check_input, require_quality, score_output
-        from .render import render_layers
-        from .scene import build_scene, stone_material
 
         t = {}
+        tick = time.perf_counter()
+        ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
+        t["photo"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        detections = self.detector.detect(ph)
+        t["landmarks"] = time.perf_counter() - tick
+
+        # The input gate: refuse unusable photos before any render time is spent,
+        # and pick the detection (the clearest hand, or the one asked for).
+        tick = time.perf_counter()
+        gate = site.gate(ph, detections, options=options, refuse_multiple=refuse_multiple_hands)
+        t["gate"] = time.perf_counter() - tick
+        chosen = detections[gate.hand_index]
+
+        tick = time.perf_counter()
+        cam = camera_from_photo(ph, focal_35mm=focal_35mm)
+        placement = site.place(ph, chosen, cam, options=options)
+        t["placement"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        light = estimate_lighting(ph, cam, placement, method=lighting, env_height=env_height, refine=refine_lighting)
+        t["lighting"] = time.perf_counter() - tick
+        return Prepared(photo=ph, detections=detections, detection=chosen, gate=gate, site=site, options=options,
+                        camera=cam, placement=placement, lighting=light, timings=t)
+
+    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
+                max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
+        from .library import catalog, materials
+        from .sites import get_site
+
         t0 = time.perf_counter()
-        _check_options(finger, hand, position, quality, min_quality)
+        _check_render_options(quality, min_quality)
         piece = catalog.get_piece(piece)
+        site = get_site(piece.site)
+        options = site.check_options(finger=finger, hand=hand, position=position)
         q = catalog.quality_preset(quality)
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
@@ -243,35 +307,23 @@ class Renderer:
         metal_preset = materials.metal(piece.metal)  # a bad id in a catalog file is a CatalogError
         materials.finish(piece.finish)
 
+        prep = self._prepare(photo, site, options, lighting=lighting, focal_35mm=focal_35mm,
+                             refuse_multiple_hands=refuse_multiple_hands, max_pixels=max_pixels,
+                             refine_lighting=refine_lighting, env_height=q.env_height)
+        t = prep.timings
         tick = time.perf_counter()
-        ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
-        t["photo"] = time.perf_counter() - tick
+        spec, variant = self._scene(prep, piece, q, metal_preset)
+        t["scene"] = time.perf_counter() - tick
+        return self._finish(prep, piece, q, spec, variant, seed=seed, min_quality=min_quality, t=t, t0=t0)
 
-        tick = time.perf_counter()
-        hands = self.detector.detect(ph)
-        t["landmarks"] = time.perf_counter() - tick
+    def _scene(self, prep: Prepared, piece, q, metal_preset):
+        """Stage 5: the Mitsuba scene of the piece on the body, in the photo's light."""
+        from . import backend
+        from .library import materials
+        from .scene import build_scene, stone_material
 
-        # The input gate: refuse unusable photos before any render time is spent,
-        # and pick the hand (the clearest one, or the one asked for).
-        tick = time.perf_counter()
-        gate = check_input(ph, hands, finger=finger, hand=hand, refuse_multiple_hands=refuse_multiple_hands)
-        t["gate"] = time.perf_counter() - tick
-        hands_found = len(hands)
-        hl = hands[gate.hand_index]
-
-        tick = time.perf_counter()
-        cam = camera_from_photo(ph, focal_35mm=focal_35mm)
-        placement = place_ring(ph, hl, cam, finger=finger, position=float(position))
-        t["placement"] = time.perf_counter() - tick
-
-        tick = time.perf_counter()
-        light = estimate_lighting(ph, cam, placement, method=lighting, env_height=q.env_height,
-                                  refine=refine_lighting)
-        t["lighting"] = time.perf_counter() - tick
-
-        tick = time.perf_counter()
         variant = backend.select(self._variants)
-        parts = self._parts(piece, placement.inner_diameter_mm)
+        parts = self._parts(piece, prep.site.piece_size_mm(prep.placement))
         stones = None
         if piece.stone or piece.accent:
             # Halo melee are accents too, so a set stone brings the accent material along.
@@ -279,13 +331,20 @@ class Renderer:
                                                dispersive=q.accent_dispersion)}
             if piece.stone:
                 stones["stone"] = stone_material(piece.stone["gem"], thick_media=q.thick_media)
-        spec = build_scene(cam, placement, piece, light, q,
+        spec = build_scene(prep.camera, prep.placement, piece, prep.lighting, q,
                            metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
                            metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,
                                                                       has_texcoords=False),
-                           stones=stones, photo_linear=ph.linear, parts=parts)
-        t["scene"] = time.perf_counter() - tick
+                           stones=stones, photo_linear=prep.photo.linear, parts=parts)
+        return spec, variant
 
+    def _finish(self, prep: Prepared, piece, q, spec, variant, *, seed, min_quality, t, t0) -> TryOnResult:
+        """Stages 6-8: render, composite, visibility check, score; the report is written last, output only."""
+        from .composite import composite, stone_chroma_sigma
+        from .quality import require_quality, score_output
+        from .render import render_layers
+
+        ph, placement, light, site = prep.photo, prep.placement, prep.lighting, prep.site
         tick = time.perf_counter()
         layers = render_layers(spec, seed=seed)
         t["render"] = time.perf_counter() - tick
@@ -296,13 +355,16 @@ class Renderer:
                                            stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes))
         t["composite"] = time.perf_counter() - tick
 
-        visible = _visible_fraction(mask, placement, piece)
-        if visible < MIN_VISIBLE_FRACTION:
-            raise FingerNotVisibleError(
-                f"the {finger} finger's base is hidden (curled, or behind other fingers): only "
-                f"{100 * visible:.0f} % of the ring would show; photograph the back of the hand with fingers straight",
-                details={"visible_fraction": round(visible, 3), "crop": spec.crop.to_report()},
-            )
+        visible = site.check_visible(mask, placement, piece, spec.crop.to_report())
+        tick = time.perf_counter()
+        # The metal's share of the coverage, applied to the composite's (blurred) mask.
+        share = np.where(layers.alpha > 0.01, layers.metal / np.maximum(layers.alpha, 0.01), 1.0)
+        metal = mask.copy()
+        metal[spec.crop.slices] *= share.astype(metal.dtype)
+        inputs = site.score_inputs(placement, piece, prep.detection, spec.crop.to_report(), visible)
+        score = score_output(ph, image, mask, inputs, min_quality=min_quality, metal_mask=metal)
+        t["score"] = time.perf_counter() - tick
+        t["total"] = time.perf_counter() - t0
         report = {
             "version": _version(),
             "piece": piece.to_report(),
@@ -310,40 +372,19 @@ class Renderer:
             "quality": {"name": q.name, "spp": q.spp, "max_depth": q.max_depth},
             "photo": {"source": ph.source, "format": ph.format, "width": ph.width, "height": ph.height,
                       "exif_orientation": ph.exif_orientation},
-            "camera": cam.to_report(),
-            "hands_found": hands_found,
-            "placement": dict(placement.to_report(), hand_score=float(hl.score),
-                              mcp_px=hl.image_px[FINGERS[finger][0]], pip_px=hl.image_px[FINGERS[finger][1]]),
+            "camera": prep.camera.to_report(),
+            "hands_found": len(prep.detections),
+            "placement": site.report(placement, prep.detection),
             "lighting": light.to_report(),
             "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
             "composite": comp_info,
+            "gate": prep.gate.to_report(),
+            "score": score,
+            "timings": {k: round(v, 4) for k, v in t.items()},
         }
-        tick = time.perf_counter()
-        report["gate"] = gate.to_report()
-        # The metal's share of the coverage, applied to the composite's (blurred) mask.
-        share = np.where(layers.alpha > 0.01, layers.metal / np.maximum(layers.alpha, 0.01), 1.0)
-        metal = mask.copy()
-        metal[spec.crop.slices] *= share.astype(metal.dtype)
-        score = score_output(ph, image, mask, report, min_quality=min_quality, metal_mask=metal)
-        report["score"] = score
-        t["score"] = time.perf_counter() - tick
-        t["total"] = time.perf_counter() - t0
-        report["timings"] = {k: round(v, 4) for k, v in t.items()}
         result = TryOnResult(image=image, mask=mask, report=jsonable(report))
         require_quality(score, min_quality)
         return result
-
-
-def _visible_fraction(mask, placement, piece) -> float:
-    """Ring pixels seen, over those a band of this width covers across a straight finger seen from above.
-
-    A band of width w across a finger of width W (pixels) covers about
-    ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
-    oblique views only add to that, so the ratio is a lower bound on visibility.
-    """
-    px_per_mm = placement.finger_width_px / (2000.0 * placement.finger_radius_m)
-    expected = 1.1 * placement.finger_width_px * piece.band["width_mm"] * px_per_mm
-    return float(mask.sum()) / max(expected, 1.0)
 
 
 def _version() -> str:

@@ -51,12 +51,22 @@ from .errors import (
     PhotoTooDarkError,
     TooManyHandsError,
 )
+from .sites.hand import (
+    MIN_VISIBLE_FRACTION,
+    PRIOR_FINGER_WIDTH_MM,
+    RING_DIAMETER_RANGE_MM,
+    check_finger,
+    check_hand,
+    segment_joints,
+    visible_fraction,
+)
 
 __all__ = [
     "DEFAULT_MIN_QUALITY",
     "GATE_THRESHOLDS",
     "GateCheck",
     "GateReport",
+    "ScoreInputs",
     "check_input",
     "highlight_side",
     "require_quality",
@@ -101,9 +111,6 @@ GATE_THRESHOLDS: dict[str, Any] = {
 #: every rendered dev photo: ``docs/quality.md``).
 DEFAULT_MIN_QUALITY = 0.55
 
-# Ring finger width (mm) that the hand's pixel scale is multiplied by to get the
-# width in the image; the same anatomical priors as placement.
-_FINGER_WIDTH_MM = {"thumb": 20.5, "index": 18.0, "middle": 18.0, "ring": 17.3, "little": 15.5}
 # The blur measurement resamples the hand so that the ring finger is this wide (px).
 _SHARPNESS_FINGER_PX = 12.0
 # Chai & Ngan (1999) skin cluster in YCrCb (8-bit codes), widened a little on
@@ -210,7 +217,7 @@ class GateReport:
 # measurements
 # ---------------------------------------------------------------------------
 def _bones_mm():
-    from .placement import CANONICAL_BONES_MM
+    from .sites.hand import CANONICAL_BONES_MM
 
     return CANONICAL_BONES_MM
 
@@ -325,8 +332,9 @@ def _measure_hand(srgb8: np.ndarray, hand, finger: str) -> dict:
     H, W = srgb8.shape[:2]
     px = np.asarray(hand.image_px, float)
     ppm = hand_px_per_mm(hand)
-    fw = _FINGER_WIDTH_MM[finger] * ppm
-    ia, ib = (FINGERS[finger][1], FINGERS[finger][2]) if finger == "thumb" else FINGERS[finger][:2]
+    # the finger's anatomical prior width (the placement's) at the hand's image scale
+    fw = PRIOR_FINGER_WIDTH_MM[finger] * ppm
+    ia, ib = segment_joints(finger)
     a, b = px[ia], px[ib]
     margin = min(min(p[0], p[1], W - p[0], H - p[1]) for p in (a, b)) / max(fw, 1e-6)
     outside = int(np.sum((px[:, 0] < 0) | (px[:, 1] < 0) | (px[:, 0] > W) | (px[:, 1] > H)))
@@ -435,13 +443,10 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
     InvalidOptionError
         Unknown finger, hand or threshold name.
     """
-    from .landmarks import FINGERS
     from .photo import Photo, load_photo
 
-    if finger not in FINGERS:
-        raise InvalidOptionError(f"unknown finger {finger!r}; valid: {', '.join(FINGERS)}")
-    if hand not in ("auto", "left", "right"):
-        raise InvalidOptionError(f"unknown hand {hand!r}; valid: auto, left, right")
+    check_finger(finger)
+    check_hand(hand)
     thr = dict(GATE_THRESHOLDS)
     for k, v in (thresholds or {}).items():
         if k not in thr:
@@ -572,8 +577,51 @@ def _jsonable(x):
 # ---------------------------------------------------------------------------
 # output score
 # ---------------------------------------------------------------------------
-#: Human ring sizes: inner diameters (mm) of US 3 and US 13 (d = 11.63 + 0.8128 * size).
-RING_DIAMETER_RANGE_MM = (11.63 + 0.8128 * 3, 11.63 + 0.8128 * 13)
+@dataclass(frozen=True)
+class ScoreInputs:
+    """What :func:`score_output` needs besides pixels, from the stages' typed outputs.
+
+    Built by the body site from its placement and the piece
+    (:meth:`jewelrender.sites.ring.RingSite.score_inputs`), so the score reads
+    no report. Lengths in pixels unless named otherwise.
+    """
+
+    #: The rendered crop (x, y, width, height); ``None``: the mask's padded bounding box.
+    crop: tuple[int, int, int, int] | None = None
+    #: The piece's centre and the limb's image direction there (for the across-limb extent).
+    center_px: tuple[float, float] | None = None
+    axis_px: tuple[float, float] | None = None
+    #: The limb's width at the piece, and whether it was ``"measured"`` or from the ``"prior"``.
+    across_px: float | None = None
+    across_source: str = "measured"
+    #: The piece's size (a ring's inner diameter, mm) and the human range for it.
+    size_mm: float | None = None
+    size_range_mm: tuple[float, float] = RING_DIAMETER_RANGE_MM
+    #: Landmark confidence and how the pose was found (``"weak-perspective"`` scores 0.85).
+    landmark_score: float = 1.0
+    pose_method: str | None = None
+    #: Share of the piece that shows (see the site's visible fraction) and the refusal floor.
+    visible_fraction: float | None = None
+    min_visible_fraction: float = MIN_VISIBLE_FRACTION
+
+    def placement_view(self) -> dict:
+        """The keys :func:`highlight_side` reads."""
+        return {"center_px": self.center_px, "axis_px": self.axis_px, "finger_width_px": self.across_px}
+
+    @classmethod
+    def from_report(cls, report: dict, mask: np.ndarray) -> "ScoreInputs":
+        """For a saved report (tools, tests): the same inputs, from its JSON."""
+        pl = report.get("placement") or {}
+        crop = (report.get("render") or {}).get("crop")
+        fw, r_m = pl.get("finger_width_px"), pl.get("finger_radius_m")
+        band_w = ((report.get("piece") or {}).get("band") or {}).get("width_mm")
+        vis = (visible_fraction(float(np.asarray(mask, np.float32).sum()), fw, r_m, band_w)
+               if fw and band_w and r_m else None)
+        return cls(crop=tuple(int(v) for v in crop) if crop and len(crop) == 4 else None,
+                   center_px=pl.get("center_px"), axis_px=pl.get("axis_px"), across_px=fw,
+                   across_source=pl.get("finger_width_source") or "measured",
+                   size_mm=pl.get("inner_diameter_mm"), landmark_score=float(pl.get("hand_score", 1.0)),
+                   pose_method=((pl.get("details") or {}).get("pose") or {}).get("method"), visible_fraction=vis)
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
@@ -583,10 +631,9 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
-def _crop_of(report: dict, mask: np.ndarray) -> tuple[slice, slice]:
-    """The rendered crop from the report (``render.crop`` = [x, y, w, h]), else the mask's bounding box, padded."""
+def _crop_of(crop, mask: np.ndarray) -> tuple[slice, slice]:
+    """The rendered crop ([x, y, w, h]), else the mask's bounding box, padded."""
     H, W = mask.shape
-    crop = (report.get("render") or {}).get("crop")
     if crop and len(crop) == 4:
         x, y, w, h = (int(v) for v in crop)
     else:
@@ -671,7 +718,7 @@ def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: 
             "highlight_on_lit_side": bool(np.sign(offset) == np.sign(math.log(max(ratio, 1e-6)))) if clear else None}
 
 
-def score_output(photo, result_image, mask, report: dict, *, min_quality: float | None = None,
+def score_output(photo, result_image, mask, inputs, *, min_quality: float | None = None,
                  metal_mask=None) -> dict:
     """Rate a finished try-on in [0, 1]: would a customer believe the ring is really there?
 
@@ -705,8 +752,9 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         (H, W, 3) uint8 sRGB composite.
     mask : numpy.ndarray
         (H, W) float coverage of the piece in [0, 1].
-    report : dict
-        The try-on report (``placement``, ``piece``, ``render.crop`` are read).
+    inputs : ScoreInputs or dict
+        What the body site knows about the piece's place (:class:`ScoreInputs`); a
+        saved try-on report is accepted too (read by :meth:`ScoreInputs.from_report`).
     min_quality : float, optional
         Recorded with ``passed``; default :data:`DEFAULT_MIN_QUALITY`.
     metal_mask : numpy.ndarray, optional
@@ -735,9 +783,10 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         raise InvalidOptionError(
             f"photo {photo8.shape}, result {img8.shape} and mask {alpha.shape} must be (H, W, 3), (H, W, 3), (H, W)")
     mq = DEFAULT_MIN_QUALITY if min_quality is None else float(min_quality)
-    pl = report.get("placement") or {}
+    inp = inputs if isinstance(inputs, ScoreInputs) else ScoreInputs.from_report(inputs, alpha)
+    pl = inp.placement_view()
     meas: dict = {}
-    sy, sx = _crop_of(report, alpha)
+    sy, sx = _crop_of(inp.crop, alpha)
     a = alpha[sy, sx]
     res_lin = srgb8_to_linear(img8[sy, sx]).astype(np.float32)
     ph_lin = srgb8_to_linear(photo8[sy, sx]).astype(np.float32)
@@ -777,12 +826,10 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
         meas.update(highlight_side(photo8, np.column_stack([xs + sx.start + 0.5, ys + sy.start + 0.5]),
                                     y_res[ys, xs], pl))
     # -- scale --------------------------------------------------------------
-    d = pl.get("inner_diameter_mm")
-    lo, hi = RING_DIAMETER_RANGE_MM
+    d = inp.size_mm
+    lo, hi = inp.size_range_mm
     size_ok = 1.0 if d is None else (1.0 if lo <= d <= hi else math.exp(-0.5 * ((min(abs(d - lo), abs(d - hi))) / 2.0) ** 2))
-    fw = pl.get("finger_width_px")
-    c = pl.get("center_px")
-    ax = pl.get("axis_px")
+    fw, c, ax = inp.across_px, inp.center_px, inp.axis_px
     across_ok = 1.0
     if fw and c is not None and ax is not None and (alpha > 0.5).sum() >= 10:
         ys, xs = np.nonzero(alpha > 0.5)
@@ -796,7 +843,7 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
             ratio = ext / fw
             meas["extent_to_finger_width"] = ratio
             across_ok = min(_ramp(ratio, 0.6, 0.9), _ramp(ratio, 2.2, 1.6))
-    prior = 0.8 if pl.get("finger_width_source") == "prior" else 1.0
+    prior = 0.8 if inp.across_source == "prior" else 1.0
     scale = size_ok * across_ok * prior
     meas["inner_diameter_mm"] = d
     # -- edges --------------------------------------------------------------
@@ -817,18 +864,12 @@ def score_output(photo, result_image, mask, report: dict, *, min_quality: float 
     meas["halo"] = halo
     edges = (1.0 - _ramp(halo, 0.0, 0.1)) * sharp_ok
     # -- placement ----------------------------------------------------------
-    conf = float(pl.get("hand_score", 1.0))
-    pose = ((pl.get("details") or {}).get("pose") or {}).get("method")
-    pose_f = 0.85 if pose == "weak-perspective" else 1.0
+    conf = float(inp.landmark_score)
+    pose_f = 0.85 if inp.pose_method == "weak-perspective" else 1.0
     vis_f = 1.0
-    band_w = ((report.get("piece") or {}).get("band") or {}).get("width_mm")
-    r_m = pl.get("finger_radius_m")
-    if fw and band_w and r_m:
-        px_per_mm = fw / (2000.0 * r_m)
-        expected = 1.1 * fw * band_w * px_per_mm
-        visible = float(alpha.sum()) / max(expected, 1.0)
-        meas["visible_fraction"] = visible
-        vis_f = _ramp(visible, 0.35, 1.0)
+    if inp.visible_fraction is not None:
+        meas["visible_fraction"] = inp.visible_fraction
+        vis_f = _ramp(inp.visible_fraction, inp.min_visible_fraction, 1.0)
     placement = conf * pose_f * vis_f
 
     parts = {"reflection": refl, "scale": scale, "edges": edges, "placement": placement}

@@ -124,7 +124,7 @@ def _key(prefix: str, i: int, name: str) -> str:
 
 
 def _mesh(mi, m, *, emit: bool = True) -> object:
-    from .materials import prepare_for_mitsuba
+    from .library.materials import prepare_for_mitsuba
 
     props = mi.Properties()
     props["bsdf"] = mi.load_dict(prepare_for_mitsuba(m.bsdf))

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .proxies import capsule_mesh
+from .sites.proxies import capsule_mesh
 
-__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_parts", "piece_to_camera", "stone_bsdf_dict",
-           "stone_part", "stone_material"]
+__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material"]
 
 
 def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bool = True) -> dict:
@@ -27,7 +26,7 @@ def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bo
     unit: try-on scenes are in metres (the default), benchmarks in millimetres
     (``length_unit_m=1e-3``).
     """
-    from . import materials
+    from .library import materials
 
     return materials.gem_bsdf_dict(gem_name, length_unit_m=length_unit_m, dispersive=dispersive)
 
@@ -36,12 +35,12 @@ def stone_material(gem_name: str, *, dispersive: bool = True, thick_media: str =
     """A stone's material for the try-on scene (metres): ``{"bsdf": ..., "interior": ... | None}``.
 
     Transparent gems and varieties get the dispersive dielectric
-    (:func:`stone_bsdf_dict`); the scattering stones of :mod:`jewelrender.media`
+    (:func:`stone_bsdf_dict`); the scattering stones of :mod:`jewelrender.library.media`
     (opal, moonstone, turquoise, onyx, pearl) a dielectric surface over a
     homogeneous interior medium; with ``thick_media="surface"`` the optically thick
     ones (turquoise, onyx, pearl) their diffusion limit (:func:`media.surface_limit`).
     """
-    from . import media
+    from .library import media
 
     if gem_name in media.list_medium_stones():
         if thick_media == "surface" and media.is_optically_thick(gem_name):
@@ -100,64 +99,6 @@ class SceneSpec:
     passes: int
     max_depth: int
     meta: dict = field(default_factory=dict)
-
-
-def _gem_density(gem_name: str) -> float:
-    """Density (g/cm^3) of a gem, variety or scattering stone, for sizing by carat."""
-    from . import materials, media
-    from .assets import DIAMOND_DENSITY_G_CM3
-
-    if gem_name in media.list_medium_stones():
-        d = media.medium_stone_data(gem_name).density_g_cm3
-    else:
-        d = materials.gem_optics(gem_name)[0].density_g_cm3
-    return float(d) if d else DIAMOND_DENSITY_G_CM3
-
-
-def stone_part(stone: dict):
-    """The centre stone of a catalog entry as a MeshPart in the stone frame (mm)."""
-    from . import cuts, meshio
-
-    if "mesh" in stone:
-        kw = {k: stone[k] for k in ("size_mm", "units", "up_axis") if k in stone}
-        return meshio.load_mesh(stone["mesh"], role="stone", name="stone", frame="stone", **kw)
-    size = stone.get("size_mm")
-    if isinstance(size, list):
-        size = tuple(size) if len(size) == 2 else size[0]
-    return cuts.make_stone(stone["cut"], carat=stone.get("carat"), size_mm=size,
-                           density_g_cm3=_gem_density(stone["gem"]), **stone.get("proportions", {}))
-
-
-def piece_parts(piece, inner_diameter_mm: float):
-    """Generate the piece's meshes (piece frame, mm) for a finger of this size.
-
-    Raises
-    ------
-    CatalogError
-        The entry's options do not make a ring (e.g. melee too wide for the band); the
-        message names the entry.
-    """
-    from . import mounts
-    from .errors import CatalogError, InvalidOptionError, MeshError
-
-    band = piece.band
-    try:
-        stone = stone_part(piece.stone) if piece.stone else None
-        return mounts.ring_assembly(
-            inner_diameter_mm=inner_diameter_mm,
-            band_width_mm=band["width_mm"],
-            band_thickness_mm=band["thickness_mm"],
-            band_profile=band.get("profile", "court"),
-            stone=stone,
-            setting=piece.setting if stone is not None else None,
-            accent=piece.accent,
-        )
-    except MeshError:
-        raise
-    except InvalidOptionError as exc:
-        if exc.details.get("option") == "inner_diameter_mm":  # the finger, not the entry
-            raise
-        raise CatalogError(f"catalog entry {piece.id!r}: {exc.message}", details=exc.details) from None
 
 
 def piece_to_camera(center_m, axis, up) -> np.ndarray:
@@ -260,6 +201,8 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         Pre-generated piece meshes (piece frame, mm); generated when omitted.
     """
     if parts is None:
+        from .pieces import piece_parts
+
         parts = piece_parts(piece, placement.inner_diameter_mm)
     M = piece_to_camera(placement.center_cam, placement.axis_cam, placement.up_cam)
     jewel = []

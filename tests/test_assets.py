@@ -1,4 +1,4 @@
-"""Tests of the parametric jewelry geometry (jewelrender.assets)."""
+"""Tests of the parametric jewelry geometry (jewelrender.geometry.assets)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from jewelrender import assets as A
+from jewelrender.geometry import assets as A
 from jewelrender.errors import InvalidOptionError
 
 # --------------------------------------------------------------------------- #
@@ -30,7 +30,7 @@ def assert_closed_outward(part: A.MeshPart) -> None:
     assert m.is_winding_consistent, part.name
     assert m.volume > 0, part.name
     # the raw arrays wind the same way as the welded mesh
-    assert A._signed_volume(part.vertices, part.faces.astype(np.int64)) == pytest.approx(m.volume, rel=1e-4)
+    assert A.signed_volume(part.vertices, part.faces.astype(np.int64)) == pytest.approx(m.volume, rel=1e-4)
     assert m.area_faces.min() > 1e-7, f"{part.name}: degenerate triangle"
     assert len(np.unique(np.sort(part.faces, axis=1), axis=0)) == len(part.faces), "duplicate faces"
     # every face is a proper triangle (three distinct welded vertices)

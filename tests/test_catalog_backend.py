@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jewelrender import backend, catalog, materials
+from jewelrender import backend
+from jewelrender.library import catalog, materials
 from jewelrender.errors import BackendUnavailableError, CatalogError, InvalidOptionError, UnknownPieceError
-from jewelrender.scene import piece_parts, stone_bsdf_dict
+from jewelrender.pieces import piece_parts
+from jewelrender.scene import stone_bsdf_dict
 
 
 def test_shipped_catalog_has_the_required_pieces():
@@ -31,7 +33,7 @@ def test_every_piece_builds_closed_meshes_with_known_materials(piece):
     assert width == pytest.approx(p.band["width_mm"], abs=0.05)
     if p.stone:
         assert any(part.role == "stone" for part in parts)
-        from jewelrender import media
+        from jewelrender.library import media
         from jewelrender.scene import stone_material
 
         m = stone_material(p.stone["gem"])
@@ -83,6 +85,9 @@ def test_unknown_piece_lists_valid_ids():
     (('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
      'accent = {style = "scatter", count = 3}\n'), "accent style"),
     (('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\ncolour = "red"\n'), "unknown key"),
+    ('[pieces.a]\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n', "'site' missing"),
+    ('[pieces.a]\nsite = "knee"\nkind = "band"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n',
+     "unknown site 'knee'; valid: ring"),
     (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
      'stone = {cut = "round-brilliant", gem = "diamond"}\nsetting = {style = "prong", prongs = 4}\n'), "carat"),
     (('[pieces.a]\nkind = "solitaire"\nmetal = "x"\nband = {width_mm = 2, thickness_mm = 1}\n'
@@ -141,7 +146,7 @@ def test_catalog_stone_from_a_users_mesh_file(tmp_path, data_dir):
 
     shutil.copy(data_dir / "meshes" / "gems_gam0022" / "oval_brilliant.obj", tmp_path / "my_oval.obj")
     f = tmp_path / "catalog.toml"
-    f.write_text('[pieces.mine]\nkind = "ring"\nmetal = "platinum-950"\nband = {width_mm = 2, thickness_mm = 1.7}\n'
+    f.write_text('[pieces.mine]\nsite = "ring"\nkind = "ring"\nmetal = "platinum-950"\nband = {width_mm = 2, thickness_mm = 1.7}\n'
                  'stone = {mesh = "my_oval.obj", size_mm = 7.0, gem = "diamond"}\nsetting = {style = "bezel"}\n')
     piece = catalog.load_catalog(f)["mine"]
     parts = piece_parts(piece, 17.0)
@@ -154,7 +159,7 @@ def test_catalog_stone_from_a_users_mesh_file(tmp_path, data_dir):
 
 def test_options_that_do_not_fit_raise_catalog_error_naming_the_entry(tmp_path):
     f = tmp_path / "catalog.toml"
-    f.write_text('[pieces.tight]\nkind = "band"\nmetal = "platinum-950"\nband = {width_mm = 1.2, thickness_mm = 1.7}\n'
+    f.write_text('[pieces.tight]\nsite = "ring"\nkind = "band"\nmetal = "platinum-950"\nband = {width_mm = 1.2, thickness_mm = 1.7}\n'
                  'accent = {style = "pave", count = 9, melee_diameter_mm = 1.5}\n')
     piece = catalog.load_catalog(f)["tight"]
     with pytest.raises(CatalogError) as e:

@@ -1,4 +1,4 @@
-"""Tests of the parametric gem cuts (jewelrender.cuts)."""
+"""Tests of the parametric gem cuts (jewelrender.geometry.cuts)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from jewelrender import assets as A
-from jewelrender import cuts as C
+from jewelrender.geometry import assets as A
+from jewelrender.geometry import cuts as C
 from jewelrender.errors import InvalidOptionError
 
 FACETED = [c for c in C.CUTS if c not in ("round-brilliant", "cabochon", "pearl")]
@@ -100,7 +100,7 @@ def test_closed_outward_and_well_formed(case):
     assert m.is_winding_consistent
     assert m.volume > 0
     # the raw arrays wind the same way as the welded mesh (outward)
-    assert A._signed_volume(part.vertices, part.faces.astype(np.int64)) == pytest.approx(m.volume, rel=1e-5)
+    assert A.signed_volume(part.vertices, part.faces.astype(np.int64)) == pytest.approx(m.volume, rel=1e-5)
     assert m.area_faces.min() > 1e-6, "degenerate triangle"
     f = m.faces
     assert np.all((f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2]))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jewelrender.lighting.envmap import EnvMap, direction_to_uv, fibonacci_sphere, texel_directions
-from jewelrender.placement import Capsule
-from jewelrender.proxies import capsule_mesh, raycast_capsules
+from jewelrender.sites.hand import Capsule
+from jewelrender.sites.proxies import capsule_mesh, raycast_capsules
 
 
 def test_texel_directions_layout():

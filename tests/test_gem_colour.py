@@ -1,7 +1,7 @@
 """Gem body colour: Beer-Lambert absorption in the dispersive BSDF, the variety data and
 the dispersion data of the gems without a published formula (issue #4).
 
-Colour checks are numpy-only (CIE tables of :mod:`jewelrender.optics`); the BSDF is
+Colour checks are numpy-only (CIE tables of :mod:`jewelrender.library.optics`); the BSDF is
 checked ray by ray (scalar and LLVM) and end to end by rendering a slab under a
 backlight, whose transmittance has a closed form per wavelength.
 """
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from _mitsuba import use_variant  # noqa: E402
-from jewelrender import materials as M
-from jewelrender import optics
+from jewelrender.library import materials as M
+from jewelrender.library import optics
 from jewelrender.bsdfs import (
     ABSORPTION_RANGE_NM,
     AIR_IOR,

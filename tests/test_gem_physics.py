@@ -38,7 +38,7 @@ def test_moissanite_rewrite_is_exact(bench):
     b, c, err = bench.moissanite_sellmeier()
     assert len(b) == len(c) == 3
     assert err < 1e-6
-    from jewelrender import materials
+    from jewelrender.library import materials
 
     assert materials.gem("moissanite").n(589.3) == pytest.approx(2.6474, abs=2e-4)
 
@@ -116,7 +116,7 @@ def test_brilliant_mesh_has_requested_angles(bench, pavilion):
 def test_tracer_conserves_energy_and_sees_tir(bench, tracer):
     """The numpy tracer returns a uniform sky's radiance (no absorption) and, with the
     stone's index set to 1.0003, lets face-up light straight through (no TIR)."""
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     part = round_brilliant(diameter_mm=6.5)
 
@@ -174,7 +174,7 @@ def test_fire_exit_spread_orders_by_dispersion(bench, tracer):
     """Angular dispersion of the light a Tolkowsky crown returns (G vs B line exit directions
     along the same facet path, numpy tracer): moissanite > CZ > diamond > sapphire > control,
     each step by >= 20 % (measured 3.01, 1.55, 1.21, 0.59, 0.00 deg), control exactly grey."""
-    from jewelrender.assets import round_brilliant
+    from jewelrender.geometry.assets import round_brilliant
 
     part = round_brilliant(diameter_mm=6.5)
     fac = tracer.facet_planes(part.vertices, part.faces)

@@ -11,8 +11,8 @@ from jewelrender.color import linear_to_srgb8
 from jewelrender.errors import InvalidOptionError
 from jewelrender.landmarks import detect_hands
 from jewelrender.lighting import LIGHTING_METHODS, estimate_lighting
-from jewelrender.placement import place_ring
-from jewelrender.proxies import raycast_capsules
+from jewelrender.sites.hand import place_ring
+from jewelrender.sites.proxies import raycast_capsules
 
 
 @pytest.fixture(scope="module")

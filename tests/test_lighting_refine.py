@@ -13,7 +13,7 @@ from jewelrender.lighting import EnvMap, estimate_lighting
 from jewelrender.lighting.envmap import texel_directions
 from jewelrender.lighting.photo_fit import key_lobe
 from jewelrender.lighting.refine import refine_lighting
-from jewelrender.placement import place_ring
+from jewelrender.sites.hand import place_ring
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def _render_truth(cam, placement, env: EnvMap, albedo, spp=64) -> np.ndarray:
     import mitsuba as mi
 
     from jewelrender import backend
-    from jewelrender.proxies import capsule_mesh
+    from jewelrender.sites.proxies import capsule_mesh
 
     backend.select()
     shapes = {}

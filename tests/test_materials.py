@@ -1,4 +1,4 @@
-"""Tests of the shipped material files and the jewelrender.materials accessor."""
+"""Tests of the shipped material files and the jewelrender.library.materials accessor."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from jewelrender import materials as M
-from jewelrender import optics
+from jewelrender.library import materials as M
+from jewelrender.library import optics
 from jewelrender.errors import CatalogError, InvalidOptionError
 from jewelrender.resources import resource_dir
 
@@ -112,7 +112,10 @@ def test_gem_lookup_and_diamond():
     assert d.dispersion == pytest.approx(0.044, abs=0.001)
     assert d.wavelength_range_nm == (226.0, 760.0)
     assert M.gem("sapphire") is M.gem("corundum") is M.gem("ruby")
-    assert optics.refractive_index("diamond", optics.LINE_D) == pytest.approx(d.n_d)
+    assert M.refractive_index("diamond", optics.LINE_D) == pytest.approx(d.n_d)
+    with pytest.raises(InvalidOptionError, match="materials.refractive_index"):
+        optics.refractive_index("diamond", optics.LINE_D)  # names are the library's, not optics'
+
     # the simulants are told apart by index and fire as a gemmologist would
     assert M.gem("cubic-zirconia").dispersion > d.dispersion > M.gem("corundum").dispersion
     assert M.gem("moissanite").n_d > d.n_d > M.gem("cubic-zirconia").n_d

@@ -23,7 +23,7 @@ from jewelrender.bsdfs import (
     terminate_secondary,
 )
 from jewelrender.errors import CatalogError, InvalidOptionError
-from jewelrender.media import (
+from jewelrender.library.media import (
     UNIT_SCALE,
     list_medium_stones,
     load_media_file,

@@ -1,4 +1,4 @@
-"""User mesh import (jewelrender.meshio): real gam0022 gems, generated round trips, bad files."""
+"""User mesh import (jewelrender.geometry.meshio): real gam0022 gems, generated round trips, bad files."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from jewelrender import assets
+from jewelrender.geometry import assets
 from jewelrender.errors import InvalidOptionError, MeshError, MeshNotClosedError
-from jewelrender.meshio import load_mesh, load_mesh_with_report, repair
+from jewelrender.geometry.meshio import load_mesh, load_mesh_with_report, repair
 
 trimesh = pytest.importorskip("trimesh")
 

@@ -1,7 +1,7 @@
 """Proof that the metals have the colours a jeweller expects.
 
 Everything starts from the shipped n,k tables: normal-incidence reflectance ->
-CIE XYZ (D65, 2°) -> CIELAB (:func:`jewelrender.materials.metal_lab`). The
+CIE XYZ (D65, 2°) -> CIELAB (:func:`jewelrender.library.materials.metal_lab`). The
 tests check (1) the alloy model's mixing rule against the one measured alloy
 series we have (Rioux et al. 2014, Au-Ag), (2) published colours: the presets'
 ``reference_lab`` and the standard gold colours 0N-6N (ISO 8654 designations)
@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jewelrender import color, optics
-from jewelrender import materials as M
+from jewelrender import color
+from jewelrender.library import optics
+from jewelrender.library import materials as M
 from jewelrender.errors import InvalidOptionError
 
 VIS = np.arange(380.0, 781.0, 5.0)

@@ -1,6 +1,6 @@
-"""Tests of the settings that hold stones (jewelrender.mounts).
+"""Tests of the settings that hold stones (jewelrender.geometry.mounts).
 
-Geometry checks only, on real meshes: the round brilliant of :mod:`jewelrender.assets`
+Geometry checks only, on real meshes: the round brilliant of :mod:`jewelrender.geometry.assets`
 and simple stand-ins for other cuts built here (a table, a crown, a girdle and a pointed
 pavilion lofted from a princess, emerald, oval, marquise, pear or heart outline).
 """
@@ -14,8 +14,9 @@ import pytest
 from scipy.optimize import linprog
 from scipy.spatial import ConvexHull
 
-from jewelrender import assets as A
-from jewelrender import mounts as M
+from jewelrender.geometry import assets as A
+from jewelrender.geometry import mounts as M
+from jewelrender.pieces.ring import SETTING_STYLES, ring_assembly
 from jewelrender.errors import InvalidOptionError
 
 RING = {"inner_diameter_mm": 17.3, "band_width_mm": 2.6, "band_thickness_mm": 1.8}
@@ -50,7 +51,7 @@ def loft_stone(outline, crown=0.16, pav=0.43, table=0.55, girdle=0.02) -> A.Mesh
         F += [np.c_[a, b, c], np.c_[a, c, d]]
     F.append(np.c_[np.full(n, 3 * n + 1), 2 * n + j, 2 * n + j2])
     F = np.vstack(F)
-    if A._signed_volume(V, F) < 0:
+    if A.signed_volume(V, F) < 0:
         F = F[:, ::-1]
     return A.MeshPart("stone", "stone", V, F, None)
 
@@ -108,7 +109,7 @@ def assert_closed(part: A.MeshPart) -> None:
     assert m.is_watertight, part.name
     assert m.is_winding_consistent, part.name
     assert m.volume > 0, part.name
-    assert A._signed_volume(part.vertices, part.faces.astype(np.int64)) > 0, part.name
+    assert A.signed_volume(part.vertices, part.faces.astype(np.int64)) > 0, part.name
     assert m.area_faces.min() > 1e-8, f"{part.name}: degenerate triangle"
 
 
@@ -221,13 +222,13 @@ def brilliant():
 def rings(brilliant):
     s = brilliant
     return {
-        "prong6": M.ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 6}),
-        "bezel": M.ring_assembly(**RING, stone=s, setting={"style": "bezel", "lip_mm": 0.4}),
-        "halo": M.ring_assembly(**RING, stone=s, setting={"style": "halo", "melee_diameter_mm": 1.3},
+        "prong6": ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 6}),
+        "bezel": ring_assembly(**RING, stone=s, setting={"style": "bezel", "lip_mm": 0.4}),
+        "halo": ring_assembly(**RING, stone=s, setting={"style": "halo", "melee_diameter_mm": 1.3},
                                 accent={"style": "pave", "melee_diameter_mm": 1.3, "gem": "diamond"}),
-        "pave": M.ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 4},
+        "pave": ring_assembly(**RING, stone=s, setting={"style": "prong", "prongs": 4},
                                 accent={"style": "pave", "melee_diameter_mm": 1.3}),
-        "channel": M.ring_assembly(**RING, accent={"style": "channel", "melee_diameter_mm": 1.5}),
+        "channel": ring_assembly(**RING, accent={"style": "channel", "melee_diameter_mm": 1.5}),
     }
 
 
@@ -350,7 +351,7 @@ def test_halo_melee_fill_the_outline(brilliant):
     cen = np.array([m.vertices.astype(np.float64).mean(axis=0) for m in melee])  # symmetric stones
     v = brilliant.vertices.astype(np.float64)
     R = np.hypot(v[:, 0], v[:, 2]).max()
-    r_corner = 1.3 / 2 * A._GIRDLE_CORNER
+    r_corner = 1.3 / 2 * A.GIRDLE_CORNER
     # on a circle around the round stone (the circle through its 16-gon's corners), their
     # girdles 0.8 mm from the centre's
     np.testing.assert_allclose(np.hypot(cen[:, 0], cen[:, 2]), R + 0.8 + r_corner, atol=0.01)
@@ -372,7 +373,7 @@ def test_halo_follows_any_outline(maker):
     st = maker()
     parts = M.halo_setting(st, melee_diameter_mm=1.2)
     assert_closed(parts[0])
-    poly = M._outline_polygon(st)
+    poly = M.outline_polygon(st)
     cen = np.array([m.vertices.astype(np.float64).mean(axis=0) for m in parts[1:]])
     d = signed_dist_2d(cen[:, [0, 2]], poly)
     assert np.ptp(d) < 0.02 and d.min() > 0.6
@@ -413,7 +414,7 @@ def test_bezel_any_cut(maker):
     st = maker()
     bz = M.bezel_setting(st)
     assert_closed(bz)
-    poly = M._outline_polygon(st)
+    poly = M.outline_polygon(st)
     v = bz.vertices.astype(np.float64)
     sd = signed_dist_2d(v[::11, [0, 2]], poly)
     assert sd.max() == pytest.approx(0.5, abs=0.03)
@@ -481,7 +482,7 @@ def test_pave_and_channel_details(rings):
     near = head_feet[head_feet[:, 1] < R_OUT + 1.0]
     assert np.abs(xs).min() - 1.3 / 2 > np.abs(near[:, 0]).max()
     # without a head, a count is centred on the top
-    parts = M.ring_assembly(**RING, accent={"style": "pave", "count": 5, "melee_diameter_mm": 1.5})
+    parts = ring_assembly(**RING, accent={"style": "pave", "count": 5, "melee_diameter_mm": 1.5})
     acc = [q for q in parts if q.name.startswith("accent_")]
     assert len(acc) == 5
     mid = acc[2].vertices.astype(np.float64).mean(axis=0)
@@ -497,7 +498,7 @@ def test_pave_and_channel_details(rings):
     (princess, 4, 4), (emerald, 4, 0), (marquise, 6, 2), (pear, 5, 1), (heart, 4, 1), (oval, 4, 0)])
 def test_prong_heads_for_fancy_cuts(maker, n_prongs, points):
     st = maker()
-    parts = M.ring_assembly(**RING, stone=st, setting={"style": "prong"})
+    parts = ring_assembly(**RING, stone=st, setting={"style": "prong"})
     names = [p.name for p in parts]
     prongs = [p for p in parts if p.name.startswith("prong_")]
     assert len(prongs) == n_prongs
@@ -507,7 +508,7 @@ def test_prong_heads_for_fancy_cuts(maker, n_prongs, points):
     d = by_name(parts)["stone"].vertices.astype(np.float64)
     lift = d[0, 1] - st.vertices[0, 1]
     assert d[:, 1].min() == pytest.approx(R_OUT + 0.5, abs=1e-4)
-    poly = M._outline_polygon(st)
+    poly = M.outline_polygon(st)
     pd = 2 * np.min([np.linalg.norm(p.vertices - p.vertices.mean(0), axis=1).min() for p in prongs])
     for p in prongs:
         v = p.vertices.astype(np.float64)
@@ -573,15 +574,15 @@ def test_invalid_options(brilliant, kwargs):
     kw = dict(RING, stone=brilliant)
     kw.update(kwargs)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**kw)
+        ring_assembly(**kw)
 
 
 def test_invalid_stone_inputs(brilliant):
     metal = A.MeshPart("x", "metal", brilliant.vertices, brilliant.faces)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**RING, stone=metal)
+        ring_assembly(**RING, stone=metal)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**RING, stone=A.translate(brilliant, (0, 3, 0)))
+        ring_assembly(**RING, stone=A.translate(brilliant, (0, 3, 0)))
     with pytest.raises(InvalidOptionError):
         M.halo_setting(brilliant, gap_mm=-0.1)
     with pytest.raises(InvalidOptionError):
@@ -597,14 +598,14 @@ PEARL_RING = {"inner_diameter_mm": 17.3, "band_width_mm": 2.0, "band_thickness_m
 
 @pytest.fixture(scope="module")
 def pearl():
-    from jewelrender.cuts import make_stone
+    from jewelrender.geometry.cuts import make_stone
 
     return make_stone("pearl", size_mm=7.0)
 
 
 @pytest.fixture(scope="module")
 def pearl_rings(pearl):
-    return {cd: by_name(M.ring_assembly(**PEARL_RING, stone=pearl,
+    return {cd: by_name(ring_assembly(**PEARL_RING, stone=pearl,
                                         setting={"style": "cup"} if cd is None
                                         else {"style": "cup", "cup_diameter_mm": cd}))
             for cd in (None, 2.8, 3.85)}
@@ -621,7 +622,7 @@ def test_cup_is_a_closed_smooth_solid(pearl):
     v = cup.vertices.astype(np.float64)
     assert 2 * np.hypot(v[:, 0], v[:, 2]).max() == pytest.approx(3.5, abs=0.02)
     assert np.abs(v[:, [0, 2]].mean(axis=0)).max() < 1e-3
-    assert "cup" in M.SETTING_STYLES
+    assert "cup" in SETTING_STYLES
 
 
 @pytest.mark.parametrize("cd", [None, 2.8, 3.85])
@@ -677,7 +678,7 @@ def test_cup_stands_on_the_band(pearl_rings, cd):
 
 
 def test_cup_options_and_refusals(pearl):
-    from jewelrender.cuts import make_stone
+    from jewelrender.geometry.cuts import make_stone
 
     lo = M.cup_setting(pearl, cup_diameter_mm=2.8, cup_depth_mm=1.5).vertices
     hi = M.cup_setting(pearl, cup_diameter_mm=3.85).vertices
@@ -693,6 +694,6 @@ def test_cup_options_and_refusals(pearl):
     for setting in ({"style": "cup", "prongs": 4}, {"style": "cup", "lip_mm": 0.3},
                     {"style": "cup", "culet_clearance_mm": -1}):
         with pytest.raises(InvalidOptionError):
-            M.ring_assembly(**PEARL_RING, stone=pearl, setting=setting)
+            ring_assembly(**PEARL_RING, stone=pearl, setting=setting)
     with pytest.raises(InvalidOptionError):
-        M.ring_assembly(**PEARL_RING, stone=make_stone("pearl", size_mm=[8.4, 7.0]), setting={"style": "cup"})
+        ring_assembly(**PEARL_RING, stone=make_stone("pearl", size_mm=[8.4, 7.0]), setting={"style": "cup"})

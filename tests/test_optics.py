@@ -1,4 +1,4 @@
-"""Hand-checkable tests of jewelrender.optics (pure NumPy)."""
+"""Hand-checkable tests of jewelrender.library.optics (pure NumPy)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jewelrender import optics
+from jewelrender.library import optics
 from jewelrender.errors import InvalidOptionError
-from jewelrender.materials import metal_data
+from jewelrender.library.materials import metal_data
 
 # Peter (1923) as printed in refractiveindex.info's C/nk/Peter.yml ("formula 1": resonance wavelengths in µm).
 DIAMOND = {"formula": "sellmeier", "coefficients": {"B": [0.3306, 4.3356], "L": [0.1750, 0.1060]}}

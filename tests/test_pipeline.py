@@ -204,3 +204,16 @@ def test_same_seed_same_bytes(data_dir, renderer):
     diff = np.abs(a.image.astype(int) - b.image.astype(int))
     assert np.array_equal(a.mask, b.mask), f"mask differs at {np.count_nonzero(a.mask != b.mask)} px"
     assert np.array_equal(a.image, b.image), f"image differs at {np.count_nonzero(diff)} values, max {diff.max()}"
+
+
+def test_prepare_runs_stages_one_to_four_with_the_gates_hand(data_dir, renderer):
+    photo = data_dir / "photos" / "hands" / "ringtryon_target_left.jpg"
+    prep = renderer.prepare(photo, finger="middle", lighting="uniform", refine_lighting=False)
+    assert prep.detection is prep.detections[prep.gate.hand_index] and prep.gate.passed
+    assert prep.placement.site == prep.site.name == "ring" and prep.placement.finger == "middle"
+    assert prep.lighting.to_report()["method"] == "uniform"
+    assert set(prep.timings) == {"photo", "landmarks", "gate", "placement", "lighting"}
+    with pytest.raises(jr.errors.InvalidOptionError, match="valid: ring"):
+        renderer.prepare(photo, site="knee")
+    with pytest.raises(jr.errors.InvalidOptionError):
+        renderer.prepare(photo, finger="pinky")

@@ -12,7 +12,7 @@ from jewelrender.camera import camera_from_photo
 from jewelrender.errors import FingerNotVisibleError, InvalidOptionError
 from jewelrender.landmarks import FINGERS, HandLandmarks
 from jewelrender.photo import load_photo
-from jewelrender.placement import (
+from jewelrender.sites.hand import (
     Capsule,
     RingPlacement,
     measure_width_px,
@@ -183,7 +183,6 @@ def test_every_finger_and_position(scenes):
             expect = pl.points_cam[a] + pos * (pl.points_cam[b] - pl.points_cam[a])
             np.testing.assert_allclose(pl.center_cam, expect, atol=1e-12)
             assert pl.finger == finger and pl.position == pos
-    assert place_ring(photo, hand, cam, finger="Pinky").finger == "little"
 
 
 @pytest.mark.parametrize("position", [-0.1, 1.2, float("nan"), "middle", None])
@@ -193,7 +192,7 @@ def test_bad_position(scenes, position):
         place_ring(photo, hand, cam, position=position)
 
 
-@pytest.mark.parametrize("finger", ["toe", "", None, 3])
+@pytest.mark.parametrize("finger", ["toe", "", None, 3, "pinky", "Pinky", " ring"])
 def test_bad_finger(scenes, finger):
     photo, cam, hand = scenes["ringtryon_target_left.jpg"]
     with pytest.raises(InvalidOptionError) as ei:
@@ -275,7 +274,7 @@ def test_finger_pointing_at_the_camera_is_refused(data_dir):
     from jewelrender.errors import FingerNotVisibleError
     from jewelrender.landmarks import detect_hands
     from jewelrender.photo import load_photo
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
 
     photo = load_photo(data_dir / "photos" / "hands" / "hamer_test3.jpg")
     hands = detect_hands(photo)
@@ -283,3 +282,19 @@ def test_finger_pointing_at_the_camera_is_refused(data_dir):
     with pytest.raises(FingerNotVisibleError) as e:
         place_ring(photo, hands[0], camera_from_photo(photo), finger="ring")
     assert e.value.details["view_angle_deg"] < 20
+
+
+def test_ring_site_reports_the_segment_the_ring_is_on(scenes):
+    """The report's mcp_px/pip_px bound the ring's segment: the thumb's MCP and IP (not its CMC and MCP)."""
+    from jewelrender.landmarks import HandLandmark as L
+    from jewelrender.sites import SITES
+
+    photo, cam, hand = scenes["palmistry_IMG_0364.jpg"]
+    site = SITES["ring"]
+    for finger, (mcp, pip) in {"thumb": (L.THUMB_MCP, L.THUMB_IP), "ring": (L.RING_FINGER_MCP, L.RING_FINGER_PIP)}.items():
+        options = site.check_options(finger=finger)
+        pl = site.place(photo, hand, cam, options=options)
+        rep = site.report(pl, hand)
+        np.testing.assert_array_equal(rep["mcp_px"], hand.image_px[mcp])
+        np.testing.assert_array_equal(rep["pip_px"], hand.image_px[pip])
+        assert rep["finger"] == finger and site.piece_size_mm(pl) == pl.inner_diameter_mm

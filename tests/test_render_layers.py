@@ -7,12 +7,13 @@ import pytest
 from scipy import ndimage
 
 import jewelrender as jr
-from jewelrender import backend, catalog, materials
+from jewelrender import backend
+from jewelrender.library import catalog, materials
 from jewelrender.camera import camera_from_photo
 from jewelrender.composite import composite
 from jewelrender.landmarks import detect_hands
 from jewelrender.lighting import estimate_lighting
-from jewelrender.placement import place_ring
+from jewelrender.sites.hand import place_ring
 from jewelrender.render import render_layers
 from jewelrender.scene import build_scene
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import jewelrender as jr
-from jewelrender import catalog, cli
+from jewelrender.library import catalog
+from jewelrender import cli
 from jewelrender.errors import (
     CatalogError,
     HandNotFoundError,

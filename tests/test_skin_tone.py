@@ -94,7 +94,7 @@ def test_monk_index_rejects_nothing_and_returns_distance():
 def hand(data_dir):
     from jewelrender.camera import camera_from_photo
     from jewelrender.landmarks import detect_hands
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
 
     photo = jr.load_photo(data_dir / "photos" / "hands" / "ringtryon_target_left.jpg")
     cam = camera_from_photo(photo)

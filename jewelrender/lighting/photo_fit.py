@@ -51,9 +51,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..color import luminance
-from ..proxies import raycast_capsules
+from ..sites.proxies import raycast_capsules
 from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angles
-from .skin import skin_tone
+from .skin import reference_skin, skin_like, skin_tone
 
 __all__ = ["estimate_photo_fit", "skin_samples"]
 
@@ -92,37 +92,9 @@ def skin_samples(photo, camera, placement, *, max_side: int = 200):
     ix = np.clip(uv[:, 0].astype(int), 0, photo.width - 1)
     iy = np.clip(uv[:, 1].astype(int), 0, photo.height - 1)
     rgb = lin[iy, ix].astype(np.float64)
-    ref = _reference_skin(photo, camera, placement)
-    keep = _skin_like(rgb, ref)
+    ref = reference_skin(photo, camera, placement)
+    keep = skin_like(rgb, ref)
     return {"uv": uv[keep], "rgb": rgb[keep], "normal": nrm[keep], "box": (x0, y0, x1, y1), "reference": ref}
-
-
-def _reference_skin(photo, camera, placement) -> np.ndarray:
-    """Median linear colour along the finger bones (robust: always on the hand)."""
-    uv_l = camera.project(placement.points_cam)
-    samples = []
-    for a, b in [(5, 6), (9, 10), (13, 14), (17, 18), (6, 7), (10, 11), (14, 15), (0, 9)]:
-        for s in np.linspace(0.2, 0.8, 7):
-            samples.append(uv_l[a] + s * (uv_l[b] - uv_l[a]))
-    samples = np.asarray(samples)
-    ix = np.clip(samples[:, 0].astype(int), 0, photo.width - 1)
-    iy = np.clip(samples[:, 1].astype(int), 0, photo.height - 1)
-    return np.median(photo.linear[iy, ix].astype(np.float64), axis=0)
-
-
-def _skin_like(rgb: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    s = rgb.sum(axis=1, keepdims=True) + 1e-6
-    chroma = rgb / s
-    ref_chroma = ref / (ref.sum() + 1e-6)
-    close = np.linalg.norm(chroma - ref_chroma, axis=1) < 0.06
-    y = luminance(rgb)
-    y_ref = max(float(luminance(ref[None])[0]), 1e-4)
-    bright_ok = (y > 0.08 * y_ref) & (y < 6.0 * y_ref)
-    keep = close & bright_ok
-    if keep.sum() > 50:
-        # Drop specular highlights and nail polish: the top 2 % of skin luminance.
-        keep &= y <= np.quantile(y[keep], 0.98)
-    return keep
 
 
 def _surroundings(photo, camera, placement, height: int, *, parts: bool = False):

@@ -87,8 +87,8 @@ def _crop_setup(camera, placement, photo, samples_ref):
     """Film size, crop window, target pixels and mask for a ~RES px render of the hand."""
     import cv2
 
-    from ..proxies import raycast_capsules
-    from .photo_fit import _skin_like
+    from ..sites.proxies import raycast_capsules
+    from .skin import skin_like
 
     pts = camera.project(placement.points_cam)
     pad = 0.15 * float(np.ptp(pts, axis=0).max())
@@ -107,14 +107,14 @@ def _crop_setup(camera, placement, photo, samples_ref):
     dirs = camera.ray_directions(uv)
     _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
     rgb = target.reshape(-1, 3)
-    mask = (idx >= 0) & _skin_like(rgb, samples_ref) & (rgb.max(axis=1) < 0.98)  # clipped pixels say nothing
+    mask = (idx >= 0) & skin_like(rgb, samples_ref) & (rgb.max(axis=1) < 0.98)  # clipped pixels say nothing
     # Silhouette pixels mix skin and background in the photo but not in the render.
     mask = cv2.erode(mask.reshape(ch, cw).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     return (fw, fh), (cx0, cy0, cw, ch), target, mask
 
 
 def _scene_dict(mi, camera, film, crop, env_np, albedo, placement):
-    from ..proxies import capsule_mesh
+    from ..sites.proxies import capsule_mesh
 
     fw, fh = film
     cx0, cy0, cw, ch = crop
@@ -236,9 +236,9 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
     # Area-resizing spreads a compact lobe; keep its power.
     key_s *= (EnvMap(key_part).mean_radiance().sum() + 1e-12) / (EnvMap(key_s.astype(np.float32)).mean_radiance().sum() + 1e-12)
 
-    from .photo_fit import _reference_skin
+    from .skin import reference_skin
 
-    ref = _reference_skin(photo, camera, placement)
+    ref = reference_skin(photo, camera, placement)
     film, crop, target, mask = _crop_setup(camera, placement, photo, ref)
     n_pix = int(mask.sum())
     if n_pix < 20:

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..color import delta_e_2000, linear_to_srgb8, rgb_to_lab, srgb8_to_lab
+from ..color import delta_e_2000, linear_to_srgb8, luminance, rgb_to_lab, srgb8_to_lab
 
 __all__ = ["ITA_CATEGORIES", "MONK_SRGB_HEX", "SKIN_TYPE_ALBEDO", "albedo_prior", "ita_category", "ita_degrees",
-           "monk_index", "skin_tone"]
+           "monk_index", "skin_tone", "reference_skin", "skin_like"]
 
 #: Monk Skin Tone scale, MST 1 (lightest) .. MST 10 (darkest), sRGB-encoded (see module doc).
 MONK_SRGB_HEX = ("#f6ede4", "#f3e7db", "#f7ead0", "#eadaba", "#d7bd96",
@@ -185,3 +185,31 @@ def skin_tone(skin_rgb_linear, albedo_rgb=None) -> dict:
         # swatch nearest the albedo is the tone independent of the photo's exposure.
         out["albedo_monk"], out["albedo_monk_delta_e"] = monk_index(alab)
     return out
+
+
+def reference_skin(photo, camera, placement) -> np.ndarray:
+    """Median linear colour along the finger bones (robust: always on the hand)."""
+    uv_l = camera.project(placement.points_cam)
+    samples = []
+    for a, b in [(5, 6), (9, 10), (13, 14), (17, 18), (6, 7), (10, 11), (14, 15), (0, 9)]:
+        for s in np.linspace(0.2, 0.8, 7):
+            samples.append(uv_l[a] + s * (uv_l[b] - uv_l[a]))
+    samples = np.asarray(samples)
+    ix = np.clip(samples[:, 0].astype(int), 0, photo.width - 1)
+    iy = np.clip(samples[:, 1].astype(int), 0, photo.height - 1)
+    return np.median(photo.linear[iy, ix].astype(np.float64), axis=0)
+
+
+def skin_like(rgb: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    s = rgb.sum(axis=1, keepdims=True) + 1e-6
+    chroma = rgb / s
+    ref_chroma = ref / (ref.sum() + 1e-6)
+    close = np.linalg.norm(chroma - ref_chroma, axis=1) < 0.06
+    y = luminance(rgb)
+    y_ref = max(float(luminance(ref[None])[0]), 1e-4)
+    bright_ok = (y > 0.08 * y_ref) & (y < 6.0 * y_ref)
+    keep = close & bright_ok
+    if keep.sum() > 50:
+        # Drop specular highlights and nail polish: the top 2 % of skin luminance.
+        keep &= y <= np.quantile(y[keep], 0.98)
+    return keep

@@ -43,10 +43,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 
-from .errors import CatalogError, InvalidOptionError
-from .resources import resource_path
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (pyproject accepts it): the same parser, as the tomli package
+    import tomli as tomllib
+
+from ..errors import CatalogError, InvalidOptionError
+from ..resources import resource_path
 
 __all__ = [
     "UNIT_SCALE",

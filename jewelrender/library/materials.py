@@ -28,7 +28,7 @@ wavelength (nm, strictly increasing, covering at least 380-780 nm; ``n > 0``,
 ``k >= 0``).
 
 Gem TOML format: ``name`` (= file stem), ``label``, ``formula`` (one of
-:data:`jewelrender.optics.FORMULAS`), a ``[coefficients]`` table,
+:data:`jewelrender.library.optics.FORMULAS`), a ``[coefficients]`` table,
 ``wavelength_range_nm = [lo, hi]`` (the validity range of the source),
 ``citation``, ``source``, ``licence``; optional ``aliases``,
 ``optic_character``, ``note``. The formula must give a finite ``n > 1``
@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from jewelrender import optics
+from jewelrender.library import optics
 from jewelrender.errors import CatalogError, InvalidOptionError
 from jewelrender.resources import resource_path
 
@@ -63,6 +63,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
     import tomli as tomllib  # type: ignore[no-redef]
 
 __all__ = [
+    "refractive_index",
     "MetalData",
     "MetalPreset",
     "GemData",
@@ -230,9 +231,9 @@ class GemData:
     name : str
         Canonical id (= file stem), e.g. ``"diamond"``.
     formula : str
-        One of :data:`jewelrender.optics.FORMULAS`.
+        One of :data:`jewelrender.library.optics.FORMULAS`.
     coefficients : dict
-        Formula coefficients as in the file (see :func:`jewelrender.optics.evaluate_formula`).
+        Formula coefficients as in the file (see :func:`jewelrender.library.optics.evaluate_formula`).
     wavelength_range_nm : tuple of float
         ``(lo, hi)``: where the source's fit is valid. :meth:`n` also
         evaluates outside it (checked to be well-behaved over 360-830 nm).
@@ -560,7 +561,7 @@ def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[st
     ``eps_alloy(lambda) = sum_i w_i eps_i(lambda)`` with ``eps_i = (n_i + i k_i)^2``
     of each element's shipped table and ``w_i`` its volume fraction
     ``phi_i`` (weight per cent / density, normalised). See
-    :func:`jewelrender.optics.mix_permittivity` and ``docs/metals.md`` for why
+    :func:`jewelrender.library.optics.mix_permittivity` and ``docs/metals.md`` for why
     this rule and how well it does on measured Au-Ag alloys.
 
     For Au-Ag-Cu carat golds with 55-80 wt% Au (``calibrated=True``, the
@@ -888,6 +889,11 @@ def metal_data(symbol: str) -> MetalData:
 def list_gems() -> list[str]:
     """Canonical names of the shipped gems (aliases such as ``"sapphire"`` also work in :func:`gem`)."""
     return sorted(_gems()[0])
+
+
+def refractive_index(gem_name: str, wavelength_nm) -> np.ndarray:
+    """Refractive index of the shipped gem ``gem_name`` (see :func:`gem`) at the given wavelengths."""
+    return optics.refractive_index(gem(gem_name), wavelength_nm)
 
 
 def gem(name: str) -> GemData:
@@ -1463,7 +1469,7 @@ def metal_lab(preset_or_id: MetalPreset | str) -> dict[str, float]:
         ``L``, ``a``, ``b`` (CIELAB), ``YI_E313`` (ASTM E313, D65/2°) and
         ``YI_D1925`` (ASTM D1925 on illuminant-C / 2° XYZ, the index of
         Henderson & Manchanda's white-gold grades; see
-        :func:`jewelrender.optics.reflectance_yellowness`).
+        :func:`jewelrender.library.optics.reflectance_yellowness`).
     """
     preset = preset_or_id if isinstance(preset_or_id, MetalPreset) else metal(preset_or_id)
     wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)

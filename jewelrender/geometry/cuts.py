@@ -1,7 +1,7 @@
 """Parametric gem cuts beyond the round brilliant: fancy brilliants, step cuts, cabochons, pearls.
 
-Every generator returns one closed, outward-wound :class:`~jewelrender.assets.MeshPart`
-(role ``"stone"``) in the *stone frame* of :mod:`jewelrender.assets`: millimetres,
+Every generator returns one closed, outward-wound :class:`~jewelrender.geometry.assets.MeshPart`
+(role ``"stone"``) in the *stone frame* of :mod:`jewelrender.geometry.assets`: millimetres,
 the stone's axis along +Y with the table (or dome) facing +Y, the girdle's
 mid-plane at ``y = 0``, the girdle outline centred on the axis (its bounding box
 in x-z is centred on the origin).  Elongated stones have their long axis along
@@ -13,11 +13,11 @@ Size
 ``size_mm = (length, width)`` is the bounding box of the girdle outline (the
 trade's "measurements", length along Z, width along X), exactly; a single number
 means a round or square stone.  ``carat`` instead gives the exact volume of the
-mesh times the density (1 ct = 0.2 g), as :func:`jewelrender.assets.round_brilliant`
+mesh times the density (1 ct = 0.2 g), as :func:`jewelrender.geometry.assets.round_brilliant`
 does; every proportion is relative to the width (angles are angles), so the
 volume scales as ``width**3`` at a fixed length/width ratio and the conversion
 is exact.  The round brilliant itself is delegated to
-:func:`jewelrender.assets.round_brilliant` (its size is the mean girdle diameter,
+:func:`jewelrender.geometry.assets.round_brilliant` (its size is the mean girdle diameter,
 as a lab reports it, not the bounding box).
 
 Families
@@ -46,7 +46,7 @@ facets are planes (angles and positions) and the solid is their intersection.
 *Cabochon* (a dome on a flat or slightly domed base) and *pearl* (a sphere or
 near-round spheroid) are smooth: they carry vertex normals; the cabochon's
 crease between dome, girdle and base has split vertices (see
-:class:`~jewelrender.assets.MeshPart`).
+:class:`~jewelrender.geometry.assets.MeshPart`).
 
 The defaults are typical trade proportions (the registry ``_SPECS`` notes the
 ranges each follows) chosen so that a 1 ct stone measures what the trade's size
@@ -66,21 +66,23 @@ from typing import Any
 import numpy as np
 
 from .assets import (
-    _GIRDLE_CORNER,
+    GIRDLE_CORNER,
     DIAMOND_DENSITY_G_CM3,
     GRAMS_PER_CARAT,
     MeshPart,
-    _brilliant_unit,
-    _check_cut,
-    _cut_from,
-    _ear_clip,
-    _newell,
-    _opt,
-    _signed_volume,
+    brilliant_unit,
+    check_cut,
+    cut_from,
+    ear_clip,
+    newell,
+    signed_volume,
     carat_to_diameter_mm,
     round_brilliant,
 )
-from .errors import InvalidOptionError
+from ..checks import int_option as _int_opt
+from ..checks import is_number
+from ..checks import number_option as _opt
+from ..errors import InvalidOptionError
 
 __all__ = [
     "CUTS",
@@ -102,19 +104,12 @@ CUTS: tuple[str, ...] = ("round-brilliant", "princess", "emerald", "asscher", "o
 # --------------------------------------------------------------------------- #
 
 
-def _int_opt(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise InvalidOptionError(f"{name} must be an integer in {low}..{high}, got {value!r}",
-                                 details={"option": name, "value": repr(value), "low": low, "high": high})
-    return int(value)
-
-
 def _angles_opt(name: str, value, *, n_min: int, n_max: int, low: float, high: float) -> tuple[float, ...]:
     """A sequence of angles (degrees), each in (low, high), strictly decreasing.
 
     Step facets must flatten from the girdle inwards for the stone to be convex.
     """
-    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+    if is_number(value):
         value = (value,)
     try:
         seq = tuple(value)
@@ -149,7 +144,7 @@ def _clip_ears(p2: np.ndarray) -> list[tuple[int, int, int]]:
     zero-area triangle; among the valid ears the best-shaped one goes first.
     """
     scale = float(np.ptp(p2, axis=0).max()) or 1.0
-    tris = _ear_clip(p2, eps=1e-12 * scale * scale, best=True)
+    tris = ear_clip(p2, eps=1e-12 * scale * scale, best=True)
     if tris is None:  # pragma: no cover - a simple polygon always has an ear
         raise InvalidOptionError("cut outline folds over itself; proportions out of range")
     return tris
@@ -204,7 +199,7 @@ def _triangulate(vertices: np.ndarray, polys: Sequence[Sequence[int]], *,
             out += [(ring[0], ring[i], ring[i + 1]) for i in range(1, n - 1)]
             continue
         p = v[poly]
-        nrm = _newell(p)
+        nrm = newell(p)
         nrm /= np.linalg.norm(nrm)
         u = np.cross(nrm, [1.0, 0.0, 0.0] if abs(nrm[0]) < 0.9 else [0.0, 0.0, 1.0])
         u /= np.linalg.norm(u)
@@ -262,7 +257,7 @@ def _polytope(normals: np.ndarray, offsets: np.ndarray, labels: Sequence[str]):
             u /= np.linalg.norm(u)
             w = np.cross(N[k], u)
             order = on[np.argsort(np.arctan2((p - c) @ w, (p - c) @ u))]
-            if np.linalg.norm(_newell(V[order])) > 1e-9:
+            if np.linalg.norm(newell(V[order])) > 1e-9:
                 facets.append((labels[k], list(order)))
                 continue
         missing.append(labels[k])
@@ -416,12 +411,12 @@ def _heart_outline(ratio: float, cleft: float) -> _Outline:
 
 def _oriented_round(cut) -> tuple[np.ndarray, list[tuple[str, list[int]]]]:
     """The unit round brilliant's vertices and facet polygons, outward (CCW from outside)."""
-    v, facets = _brilliant_unit(cut)
+    v, facets = brilliant_unit(cut)
     centre = v.mean(axis=0)
     out = []
     for lab, poly in facets:
         p = v[poly]
-        if np.dot(_newell(p), p.mean(axis=0) - centre) < 0:
+        if np.dot(newell(p), p.mean(axis=0) - centre) < 0:
             poly = poly[::-1]
         out.append((lab, list(poly)))
     return v, out
@@ -430,7 +425,7 @@ def _oriented_round(cut) -> tuple[np.ndarray, list[tuple[str, list[int]]]]:
 def _fancy_brilliant(P: Callable[[np.ndarray], np.ndarray], centre, cut, subdiv: int):
     """Unit-width fancy brilliant: vertices (V, 3) and triangles, outward."""
     v0, facets = _oriented_round(cut)
-    R = 0.5 * _GIRDLE_CORNER
+    R = 0.5 * GIRDLE_CORNER
     rho = np.hypot(v0[:, 0], v0[:, 2])
     theta = np.mod(np.arctan2(v0[:, 2], v0[:, 0]), 2 * np.pi)
     verts = [np.array([r, y, t]) for r, y, t in zip(rho, v0[:, 1], theta)]  # (rho, y, theta)
@@ -501,7 +496,7 @@ _BRILLIANT_DEFAULTS = dict(table=0.58, crown_angle_deg=34.0, pavilion_angle_deg=
 
 
 def _brilliant_cut(p: dict):
-    return _check_cut(**{k: p[k] for k in _BRILLIANT_KEYS})
+    return check_cut(**{k: p[k] for k in _BRILLIANT_KEYS})
 
 
 def _build_fancy(P, centre, p: dict):
@@ -697,7 +692,7 @@ def _build_step(ratio: float, p: dict, *, allow_taper: bool):
     # orient: the rings were listed counter-clockwise in (x, z); facets between
     # rings then face outward with this order when going down; check and flip.
     F = _triangulate(V, polys)
-    if _signed_volume(V, F) < 0:
+    if signed_volume(V, F) < 0:
         F = F[:, ::-1].copy()
     return V, F
 
@@ -874,7 +869,7 @@ def _build_cabochon(ratio: float, p: dict):
     V = np.concatenate(V)
     Nn = np.concatenate(Nn)
     F = np.concatenate(F)
-    if _signed_volume(V, F) < 0:
+    if signed_volume(V, F) < 0:
         F = F[:, ::-1].copy()
     return V, F, Nn
 
@@ -908,7 +903,7 @@ def _build_pearl(ratio: float, p: dict):
     F.append(np.stack([np.full(seg, top), j, j2], 1))
     F.append(np.stack([np.full(seg, bot), last + j2, last + j], 1))
     F = np.concatenate(F)
-    if _signed_volume(V, F) < 0:
+    if signed_volume(V, F) < 0:
         F = F[:, ::-1].copy()
     return V, F, n
 
@@ -975,7 +970,7 @@ def default_proportions(cut: str) -> dict[str, Any]:
     """The default proportions of a cut (the keyword options of :func:`make_stone`).
 
     ``ratio`` is length / width (long axis along +Z).  For ``"round-brilliant"``
-    these are :func:`jewelrender.assets.round_brilliant`'s defaults.
+    these are :func:`jewelrender.geometry.assets.round_brilliant`'s defaults.
     """
     _check_cut_name(cut)
     if cut == "round-brilliant":
@@ -1009,7 +1004,7 @@ def _params(cut: str, proportions: dict) -> tuple[float, tuple]:
                                          details={"option": k, "value": repr(v)}) from None
         elif isinstance(v, np.generic):
             v = v.item()
-        elif not isinstance(v, (int, float)) or isinstance(v, bool):
+        elif not is_number(v):
             raise InvalidOptionError(f"{k} must be a number, got {v!r}", details={"option": k, "value": repr(v)})
         frozen.append((k, v))
     return ratio, tuple(frozen)
@@ -1030,7 +1025,7 @@ def _unit(cut: str, ratio: float, frozen: tuple):
     if N is not None:
         N = N / np.array([sx, 1.0, sz])
         N /= np.linalg.norm(N, axis=1, keepdims=True)
-    vol = _signed_volume(V, F)
+    vol = signed_volume(V, F)
     if not vol > 0:  # pragma: no cover - every builder orients outward
         raise InvalidOptionError(f"{cut}: proportions give an empty or inverted solid")
     for a in (V, F) + ((N,) if N is not None else ()):
@@ -1040,7 +1035,7 @@ def _unit(cut: str, ratio: float, frozen: tuple):
 
 def _size_from(cut: str, size_mm, ratio_given: bool, ratio: float) -> tuple[float, float]:
     """(length, width) from ``size_mm``; the ratio follows from it."""
-    if isinstance(size_mm, (int, float, np.floating, np.integer)) and not isinstance(size_mm, bool):
+    if is_number(size_mm):
         L = W = _opt("size_mm", size_mm, low=0.0, high=100.0)
     else:
         try:
@@ -1178,7 +1173,7 @@ def make_stone(cut: str, *, carat: float | None = None, size_mm: tuple[float, fl
         *pearl*: ``ratio`` (1 = round; up to 1.3 for an oval pearl, long axis
         +Z), ``segments``, ``rings``.
 
-        *round-brilliant*: :func:`jewelrender.assets.round_brilliant`'s options.
+        *round-brilliant*: :func:`jewelrender.geometry.assets.round_brilliant`'s options.
 
     Returns
     -------
@@ -1199,7 +1194,7 @@ def make_stone(cut: str, *, carat: float | None = None, size_mm: tuple[float, fl
         raise InvalidOptionError("give exactly one of carat and size_mm",
                                  details={"carat": carat, "size_mm": repr(size_mm)})
     if cut == "round-brilliant":
-        _cut_from(proportions)  # unknown options -> InvalidOptionError, not TypeError
+        cut_from(proportions)  # unknown options -> InvalidOptionError, not TypeError
         if size_mm is not None:
             L, W = _size_from(cut, size_mm, False, 1.0)
             if abs(L - W) > 1e-9 * W:

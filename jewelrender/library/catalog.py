@@ -2,22 +2,23 @@
 
 A piece is data: its kind (``band``, ``solitaire``, ``ring``), metal preset, band
 profile and, for set pieces, the centre stone (a parametric cut from
-:mod:`jewelrender.cuts`, or a user's mesh file read by :mod:`jewelrender.meshio`),
-its setting and the accent stones (:mod:`jewelrender.mounts`). Geometry is
+:mod:`jewelrender.geometry.cuts`, or a user's mesh file read by :mod:`jewelrender.geometry.meshio`),
+its setting and the accent stones (:mod:`jewelrender.geometry.mounts`). Geometry is
 generated from it once the finger (inner diameter) is known
-(:func:`jewelrender.scene.piece_parts`).
+(:func:`jewelrender.pieces.piece_parts`).
 
 Schema of ``[pieces.<id>]`` (lengths in mm, weights in carats)::
 
+    site    = "ring"                           # where it is worn: a key of jewelrender.sites.SITES
     kind    = "band" | "solitaire" | "ring"   # solitaire: one stone, prong setting, no accents
     label   = "..."
     metal   = "<preset in materials/metals.toml>"
     finish  = "polished" | "satin" | "matte" | "hammered"   (default polished)
     band    = { profile = "court" | "flat", width_mm, thickness_mm }
-    stone   = { cut = "<jewelrender.cuts.CUTS>", carat | size_mm (number or [length, width]),
+    stone   = { cut = "<jewelrender.geometry.cuts.CUTS>", carat | size_mm (number or [length, width]),
                 gem = "<gem or variety>", proportions = { ... } }       # or
               { mesh = "<file, relative to the catalog>", size_mm, gem, units, up_axis }
-    setting = { style = "prong" | "bezel" | "halo" | "cup", ... }   # options: jewelrender.mounts.ring_assembly
+    setting = { style = "prong" | "bezel" | "halo" | "cup", ... }   # options: jewelrender.pieces.ring.ring_assembly
     accent  = { style = "pave" | "channel", count, melee_diameter_mm, gem = "diamond" }
 """
 
@@ -32,12 +33,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, UnknownPieceError
-from .resources import resource_path
+from ..errors import CatalogError, UnknownPieceError
+from ..resources import resource_path
 
 __all__ = ["Piece", "Quality", "list_pieces", "get_piece", "load_catalog", "quality_preset", "QUALITY_NAMES"]
 
-KINDS = ("band", "solitaire", "ring")
 QUALITY_NAMES = ("preview", "final")
 
 
@@ -49,6 +49,8 @@ class Piece:
     label: str
     kind: str
     metal: str
+    #: The body site it is worn at (a key of :data:`jewelrender.sites.SITES`).
+    site: str
     band: dict = field(default_factory=dict)
     stone: dict | None = None
     setting: dict | None = None
@@ -58,8 +60,8 @@ class Piece:
     source_dir: str | None = None
 
     def to_report(self) -> dict:
-        d = {"id": self.id, "label": self.label, "kind": self.kind, "metal": self.metal, "finish": self.finish,
-             "band": dict(self.band)}
+        d = {"id": self.id, "label": self.label, "kind": self.kind, "site": self.site, "metal": self.metal,
+             "finish": self.finish, "band": dict(self.band)}
         if self.stone:
             d["stone"] = dict(self.stone)
         if self.setting:
@@ -83,7 +85,7 @@ class Quality:
     #: Render accent melee with dispersion (else at the gem's mean index: less colour noise).
     accent_dispersion: bool = True
     #: "volume" (random walk in every scattering stone) or "surface" (optically thick ones
-    #: as their diffusion limit, :func:`jewelrender.media.surface_limit`).
+    #: as their diffusion limit, :func:`jewelrender.library.media.surface_limit`).
     thick_media: str = "volume"
 
     @property
@@ -109,7 +111,7 @@ def _size(where: str, stone: dict) -> None:
 
 
 def _parse_stone(where: str, stone: Any, source_dir: Path | None) -> dict:
-    from .cuts import CUTS
+    from ..geometry.cuts import CUTS
 
     if not isinstance(stone, dict):
         raise CatalogError(f"{where}: 'stone' must be a table")
@@ -165,8 +167,26 @@ def _parse_style(where: str, table: Any, what: str, keys_by_style: dict) -> dict
     return dict(table)
 
 
+def _parse_site(where: str, site: Any, kind: str) -> str:
+    """The entry's body site: required, known, and one whose piece families include ``kind``."""
+    from ..pieces import PIECE_KINDS
+    from ..sites import SITES
+
+    if site is None:
+        raise CatalogError(f"{where}: 'site' missing; name where it is worn, one of {', '.join(SITES)} "
+                           f"(e.g. site = \"ring\")", details={"valid": list(SITES)})
+    if site not in SITES:
+        raise CatalogError(f"{where}: unknown site {site!r}; valid: {', '.join(SITES)}",
+                           details={"valid": list(SITES)})
+    if PIECE_KINDS.get(kind) not in SITES[site].piece_families:
+        raise CatalogError(f"{where}: a {kind!r} is not worn at site {site!r} "
+                           f"(that site takes {', '.join(SITES[site].piece_families)} pieces)")
+    return site
+
+
 def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
-    from .mounts import _ACCENT_KEYS, _SETTING_KEYS, ACCENT_STYLES
+    from ..geometry.mounts import ACCENT_STYLES
+    from ..pieces.ring import ACCENT_KEYS, KINDS, SETTING_KEYS
 
     where = f"catalog entry {pid!r}"
     if not isinstance(raw, dict):
@@ -192,21 +212,22 @@ def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
         if stone is None or setting is None:
             raise CatalogError(f"{where}: a {kind} needs 'stone' and 'setting' tables")
         stone = _parse_stone(where, stone, source_dir)
-        setting = _parse_style(where, setting, "setting", _SETTING_KEYS)
+        setting = _parse_style(where, setting, "setting", SETTING_KEYS)
         if kind == "solitaire" and (setting["style"] != "prong" or accent is not None):
             raise CatalogError(f"{where}: a solitaire is one stone in a prong setting (use kind 'ring')")
     if accent is not None:
-        accent = _parse_style(where, accent, "accent", {s: _ACCENT_KEYS for s in ACCENT_STYLES})
+        accent = _parse_style(where, accent, "accent", {s: ACCENT_KEYS for s in ACCENT_STYLES})
         if not isinstance(accent.get("gem", "diamond"), str):
             raise CatalogError(f"{where}: accent 'gem' must be a name")
     label = raw.get("label", pid)
     finish = raw.get("finish", "polished")
     if not isinstance(finish, str):
         raise CatalogError(f"{where}: 'finish' must name a finish")
-    unknown = set(raw) - {"kind", "label", "metal", "finish", "band", "stone", "setting", "accent"}
+    unknown = set(raw) - {"kind", "site", "label", "metal", "finish", "band", "stone", "setting", "accent"}
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    return Piece(id=pid, label=str(label), kind=kind, metal=metal, band=dict(band), stone=stone, setting=setting,
+    site = _parse_site(where, raw.get("site"), kind)
+    return Piece(id=pid, label=str(label), kind=kind, site=site, metal=metal, band=dict(band), stone=stone, setting=setting,
                  finish=finish, accent=accent, source_dir=None if source_dir is None else str(source_dir))
 
 
@@ -263,7 +284,7 @@ def get_piece(piece_id: str, catalog: dict[str, Piece] | None = None) -> Piece:
 @lru_cache(maxsize=None)
 def quality_preset(name: str) -> Quality:
     """The named render preset from ``scenes/quality.toml``."""
-    from .errors import InvalidOptionError
+    from ..errors import InvalidOptionError
 
     if name not in QUALITY_NAMES:
         raise InvalidOptionError(f"unknown quality {name!r}; valid: {', '.join(QUALITY_NAMES)}")

@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .errors import InvalidOptionError
+from ..checks import number_option as _opt
+from ..errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh
@@ -189,54 +190,32 @@ class MeshPart:
 # --------------------------------------------------------------------------- #
 
 
-def _opt(name: str, value, *, low: float | None = None, high: float | None = None,
-         low_open: bool = True, high_open: bool = False) -> float:
-    """Validate a finite float option inside (low, high]; raise InvalidOptionError."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise InvalidOptionError(f"{name} must be a number, got {value!r}",
-                                 details={"option": name, "value": repr(value)}) from None
-    bad = not math.isfinite(x)
-    if low is not None:
-        bad |= x <= low if low_open else x < low
-    if high is not None:
-        bad |= x >= high if high_open else x > high
-    if bad:
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        br = ("(" if low_open else "[") + f"{lo}, {hi}" + (")" if high_open or high is None else "]")
-        raise InvalidOptionError(f"{name} must be in {br}, got {value!r}",
-                                 details={"option": name, "value": x, "low": low, "high": high})
-    return x
-
-
-def _signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
+def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
     """Signed enclosed volume (positive for outward winding), vertex units cubed."""
     v = np.asarray(vertices, dtype=np.float64)
     a, b, c = v[faces[:, 0]], v[faces[:, 1]], v[faces[:, 2]]
     return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
 
 
-def _orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Flip all faces if the (consistently wound) mesh encloses negative volume."""
-    if _signed_volume(vertices, faces) < 0:
+    if signed_volume(vertices, faces) < 0:
         return faces[:, ::-1].copy()
     return faces
 
 
-def _newell(p: np.ndarray) -> np.ndarray:
+def newell(p: np.ndarray) -> np.ndarray:
     """Area vector of a closed polygon (K, 3): along its normal, length twice its area."""
     return np.cross(p, np.roll(p, -1, axis=0)).sum(axis=0)
 
 
-def _signed_area(poly: np.ndarray) -> float:
+def signed_area(poly: np.ndarray) -> float:
     """Signed area of a polygon (K, 2): positive when counter-clockwise."""
     x, y = poly[:, 0], poly[:, 1]
     return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
-def _ear_clip(xy: np.ndarray, *, eps: float = 0.0, inside_eps: float | None = None,
+def ear_clip(xy: np.ndarray, *, eps: float = 0.0, inside_eps: float | None = None,
               best: bool = False) -> list[tuple[int, int, int]] | None:
     """Triangulate a simple polygon (K, 2), either orientation, by ear clipping.
 
@@ -248,7 +227,7 @@ def _ear_clip(xy: np.ndarray, *, eps: float = 0.0, inside_eps: float | None = No
     when no ear is left (a self-intersecting outline): the caller decides what
     that means.
     """
-    sgn = 1.0 if _signed_area(xy) >= 0 else -1.0
+    sgn = 1.0 if signed_area(xy) >= 0 else -1.0
     tol = eps if inside_eps is None else inside_eps
 
     def cross(o, a, b):
@@ -282,7 +261,7 @@ def _ear_clip(xy: np.ndarray, *, eps: float = 0.0, inside_eps: float | None = No
     return tris
 
 
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Angle-weighted vertex normals (N, 3) of a smooth surface, unit length."""
     v = np.asarray(vertices, dtype=np.float64)
     tri = v[faces]
@@ -560,7 +539,7 @@ def _revolve_uv(points: np.ndarray, normals: np.ndarray, segments: int):
     d = s2 * P + k
     F = np.concatenate([np.stack([a, b, cc], -1).reshape(-1, 3),
                         np.stack([a, cc, d], -1).reshape(-1, 3)])
-    F = _orient_outward(V, F)
+    F = orient_outward(V, F)
     return V, F, N, UV
 
 
@@ -655,7 +634,7 @@ def court_band(inner_diameter_mm: float, width_mm: float, thickness_mm: float, *
 
 
 @dataclass(frozen=True)
-class _Cut:
+class Cut:
     table: float
     crown_angle_deg: float
     pavilion_angle_deg: float
@@ -669,18 +648,18 @@ _CUT_KEYS = ("table", "crown_angle_deg", "pavilion_angle_deg", "girdle_thickness
              "lower_half_ratio", "culet")
 
 
-def _cut_from(kwargs: dict) -> "_Cut":
+def cut_from(kwargs: dict) -> "Cut":
     """Validate round-brilliant proportions passed as ``**cut`` keywords."""
     unknown = sorted(set(kwargs) - set(_CUT_KEYS))
     if unknown:
         raise InvalidOptionError(f"unknown cut option(s) {', '.join(unknown)}; valid: {', '.join(_CUT_KEYS)}",
                                  details={"unknown": unknown, "valid": list(_CUT_KEYS)})
-    return _check_cut(**kwargs)
+    return check_cut(**kwargs)
 
 
-def _check_cut(table=0.53, crown_angle_deg=34.5, pavilion_angle_deg=40.75, girdle_thickness=0.02,
-               star_ratio=0.5, lower_half_ratio=0.77, culet=0.0) -> _Cut:
-    cut = _Cut(
+def check_cut(table=0.53, crown_angle_deg=34.5, pavilion_angle_deg=40.75, girdle_thickness=0.02,
+               star_ratio=0.5, lower_half_ratio=0.77, culet=0.0) -> Cut:
+    cut = Cut(
         table=_opt("table", table, low=0.2, high=0.85),
         crown_angle_deg=_opt("crown_angle_deg", crown_angle_deg, low=10.0, high=50.0),
         pavilion_angle_deg=_opt("pavilion_angle_deg", pavilion_angle_deg, low=30.0, high=55.0),
@@ -689,7 +668,7 @@ def _check_cut(table=0.53, crown_angle_deg=34.5, pavilion_angle_deg=40.75, girdl
         lower_half_ratio=_opt("lower_half_ratio", lower_half_ratio, low=0.3, high=0.95),
         culet=_opt("culet", culet, low=0.0, high=0.1, low_open=False),
     )
-    rl = 0.5 * _GIRDLE_CORNER * (1 - cut.lower_half_ratio) * math.cos(math.pi / 8)
+    rl = 0.5 * GIRDLE_CORNER * (1 - cut.lower_half_ratio) * math.cos(math.pi / 8)
     if cut.culet / 2 >= rl:
         raise InvalidOptionError("round brilliant: the culet reaches the lower-girdle facets; "
                                  "reduce culet or lower_half_ratio")
@@ -697,10 +676,10 @@ def _check_cut(table=0.53, crown_angle_deg=34.5, pavilion_angle_deg=40.75, girdl
 
 
 #: Corner radius of the 16-gon girdle / half its mean diameter.
-_GIRDLE_CORNER = 2.0 / (1.0 + math.cos(math.pi / 16))
+GIRDLE_CORNER = 2.0 / (1.0 + math.cos(math.pi / 16))
 
 
-def _brilliant_unit(cut: _Cut):
+def brilliant_unit(cut: Cut):
     """Vertices (stone frame, diameter 1) and facet polygons of a round brilliant.
 
     Returns
@@ -712,7 +691,7 @@ def _brilliant_unit(cut: _Cut):
     # The girdle outline is a regular 16-gon whose mean width (average of the
     # corner-to-corner maximum and flat-to-flat minimum, what a lab reports
     # as the average diameter) is 1.
-    R = 0.5 * _GIRDLE_CORNER
+    R = 0.5 * GIRDLE_CORNER
     hg = cut.girdle_thickness / 2
     tb, tp = math.tan(math.radians(cut.crown_angle_deg)), math.tan(math.radians(cut.pavilion_angle_deg))
     c8 = math.cos(math.pi / 8)
@@ -772,7 +751,7 @@ def _triangulate_convex(vertices: np.ndarray, facets) -> tuple[np.ndarray, np.nd
     faces, owner = [], []
     for fi, (_, poly) in enumerate(facets):
         p = vertices[poly]
-        nrm = _newell(p)
+        nrm = newell(p)
         if np.dot(nrm, p.mean(axis=0) - centre) < 0:
             poly = poly[::-1]
         for i in range(1, len(poly) - 1):
@@ -782,13 +761,13 @@ def _triangulate_convex(vertices: np.ndarray, facets) -> tuple[np.ndarray, np.nd
 
 
 @lru_cache(maxsize=64)
-def _unit_brilliant_cached(cut: _Cut):
-    v, facets = _brilliant_unit(cut)
+def _unit_brilliant_cached(cut: Cut):
+    v, facets = brilliant_unit(cut)
     f, _ = _triangulate_convex(v, facets)
-    return v, f, _signed_volume(v, f)
+    return v, f, signed_volume(v, f)
 
 
-def _diameter_from(diameter_mm, carat, cut: _Cut, density: float) -> float:
+def _diameter_from(diameter_mm, carat, cut: Cut, density: float) -> float:
     if (diameter_mm is None) == (carat is None):
         raise InvalidOptionError("give exactly one of diameter_mm and carat",
                                  details={"diameter_mm": diameter_mm, "carat": carat})
@@ -797,7 +776,7 @@ def _diameter_from(diameter_mm, carat, cut: _Cut, density: float) -> float:
     return _carat_to_d(_opt("carat", carat, low=0.0, high=1e4), cut, density)
 
 
-def _carat_to_d(carat: float, cut: _Cut, density: float) -> float:
+def _carat_to_d(carat: float, cut: Cut, density: float) -> float:
     vol_unit = _unit_brilliant_cached(cut)[2]  # mm^3 for a 1 mm stone
     vol_mm3 = carat * GRAMS_PER_CARAT / (density * 1e-3)
     return (vol_mm3 / vol_unit) ** (1.0 / 3.0)
@@ -827,7 +806,7 @@ def carat_to_diameter_mm(carat: float, *, density_g_cm3: float = DIAMOND_DENSITY
     float
         Mean girdle diameter, mm (see :func:`round_brilliant`).
     """
-    c = _cut_from(cut)
+    c = cut_from(cut)
     dens = _opt("density_g_cm3", density_g_cm3, low=0.0, high=30.0)
     return _carat_to_d(_opt("carat", carat, low=0.0, high=1e4), c, dens)
 
@@ -837,7 +816,7 @@ def diameter_mm_to_carat(diameter_mm: float, *, density_g_cm3: float = DIAMOND_D
 
     Inverse of :func:`carat_to_diameter_mm` (same model and parameters).
     """
-    c = _cut_from(cut)
+    c = cut_from(cut)
     dens = _opt("density_g_cm3", density_g_cm3, low=0.0, high=30.0)
     d = _opt("diameter_mm", diameter_mm, low=0.0, high=100.0)
     vol = _unit_brilliant_cached(c)[2] * d ** 3
@@ -891,7 +870,7 @@ def round_brilliant(*, diameter_mm: float | None = None, carat: float | None = N
         mid-plane at y = 0; vertices shared between facets (closed), normals
         None (shade flat).  The first bezel and pavilion main face +X.
     """
-    cut = _check_cut(table, crown_angle_deg, pavilion_angle_deg, girdle_thickness,
+    cut = check_cut(table, crown_angle_deg, pavilion_angle_deg, girdle_thickness,
                      star_ratio, lower_half_ratio, culet)
     dens = _opt("density_g_cm3", density_g_cm3, low=0.0, high=30.0)
     d = _diameter_from(diameter_mm, carat, cut, dens)
@@ -904,7 +883,7 @@ def round_brilliant(*, diameter_mm: float | None = None, carat: float | None = N
 # --------------------------------------------------------------------------- #
 
 
-def _rounded_polyline(ctrl: np.ndarray, bend_radius: float, *, max_step_deg: float = 10.0,
+def rounded_polyline(ctrl: np.ndarray, bend_radius: float, *, max_step_deg: float = 10.0,
                       max_len: float = 0.5) -> np.ndarray:
     """A path through ``ctrl`` (K, 3) with every corner replaced by a circular arc.
 
@@ -997,7 +976,7 @@ def _frames(path: np.ndarray, closed: bool):
     return t, n, b
 
 
-def _tube(path: np.ndarray, radii, *, sides: int = 12, closed: bool = False,
+def tube(path: np.ndarray, radii, *, sides: int = 12, closed: bool = False,
           cap_rings: int = 4, name: str = "tube", role: str = "metal") -> MeshPart:
     """A closed tube swept along ``path`` (K, 3) with circular sections.
 
@@ -1045,8 +1024,8 @@ def _tube(path: np.ndarray, radii, *, sides: int = 12, closed: bool = False,
         last = (K - 1) * sides
         F.append(np.stack([np.full(sides, p1), last + j, last + j2], -1))
     F = np.concatenate(F)
-    F = _orient_outward(V, F)
-    return MeshPart(name, role, V, F, _vertex_normals(V, F))
+    F = orient_outward(V, F)
+    return MeshPart(name, role, V, F, vertex_normals(V, F))
 
 
 # --------------------------------------------------------------------------- #
@@ -1054,7 +1033,7 @@ def _tube(path: np.ndarray, radii, *, sides: int = 12, closed: bool = False,
 # --------------------------------------------------------------------------- #
 
 
-def _hull2d(pts: np.ndarray) -> np.ndarray:
+def hull2d(pts: np.ndarray) -> np.ndarray:
     """Convex hull (counter-clockwise) of 2-D points (Andrew's monotone chain)."""
     p = np.unique(np.round(pts, 9), axis=0)
     p = p[np.lexsort((p[:, 1], p[:, 0]))]
@@ -1074,7 +1053,7 @@ def _hull2d(pts: np.ndarray) -> np.ndarray:
     return np.array(lower[:-1] + upper[:-1])
 
 
-class _Silhouette:
+class Silhouette:
     """The stone's outline seen side-on, in the vertical half-plane of direction ``u``.
 
     ``s`` is the horizontal distance from the stone's axis along ``u`` and
@@ -1086,7 +1065,7 @@ class _Silhouette:
     def __init__(self, vertices: np.ndarray, u: np.ndarray):
         s = vertices @ u
         y = vertices[:, 1]
-        h = _hull2d(np.stack([s, y], axis=1))
+        h = hull2d(np.stack([s, y], axis=1))
         i_bot, i_top = int(np.argmin(h[:, 1])), int(np.argmax(h[:, 1]))
         # Counter-clockwise from the bottom to the top runs up the +s side.
         idx = [i_bot]
@@ -1199,7 +1178,7 @@ def prong_setting(stone: MeshPart, *, prongs: int = 4, prong_diameter_mm: float 
     def radial_path(u: np.ndarray):
         """Prong control points (s, y) in the half-plane of direction u, and
         the (s, y) of the upper and lower rails there."""
-        sil = _Silhouette(v, u)
+        sil = Silhouette(v, u)
         Rg = sil.s_at(0.0)
         s_grip = Rg + r * (1 - seat)  # the girdle cuts `seat` x r into the prong
         s_up = s_grip + y_up * lean
@@ -1222,14 +1201,14 @@ def prong_setting(stone: MeshPart, *, prongs: int = 4, prong_diameter_mm: float 
         a = off + 2 * math.pi * i / prongs
         u = np.array([math.cos(a), 0.0, math.sin(a)])
         ctrl = np.array([[s * u[0], y, s * u[2]] for s, y in radial_path(u)[0]])
-        path = _rounded_polyline(ctrl, 1.4 * r, max_len=max(0.6 * r, 0.15))
+        path = rounded_polyline(ctrl, 1.4 * r, max_len=max(0.6 * r, 0.15))
         # Full radius up to the girdle, then tapering to the claw tip.
         s_arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
         above = np.flatnonzero(path[:, 1] >= 0.0)
         s_girdle = s_arc[above[0]] if len(above) else s_arc[-1]
         frac = np.clip((s_arc - s_girdle) / max(s_arc[-1] - s_girdle, 1e-9), 0.0, 1.0)
         radii = r + (tip_r - r) * frac
-        prong_parts.append(_tube(path, radii, sides=sides, name=f"prong_{i}"))
+        prong_parts.append(tube(path, radii, sides=sides, name=f"prong_{i}"))
 
     if gallery:
         rails = []
@@ -1240,7 +1219,7 @@ def prong_setting(stone: MeshPart, *, prongs: int = 4, prong_diameter_mm: float 
                 u = np.array([math.cos(a), 0.0, math.sin(a)])
                 s, y = radial_path(u)[k]
                 loop.append([s * u[0], y, s * u[2]])
-            rails.append(_tube(np.array(loop), rail_r, sides=sides, closed=True))
+            rails.append(tube(np.array(loop), rail_r, sides=sides, closed=True))
         parts.append(merge_parts(rails, "head"))
     return parts + prong_parts
 
@@ -1283,7 +1262,7 @@ def solitaire_ring(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band
     list of MeshPart
         ``band``, ``head`` (gallery rails), ``prong_0..``, ``stone``; piece frame.
     """
-    c = _cut_from(cut)
+    c = cut_from(cut)
     ring_in = _opt("inner_diameter_mm", inner_diameter_mm, low=5.0, high=40.0)
     w = _opt("band_width_mm", band_width_mm, low=0.5, high=20.0)
     t = _opt("band_thickness_mm", band_thickness_mm, low=0.3, high=10.0)

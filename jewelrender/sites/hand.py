@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DetectionError, FingerNotVisibleError, InvalidOptionError
-from .landmarks.types import FINGERS, HandLandmarks
+from ..errors import DetectionError, FingerNotVisibleError, InvalidOptionError
+from ..landmarks.types import FINGERS, HandLandmarks
 
 __all__ = [
     "Capsule",
@@ -47,6 +47,14 @@ __all__ = [
     "CANONICAL_BONES_MM",
     "PRIOR_FINGER_WIDTH_MM",
     "US_SIZE_RANGE",
+    "DEFAULT_POSITION",
+    "RING_DIAMETER_RANGE_MM",
+    "MIN_VISIBLE_FRACTION",
+    "check_finger",
+    "check_hand",
+    "HAND_CHOICES",
+    "segment_joints",
+    "visible_fraction",
 ]
 
 #: Canonical lengths (mm) of the hand's bones between MediaPipe landmarks:
@@ -71,11 +79,17 @@ PRIOR_FINGER_WIDTH_MM: dict[str, float] = {
     "thumb": 20.5, "index": 18.0, "middle": 18.0, "ring": 17.3, "little": 15.5,
 }  # fmt: skip
 
+#: Which hand a try-on may ask for; ``auto`` takes the clearest one found.
+HAND_CHOICES = ("auto", "left", "right")
+
 #: Taper of the middle and distal segments relative to the proximal one.
 _SEGMENT_TAPER = (1.0, 0.9, 0.82)
 
 #: Smallest and largest US ring size reported.
 US_SIZE_RANGE = (3.0, 13.0)
+
+#: Default ring position along the proximal phalanx (0 = MCP, 1 = PIP); see docs/pipeline.md.
+DEFAULT_POSITION = 0.35
 
 # A measured width is accepted only within this factor range of the prior.
 _PLAUSIBLE = (0.6, 1.6)
@@ -119,6 +133,25 @@ def _finite(x, name: str) -> float:
     if not math.isfinite(v) or isinstance(x, bool):
         raise InvalidOptionError(f"{name} must be a finite number, got {x!r}", details={name: repr(x)})
     return v
+
+
+#: Human ring sizes: the inner diameters (mm) of :data:`US_SIZE_RANGE`'s ends.
+RING_DIAMETER_RANGE_MM = (ring_inner_diameter_mm(US_SIZE_RANGE[0]), ring_inner_diameter_mm(US_SIZE_RANGE[1]))
+
+#: A try-on showing less of the ring than this (see :func:`visible_fraction`) is refused.
+MIN_VISIBLE_FRACTION = 0.35
+
+
+def visible_fraction(coverage_px: float, finger_width_px: float, finger_radius_m: float, band_width_mm: float) -> float:
+    """Ring pixels seen, over those a band of this width covers across a straight finger seen from above.
+
+    A band of width w across a finger of width W (pixels) covers about
+    ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
+    oblique views only add to that, so the ratio is a lower bound on visibility.
+    """
+    px_per_mm = finger_width_px / (2000.0 * finger_radius_m)
+    expected = 1.1 * finger_width_px * band_width_mm * px_per_mm
+    return float(coverage_px) / max(expected, 1.0)
 
 
 # ---------------------------------------------------------------------------
@@ -500,19 +533,28 @@ def measure_width_px(
 # ---------------------------------------------------------------------------
 # placement
 # ---------------------------------------------------------------------------
-def _resolve_finger(finger) -> str:
-    name = finger.lower().strip() if isinstance(finger, str) else None
-    if name == "pinky":
-        name = "little"
-    if name not in FINGERS:
+def check_finger(finger) -> str:
+    """``finger`` if it names a digit (:data:`jewelrender.landmarks.FINGER_NAMES`), else InvalidOptionError.
+
+    The one rule for a finger option, used by the pipeline, the gate and the placement.
+    """
+    if not isinstance(finger, str) or finger not in FINGERS:
         valid = list(FINGERS)
         raise InvalidOptionError(
-            f"unknown finger {finger!r}; valid: {', '.join(valid)}", details={"finger": repr(finger), "valid": valid}
-        )
-    return name
+            f"unknown finger {finger!r}; valid: {', '.join(valid)}",
+            details={"option": "finger", "finger": repr(finger), "valid": valid})
+    return finger
 
 
-def _segment_joints(finger: str) -> tuple[int, int]:
+def check_hand(hand) -> str:
+    """``hand`` if it is one of :data:`HAND_CHOICES`, else InvalidOptionError."""
+    if not isinstance(hand, str) or hand not in HAND_CHOICES:
+        raise InvalidOptionError(f"unknown hand {hand!r}; valid: {', '.join(HAND_CHOICES)}",
+                                 details={"option": "hand", "valid": list(HAND_CHOICES)})
+    return hand
+
+
+def segment_joints(finger: str) -> tuple[int, int]:
     """Landmarks bounding the segment a ring is worn on (the proximal phalanx)."""
     idx = FINGERS[finger]
     # thumb: MCP -> IP (its landmarks start at the CMC); fingers: MCP -> PIP
@@ -535,8 +577,7 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     camera : Camera
         Pinhole camera of ``photo`` (``K``, ``width``, ``height``).
     finger : str
-        ``"thumb"``, ``"index"``, ``"middle"``, ``"ring"`` or ``"little"``
-        (``"pinky"`` is accepted).
+        ``"thumb"``, ``"index"``, ``"middle"``, ``"ring"`` or ``"little"`` (:func:`check_finger`).
     position : float
         Along the proximal phalanx, 0 = knuckle (MCP), 1 = middle joint (PIP).
 
@@ -553,7 +594,7 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     DetectionError
         The hand's 3D pose cannot be fitted.
     """
-    finger = _resolve_finger(finger)
+    finger = check_finger(finger)
     pos = _finite(position, "position")
     if not 0.0 <= pos <= 1.0:
         raise InvalidOptionError(f"position must be in [0, 1] (0 = knuckle, 1 = middle joint), got {position!r}",
@@ -563,7 +604,7 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     K = np.asarray(camera.K, dtype=np.float64)
     fx = float(K[0, 0])
 
-    ia, ib = _segment_joints(finger)
+    ia, ib = segment_joints(finger)
     a_px, b_px = hand.image_px[ia], hand.image_px[ib]
     seg_len = float(np.linalg.norm(b_px - a_px))
     margin = 0.0
@@ -657,7 +698,7 @@ def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tupl
     H, W = srgb.shape[:2]
     caps: list[Capsule] = []
     ring_prior = PRIOR_FINGER_WIDTH_MM[ring_finger]
-    ring_seg = _segment_joints(ring_finger)
+    ring_seg = segment_joints(ring_finger)
     for name, idx in FINGERS.items():
         for k in range(3):
             i, j = idx[k], idx[k + 1]

@@ -3,8 +3,8 @@
 :func:`load_mesh` reads a file, repairs it (:func:`repair`), checks that it is a
 closed 2-manifold (a refracting stone or a metal part must be, for the path
 tracer to know inside from outside), scales it to millimetres and puts it into
-the stone frame or the piece frame (see :mod:`jewelrender.assets`), returning a
-:class:`~jewelrender.assets.MeshPart`.  :func:`load_mesh_with_report` also
+the stone frame or the piece frame (see :mod:`jewelrender.geometry.assets`), returning a
+:class:`~jewelrender.geometry.assets.MeshPart`.  :func:`load_mesh_with_report` also
 returns a :class:`LoadReport` that says what was fixed.
 
 Repair, in order (each step counted in :class:`RepairReport`)
@@ -64,8 +64,9 @@ from typing import Any
 
 import numpy as np
 
-from .assets import MeshPart, _ear_clip, _newell
-from .errors import InvalidOptionError, MeshError, MeshNotClosedError
+from .assets import MeshPart, ear_clip, newell
+from ..checks import number_option as _num
+from ..errors import InvalidOptionError, MeshError, MeshNotClosedError
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -333,7 +334,7 @@ def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     k = len(pts)
     if k == 3:
         return [(0, 1, 2)]
-    n = _newell(pts - pts.mean(axis=0))
+    n = newell(pts - pts.mean(axis=0))
     nn = np.linalg.norm(n)
     fan = [(0, i, i + 1) for i in range(1, k - 1)]
     if not np.isfinite(nn) or nn <= 1e-300:
@@ -344,7 +345,7 @@ def _triangulate_polygon(pts: np.ndarray) -> list[tuple[int, int, int]]:
     b = np.cross(n, a)  # (a, b, n) right-handed: the polygon is counter-clockwise in (a, b)
     xy = np.stack([(pts - pts[0]) @ a, (pts - pts[0]) @ b], axis=1)
     scale = float(np.abs(xy).max()) or 1.0
-    tris = _ear_clip(xy, eps=1e-12 * scale * scale)
+    tris = ear_clip(xy, eps=1e-12 * scale * scale)
     return tris if tris is not None and len(tris) == k - 2 else fan
 
 
@@ -881,20 +882,6 @@ def _girdle_level(v: np.ndarray, f: np.ndarray) -> float:
 # --------------------------------------------------------------------------- #
 
 
-def _num(name: str, value, *, low: float, high: float | None = None, low_open: bool = True) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise InvalidOptionError(f"{name} must be a number, got {value!r}",
-                                 details={"option": name, "value": repr(value)}) from None
-    if isinstance(value, bool) or not math.isfinite(x) or (x <= low if low_open else x < low) or (
-            high is not None and x > high):
-        rng = f"{'(' if low_open else '['}{low:g}, {'inf' if high is None else f'{high:g}'}]"
-        raise InvalidOptionError(f"{name} must be in {rng}, got {value!r}",
-                                 details={"option": name, "value": repr(value), "low": low, "high": high})
-    return x
-
-
 # --------------------------------------------------------------------------- #
 # Public loader
 # --------------------------------------------------------------------------- #
@@ -912,7 +899,7 @@ def load_mesh_with_report(path, *, role: str = "stone", name: str | None = None,
                           frame: str = "stone", size_mm: float | None = None, up_axis: str = "+Y",
                           max_triangles: int = 500_000, max_file_bytes: int = 200 * 2**20,
                           tol: float = 1e-4, max_hole_area: float = 0.05) -> tuple[MeshPart, LoadReport]:
-    """Read, repair, scale and place a mesh file as a :class:`~jewelrender.assets.MeshPart`.
+    """Read, repair, scale and place a mesh file as a :class:`~jewelrender.geometry.assets.MeshPart`.
 
     Parameters
     ----------

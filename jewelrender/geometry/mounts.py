@@ -1,11 +1,11 @@
 """Settings that hold stones: prong heads for any cut, bezels, halos, pearl cups, pavé and channel bands.
 
-Everything here builds on :mod:`jewelrender.assets` (the :class:`~jewelrender.assets.MeshPart`
+Everything here builds on :mod:`jewelrender.geometry.assets` (the :class:`~jewelrender.geometry.assets.MeshPart`
 contract, the band, the round brilliant, tubes and the round prong basket) and works for
 any stone given in its *stone frame*: millimetres, axis +Y with the table facing +Y, the
 girdle's mid-plane at ``y = 0``, the axis through the origin, and for elongated cuts the
 long axis along +Z (the finger's direction once set).  Only the stone's mesh is read, so
-the cuts of :mod:`jewelrender.cuts` (princess, oval, pear, marquise, heart, ...) and a
+the cuts of :mod:`jewelrender.geometry.cuts` (princess, oval, pear, marquise, heart, ...) and a
 user's own stone are handled alike.
 
 Outline geometry
@@ -21,7 +21,7 @@ order along every ray.
 
 Piece frame
 -----------
-:func:`ring_assembly` returns the whole ring in the piece frame of :mod:`jewelrender.assets`
+:func:`jewelrender.pieces.ring.ring_assembly` puts these together; frames: :mod:`jewelrender.geometry.assets`
 (axis +Z, head towards +Y).  Angles around the band, ``phi``, run from +X towards +Y
 (the band's texture ``u``); the top of the ring is ``phi = 90 deg``.
 
@@ -44,24 +44,27 @@ from typing import Any
 import numpy as np
 
 from . import assets as _A
-from .assets import MeshPart, _ear_clip, _signed_area
-from .errors import InvalidOptionError
+from .assets import MeshPart, ear_clip, signed_area
+from ..checks import bool_option as _bool_opt
+from ..checks import int_option as _int_opt
+from ..checks import number_option as _opt
+from ..errors import InvalidOptionError
 
 __all__ = [
     "ACCENT_STYLES",
-    "SETTING_STYLES",
     "accent_band",
     "bezel_setting",
     "cup_setting",
     "girdle_outline",
     "halo_setting",
+    "check_stone",
+    "cup_profile",
+    "default_prong_diameter",
+    "outline_polygon",
     "prong_head",
-    "ring_assembly",
 ]
 
-#: Setting styles understood by :func:`ring_assembly`.
-SETTING_STYLES = ("prong", "bezel", "halo", "cup")
-#: Band accent styles understood by :func:`ring_assembly`.
+#: Band accent styles understood by :func:`accent_band` (setting styles: jewelrender.pieces.ring.HEADS).
 ACCENT_STYLES = ("pave", "channel")
 
 _Y = np.array([0.0, 1.0, 0.0])
@@ -72,7 +75,7 @@ _Y = np.array([0.0, 1.0, 0.0])
 # --------------------------------------------------------------------------- #
 
 
-def _check_stone(stone: Any, what: str = "stone") -> np.ndarray:
+def check_stone(stone: Any, what: str = "stone") -> np.ndarray:
     """The stone's vertices (float64), after checking it is a stone-frame MeshPart."""
     if not isinstance(stone, MeshPart):
         raise InvalidOptionError(f"{what} must be a MeshPart, got {type(stone).__name__}",
@@ -86,25 +89,6 @@ def _check_stone(stone: Any, what: str = "stone") -> np.ndarray:
     return v
 
 
-def _int_opt(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= int(value) <= high:
-        raise InvalidOptionError(f"{name} must be an integer in {low}..{high}, got {value!r}",
-                                 details={"option": name, "value": repr(value), "low": low, "high": high})
-    return int(value)
-
-
-def _opt(name: str, value: Any, low: float | None = None, high: float | None = None, *,
-         low_open: bool = True) -> float:
-    return _A._opt(name, value, low=low, high=high, low_open=low_open)
-
-
-def _bool_opt(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidOptionError(f"{name} must be true or false, got {value!r}",
-                                 details={"option": name, "value": repr(value)})
-    return bool(value)
-
-
 # --------------------------------------------------------------------------- #
 # 2-D outline geometry (stone frame x-z plane; points are (x, z))
 # --------------------------------------------------------------------------- #
@@ -114,7 +98,7 @@ def _is_convex_solid(v: np.ndarray, f: np.ndarray) -> bool:
     """Whether a closed mesh fills its convex hull (to 0.1 %)."""
     from scipy.spatial import ConvexHull
 
-    vol = abs(_A._signed_volume(v, f.astype(np.int64)))
+    vol = abs(_A.signed_volume(v, f.astype(np.int64)))
     return vol >= 0.999 * ConvexHull(v).volume
 
 
@@ -179,17 +163,17 @@ def _clean_poly(poly: np.ndarray, tol: float) -> np.ndarray:
     return p
 
 
-def _outline_polygon(stone: MeshPart) -> np.ndarray:
+def outline_polygon(stone: MeshPart) -> np.ndarray:
     """The girdle outline as an exact polygon (E, 2) of (x, z), counter-clockwise.
 
     Convex stones: the convex hull of the vertices seen along the axis (the girdle is
     their widest section).  Other stones (a heart): the section of the mesh at y = 0.
     """
-    v = _check_stone(stone)
+    v = check_stone(stone)
     f = stone.faces
     size = float(np.ptp(v, axis=0).max())
     if _is_convex_solid(v, f):
-        poly = _A._hull2d(v[:, [0, 2]])
+        poly = _A.hull2d(v[:, [0, 2]])
     else:
         loops = []
         for eps in (0.0, 1e-5, -1e-5, 3e-4, -3e-4):
@@ -201,11 +185,11 @@ def _outline_polygon(stone: MeshPart) -> np.ndarray:
                 break
         if not loops:
             raise InvalidOptionError("stone: its girdle plane y = 0 does not cut the mesh")
-        poly = max(loops, key=lambda q: abs(_signed_area(q)))
+        poly = max(loops, key=lambda q: abs(signed_area(q)))
     poly = _clean_poly(poly, 1e-7 * size)
-    if _signed_area(poly) < 0:
+    if signed_area(poly) < 0:
         poly = poly[::-1]
-    if len(poly) < 3 or _signed_area(poly) <= 1e-6 * size * size:
+    if len(poly) < 3 or signed_area(poly) <= 1e-6 * size * size:
         raise InvalidOptionError("stone: degenerate girdle outline")
     if _sdist(np.zeros((1, 2)), poly)[0] >= 0:
         raise InvalidOptionError("stone: its axis (x = z = 0) must lie inside the girdle outline")
@@ -364,7 +348,7 @@ def girdle_outline(stone: MeshPart, samples: int = 256) -> np.ndarray:
         Not a stone-frame mesh, or a bad ``samples``.
     """
     n = _int_opt("samples", samples, 8, 16384)
-    poly = _outline_polygon(stone)
+    poly = outline_polygon(stone)
     th = 2 * np.pi * np.arange(n) / n
     r = _polar_levels(poly, th, np.array([0.0]))[:, 0]
     return np.stack([r * np.cos(th), r * np.sin(th)], axis=1)
@@ -378,7 +362,7 @@ def girdle_outline(stone: MeshPart, samples: int = 256) -> np.ndarray:
 def _fillet(points: np.ndarray, radii, *, closed: bool, step_deg: float = 12.0) -> np.ndarray:
     """A polyline (2-D or 3-D) with each corner cut by a tangent circular arc.
 
-    Unlike :func:`jewelrender.assets._rounded_polyline` the arcs lie *inside* the
+    Unlike :func:`jewelrender.geometry.assets._rounded_polyline` the arcs lie *inside* the
     corners (the legs stay where they are).  ``radii`` is one radius or one per point
     (ignored at the ends of an open line); each arc shrinks to fit in 45 % of its legs.
     """
@@ -422,8 +406,8 @@ def _loft(poly: np.ndarray, thetas: np.ndarray, profile: np.ndarray, name: str) 
     k2, j2 = (k + 1) % K, (j + 1) % P
     a, b, cc, d = k * P + j, k * P + j2, k2 * P + j2, k2 * P + j
     F = np.concatenate([np.stack([a, b, cc], -1).reshape(-1, 3), np.stack([a, cc, d], -1).reshape(-1, 3)])
-    F = _A._orient_outward(V, F)
-    return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
+    F = _A.orient_outward(V, F)
+    return MeshPart(name, "metal", V, F, _A.vertex_normals(V, F))
 
 
 def _polar_strip_faces(rings: int, n: int) -> np.ndarray:
@@ -452,7 +436,7 @@ def _sphere(centre, radius: float, *, n_lat: int = 6, n_lon: int = 12, name: str
     N = np.vstack([[0, 1, 0], ring, [0, -1, 0]])
     F = _polar_strip_faces(len(th), n_lon)
     V = np.asarray(centre, dtype=np.float64) + radius * N
-    F = _A._orient_outward(V, F)
+    F = _A.orient_outward(V, F)
     return MeshPart(name, "metal", V, F, N)
 
 
@@ -521,14 +505,14 @@ def _claw(v: np.ndarray, f: np.ndarray, p2: np.ndarray, n2: np.ndarray, *, r: fl
           sides: int, name: str) -> MeshPart:
     """One claw prong gripping the girdle at outline point ``p2`` with outward normal ``n2``.
 
-    The same path as :func:`jewelrender.assets.prong_setting` (foot, clear of the
+    The same path as :func:`jewelrender.geometry.assets.prong_setting` (foot, clear of the
     pavilion, up to the girdle, a seat, a lean over the crown, a ball tip), but in the
     vertical plane through ``p2`` along ``n2`` rather than through the axis, with the
     stone's own section in that plane, and with the foot brought towards the axis.
     """
     n3 = _horiz(n2 / np.linalg.norm(n2))
     p3 = _horiz(p2)
-    sil = _A._Silhouette(_section_points(v, f, p3, n3), np.array([1.0, 0.0, 0.0]))
+    sil = _A.Silhouette(_section_points(v, f, p3, n3), np.array([1.0, 0.0, 0.0]))
     lat = p3 - np.dot(p3, n3) * n3  # the plane's offset from the axis
     tip_r = 0.85 * r
     lean = math.tan(math.radians(12.0))
@@ -556,12 +540,12 @@ def _claw(v: np.ndarray, f: np.ndarray, p2: np.ndarray, n2: np.ndarray, *, r: fl
     if need > 0:
         low = low + need * n3
     ctrl = np.array([foot, low, up, at(s_grip, 0.0), at(s_tip, y_tip)])
-    path = _A._rounded_polyline(ctrl, 1.4 * r, max_len=max(0.6 * r, 0.15))
+    path = _A.rounded_polyline(ctrl, 1.4 * r, max_len=max(0.6 * r, 0.15))
     s_arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
     above = np.flatnonzero(path[:, 1] >= 0.0)
     s_g = s_arc[above[0]] if len(above) else s_arc[-1]
     frac = np.clip((s_arc - s_g) / max(s_arc[-1] - s_g, 1e-9), 0.0, 1.0)
-    return _A._tube(path, r + (tip_r - r) * frac, sides=sides, name=name)
+    return _A.tube(path, r + (tip_r - r) * frac, sides=sides, name=name)
 
 
 def _v_guard(poly: np.ndarray, i: int, *, r: float, sides: int) -> MeshPart:
@@ -587,7 +571,7 @@ def _v_guard(poly: np.ndarray, i: int, *, r: float, sides: int) -> MeshPart:
     for q0, q1 in itertools.pairwise(path):
         k = max(1, math.ceil(np.linalg.norm(q1 - q0) / max(0.6 * r, 0.15)))
         fine += [q0 + (q1 - q0) * t for t in np.linspace(0, 1, k + 1)[1:]]
-    return _A._tube(np.array(fine), r, sides=sides, name="v")
+    return _A.tube(np.array(fine), r, sides=sides, name="v")
 
 
 def _anchors(poly: np.ndarray, convex: bool) -> list[dict]:
@@ -688,11 +672,11 @@ def _gallery(v: np.ndarray, f: np.ndarray, heights: Sequence[float], rail_r: flo
         loops = _slice_loops(v, f, float(y))
         if not loops:
             continue
-        sec = max(loops, key=lambda q: abs(_signed_area(q)))
+        sec = max(loops, key=lambda q: abs(signed_area(q)))
         if convex:
-            sec = _A._hull2d(sec)
+            sec = _A.hull2d(sec)
         sec = _clean_poly(sec, 1e-9)
-        if _signed_area(sec) < 0:
+        if signed_area(sec) < 0:
             sec = sec[::-1]
         if len(sec) < 3 or _sdist(np.zeros((1, 2)), sec)[0] >= 0:
             continue  # the axis is not inside this section: no rail there
@@ -702,9 +686,9 @@ def _gallery(v: np.ndarray, f: np.ndarray, heights: Sequence[float], rail_r: flo
     return _merge(rails, "head") if rails else None
 
 
-def _default_prong_diameter(poly: np.ndarray) -> float:
+def default_prong_diameter(poly: np.ndarray) -> float:
     """0.14 x the equivalent round diameter, clipped to [0.5, 1.2] mm (as solitaire_ring)."""
-    d_eq = 2.0 * math.sqrt(_signed_area(poly) / math.pi)
+    d_eq = 2.0 * math.sqrt(signed_area(poly) / math.pi)
     return float(np.clip(0.14 * d_eq, 0.5, 1.2))
 
 
@@ -716,7 +700,7 @@ def _is_round(poly: np.ndarray) -> bool:
 def _collar_outline(stone: MeshPart) -> np.ndarray:
     """The outline a collar (bezel, halo) follows: a round stone's 16-gon girdle is taken
     as the circle through its corners, so that the metal comes out round, not 16-sided."""
-    poly = _outline_polygon(stone)
+    poly = outline_polygon(stone)
     if _is_round(poly):
         r = float(np.max(np.linalg.norm(poly, axis=1)))
         t = 2 * np.pi * np.arange(96) / 96
@@ -729,7 +713,7 @@ def prong_head(stone: MeshPart, *, prongs: int | None = None, prong_diameter_mm:
                gallery: bool = True, seat_depth: float = 0.3, sides: int = 12) -> list[MeshPart]:
     """A prong head for a stone of any cut, in the stone frame.
 
-    Round stones get :func:`jewelrender.assets.prong_setting` (prongs evenly spaced,
+    Round stones get :func:`jewelrender.geometry.assets.prong_setting` (prongs evenly spaced,
     four on the diagonals).  Other outlines get prongs where their shape asks for them:
     a *V-prong* (a claw plus a wire chevron hugging both edges) on every sharp corner or
     point (a princess's or baguette's corners, a pear's point, a marquise's two points,
@@ -764,12 +748,12 @@ def prong_head(stone: MeshPart, *, prongs: int | None = None, prong_diameter_mm:
         ``"head"`` (when a gallery is built) then ``"prong_0"``, ...; role ``"metal"``,
         stone frame, smooth normals.
     """
-    v = _check_stone(stone)
+    v = check_stone(stone)
     f = stone.faces
-    poly = _outline_polygon(stone)
+    poly = outline_polygon(stone)
     if prongs is not None:
         prongs = _int_opt("prongs", prongs, 3, 8)
-    pd = _default_prong_diameter(poly) if prong_diameter_mm is None else _opt(
+    pd = default_prong_diameter(poly) if prong_diameter_mm is None else _opt(
         "prong_diameter_mm", prong_diameter_mm, 0.05, 5.0)
     r = pd / 2
     seat = _opt("seat_depth", seat_depth, 0.0, 0.9, low_open=False)
@@ -915,7 +899,7 @@ def bezel_setting(stone: MeshPart, *, lip_mm: float = 0.4, wall_mm: float = 0.5,
     MeshPart
         ``"bezel"``, role ``"metal"``, stone frame, smooth normals.
     """
-    v = _check_stone(stone)
+    v = check_stone(stone)
     poly = _collar_outline(stone)
     lip = _opt("lip_mm", lip_mm, 0.05, 2.0)
     wall = _opt("wall_mm", wall_mm, 0.15, 2.0)
@@ -996,8 +980,8 @@ def _revolve_y(prof: np.ndarray, n: int, name: str) -> MeshPart:
                      mid[:, None, 0] * np.sin(th)[None]], axis=-1).reshape(-1, 3)
     V = np.vstack([[0.0, p[0, 1], 0.0], ring, [0.0, p[-1, 1], 0.0]])
     # The opposite winding to the sphere's (theta runs the other way); oriented outward anyway.
-    F = _A._orient_outward(V, _polar_strip_faces(len(mid), n)[:, [0, 2, 1]])
-    return MeshPart(name, "metal", V, F, _A._vertex_normals(V, F))
+    F = _A.orient_outward(V, _polar_strip_faces(len(mid), n)[:, [0, 2, 1]])
+    return MeshPart(name, "metal", V, F, _A.vertex_normals(V, F))
 
 
 def _lower_surface(stone: MeshPart, radii: np.ndarray, n_theta: int = 24) -> np.ndarray:
@@ -1011,12 +995,12 @@ def _lower_surface(stone: MeshPart, radii: np.ndarray, n_theta: int = 24) -> np.
     return h.min(axis=1)
 
 
-def _cup_profile(stone: MeshPart, *, cup_diameter_mm: float | None, cup_depth_mm: float | None,
+def cup_profile(stone: MeshPart, *, cup_diameter_mm: float | None, cup_depth_mm: float | None,
                  wall_mm: float, stem_diameter_mm: float | None,
                  base_y_mm: float | None) -> tuple[np.ndarray, dict]:
     """The cup's (r, y) profile (bottom pole to top pole, stone frame) and its key heights."""
-    _check_stone(stone)
-    poly = _outline_polygon(stone)
+    check_stone(stone)
+    poly = outline_polygon(stone)
     if not _is_round(poly):
         raise InvalidOptionError("a cup holds a round stone (a round pearl); use a bezel or prongs for "
                                  "other shapes", details={"option": "setting.style", "value": "cup"})
@@ -1104,7 +1088,7 @@ def cup_setting(stone: MeshPart, *, cup_diameter_mm: float | None = None, cup_de
     Parameters
     ----------
     stone : MeshPart
-        A round stone in its stone frame (a pearl from ``jewelrender.cuts.make_stone``;
+        A round stone in its stone frame (a pearl from ``jewelrender.geometry.cuts.make_stone``;
         any stone with a round outline and an underside over the cup works).
     cup_diameter_mm : float, optional
         The rim's outer diameter, [0.25, 0.8] x the stone's diameter; default 0.5 x.
@@ -1133,7 +1117,7 @@ def cup_setting(stone: MeshPart, *, cup_diameter_mm: float | None = None, cup_de
         range, or a depth that leaves no floor under the stone.
     """
     n = _int_opt("samples", samples, 24, 1024)
-    prof, _ = _cup_profile(stone, cup_diameter_mm=cup_diameter_mm, cup_depth_mm=cup_depth_mm, wall_mm=wall_mm,
+    prof, _ = cup_profile(stone, cup_diameter_mm=cup_diameter_mm, cup_depth_mm=cup_depth_mm, wall_mm=wall_mm,
                            stem_diameter_mm=stem_diameter_mm, base_y_mm=base_y_mm)
     return _revolve_y(prof, n, "cup")
 
@@ -1190,14 +1174,14 @@ def halo_setting(stone: MeshPart, *, melee_diameter_mm: float = 1.3, gap_mm: flo
         ``"halo_frame"`` (metal, smooth) then ``"accent_0"``, ... (role ``"stone"``,
         faceted), counter-clockwise in the (x, z) plane from +X; stone frame.
     """
-    _check_stone(stone)
+    check_stone(stone)
     poly = _collar_outline(stone)
     D = _opt("melee_diameter_mm", melee_diameter_mm, 0.7, 3.0, low_open=False)
     sp = _opt("spacing_mm", spacing_mm, 0.03, 1.0, low_open=False)
     drop = _opt("table_drop_mm", table_drop_mm, -1.0, 3.0, low_open=False)
     w = _opt("wall_mm", wall_mm, 0.1, 1.0, low_open=False)
     n = _int_opt("samples", samples, 32, 4096)
-    gap = (0.85 * _default_prong_diameter(poly) + 0.05) if gap_mm is None else _opt("gap_mm", gap_mm, 0.0, 5.0,
+    gap = (0.85 * default_prong_diameter(poly) + 0.05) if gap_mm is None else _opt("gap_mm", gap_mm, 0.0, 5.0,
                                                                                      low_open=False)
     Rc, crown_h, pav = _melee_dims(D)
     dc = gap + Rc
@@ -1304,7 +1288,7 @@ def _grooved_profile(pts: np.ndarray, nrm: np.ndarray, g: float, r_floor: float)
 
 def _triangulate_section(poly: np.ndarray) -> np.ndarray:
     """Triangles (T, 3) of a simple polygon (CCW or CW), by ear clipping."""
-    tris = _ear_clip(poly, eps=1e-14, inside_eps=0.0)
+    tris = ear_clip(poly, eps=1e-14, inside_eps=0.0)
     if tris is None:  # pragma: no cover - only for self-intersecting input
         raise InvalidOptionError("cannot triangulate the band's cross-section")
     return np.array(tris, dtype=np.int64)
@@ -1379,13 +1363,13 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
     heads) rise between neighbours on both sides, their heads over the crowns' edges.
 
     The groove runs only where the melee are; the rest of the band is a plain
-    :func:`jewelrender.assets.court_band` section (the band is two or more closed
+    :func:`jewelrender.geometry.assets.court_band` section (the band is two or more closed
     shells, overlapping slightly at the groove's ends, which close it).
 
     Parameters
     ----------
     inner_diameter_mm, band_width_mm, band_thickness_mm : float
-        Band size, mm (as :func:`jewelrender.assets.court_band`).
+        Band size, mm (as :func:`jewelrender.geometry.assets.court_band`).
     band_profile : {"court", "flat"}
     style : {"pave", "channel"}
     count : int, optional
@@ -1517,197 +1501,6 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
             for zs in (-zb, zb):
                 path = np.array([u * (r_floor - 0.05) + [0, 0, zs], u * r_top + [0, 0, zs]])
                 path = np.linspace(path[0], path[1], 4)
-                posts.append(_A._tube(path, rb, sides=10, cap_rings=3, name="post"))
+                posts.append(_A.tube(path, rb, sides=10, cap_rings=3, name="post"))
         parts.append(_merge(posts, "beads"))
     return parts + melee
-
-
-# --------------------------------------------------------------------------- #
-# Whole ring
-# --------------------------------------------------------------------------- #
-
-_SETTING_KEYS = {
-    "prong": {"style", "prongs", "prong_diameter_mm", "culet_clearance_mm", "gallery"},
-    "bezel": {"style", "lip_mm", "wall_mm", "cover_mm", "culet_clearance_mm"},
-    "halo": {"style", "prongs", "prong_diameter_mm", "culet_clearance_mm", "melee_diameter_mm", "gap_mm",
-             "spacing_mm", "gallery"},
-    "cup": {"style", "cup_diameter_mm", "cup_depth_mm", "wall_mm", "culet_clearance_mm"},
-}
-_ACCENT_KEYS = {"style", "count", "melee_diameter_mm", "spacing_mm", "gem"}
-
-
-def _check_dict(name: str, d: Any, allowed_by_style: dict[str, set], styles: Sequence[str]) -> dict:
-    if not isinstance(d, dict):
-        raise InvalidOptionError(f"{name} must be a dict, got {type(d).__name__}", details={"option": name})
-    style = d.get("style")
-    if style not in styles:
-        raise InvalidOptionError(f"unknown {name} style {style!r}; valid: {', '.join(styles)}",
-                                 details={"option": f"{name}.style", "value": repr(style), "valid": list(styles)})
-    unknown = sorted(set(d) - allowed_by_style[style])
-    if unknown:
-        raise InvalidOptionError(f"unknown {name} option(s) for style {style!r}: {', '.join(map(str, unknown))}",
-                                 details={"option": name, "unknown": [str(u) for u in unknown],
-                                          "valid": sorted(allowed_by_style[style])})
-    return d
-
-
-def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_thickness_mm: float = 1.7,
-                  band_profile: str = "court", stone: MeshPart | None = None, setting: dict | None = None,
-                  accent: dict | None = None, band_segments: int = 128) -> list[MeshPart]:
-    """A whole ring in the piece frame: band, head, centre stone and accent melee.
-
-    The centre stone (stone frame) is lifted straight up (+Y) to where a jeweller sets
-    it: for prong and halo heads its culet ``culet_clearance_mm`` (default 0.5 mm) above
-    the band's outer surface, the prongs' feet sunk half-way into the band; in a bezel
-    its culet 0.3 mm above the band, the girdle at the top of the bezel's inner wall and
-    the collar's bottom sunk into the band; on a cup (pearls) the cup stands on a short
-    stem whose foot is sunk half-way into the band, the pearl's lowest point about 1 mm
-    above it.  Elongated stones keep their long axis along
-    +Z (north-south on the finger).
-
-    Parameters
-    ----------
-    inner_diameter_mm, band_width_mm, band_thickness_mm : float
-        Ring size (inner diameter) and band dimensions, mm.
-    band_profile : {"court", "flat"}
-    stone : MeshPart, optional
-        The centre stone in its stone frame (e.g. :func:`jewelrender.assets.round_brilliant`
-        or ``jewelrender.cuts.make_stone``); ``None`` for a band without a head.
-    setting : dict, optional
-        How the centre stone is held; needs a stone.  ``style`` is one of
-        ``"prong"`` (``prongs``, ``prong_diameter_mm``, ``culet_clearance_mm``,
-        ``gallery``), ``"bezel"`` (``lip_mm``, ``wall_mm``, ``cover_mm``,
-        ``culet_clearance_mm``), ``"halo"`` (the prong keys and ``melee_diameter_mm``,
-        ``gap_mm``, ``spacing_mm``) or ``"cup"`` for a round pearl (``cup_diameter_mm``,
-        ``cup_depth_mm``, ``wall_mm``, ``culet_clearance_mm``; see :func:`cup_setting`).
-        Default ``{"style": "prong"}``.
-    accent : dict, optional
-        Melee along the band: ``style`` ``"pave"`` or ``"channel"`` with ``count``,
-        ``melee_diameter_mm`` (default 1.5), ``spacing_mm`` and ``gem`` (the renderer's
-        business; only checked to be a string).
-    band_segments : int
-        Band subdivisions around the axis.
-
-    Returns
-    -------
-    list of MeshPart
-        ``"band"``, [``"beads"``], [``"head"``], ``"prong_<i>"`` / ``"bezel"`` / ``"cup"``,
-        [``"halo_frame"``], ``"stone"``, ``"accent_<i>"`` (halo melee first, then the
-        band's); piece frame, millimetres.
-
-    Raises
-    ------
-    InvalidOptionError
-        Unknown styles or options, values out of range, or a combination that does not
-        fit (melee too wide for the band, too many for the shoulders, ...).
-    """
-    d_in = _opt("inner_diameter_mm", inner_diameter_mm, 5.0, 40.0)
-    w = _opt("band_width_mm", band_width_mm, 0.5, 20.0)
-    t = _opt("band_thickness_mm", band_thickness_mm, 0.3, 10.0)
-    segs = _int_opt("band_segments", band_segments, 16, 4096)
-    r_in, r_out = d_in / 2, d_in / 2 + t
-    if stone is None and setting is not None:
-        raise InvalidOptionError("a setting needs a stone", details={"option": "setting"})
-    if accent is not None:
-        accent = _check_dict("accent", accent, {s: _ACCENT_KEYS for s in ACCENT_STYLES}, ACCENT_STYLES)
-        if "gem" in accent and not isinstance(accent["gem"], str):
-            raise InvalidOptionError("accent.gem must be a string", details={"option": "accent.gem"})
-
-    head: list[MeshPart] = []
-    centre: list[MeshPart] = []
-    halo_melee: list[MeshPart] = []
-    if stone is not None:
-        v = _check_stone(stone)
-        if stone.role != "stone":
-            raise InvalidOptionError(f"the centre stone must have role 'stone', got {stone.role!r}",
-                                     details={"option": "stone", "role": stone.role})
-        setting = {"style": "prong"} if setting is None else setting
-        setting = _check_dict("setting", setting, _SETTING_KEYS, SETTING_STYLES)
-        style = setting["style"]
-        y_bot = float(v[:, 1].min())
-        poly = _outline_polygon(stone)
-        if style in ("prong", "halo"):
-            clear = _opt("culet_clearance_mm", setting.get("culet_clearance_mm", 0.5), 0.0, 10.0, low_open=False)
-            pd = setting.get("prong_diameter_mm")
-            pd = _default_prong_diameter(poly) if pd is None else _opt("prong_diameter_mm", pd, 0.3, 2.0)
-            y_g = r_out + clear - y_bot
-            base_y = (r_out - 0.5 * t) - y_g
-            z_room = max(0.1, w / 2 - pd / 2 - 0.1)
-            x_room = 0.3 * r_in
-            prongs = setting.get("prongs")
-            gallery = _bool_opt("gallery", setting.get("gallery", True))
-            head = prong_head(stone, prongs=prongs, prong_diameter_mm=pd, base_y_mm=base_y,
-                              foot_room_mm=(x_room, z_room), gallery=gallery)
-            if style == "halo":
-                halo = halo_setting(stone, melee_diameter_mm=setting.get("melee_diameter_mm", 1.3),
-                                    gap_mm=setting.get("gap_mm", 0.85 * pd + 0.05),
-                                    spacing_mm=setting.get("spacing_mm", 0.1))
-                frame = halo[0]
-                halo_melee = halo[1:]
-                # Two posts carry the halo down into the band, at its widest across the finger.
-                fv = frame.vertices.astype(np.float64)
-                y_low = float(fv[:, 1].min())
-                struts = []
-                rs = max(0.25, 0.35 * pd)
-                for sgn in (-1.0, 1.0):
-                    sel = fv[np.abs(fv[:, 2]) < 0.3]
-                    x_c = float(sgn * np.max(sgn * sel[:, 0])) - sgn * 0.35
-                    x_c = float(np.clip(x_c, -(r_in + 0.5 * t) + 0.1, (r_in + 0.5 * t) - 0.1))
-                    y_foot = math.sqrt((r_in + 0.5 * t) ** 2 - x_c ** 2) - y_g
-                    path = np.linspace([x_c, y_low + 0.15, 0.0], [x_c, y_foot, 0.0], 6)
-                    struts.append(_A._tube(path, rs, sides=10, name="strut"))
-                head = head + [_merge([frame] + struts, "halo_frame")]
-        elif style == "cup":
-            cd = setting.get("cup_diameter_mm")
-            # small pearls get a thinner rim by default (0.4 mm from a 3.6 mm cup up)
-            ro = (float(np.max(np.linalg.norm(poly, axis=1))) / 2 if cd is None
-                  else _opt("cup_diameter_mm", cd, 0.0, 1e3) / 2)
-            cup_kw = dict(cup_diameter_mm=cd, cup_depth_mm=setting.get("cup_depth_mm"),
-                          wall_mm=setting.get("wall_mm", min(0.4, 0.22 * ro)))
-            cup_kw["stem_diameter_mm"] = None
-            _, info = _cup_profile(stone, base_y_mm=None, **cup_kw)
-            # A stem too thick for the band is thinned to fit across it.
-            if info["stem_radius"] > w / 2 - 0.1:
-                cup_kw["stem_diameter_mm"] = max(0.3, w - 0.2)
-            # The pearl's bottom stands so that a short stem (0.35 mm) shows between the
-            # band and the cup; the stem goes on half-way into the band.
-            clear = setting.get("culet_clearance_mm")
-            clear = (y_bot - info["cup_bottom_y"] + 0.35 if clear is None
-                     else _opt("culet_clearance_mm", clear, 0.0, 10.0, low_open=False))
-            y_g = r_out + clear - y_bot
-            base_y = min((r_out - 0.5 * t) - y_g, info["cup_bottom_y"] - 0.3)
-            head = [cup_setting(stone, base_y_mm=base_y, **cup_kw)]
-        else:  # bezel
-            clear = _opt("culet_clearance_mm", setting.get("culet_clearance_mm", 0.3), 0.0, 10.0, low_open=False)
-            y_g = r_out + clear - y_bot
-            x_out = float(np.max(np.abs(poly[:, 0]))) + _opt("wall_mm", setting.get("wall_mm", 0.5), 0.15, 2.0)
-            # the collar's bottom sinks 0.4 mm into the band where the band is lowest under it
-            y_b = math.sqrt(max(r_out ** 2 - min(x_out, r_out) ** 2, 0.0)) - 0.4
-            y_b = max(y_b, r_in + 0.5 * t)
-            base_y = min(y_b - y_g, -0.8)
-            head = [bezel_setting(stone, lip_mm=setting.get("lip_mm", 0.4), wall_mm=setting.get("wall_mm", 0.5),
-                                  cover_mm=setting.get("cover_mm"), base_y_mm=base_y)]
-        off = np.array([0.0, y_g, 0.0])
-        head = [_A.translate(p, off) for p in head]
-        halo_melee = [_A.translate(p, off) for p in halo_melee]
-        centre = [_A.translate(stone, off, name="stone")]
-
-    if accent is not None:
-        excl = 0.0
-        if head:
-            # keep clear of whatever the head puts near the band (feet, collar, posts)
-            hv = np.concatenate([p.vertices for p in head]).astype(np.float64)
-            near = hv[hv[:, 1] < r_out + 1.2]
-            excl = float(np.max(np.abs(near[:, 0]))) + 0.2 if len(near) else 1.0
-        band_parts = accent_band(inner_diameter_mm=d_in, band_width_mm=w, band_thickness_mm=t,
-                                 band_profile=band_profile, style=accent["style"], count=accent.get("count"),
-                                 melee_diameter_mm=accent.get("melee_diameter_mm", 1.5),
-                                 spacing_mm=accent.get("spacing_mm"), exclude_x_mm=excl, band_segments=segs)
-        metal = [p for p in band_parts if p.role == "metal"]
-        band_melee = [p for p in band_parts if p.role == "stone"]
-    else:
-        metal = [_A.court_band(d_in, w, t, profile=band_profile, segments=segs)]
-        band_melee = []
-    accents = [MeshPart(f"accent_{i}", "stone", p.vertices, p.faces, None)
-               for i, p in enumerate(halo_melee + band_melee)]
-    return metal + head + centre + accents

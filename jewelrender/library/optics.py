@@ -251,9 +251,11 @@ def evaluate_formula(formula: str, coefficients: Mapping[str, Any], wavelength_n
 
 def _as_n_func(gem_or_formula: Any) -> Callable[[ArrayLike], np.ndarray]:
     if isinstance(gem_or_formula, str):
-        from jewelrender.materials import gem  # lazy: materials imports this module
-
-        return gem(gem_or_formula).n
+        # Names live in the materials library, which builds on this module: look them
+        # up there (materials.refractive_index takes a name) so the two do not import each other.
+        raise InvalidOptionError(
+            f"optics takes gem data, not a name ({gem_or_formula!r}); use "
+            "jewelrender.library.materials.refractive_index(name, wavelength_nm) or materials.gem(name)")
     if isinstance(gem_or_formula, Mapping):
         if "formula" not in gem_or_formula or "coefficients" not in gem_or_formula:
             raise InvalidOptionError("a formula mapping needs the keys 'formula' and 'coefficients'")
@@ -274,9 +276,9 @@ def refractive_index(gem_or_formula: Any, wavelength_nm: ArrayLike) -> np.ndarra
 
     Parameters
     ----------
-    gem_or_formula : str or GemData or mapping or callable
-        A gem name from :func:`jewelrender.materials.list_gems`, a
-        :class:`~jewelrender.materials.GemData`, a mapping with ``formula``
+    gem_or_formula : GemData or mapping or callable
+        A :class:`~jewelrender.library.materials.GemData` (by name:
+        :func:`jewelrender.library.materials.refractive_index`), a mapping with ``formula``
         and ``coefficients`` (see :func:`evaluate_formula`), or a callable
         ``n(wavelength_nm)``.
     wavelength_nm : array_like, shape (...)

@@ -1,0 +1,28 @@
+"""Body sites: where on the body a piece is worn (``ring`` today; wrist, neck and ear next).
+
+:data:`SITES` maps a site's name (a catalog entry's ``site``) to its object, which
+implements :class:`jewelrender.sites.base.Site`. The hand model shared by hand
+sites is :mod:`jewelrender.sites.hand`; body proxy shapes are
+:mod:`jewelrender.sites.proxies`.
+"""
+
+from __future__ import annotations
+
+from ..errors import InvalidOptionError
+from .base import Placement, Site
+from .ring import RING
+
+__all__ = ["SITES", "Site", "Placement", "get_site"]
+
+#: Site name -> site object.
+SITES: dict[str, Site] = {RING.name: RING}
+
+
+def get_site(name: str) -> Site:
+    """The site called ``name``; an unknown name is an InvalidOptionError listing the valid ones."""
+    try:
+        return SITES[name]
+    except (KeyError, TypeError):
+        valid = list(SITES)
+        raise InvalidOptionError(f"unknown site {name!r}; valid: {', '.join(valid)}",
+                                 details={"option": "site", "valid": valid}) from None

@@ -1,0 +1,82 @@
+"""What every body site provides: the seam between the pipeline and the body.
+
+The pipeline knows stages (photo, detections, gate, camera, placement, lighting,
+scene, render, composite, score); a *site* knows one place on the body (a
+finger, a wrist, a neck, an ear): which detectors find it, which photos are good
+enough, where the piece sits there in 3-D, what hides and shadows it, and what
+makes a believable result there. The pipeline only talks to a site through
+:class:`Site`, and the scene only reads a :class:`Placement`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["Site", "Placement"]
+
+
+@runtime_checkable
+class Placement(Protocol):
+    """Where a piece sits, as the scene, lighting and report read it (camera frame, metres).
+
+    ``piece_to_cam`` takes the piece frame (millimetres; see
+    :mod:`jewelrender.geometry.assets`) to the camera frame. ``proxies`` are the
+    body's proxy shapes (capsules) that hide the piece, catch its shadow, show in
+    its reflections and carry the skin the lighting is fitted to. ``points_cam``
+    are the body landmarks in 3-D, ``center_px`` the piece's centre in the image.
+    """
+
+    site: str
+    center_cam: np.ndarray
+    axis_cam: np.ndarray
+    up_cam: np.ndarray
+    center_px: np.ndarray
+    points_cam: np.ndarray
+    proxies: tuple
+
+    @property
+    def piece_to_cam(self) -> np.ndarray: ...
+
+    def to_report(self) -> dict: ...
+
+
+@runtime_checkable
+class Site(Protocol):
+    """One body site. Implementations live in ``jewelrender/sites/<name>.py`` and are listed in ``SITES``."""
+
+    #: The key in :data:`jewelrender.sites.SITES` and in catalog entries' ``site``.
+    name: str
+    #: Detectors it needs, by name (``"hand"``: :class:`jewelrender.landmarks.HandDetector`).
+    detectors: tuple[str, ...]
+    #: Piece families worn here (keys of :data:`jewelrender.pieces.FAMILIES`).
+    piece_families: tuple[str, ...]
+
+    def check_options(self, **options: Any) -> dict:
+        """Validate the site's own options (a ring: ``finger``, ``hand``, ``position``) once, at the boundary."""
+        ...
+
+    def gate(self, photo, detections, *, options: dict, refuse_multiple: bool = False):
+        """The input gate: a :class:`jewelrender.quality.GateReport` whose ``hand_index`` picks the detection."""
+        ...
+
+    def place(self, photo, detection, camera, *, options: dict) -> Placement:
+        """The piece's frame in camera space, the proxy geometry and the metric sizes."""
+        ...
+
+    def piece_size_mm(self, placement: Placement) -> float:
+        """The size the piece is made to (a ring's inner diameter)."""
+        ...
+
+    def check_visible(self, mask: np.ndarray, placement: Placement, piece, crop_report) -> float:
+        """The share of the piece that shows; raises the site's not-visible error below its floor."""
+        ...
+
+    def score_inputs(self, placement: Placement, piece, detection, crop, visible: float):
+        """The :class:`jewelrender.quality.ScoreInputs` of this site's score terms."""
+        ...
+
+    def report(self, placement: Placement, detection) -> dict:
+        """The report's ``placement`` section."""
+        ...
