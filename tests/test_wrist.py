@@ -218,3 +218,37 @@ def test_ellipse_perimeter_is_ramanujans():
     t = np.linspace(0, 2 * np.pi, 200001)
     exact = np.trapz(np.hypot(30 * np.sin(t), 21 * np.cos(t)), t)
     assert ellipse_perimeter(30, 21) == pytest.approx(exact, rel=1e-5)
+
+
+@pytest.mark.parametrize("pid", ["bangle-round-6mm-18k-yellow", "bangle-oval-8mm-platinum", "cuff-open-14mm-sterling"])
+def test_wrist_pieces_build_closed_meshes(pid):
+    import trimesh
+
+    from jewelrender.library import catalog, materials
+    from jewelrender.pieces import piece_parts
+    from jewelrender.sites.wrist import WristFit
+
+    p = catalog.get_piece(pid)
+    materials.metal(p.metal)
+    fit = WristFit(wrist_a_mm=28.0, wrist_b_mm=19.6, gravity_x=0.0, gravity_y=-1.0,
+                   bangle_inner_diameter_mm=63.0, hand_stop_mm=10.0)
+    parts = piece_parts(p, fit)
+    merged = trimesh.util.concatenate([part.to_trimesh() for part in parts])
+    merged.merge_vertices(digits_vertex=4)
+    assert merged.is_watertight
+    v = np.concatenate([part.vertices for part in parts]).astype(float)
+    assert np.ptp(v[:, 2]) == pytest.approx(p.band["width_mm"], abs=0.05)
+    if p.kind == "cuff":  # grips: its inner outline is the wrist's ellipse + the clearance
+        from jewelrender.pieces.bangle import CUFF_CLEARANCE_MM
+
+        assert v[:, 0].min() == pytest.approx(-(28.0 + CUFF_CLEARANCE_MM + p.band["thickness_mm"]), abs=0.1)
+        assert v[:, 1].max() == pytest.approx(19.6 + CUFF_CLEARANCE_MM + p.band["thickness_mm"], abs=0.2)
+        assert v[:, 1].min() > -(19.6 + CUFF_CLEARANCE_MM + p.band["thickness_mm"])  # open on the palm side
+    else:  # hangs: fallen along gravity (-Y) until its inner outline touches the wrist's ellipse
+        cx, cy = (v[:, 0].max() + v[:, 0].min()) / 2, (v[:, 1].max() + v[:, 1].min()) / 2
+        assert cy < -1.0  # it dropped
+        A = np.abs(v[np.abs(v[:, 1] - cy) < 0.5, 0] - cx).min()
+        B = np.abs(v[np.abs(v[:, 0] - cx) < 0.5, 1] - cy).min()
+        t = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+        reach = (((28.0 * np.cos(t) - cx) / A) ** 2 + ((19.6 * np.sin(t) - cy) / B) ** 2).max()
+        assert reach == pytest.approx(1.0, abs=0.02)  # touching, not cutting into the wrist nor floating
