@@ -28,7 +28,6 @@ from .checks import is_number
 from .errors import InvalidOptionError
 from .landmarks.types import FINGER_NAMES
 from .sites.hand import HAND_CHOICES
-from .sites.ring import DEFAULT_POSITION
 
 __all__ = ["TryOnResult", "Renderer", "Prepared", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import is_number
-from ..errors import (InvalidOptionError, JewelrenderError, WristNotVisibleError)
+from ..errors import InvalidOptionError, JewelrenderError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
 
