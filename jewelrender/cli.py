@@ -38,13 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"jewelrender {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("try-on", help="render a ring onto a hand photo")
+    t = sub.add_parser("try-on", help="render a piece onto a hand or wrist photo (the piece's site decides)")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
     t.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
-    t.add_argument("--finger", default="ring", choices=list(FINGER_NAMES))
-    t.add_argument("--hand", default="auto", choices=list(HAND_CHOICES))
-    t.add_argument("--position", type=_fraction, default=DEFAULT_POSITION,
-                   help=f"along the finger's first segment: 0 = knuckle, 1 = middle joint (default {DEFAULT_POSITION})")
+    t.add_argument("--finger", default=None, choices=list(FINGER_NAMES),
+                   help="a ring's finger (default ring); an error for a wrist piece")
+    t.add_argument("--hand", "--wrist", dest="hand", default="auto", choices=list(HAND_CHOICES),
+                   help="which hand (a ring) or wrist (a bangle); auto takes the clearest")
+    t.add_argument("--position", type=_fraction, default=None,
+                   help=f"a ring: along the finger's first segment, 0 = knuckle, 1 = middle joint (default "
+                        f"{DEFAULT_POSITION}); a wrist piece: along the forearm, 0 = wrist crease, 1 = 60 mm up")
     t.add_argument("--quality", default="preview", choices=["preview", "final"])
     t.add_argument("--lighting", default="photo_fit", help="lighting method (default photo_fit)")
     t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials')")
@@ -98,8 +101,13 @@ def _cmd_try_on(a) -> int:
                  min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands)
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
-    print(f"wrote {a.out}: {res.report['piece']['id']} on the {pl['hand']} {pl['finger']} finger, "
-          f"inner diameter {pl['inner_diameter_mm']:.1f} mm (US {pl['ring_size_us']:g}), "
+    if pl["site"] == "wrist":
+        where = (f"on the {pl['hand']} wrist, wrist {pl['wrist_circumference_cm']:.1f} cm "
+                 f"(bracelet {pl['bracelet_length_cm']:g} cm, bangle {pl['bangle_inner_diameter_mm']:.0f} mm)")
+    else:
+        where = (f"on the {pl['hand']} {pl['finger']} finger, inner diameter {pl['inner_diameter_mm']:.1f} mm "
+                 f"(US {pl['ring_size_us']:g})")
+    print(f"wrote {a.out}: {res.report['piece']['id']} {where}, "
           f"quality {res.report['score']['score']:.2f}, {res.report['timings']['total']:.1f} s on {res.report['backend']}")
     return 0
 

@@ -17,7 +17,8 @@ the customer what to do, and optional structured ``details``.
     │   │   └── ImageTooSmallError        IMAGE_TOO_SMALL      too few pixels to place anything
     │   ├── DetectionError                DETECTION_FAILED
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
-    │   │   └── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
+    │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
+    │   │   └── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
     │   │   ├── PhotoOverexposedError     PHOTO_OVEREXPOSED    the skin is blown out (clipped highlights)
@@ -57,6 +58,7 @@ __all__ = [
     "DetectionError",
     "HandNotFoundError",
     "FingerNotVisibleError",
+    "WristNotVisibleError",
     "PhotoQualityError",
     "PhotoTooDarkError",
     "PhotoOverexposedError",
@@ -143,6 +145,12 @@ class HandNotFoundError(DetectionError):
 
 class FingerNotVisibleError(DetectionError):
     code = "FINGER_NOT_VISIBLE"
+
+
+class WristNotVisibleError(DetectionError):
+    """A wrist piece was asked for, but the wrist (landmark 0) or the forearm beyond it is not in the photo."""
+
+    code = "WRIST_NOT_VISIBLE"
 
 
 class PhotoQualityError(InputError):

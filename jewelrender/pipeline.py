@@ -28,7 +28,6 @@ from .checks import is_number
 from .errors import InvalidOptionError
 from .landmarks.types import FINGER_NAMES
 from .sites.hand import HAND_CHOICES
-from .sites.ring import DEFAULT_POSITION
 
 __all__ = ["TryOnResult", "Renderer", "Prepared", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
 
@@ -175,7 +174,8 @@ class Renderer:
     def _parts(self, piece, size_mm: float):
         from .pieces import piece_parts
 
-        key = (piece.id, round(size_mm, 2))
+        # a ring is made to one number; a wrist piece to a hashable fit (the wrist's cross-section)
+        key = (piece.id, round(size_mm, 2) if is_number(size_mm) else size_mm)
         parts = self._parts_cache.get(key)
         if parts is None:
             if len(self._parts_cache) > 64:
@@ -183,7 +183,7 @@ class Renderer:
             parts = self._parts_cache[key] = piece_parts(piece, size_mm)
         return parts
 
-    def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = DEFAULT_POSITION,
+    def try_on(self, photo, piece, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
@@ -196,11 +196,14 @@ class Renderer:
             The customer's photo (JPEG, PNG or WebP).
         piece : str or catalog.Piece
             A catalog id (``jewelrender pieces`` lists them).
-        finger : {"thumb", "index", "middle", "ring", "little"}
+        finger : {"thumb", "index", "middle", "ring", "little"}, optional
+            A ring's finger (default ``"ring"``); an ``INVALID_OPTION`` error for a wrist piece.
         hand : {"auto", "left", "right"}
-            Which hand; ``auto`` takes the clearest one found.
-        position : float
-            Along the proximal phalanx: 0 = knuckle (MCP), 1 = middle joint (PIP).
+            Which hand (for a wrist piece: which wrist); ``auto`` takes the clearest one found.
+        position : float, optional
+            A ring: along the proximal phalanx, 0 = knuckle (MCP), 1 = middle joint (PIP)
+            (default 0.35). A wrist piece: along the forearm, 0 = the wrist crease,
+            1 = 60 mm towards the elbow (default 0.3).
         quality : {"preview", "final"}
         metal : str, optional
             A metal preset id (``jewelrender materials``) replacing the piece's own.
@@ -230,8 +233,8 @@ class Renderer:
                                 max_pixels=max_pixels, min_quality=min_quality,
                                 refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting)
 
-    def prepare(self, photo, *, site: str = "ring", finger: str = "ring", hand: str = "auto",
-                position: float = DEFAULT_POSITION, quality: str = "preview", lighting: str = "photo_fit",
+    def prepare(self, photo, *, site: str = "ring", finger: str | None = None, hand: str = "auto",
+                position: float | None = None, quality: str = "preview", lighting: str = "photo_fit",
                 focal_35mm: float | None = None, refuse_multiple_hands: bool = False, max_pixels: int = 40_000_000,
                 refine_lighting: bool | int = True, env_height: int | None = None) -> Prepared:
         """Run stages 1-4 alone (photo, detection + gate, camera + placement, lighting).

@@ -184,6 +184,34 @@ def _parse_site(where: str, site: Any, kind: str) -> str:
     return site
 
 
+def _family_of(kind):
+    """The module of the non-ring family that assembles ``kind``, or None."""
+    from ..pieces import FAMILIES, PIECE_KINDS
+
+    name = PIECE_KINDS.get(kind) if isinstance(kind, str) else None
+    return FAMILIES[name] if name is not None and name != "ring" else None
+
+
+def _parse_family_piece(pid: str, raw: dict, where: str, family, source_dir: Path | None) -> Piece:
+    """An entry of a family with its own ``parse`` (see :mod:`jewelrender.pieces`)."""
+    kind = raw["kind"]
+    metal = raw.get("metal")
+    if not isinstance(metal, str) or not metal:
+        raise CatalogError(f"{where}: 'metal' must name a metal preset")
+    unknown = set(raw) - {"kind", "site", "label", "metal", "finish", "band", "stone", "setting", "accent"}
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    fields = family.parse(where, raw)
+    finish = raw.get("finish", "polished")
+    if not isinstance(finish, str):
+        raise CatalogError(f"{where}: 'finish' must name a finish")
+    site = _parse_site(where, raw.get("site"), kind)
+    return Piece(id=pid, label=str(raw.get("label", pid)), kind=kind, site=site, metal=metal,
+                 band=dict(fields.get("band", {})), stone=fields.get("stone"), setting=fields.get("setting"),
+                 finish=finish, accent=fields.get("accent"),
+                 source_dir=None if source_dir is None else str(source_dir))
+
+
 def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
     from ..geometry.mounts import ACCENT_STYLES
     from ..pieces.ring import ACCENT_KEYS, KINDS, SETTING_KEYS
@@ -192,6 +220,10 @@ def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
     if not isinstance(raw, dict):
         raise CatalogError(f"{where} must be a table")
     kind = raw.get("kind")
+    if kind not in KINDS:
+        family = _family_of(kind)
+        if family is not None:  # a family with its own schema (bangles, ...)
+            return _parse_family_piece(pid, raw, where, family, source_dir)
     if kind not in KINDS:
         raise CatalogError(f"{where}: kind must be one of {KINDS}, got {kind!r}")
     metal = raw.get("metal")

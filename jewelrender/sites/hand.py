@@ -55,6 +55,9 @@ __all__ = [
     "HAND_CHOICES",
     "segment_joints",
     "visible_fraction",
+    "dorsal_normal",
+    "hand_proxies",
+    "lab_profiles",
 ]
 
 #: Canonical lengths (mm) of the hand's bones between MediaPipe landmarks:
@@ -376,7 +379,7 @@ def hand_points_cam(hand: HandLandmarks, K: np.ndarray) -> tuple[np.ndarray, dic
     return pts, info
 
 
-def _dorsal_normal(pts: np.ndarray, handedness: str) -> np.ndarray:
+def dorsal_normal(pts: np.ndarray, handedness: str) -> np.ndarray:
     """Unit normal of the palm plane (wrist, index MCP, little MCP) towards the back of the hand.
 
     For a right hand, ``(index - wrist) x (little - wrist)`` points out of the
@@ -394,7 +397,7 @@ def _dorsal_normal(pts: np.ndarray, handedness: str) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # finger width in the image
 # ---------------------------------------------------------------------------
-def _lab_profiles(srgb: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def lab_profiles(srgb: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Sample the sRGB image (bilinear) at continuous pixel points (..., 2) -> CIELAB (..., 3)."""
     import cv2
 
@@ -464,7 +467,7 @@ def measure_width_px(
     s = np.arange(-half, half + step / 2, step)  # (S,)
     centres = p0[None, :] + ts[:, None] * seg[None, :]  # (P, 2)
     pts = centres[:, None, :] + s[None, :, None] * nrm[None, None, :]  # (P, S, 2)
-    lab = _lab_profiles(srgb, pts)  # (P, S, 3)
+    lab = lab_profiles(srgb, pts)  # (P, S, 3)
 
     core = np.abs(s) <= 0.18 * prior_px
     ref = lab[:, core, :].reshape(-1, 3)
@@ -628,7 +631,7 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     center = A + pos * (B - A)
     axis = B - A
     axis /= np.linalg.norm(axis)
-    dorsal = _dorsal_normal(pts, hand.handedness)
+    dorsal = dorsal_normal(pts, hand.handedness)
     up = dorsal - (dorsal @ axis) * axis
     if np.linalg.norm(up) < 1e-6:  # finger pointing along the palm normal: should not happen
         raise FingerNotVisibleError(f"the {finger} finger points straight along the palm's normal; try another photo")
@@ -684,6 +687,15 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
 
 
 _SEGMENT_NAMES = ("proximal", "middle", "distal")
+
+
+def hand_proxies(srgb, hand, pts, K, *, finger: str, finger_radius_m: float) -> tuple[Capsule, ...]:
+    """The hand's capsules (every digit segment and the palm), for any site that needs the hand as a proxy.
+
+    ``finger``'s proximal segment gets ``finger_radius_m`` and the others scale from
+    it (see :func:`_proxies`); a wrist site passes the ring finger's prior radius.
+    """
+    return _proxies(srgb, hand, pts, K, finger, finger_radius_m)
 
 
 def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tuple[Capsule, ...]:

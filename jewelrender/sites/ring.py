@@ -29,7 +29,10 @@ class RingSite:
     detectors = ("hand",)
     piece_families = ("ring",)
 
-    def check_options(self, *, finger: str = "ring", hand: str = "auto", position: float = DEFAULT_POSITION) -> dict:
+    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
+        # None: the caller did not choose (the pipeline passes None so that each site has its own defaults)
+        finger = "ring" if finger is None else finger
+        position = DEFAULT_POSITION if position is None else position
         _hand_model.check_finger(finger)
         _hand_model.check_hand(hand)
         if not is_number(position) or not (0.0 <= float(position) <= 1.0):
