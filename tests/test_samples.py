@@ -173,3 +173,31 @@ def test_the_wheel_ships_the_samples_and_their_licences(tmp_path):
             assert z.read(f"jewelrender/samples/{s.file}") == s.path.read_bytes()
         assert z.read("jewelrender/samples/LICENSES").decode() == samples.licenses_text()
         assert {"jewelrender/samples/PROVENANCE.md", "jewelrender/samples/samples.toml"} <= names
+
+
+def test_published_try_ons_exist_and_carry_their_attribution():
+    import re
+
+    import ast
+
+    tree = ast.parse((REPO / "docs" / "make_sample_images.py").read_text())
+    doc = ast.get_docstring(tree, clean=False)
+    literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    # Renders come from the bundled samples only: no path into the shared data folder.
+    assert not [v for v in literals if v != doc and ("shared" in v or "JEWELRENDER_DATA" in v)]
+    index = json.loads((REPO / "docs" / "images" / "samples" / "index.json").read_text())
+    for page, rel in ((REPO / "docs" / "samples.md", REPO / "docs"), (REPO / "README.md", REPO)):
+        text = page.read_text()
+        if page.name == "README.md":
+            text = text.split("<!-- samples:begin", 1)[1].split("<!-- samples:end -->", 1)[0]
+        images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+        assert images, page
+        for img in images:
+            f = rel / img
+            assert f.is_file() and f.stat().st_size < 200_000, img
+        # every figure (a pair of pictures) has its photo's credit and the render's licence under it
+        for row in index:
+            if row["stem"] in text:
+                after = text.split(f"{row['stem']}_crop.jpg", 1)[1].split("![", 1)[0]
+                s = samples.get(row["sample"])
+                assert s.adapted_attribution() in after, (page.name, row["stem"])
