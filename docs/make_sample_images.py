@@ -150,6 +150,14 @@ def write_pages() -> None:
         "is adapted material and is licensed CC BY-SA 4.0 as well, with the attribution under it. The",
         "code's Apache-2.0 licence does not apply to these pictures.",
         "",
+        "What to look for, and the limits these pictures show: the band is hidden behind the finger and",
+        "the diamond shows a little colour, but the stone is only a few pixels across; under this room's",
+        "flat grey light the 18k gold reads pale and low in contrast, where gold photographed in a studio",
+        "shows dark and bright reflections; the ring sits at the default position (0.35 of the way from",
+        "the knuckle), nearer the knuckle than rings are usually worn (see docs/pipeline.md); the ring",
+        "sizes are as measured and were not checked against the real hand. `sample:hand-3` (oblique,",
+        "harder) is not shown: a band on it looks like a flat bar across the finger.",
+        "",
     ]
     for row in rows:
         page += [f"## {get_piece(row['piece']).label} on `sample:{row['sample']}`", "",
