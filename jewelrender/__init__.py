@@ -10,6 +10,8 @@ and needs neither Mitsuba nor MediaPipe until a photo is processed::
     with jr.Renderer() as r:          # many photos in one process
         for path in paths:
             r.try_on(path, "band-court-2mm-18k-yellow").save(...)
+
+    jr.samples.load("hand")           # photos bundled with the package ("sample:hand" anywhere a path goes)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ _LAZY = {
     "estimate_lighting": ("lighting", "estimate_lighting"),
     "detect_hands": ("landmarks", "detect_hands"),
     "errors": ("errors", None),
+    "samples": ("samples", None),
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -1,4 +1,4 @@
-"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor``.
+"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor | samples | demo``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
 line of stderr, nothing written); 3 the machine cannot render (backend missing);
@@ -80,21 +80,41 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--finger", default="ring", choices=list(FINGER_NAMES))
 
     sub.add_parser("doctor", help="show the render backends this machine offers")
+    _add_sample_commands(sub)
     return p
 
 
-def _cmd_try_on(a) -> int:
+def _add_sample_commands(sub) -> None:
+    """``samples`` and ``demo``: the bundled sample photos (jewelrender.samples, jewelrender.demo)."""
+    sp = sub.add_parser("samples", help="list the sample photos bundled with the package (use as sample:NAME)")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+    d = sub.add_parser("demo", help="render a try-on on a bundled sample photo (no photo of your own needed)")
+    d.add_argument("--site", default=None, help="body site: hand, wrist, neck or ear (default: hand, or the piece's)")
+    d.add_argument("--piece", default=None, help="catalog id (default: a typical piece for the site)")
+    d.add_argument("--quality", default="preview", choices=["preview", "final"])
+    d.add_argument("--out", default="demo.png", help="output image (.png, .jpg, .webp); default demo.png")
+    d.add_argument("--mask", default=None, help="also write the piece's alpha as an 8-bit PNG")
+    d.add_argument("--report", default=None, help="also write the report as JSON")
+
+
+def _check_outputs(out, mask=None, report=None) -> None:
+    """Refuse bad output paths before any render time is spent."""
     from pathlib import Path
 
-    from .pipeline import try_on
-
-    for opt in (a.out, a.mask, a.report):
+    for opt in (out, mask, report):
         if opt is not None and not Path(opt).resolve().parent.is_dir():
             raise InvalidOptionError(f"output folder does not exist: {Path(opt).parent}")
-    if Path(a.out).suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
-        raise InvalidOptionError(f"--out must end in .png, .jpg or .webp, got {a.out!r}")
-    if a.mask is not None and Path(a.mask).suffix.lower() != ".png":
+    if Path(out).suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise InvalidOptionError(f"--out must end in .png, .jpg or .webp, got {out!r}")
+    if mask is not None and Path(mask).suffix.lower() != ".png":
         raise InvalidOptionError("--mask must be a .png file")
+
+
+def _cmd_try_on(a) -> int:
+    from .pipeline import try_on
+
+    _check_outputs(a.out, a.mask, a.report)
     res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, quality=a.quality,
                  lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed,
                  refine_lighting=True if a.refine_lighting is None else a.refine_lighting,
@@ -160,6 +180,35 @@ def _cmd_lighting(a) -> int:
     return 0
 
 
+def _cmd_samples(a) -> int:
+    from . import samples
+
+    rows = [s.to_report() for s in samples.list()]
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(r["ref"]) for r in rows)
+    for r in rows:
+        size = f"{r['width']}x{r['height']}"
+        print(f"{r['ref']:<{width}}  {r['site']:<5}  {size:>9}  {r['licence']:<12}  {r['shows']}")
+        print(f"{'':<{width}}  {r['attribution']}")
+    return 0
+
+
+def _cmd_demo(a) -> int:
+    from .demo import plan, run_demo
+
+    _check_outputs(a.out, a.mask, a.report)
+    sample, piece = plan(a.site, a.piece)  # bad options fail here, before the render
+    res, _ = run_demo(sample.site, piece, quality=a.quality)
+    res.save(a.out, mask_path=a.mask, report_path=a.report)
+    print(f"wrote {a.out}: {piece} on the bundled sample {sample.ref} ({res.report['quality']['name']} quality, "
+          f"{res.report['timings']['total']:.1f} s on {res.report['backend']})")
+    print(f"photo: {sample.adapted_attribution()}")
+    print(f"try your own photo: jewelrender try-on PHOTO --piece {piece} --out tryon.png")
+    return 0
+
+
 def _cmd_doctor(a) -> int:
     from . import backend
 
@@ -180,7 +229,8 @@ def main(argv=None) -> int:
             parser.print_help()
             return 2
         handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "materials": _cmd_materials,
-                   "lighting": _cmd_lighting, "doctor": _cmd_doctor}
+                   "lighting": _cmd_lighting, "doctor": _cmd_doctor,
+                   "samples": _cmd_samples, "demo": _cmd_demo}
         return handler[a.command](a)
     except InputError as exc:
         print(f"error: {exc.code}: {_one_line(exc.message)}", file=sys.stderr)

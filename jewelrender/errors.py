@@ -30,6 +30,7 @@ the customer what to do, and optional structured ``details``.
     │   │   └── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
     │   ├── LowQualityError               LOW_QUALITY          the rendered try-on scored below min_quality
     │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
+    │   ├── UnknownSampleError            UNKNOWN_SAMPLE       no bundled sample photo of that name ("sample:NAME")
     │   ├── InvalidOptionError            INVALID_OPTION       an option out of range or of a wrong type
     │   └── MeshError                     INVALID_MESH         a user's mesh file is unreadable or cannot be made closed
     │       └── MeshNotClosedError        MESH_NOT_CLOSED      holes or non-manifold edges that repair cannot close
@@ -70,6 +71,7 @@ __all__ = [
     "FingerCoveredError",
     "LowQualityError",
     "UnknownPieceError",
+    "UnknownSampleError",
     "InvalidOptionError",
     "MeshError",
     "MeshNotClosedError",
@@ -206,6 +208,15 @@ class LowQualityError(InputError):
 
 class UnknownPieceError(InputError):
     code = "UNKNOWN_PIECE"
+
+
+class UnknownSampleError(InputError):
+    """``sample:NAME`` (or :func:`jewelrender.samples.get`) names no bundled sample photo.
+
+    ``details["valid"]`` lists the names (``jewelrender samples``).
+    """
+
+    code = "UNKNOWN_SAMPLE"
 
 
 class InvalidOptionError(InputError):

@@ -7,6 +7,9 @@ length for the camera model, what was done to the colours).
 
 What is accepted, and why the checks are where they are:
 
+* **Bundled samples**: the string ``"sample:NAME"`` loads a sample photo shipped
+  with the package (:mod:`jewelrender.samples`), so every caller that takes a
+  photo path (CLI, Python, services) takes a sample too.
 * **Formats**: JPEG, PNG and WebP, identified from the file's first bytes, never
   from its name: phones and messengers routinely produce JPEG data named
   ``.HEIC`` and WebP named ``.jpg``. Everything else (real HEIC/AVIF, GIF, TIFF,
@@ -43,6 +46,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from . import samples
 from .color import linear_to_srgb8, srgb8_to_linear
 from .errors import (
     ImageTooLargeError,
@@ -89,7 +93,7 @@ class Photo:
         sRGB-encoded pixels, row 0 at the top of the upright picture (EXIF
         orientation already applied). Read-only.
     source : str
-        File path, or ``"<bytes>"`` / ``"<array>"``.
+        File path, ``"sample:NAME"`` for a bundled sample, or ``"<bytes>"`` / ``"<array>"``.
     format : str
         ``"JPEG"``, ``"PNG"``, ``"WEBP"`` (from the bytes, not the file name) or
         ``"ARRAY"``.
@@ -190,9 +194,13 @@ def load_photo(
     Parameters
     ----------
     source : str, os.PathLike, bytes, bytearray, memoryview or np.ndarray
-        A path to a JPEG/PNG/WebP file; the bytes of such a file; or an
-        ``(H, W, 3)`` uint8 array taken as sRGB, already upright. Float arrays
-        are refused: we never guess whether floats are linear or encoded.
+        A path to a JPEG/PNG/WebP file; the string ``"sample:NAME"``, naming a
+        photo bundled with the package (:mod:`jewelrender.samples`); the bytes of
+        such a file; or an ``(H, W, 3)`` uint8 array taken as sRGB, already
+        upright. Float arrays are refused: we never guess whether floats are
+        linear or encoded. The ``sample:`` rule applies to ``str`` only: a file
+        that is really named ``sample:x`` is read when given as ``"./sample:x"``
+        or as a :class:`pathlib.Path`.
     max_pixels : int
         Largest accepted width x height, checked from the header before
         decoding.
@@ -205,6 +213,8 @@ def load_photo(
 
     Raises
     ------
+    UnknownSampleError
+        ``"sample:NAME"`` with a NAME that is not bundled (the message lists them).
     PhotoNotFoundError
         The path does not exist or is a directory.
     UnreadableImageError
@@ -226,6 +236,12 @@ def load_photo(
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         name = "<bytes>"
+    elif isinstance(source, str) and samples.parse_ref(source) is not None:
+        # "sample:NAME" is a bundled sample photo (UNKNOWN_SAMPLE lists the names);
+        # a file literally named so is reached as "./sample:NAME" or a Path.
+        sample = samples.get(samples.parse_ref(source))
+        data = _read_file(sample.path)
+        name = sample.ref
     elif isinstance(source, (str, os.PathLike)):
         path = Path(os.fspath(source))
         data = _read_file(path)
