@@ -26,7 +26,7 @@ import numpy as np
 from ._json import jsonable
 from .errors import FingerNotVisibleError, InvalidOptionError
 
-__all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
+__all__ = ["TryOnResult", "Renderer", "try_on", "check_options", "FINGER_NAMES", "HAND_CHOICES"]
 
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "little")
 #: A try-on showing less of the ring than this (see _visible_fraction) is refused.
@@ -101,7 +101,8 @@ class TryOnResult:
         Image.fromarray(arr).save(tmp, format=fmt, **kwargs)
 
 
-def _check_options(finger, hand, position, quality, min_quality=None):
+def check_options(finger, hand, position, quality, min_quality=None) -> None:
+    """Raise :class:`InvalidOptionError` for a bad try-on option (what a service checks before queueing)."""
     from .catalog import QUALITY_NAMES
 
     if finger not in FINGER_NAMES:
@@ -232,7 +233,7 @@ class Renderer:
 
         t = {}
         t0 = time.perf_counter()
-        _check_options(finger, hand, position, quality, min_quality)
+        check_options(finger, hand, position, quality, min_quality)
         piece = catalog.get_piece(piece)
         q = catalog.quality_preset(quality)
         if metal is not None or finish is not None:
