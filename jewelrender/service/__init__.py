@@ -18,6 +18,7 @@ def create_app(settings=None):
 def serve(host: str = "127.0.0.1", port: int = 8000, settings=None) -> None:
     """Run the service until SIGINT/SIGTERM; the running job finishes before the process exits."""
     import logging
+    import signal
     import sys
 
     from ..extras import require
@@ -30,6 +31,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings=None) -> None:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    # Uvicorn re-raises the signal it caught once it has shut down, to the handler that was there before
+    # it; a no-op one makes a graceful shutdown exit 0 instead of dying by SIGTERM.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     # Open requests (a Prefer: wait) get up to the longest wait to finish after a SIGTERM.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                 timeout_graceful_shutdown=int(app.state.settings.max_wait_s) + 5)

@@ -94,7 +94,8 @@ async function loadPieces() {
   const box = $("pieces"); box.textContent = "";
   for (const p of await r.json()) {
     const b = document.createElement("button");
-    b.type = "button"; b.dataset.id = p.id; b.setAttribute("aria-pressed", "false"); b.title = p.label;
+    b.type = "button"; b.dataset.id = p.id; b.title = p.label;
+    b.setAttribute("aria-pressed", String(p.id === piece));  // a reload keeps the choice
     const img = document.createElement("img"); img.src = p.thumbnail_url; img.alt = "";
     b.append(img, document.createTextNode(p.label));
     b.addEventListener("click", () => {

@@ -3,8 +3,9 @@
 A render per piece would cost seconds of the one worker; the drawing costs
 microseconds and is honest about what it is (the page labels it an
 illustration). Colours come from the optics: the metal's normal-incidence
-reflectance colour (:func:`jewelrender.materials.metal_lab`'s XYZ) and a coloured
-gem's CIELAB at its reference path length.
+reflectance colour (:func:`jewelrender.materials.metal_lab`'s XYZ), a coloured
+gem's CIELAB at its reference path length, an opaque stone's diffuse albedo
+(:func:`jewelrender.media.diffuse_albedo`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import html
 
 import numpy as np
 
-from .. import catalog, color, materials, optics
+from .. import catalog, color, materials, media, optics
 from ..errors import CatalogError
 
 __all__ = ["piece_svg"]
@@ -50,7 +51,11 @@ def _gem_hex(gem: str) -> str:
         lab = materials.gem_variety(gem).lab
     except CatalogError:
         lab = None
-    if not lab:  # colourless (diamond, moissanite) or no variety: a pale, cool white
+    if not lab and gem in media.list_medium_stones():  # turquoise, onyx, pearl, ...: their diffuse colour
+        wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
+        xyz = optics.reflectance_to_xyz(wl, media.diffuse_albedo(media.medium_stone_data(gem), wl))
+        return _hex(color.linear_to_srgb(np.clip(color.xyz_to_linear_srgb(xyz), 0, 1)))
+    if not lab:  # colourless (diamond, moissanite): a pale, cool white
         return "#eef3f8"
     return _hex(color.linear_to_srgb(np.clip(color.xyz_to_linear_srgb(_lab_to_xyz(lab)), 0, 1)))
 
