@@ -155,6 +155,8 @@ def test_health_docs_and_access(server):
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     assert r.json()["error"]["code"] == "UNAUTHORIZED"
     assert httpx.get(base + "/v1/pieces", headers=_h("key-three-0123456789abcd")).status_code == 401
+    r = httpx.get(base + "/v1/no-such-route", headers=_h())
+    assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
     from jewelrender import list_pieces
 
     got = httpx.get(base + "/v1/pieces", headers=_h(KEY2)).json()
@@ -179,12 +181,18 @@ def test_bad_requests_are_refused_before_queueing(server, photo_bytes):
     # A path is not a photo: only uploads and the library's sample: names are accepted as text.
     assert code(_post(server, "/etc/passwd", piece=PIECE)) == (422, "INVALID_OPTION")
     assert code(_post(server, None, piece=PIECE)) == (422, "INVALID_OPTION")
+    # An unknown sample name is refused at once by the library's loader, before a job exists.
+    r = _post(server, "sample:no-such-sample-here", piece=PIECE)
+    assert r.status_code in (400, 422) and r.json()["error"]["code"] != "INTERNAL_ERROR"
     buf = io.BytesIO()
     Image.new("RGB", (2000, 1100)).save(buf, format="PNG")  # 2.2 MP over the 2 MP limit, a small file
     assert code(_post(server, buf.getvalue(), piece=PIECE)) == (413, "IMAGE_TOO_LARGE")
     assert code(_post(server, b"\xff" * 3_100_000, piece=PIECE)) == (413, "UPLOAD_TOO_LARGE")
     r = httpx.post(server["base"] + "/v1/try-ons", json={"piece": PIECE}, headers=_h())
     assert code(r) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    chunked = httpx.post(server["base"] + "/v1/try-ons", content=iter([b"--x\r\n"]), headers=_h(
+        **{"Content-Type": "multipart/form-data; boundary=x"}))
+    assert code(chunked) == (411, "LENGTH_REQUIRED")
     metrics = httpx.get(server["base"] + "/metrics").text
     assert 'jewelrender_jobs_total{status="succeeded"} 0.0' in metrics  # nothing was queued
     assert re.search(r'jewelrender_requests_rejected_total\{code="UNSUPPORTED_FORMAT"\} 1\.0', metrics)

@@ -152,6 +152,19 @@ def create_app(settings: Settings | None = None):
         state["metrics"].rejected.labels(exc.code).inc()
         return JSONResponse(error_body(exc.code, exc.message, exc.details or None), status_code=http_status(exc))
 
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request, exc):  # unknown routes, wrong methods, malformed multipart bodies
+        codes = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "UPLOAD_TOO_LARGE"}
+        return JSONResponse(error_body(codes.get(exc.status_code, f"HTTP_{exc.status_code}"), str(exc.detail)),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request, exc):  # a bug: still the one error shape, never a traceback to the client
+        log.exception("request %s %s crashed", request.method, request.url.path)
+        return JSONResponse(error_body("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"), status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request, exc):
         msg = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
@@ -234,7 +247,10 @@ def create_app(settings: Settings | None = None):
     async def create_try_on(request: Request):
         owner = owner_of(request)
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_upload_bytes:
+        if length is None or not length.isdigit():
+            # Without a length the multipart parser would spool an unbounded body to disk first.
+            raise ServiceError(411, "LENGTH_REQUIRED", "send the upload with a Content-Length header")
+        if int(length) > settings.max_upload_bytes:
             raise ServiceError(413, "UPLOAD_TOO_LARGE",
                                f"the request is {int(length) / 1e6:.1f} MB; the limit is "
                                f"{settings.max_upload_bytes / 1e6:.1f} MB: send a smaller JPEG")
@@ -278,20 +294,21 @@ def create_app(settings: Settings | None = None):
         photo_field = form.get("photo")
         digest = hashlib.sha256()
         if isinstance(photo_field, UploadFile):
-            data = await photo_field.read(settings.max_upload_bytes + 1)
-            if len(data) > settings.max_upload_bytes:
+            source = await photo_field.read(settings.max_upload_bytes + 1)
+            if len(source) > settings.max_upload_bytes:
                 raise ServiceError(413, "UPLOAD_TOO_LARGE",
                                    f"the photo is over {settings.max_upload_bytes / 1e6:.1f} MB: send a smaller JPEG")
-            from ..photo import load_photo
-
-            # Decoding here refuses a bad format/size at once (415/413/400) and spares the worker.
-            photo = await asyncio.to_thread(load_photo, data, max_pixels=settings.max_pixels)
-            digest.update(data)
+            digest.update(source)
         elif isinstance(photo_field, str) and photo_field.startswith("sample:"):
-            photo = photo_field  # the library's loader resolves bundled samples by name
+            # Only the library's bundled samples by name: any other text would be a server-side path.
+            source = photo_field
             digest.update(photo_field.encode())
         else:
             raise InvalidOptionError("the form needs a 'photo' file (JPEG, PNG or WebP) or the text sample:NAME")
+        from ..photo import load_photo
+
+        # Decoding here refuses a bad photo at once (415/413/400) and spares the worker.
+        photo = await asyncio.to_thread(load_photo, source, max_pixels=settings.max_pixels)
         digest.update(json.dumps([piece, options, webhook_url], sort_keys=True).encode())
 
         wait = 0.0
