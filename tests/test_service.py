@@ -144,6 +144,20 @@ def _wait_status(server, job_id, wanted, key=KEY1, timeout=240):
     raise AssertionError(f"job {job_id} never reached {wanted}")
 
 
+def test_settings_are_checked_at_start():
+    from jewelrender.errors import InvalidOptionError
+    from jewelrender.service.settings import Settings
+
+    s = Settings.from_env({"JEWELRENDER_API_KEYS": f" {KEY1}, ,{KEY2} ", "JEWELRENDER_MAX_QUEUE": "3"})
+    assert s.api_keys == (KEY1, KEY2) and s.max_queue == 3 and s.webhook_secret is None
+    with pytest.raises(InvalidOptionError, match="at least 16 characters"):
+        Settings.from_env({"JEWELRENDER_API_KEYS": "short"})
+    with pytest.raises(InvalidOptionError, match="JEWELRENDER_MAX_QUEUE must be at least 1"):
+        Settings.from_env({"JEWELRENDER_MAX_QUEUE": "0"})
+    with pytest.raises(InvalidOptionError, match="must be a number"):
+        Settings.from_env({"JEWELRENDER_RESULT_TTL_S": "an hour"})
+
+
 def test_health_docs_and_access(server):
     base = server["base"]
     assert httpx.get(base + "/healthz").json()["status"] == "ok"

@@ -58,7 +58,7 @@ class Settings:
         return cls(
             api_keys=keys,
             webhook_secret=env.get("JEWELRENDER_WEBHOOK_SECRET") or None,
-            max_queue=_number(env, "JEWELRENDER_MAX_QUEUE", cls.max_queue, int, 0),
+            max_queue=_number(env, "JEWELRENDER_MAX_QUEUE", cls.max_queue, int, 1),
             max_upload_bytes=_number(env, "JEWELRENDER_MAX_UPLOAD_BYTES", cls.max_upload_bytes, int, 1024),
             max_pixels=_number(env, "JEWELRENDER_MAX_PIXELS", cls.max_pixels, int, 10_000),
             result_ttl_s=_number(env, "JEWELRENDER_RESULT_TTL_S", cls.result_ttl_s, float, 1.0),
