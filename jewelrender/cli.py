@@ -1,7 +1,8 @@
-"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor | samples | demo``.
+"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor | samples | demo | serve | batch``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
-line of stderr, nothing written); 3 the machine cannot render (backend missing);
+line of stderr, nothing written); 3 the machine cannot render (backend missing) or an
+optional extra is not installed (``MISSING_DEPENDENCY``);
 1 an internal failure (a bug: the same one-line form, code ``INTERNAL_ERROR``).
 """
 
@@ -81,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="show the render backends this machine offers")
     _add_sample_commands(sub)
+
+    sv = sub.add_parser("serve", help="run the web service and the try-on page (needs the 'service' extra)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+    bt = sub.add_parser("batch", help="render every photo x piece into a folder (local or on a Ray cluster)")
+    bt.add_argument("--photos", required=True, help="folder of photos (JPEG, PNG, WebP)")
+    bt.add_argument("--pieces", required=True, help="comma-separated catalog ids")
+    bt.add_argument("--out", required=True, help="output folder (created); results.jsonl lists every job")
+    bt.add_argument("--quality", default="preview", choices=["preview", "final"])
+    bt.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
+    bt.add_argument("--engine", default="local", choices=["local", "ray"])
+    bt.add_argument("--ray-address", default=None, help="a running Ray cluster (default: start a local one)")
+    bt.add_argument("--actors", type=int, default=None,
+                    help="Ray actors, each with a warm renderer (default: one per GPU, else one per 2 CPUs)")
     return p
 
 
@@ -221,6 +237,24 @@ def _cmd_doctor(a) -> int:
     return 0 if info.get("selected") else 3
 
 
+def _cmd_serve(a) -> int:
+    from .service import serve
+
+    if not 0 < a.port < 65536:
+        raise InvalidOptionError(f"--port must be 1..65535, got {a.port}")
+    serve(a.host, a.port)
+    return 0
+
+
+def _cmd_batch(a) -> int:
+    from .batch import run_batch
+
+    summary = run_batch(a.photos, [p for p in a.pieces.split(",") if p.strip()], a.out, quality=a.quality,
+                        finger=a.finger, engine=a.engine, ray_address=a.ray_address, actors=a.actors)
+    print(json.dumps(summary))
+    return 0
+
+
 def main(argv=None) -> int:
     try:
         parser = build_parser()
@@ -230,14 +264,14 @@ def main(argv=None) -> int:
             return 2
         handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "materials": _cmd_materials,
                    "lighting": _cmd_lighting, "doctor": _cmd_doctor,
-                   "samples": _cmd_samples, "demo": _cmd_demo}
+                   "samples": _cmd_samples, "demo": _cmd_demo, "serve": _cmd_serve, "batch": _cmd_batch}
         return handler[a.command](a)
     except InputError as exc:
         print(f"error: {exc.code}: {_one_line(exc.message)}", file=sys.stderr)
         return 2
     except JewelrenderError as exc:
         print(f"error: {exc.code}: {_one_line(exc.message)}", file=sys.stderr)
-        return 3 if exc.code == "BACKEND_UNAVAILABLE" else 1
+        return 3 if exc.code in ("BACKEND_UNAVAILABLE", "MISSING_DEPENDENCY") else 1
     except KeyboardInterrupt:
         print("error: INTERRUPTED: interrupted", file=sys.stderr)
         return 130

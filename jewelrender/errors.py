@@ -36,6 +36,7 @@ the customer what to do, and optional structured ``details``.
     │       └── MeshNotClosedError        MESH_NOT_CLOSED      holes or non-manifold edges that repair cannot close
     ├── CatalogError                      CATALOG_ERROR        a shipped/user catalog or material file is malformed
     ├── BackendUnavailableError           BACKEND_UNAVAILABLE  no usable Mitsuba variant (libLLVM >= 16 / CUDA)
+    ├── MissingDependencyError            MISSING_DEPENDENCY   an optional extra (service, batch) is not installed
     └── RenderError                       RENDER_FAILED        the renderer failed on valid input (a bug: report it)
 
 Backend exceptions (Mitsuba ``RuntimeError``, MediaPipe ``ValueError``, Pillow
@@ -77,6 +78,7 @@ __all__ = [
     "MeshNotClosedError",
     "CatalogError",
     "BackendUnavailableError",
+    "MissingDependencyError",
     "RenderError",
 ]
 
@@ -250,6 +252,12 @@ class CatalogError(JewelrenderError):
 
 class BackendUnavailableError(JewelrenderError):
     code = "BACKEND_UNAVAILABLE"
+
+
+class MissingDependencyError(JewelrenderError):
+    """An optional feature's packages are missing; the message names the pip extra that brings them."""
+
+    code = "MISSING_DEPENDENCY"
 
 
 class RenderError(JewelrenderError):

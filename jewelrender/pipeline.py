@@ -29,7 +29,7 @@ from .errors import InvalidOptionError
 from .landmarks.types import FINGER_NAMES
 from .sites.hand import HAND_CHOICES
 
-__all__ = ["TryOnResult", "Renderer", "Prepared", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
+__all__ = ["TryOnResult", "Renderer", "Prepared", "try_on", "check_options", "FINGER_NAMES", "HAND_CHOICES"]
 
 
 @dataclass
@@ -107,6 +107,20 @@ def _check_render_options(quality, min_quality=None):
     if min_quality is not None and (not is_number(min_quality) or not 0.0 <= float(min_quality) <= 1.0):
         raise InvalidOptionError(f"min_quality must be a number in [0, 1], got {min_quality!r}")
 
+
+
+def check_options(piece, *, quality: str = "preview", min_quality=None, finger=None, hand: str = "auto",
+                  position=None) -> dict:
+    """Check a try-on's options without a photo (what a service checks before queueing).
+
+    Raises :class:`UnknownPieceError` or :class:`InvalidOptionError`; returns the
+    piece's site's validated options. ``None`` leaves a site option to the site's default.
+    """
+    from .library import catalog
+    from .sites import get_site
+
+    _check_render_options(quality, min_quality)
+    return get_site(catalog.get_piece(piece).site).check_options(finger=finger, hand=hand, position=position)
 
 @dataclass
 class Prepared:

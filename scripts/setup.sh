@@ -28,6 +28,8 @@ have_llvm() {
 }
 apt_pkgs=()
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_pkgs+=("python3-venv")
+# The page's browser test drives Debian's chromium through Playwright (no browser download).
+[ -x /usr/bin/chromium ] || apt_pkgs+=("chromium")
 if ! have_llvm; then
   command -v apt-get >/dev/null || die "libLLVM >= 16 not found and no apt-get: install LLVM 16+ (or set DRJIT_LIBLLVM_PATH)"
   apt-get update -qq
@@ -52,7 +54,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "creating .venv and installing jewelrender (first run: a few minutes)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv || die "could not create .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e ".[test]" || die "pip install failed (see above)"
+  .venv/bin/python -m pip install -q -e ".[test,service,batch]" 'protobuf<5' || die "pip install failed (see above)"
   echo "$want" > "$stamp"
 fi
 .venv/bin/jewelrender doctor >/dev/null 2>&1 || die "the render backend does not work here: run '.venv/bin/jewelrender doctor' for details"
