@@ -1,4 +1,4 @@
-"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor``.
+"""Command line: ``jewelrender try-on | pieces | materials | lighting | export | doctor``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
 line of stderr, nothing written); 3 the machine cannot render (backend missing);
@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--refine-lighting", type=int, default=None, metavar="N",
                     help="iterations of the differentiable refinement (0 = off; default: its own)")
     lt.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
+
+    ex = sub.add_parser("export", help="write a piece as glTF 2.0 (.glb/.gltf, metres) for CAD, Blender, three.js")
+    ex.add_argument("piece", help="catalog id (see 'jewelrender pieces')")
+    ex.add_argument("--out", required=True, help="output file, .glb (binary) or .gltf (JSON, buffer embedded)")
+    ex.add_argument("--metal", default=None, help="metal preset replacing the piece's own")
+    ex.add_argument("--inner-diameter", type=float, default=None, metavar="MM",
+                    help="finger size the ring is generated for (default 17.35 mm, US 7)")
 
     sub.add_parser("doctor", help="show the render backends this machine offers")
     return p
@@ -158,6 +165,18 @@ def _cmd_lighting(a) -> int:
     return 0
 
 
+def _cmd_export(a) -> int:
+    from .gltf import DEFAULT_INNER_DIAMETER_MM, export_piece
+
+    d = DEFAULT_INNER_DIAMETER_MM if a.inner_diameter is None else a.inner_diameter
+    if not 10.0 <= d <= 30.0:
+        raise InvalidOptionError(f"--inner-diameter must be 10-30 mm (ring sizes), got {d:g}")
+    info = export_piece(a.piece, a.out, inner_diameter_mm=d, metal=a.metal)
+    print(f"wrote {info['path']}: {len(info['parts'])} parts, {info['triangles']} triangles, "
+          f"materials {', '.join(info['materials'])}")
+    return 0
+
+
 def _cmd_doctor(a) -> int:
     from . import backend
 
@@ -178,14 +197,14 @@ def main(argv=None) -> int:
             parser.print_help()
             return 2
         handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "materials": _cmd_materials,
-                   "lighting": _cmd_lighting, "doctor": _cmd_doctor}
+                   "lighting": _cmd_lighting, "export": _cmd_export, "doctor": _cmd_doctor}
         return handler[a.command](a)
     except InputError as exc:
         print(f"error: {exc.code}: {_one_line(exc.message)}", file=sys.stderr)
         return 2
     except JewelrenderError as exc:
         print(f"error: {exc.code}: {_one_line(exc.message)}", file=sys.stderr)
-        return 3 if exc.code == "BACKEND_UNAVAILABLE" else 1
+        return 3 if exc.code in ("BACKEND_UNAVAILABLE", "MISSING_DEPENDENCY") else 1
     except KeyboardInterrupt:
         print("error: INTERRUPTED: interrupted", file=sys.stderr)
         return 130
