@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("try-on", help="render a ring onto a hand photo")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
-    t.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
+    t.add_argument("--piece", required=True,
+                   help="catalog id (see 'jewelrender pieces') or a whole-piece file: .glb/.gltf/.obj/.stl/.ply")
     t.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
     t.add_argument("--hand", default="auto", choices=["auto", "left", "right"])
     t.add_argument("--position", type=_fraction, default=0.35,

@@ -181,8 +181,9 @@ class Renderer:
         ----------
         photo : str, path, bytes, ndarray or Photo
             The customer's photo (JPEG, PNG or WebP).
-        piece : str or catalog.Piece
-            A catalog id (``jewelrender pieces`` lists them).
+        piece : str, path, catalog.Piece or cad.CadPiece
+            A catalog id (``jewelrender pieces`` lists them), or a whole-piece file
+            (``.glb/.gltf/.obj/.stl/.ply``, see :mod:`jewelrender.cad`).
         finger : {"thumb", "index", "middle", "ring", "little"}
         hand : {"auto", "left", "right"}
             Which hand; ``auto`` takes the clearest one found.
@@ -228,13 +229,17 @@ class Renderer:
         from .placement import place_ring
         from .quality import check_input, require_quality, score_output
         from .render import render_layers
+        from .cad import CadPiece, is_piece_file, load_piece
         from .scene import build_scene, stone_material
 
         t = {}
         t0 = time.perf_counter()
         _check_options(finger, hand, position, quality, min_quality)
-        piece = catalog.get_piece(piece)
         q = catalog.quality_preset(quality)
+        if is_piece_file(piece):  # a brand's own CAD file: its parts carry their materials
+            piece = load_piece(piece, metal=metal)
+        elif not isinstance(piece, CadPiece):
+            piece = catalog.get_piece(piece)
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
         if metal is not None and metal not in materials.list_metals():
@@ -271,7 +276,13 @@ class Renderer:
 
         tick = time.perf_counter()
         variant = backend.select(self._variants)
-        parts = self._parts(piece, placement.inner_diameter_mm)
+        part_materials = None
+        if isinstance(piece, CadPiece):
+            parts = piece.fitted_parts(placement.inner_diameter_mm)
+            part_materials = piece.scene_materials(dispersive_accents=q.accent_dispersion,
+                                                   thick_media=q.thick_media, finish=piece.finish, metal=metal)
+        else:
+            parts = self._parts(piece, placement.inner_diameter_mm)
         stones = None
         if piece.stone or piece.accent:
             # Halo melee are accents too, so a set stone brings the accent material along.
@@ -283,7 +294,7 @@ class Renderer:
                            metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
                            metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,
                                                                       has_texcoords=False),
-                           stones=stones, photo_linear=ph.linear, parts=parts)
+                           stones=stones, photo_linear=ph.linear, parts=parts, part_materials=part_materials)
         t["scene"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
