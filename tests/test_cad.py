@@ -195,3 +195,17 @@ def test_exported_catalog_piece_renders_the_same_try_on(solitaire_glb, data_dir)
     assert np.abs(a.mask - b.mask).sum() < 0.05 * a.mask.sum()
     assert b.report["piece"]["kind"] == "cad" and b.report["piece"]["measured_inner_diameter_mm"] == pytest.approx(17.35, abs=0.01)
     json.dumps(b.report)
+
+
+def test_stl_parts_are_its_solids_assigned_by_a_sidecar(tmp_path):
+    import trimesh
+
+    parts = piece_parts(get_piece("band-court-4mm-18k-yellow"), 18.0)
+    trimesh.util.concatenate([p.to_trimesh() for p in parts]).export(tmp_path / "band.stl")
+    with pytest.raises(PartUnassignedError) as exc:
+        cad.load_piece(tmp_path / "band.stl")
+    assert exc.value.details["parts"] == ["part_0"]
+    (tmp_path / "band.toml").write_text('[materials]\n"part_*" = "14k_yellow"\n')
+    piece = cad.load_piece(tmp_path / "band.stl")
+    assert piece.part_materials == {"part_0": ("metal", "yellow-gold-14k")}
+    assert piece.inner_diameter_mm == pytest.approx(18.0, abs=0.01) and piece.band["width_mm"] == pytest.approx(4.0, abs=0.01)
