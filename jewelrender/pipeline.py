@@ -174,7 +174,8 @@ class Renderer:
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
-               refine_lighting: bool | int = True) -> TryOnResult:
+               refine_lighting: bool | int = True, stone: str | None = None, cut: str | None = None,
+               carat: float | None = None, setting: str | None = None) -> TryOnResult:
         """Render ``piece`` on ``finger`` of the hand in ``photo``.
 
         Parameters
@@ -209,6 +210,10 @@ class Renderer:
             iterations), an iteration count, or ``False``/0 to skip it (~0.6 s less on 2 cores).
         seed : int
             Same inputs and seed give identical output bytes on one machine.
+        stone, cut, carat, setting : optional
+            Compose a catalog piece: its centre stone's gem (``jewelrender gems``), cut
+            (``jewelrender cuts``), weight in carats and setting style (``jewelrender
+            settings``); see :func:`jewelrender.compose.compose_piece`.
         """
         if self._closed:
             raise InvalidOptionError("this Renderer is closed")
@@ -216,10 +221,11 @@ class Renderer:
             return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
                                 lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
                                 max_pixels=max_pixels, min_quality=min_quality,
-                                refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting)
+                                refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting,
+                                compose={"stone": stone, "cut": cut, "carat": carat, "setting": setting})
 
     def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
-                max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
+                max_pixels, min_quality, refuse_multiple_hands, refine_lighting, compose=None):
         from . import backend, catalog, materials
         from .camera import camera_from_photo
         from .composite import composite, stone_chroma_sigma
@@ -230,6 +236,7 @@ class Renderer:
         from .quality import check_input, require_quality, score_output
         from .render import render_layers
         from .cad import CadPiece, is_piece_file, load_piece
+        from .compose import compose_piece
         from .scene import build_scene, stone_material
 
         t = {}
@@ -239,7 +246,10 @@ class Renderer:
         if is_piece_file(piece):  # a brand's own CAD file: its parts carry their materials
             piece = load_piece(piece, metal=metal)
         elif not isinstance(piece, CadPiece):
-            piece = catalog.get_piece(piece)
+            piece = compose_piece(piece, **(compose or {}))
+        if isinstance(piece, CadPiece) and any(v is not None for v in (compose or {}).values()):
+            raise InvalidOptionError("stone, cut, carat and setting compose catalog pieces; a piece file brings "
+                                     "its own stones (assign their gem in a sidecar TOML)")
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
         if metal is not None and metal not in materials.list_metals():
