@@ -537,7 +537,7 @@ def _ring_axis(cen, cw, pts, name):
     inner_r = float(np.median(r_in))
     if inner_r < 3.0 or inner_r > 20.0:
         raise PieceNotARingError(f"{name}: measured inner diameter {2 * inner_r:.1f} mm is not a ring size "
-                                 "(10-30 mm); check the file's units (sidecar 'units = \"mm\"')",
+                                 "(6-40 mm accepted); check the file's units (sidecar 'units = \"mm\"')",
                                  details={"reason": "size", "inner_diameter_mm": round(2 * inner_r, 2)})
     return axis, e1, e2, mean, centre, inner_r
 
