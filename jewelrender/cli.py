@@ -1,4 +1,4 @@
-"""Command line: ``jewelrender try-on | pieces | materials | lighting | doctor | samples | demo | serve | batch``.
+"""Command line: ``jewelrender try-on | pieces | gems | cuts | settings | materials | lighting | export | doctor | samples | demo | serve | batch``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
 line of stderr, nothing written); 3 the machine cannot render (backend missing) or an
@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("try-on", help="render a piece onto a hand or wrist photo (the piece's site decides)")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
-    t.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
+    t.add_argument("--piece", required=True,
+                   help="catalog id (see 'jewelrender pieces') or a whole-piece file: .glb/.gltf/.obj/.stl/.ply")
     t.add_argument("--finger", default=None, choices=list(FINGER_NAMES),
                    help="a ring's finger (default ring); an error for a wrist piece")
     t.add_argument("--hand", "--wrist", dest="hand", default="auto", choices=list(HAND_CHOICES),
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse photos with several similar hands instead of taking the clearest")
     t.add_argument("--refine-lighting", type=int, default=None, metavar="N",
                    help="iterations of the differentiable lighting refinement (0 = off; default: its own)")
+    t.add_argument("--stone", default=None, metavar="GEM", help="centre stone's gem (see 'jewelrender gems')")
+    t.add_argument("--cut", default=None, help="centre stone's cut (see 'jewelrender cuts')")
+    t.add_argument("--carat", type=float, default=None, metavar="X", help="centre stone's weight, carats")
+    t.add_argument("--setting", default=None, metavar="STYLE", help="setting style (see 'jewelrender settings')")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="tryon.png", help="output image (.png, .jpg, .webp); default tryon.png")
     t.add_argument("--mask", default=None, help="also write the piece's alpha as an 8-bit PNG")
@@ -68,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("pieces", help="list the catalog")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
+
+    for name, what in (("gems", "the stones --stone takes: index, dispersion (fire) and colour"),
+                       ("cuts", "the cuts --cut takes: facets, length/width, table, angles, size of 1 ct"),
+                       ("settings", "the setting styles --setting takes")):
+        sp = sub.add_parser(name, help=f"list {what}")
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
 
     mt = sub.add_parser("materials", help="list the metals (with their optical sources) and finishes")
     mt.add_argument("--json", action="store_true", help="machine-readable output")
@@ -79,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--refine-lighting", type=int, default=None, metavar="N",
                     help="iterations of the differentiable refinement (0 = off; default: its own)")
     lt.add_argument("--finger", default="ring", choices=list(FINGER_NAMES))
+
+    ex = sub.add_parser("export", help="write a piece as glTF 2.0 (.glb/.gltf, metres) for CAD, Blender, three.js")
+    ex.add_argument("piece", help="catalog id (see 'jewelrender pieces')")
+    ex.add_argument("--out", required=True, help="output file, .glb (binary) or .gltf (JSON, buffer embedded)")
+    ex.add_argument("--metal", default=None, help="metal preset replacing the piece's own")
+    ex.add_argument("--inner-diameter", type=float, default=None, metavar="MM",
+                    help="finger size the ring is generated for (default 17.35 mm, US 7)")
 
     sub.add_parser("doctor", help="show the render backends this machine offers")
     _add_sample_commands(sub)
@@ -134,7 +152,8 @@ def _cmd_try_on(a) -> int:
     res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, quality=a.quality,
                  lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed,
                  refine_lighting=True if a.refine_lighting is None else a.refine_lighting,
-                 min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands)
+                 min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands,
+                 stone=a.stone, cut=a.cut, carat=a.carat, setting=a.setting)
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
     if pl["site"] == "wrist":
@@ -158,6 +177,30 @@ def _cmd_pieces(a) -> int:
         width = max(len(p.id) for p in pieces)
         for p in pieces:
             print(f"{p.id:<{width}}  {p.label}")
+    return 0
+
+
+def _cmd_vocabulary(a) -> int:
+    from . import compose
+
+    rows = {"gems": compose.gem_rows, "cuts": compose.cut_rows, "settings": compose.setting_rows}[a.command]()
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        if a.command == "gems":
+            fire = "" if r["dispersion"] is None else f"dispersion {r['dispersion']:.3f}"
+            print(f"{r['id']:<{width}}  {r['kind']:<10}  n {r['n_d']:.3f}  {fire:<17}  {r['colour']}")
+        elif a.command == "cuts":
+            l, w = r["size_1ct_mm"]
+            table = "" if r["table"] is None else f"table {100 * r['table']:.0f} %"
+            angles = "" if r["crown_angle_deg"] is None else \
+                f"crown {r['crown_angle_deg']:g} / pavilion {r['pavilion_angle_deg']:g} deg"
+            print(f"{r['id']:<{width}}  {r['facets']:>2} facets  L/W {r['ratio']:.2f}  1 ct diamond {l:.1f} x {w:.1f} mm"
+                  f"  {table:<11}  {angles}")
+        else:
+            print(f"{r['id']:<{width}}  {r['description']}")
     return 0
 
 
@@ -225,6 +268,18 @@ def _cmd_demo(a) -> int:
     return 0
 
 
+def _cmd_export(a) -> int:
+    from .gltf import DEFAULT_INNER_DIAMETER_MM, export_piece
+
+    d = DEFAULT_INNER_DIAMETER_MM if a.inner_diameter is None else a.inner_diameter
+    if not 10.0 <= d <= 30.0:
+        raise InvalidOptionError(f"--inner-diameter must be 10-30 mm (ring sizes), got {d:g}")
+    info = export_piece(a.piece, a.out, inner_diameter_mm=d, metal=a.metal)
+    print(f"wrote {info['path']}: {len(info['parts'])} parts, {info['triangles']} triangles, "
+          f"materials {', '.join(info['materials'])}")
+    return 0
+
+
 def _cmd_doctor(a) -> int:
     from . import backend
 
@@ -263,7 +318,8 @@ def main(argv=None) -> int:
             parser.print_help()
             return 2
         handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "materials": _cmd_materials,
-                   "lighting": _cmd_lighting, "doctor": _cmd_doctor,
+                   "lighting": _cmd_lighting, "export": _cmd_export, "gems": _cmd_vocabulary,
+                   "cuts": _cmd_vocabulary, "settings": _cmd_vocabulary, "doctor": _cmd_doctor,
                    "samples": _cmd_samples, "demo": _cmd_demo, "serve": _cmd_serve, "batch": _cmd_batch}
         return handler[a.command](a)
     except InputError as exc:

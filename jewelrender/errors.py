@@ -33,7 +33,10 @@ the customer what to do, and optional structured ``details``.
     │   ├── UnknownSampleError            UNKNOWN_SAMPLE       no bundled sample photo of that name ("sample:NAME")
     │   ├── InvalidOptionError            INVALID_OPTION       an option out of range or of a wrong type
     │   └── MeshError                     INVALID_MESH         a user's mesh file is unreadable or cannot be made closed
-    │       └── MeshNotClosedError        MESH_NOT_CLOSED      holes or non-manifold edges that repair cannot close
+    │       ├── MeshNotClosedError        MESH_NOT_CLOSED      holes or non-manifold edges that repair cannot close
+    │       ├── PartUnassignedError       PART_UNASSIGNED      a whole piece's part has no material (name, glTF, sidecar)
+    │       └── PieceNotARingError        PIECE_NOT_A_RING     a whole piece has no band to fit on a finger
+    ├── MissingDependencyError            MISSING_DEPENDENCY   an optional extra (pygltflib, nbclient) is not installed
     ├── CatalogError                      CATALOG_ERROR        a shipped/user catalog or material file is malformed
     ├── BackendUnavailableError           BACKEND_UNAVAILABLE  no usable Mitsuba variant (libLLVM >= 16 / CUDA)
     ├── MissingDependencyError            MISSING_DEPENDENCY   an optional extra (service, batch) is not installed
@@ -76,6 +79,9 @@ __all__ = [
     "InvalidOptionError",
     "MeshError",
     "MeshNotClosedError",
+    "PartUnassignedError",
+    "PieceNotARingError",
+    "MissingDependencyError",
     "CatalogError",
     "BackendUnavailableError",
     "MissingDependencyError",
@@ -244,6 +250,28 @@ class MeshNotClosedError(MeshError):
     """
 
     code = "MESH_NOT_CLOSED"
+
+
+class PartUnassignedError(MeshError):
+    """A part of a whole piece (glTF/OBJ/...) has no material the renderer knows.
+
+    ``details`` lists the unassigned parts and the valid material names; the
+    message says how to assign them (part or material names, or a sidecar TOML).
+    """
+
+    code = "PART_UNASSIGNED"
+
+
+class PieceNotARingError(MeshError):
+    """A whole piece has no metal part that goes round an axis (a band), so it cannot be fitted on a finger."""
+
+    code = "PIECE_NOT_A_RING"
+
+
+class MissingDependencyError(JewelrenderError):
+    """An optional extra is needed (``pip install 'jewelrender[EXTRA]'``); ``details['extra']`` names it."""
+
+    code = "MISSING_DEPENDENCY"
 
 
 class CatalogError(JewelrenderError):

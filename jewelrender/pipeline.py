@@ -201,15 +201,17 @@ class Renderer:
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
-               refine_lighting: bool | int = True) -> TryOnResult:
+               refine_lighting: bool | int = True, stone: str | None = None, cut: str | None = None,
+               carat: float | None = None, setting: str | None = None) -> TryOnResult:
         """Render ``piece`` on ``finger`` of the hand in ``photo``.
 
         Parameters
         ----------
         photo : str, path, bytes, ndarray or Photo
             The customer's photo (JPEG, PNG or WebP).
-        piece : str or catalog.Piece
-            A catalog id (``jewelrender pieces`` lists them).
+        piece : str, path, catalog.Piece or cad.CadPiece
+            A catalog id (``jewelrender pieces`` lists them), or a whole-piece file
+            (``.glb/.gltf/.obj/.stl/.ply``, see :mod:`jewelrender.cad`).
         finger : {"thumb", "index", "middle", "ring", "little"}, optional
             A ring's finger (default ``"ring"``); an ``INVALID_OPTION`` error for a wrist piece.
         hand : {"auto", "left", "right"}
@@ -238,6 +240,10 @@ class Renderer:
             iterations), an iteration count, or ``False``/0 to skip it (~0.6 s less on 2 cores).
         seed : int
             Same inputs and seed give identical output bytes on one machine.
+        stone, cut, carat, setting : optional
+            Compose a catalog piece: its centre stone's gem (``jewelrender gems``), cut
+            (``jewelrender cuts``), weight in carats and setting style (``jewelrender
+            settings``); see :func:`jewelrender.compose.compose_piece`.
         """
         if self._closed:
             raise InvalidOptionError("this Renderer is closed")
@@ -245,7 +251,8 @@ class Renderer:
             return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
                                 lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
                                 max_pixels=max_pixels, min_quality=min_quality,
-                                refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting)
+                                refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting,
+                                compose={"stone": stone, "cut": cut, "carat": carat, "setting": setting})
 
     def prepare(self, photo, *, site: str = "ring", finger: str | None = None, hand: str = "auto",
                 position: float | None = None, quality: str = "preview", lighting: str = "photo_fit",
@@ -306,13 +313,21 @@ class Renderer:
                         camera=cam, placement=placement, lighting=light, timings=t)
 
     def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
-                max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
+                max_pixels, min_quality, refuse_multiple_hands, refine_lighting, compose=None):
+        from .cad import CadPiece, is_piece_file, load_piece
+        from .compose import compose_piece
         from .library import catalog, materials
         from .sites import get_site
 
         t0 = time.perf_counter()
         _check_render_options(quality, min_quality)
-        piece = catalog.get_piece(piece)
+        if is_piece_file(piece):  # a brand's own CAD file: its parts carry their materials
+            piece = load_piece(piece, metal=metal)
+        elif not isinstance(piece, CadPiece):
+            piece = compose_piece(piece, **(compose or {}))
+        if isinstance(piece, CadPiece) and any(v is not None for v in (compose or {}).values()):
+            raise InvalidOptionError("stone, cut, carat and setting compose catalog pieces; a piece file brings "
+                                     "its own stones (assign their gem in a sidecar TOML)")
         site = get_site(piece.site)
         options = site.check_options(finger=finger, hand=hand, position=position)
         q = catalog.quality_preset(quality)
@@ -329,18 +344,26 @@ class Renderer:
                              refine_lighting=refine_lighting, env_height=q.env_height)
         t = prep.timings
         tick = time.perf_counter()
-        spec, variant = self._scene(prep, piece, q, metal_preset)
+        spec, variant = self._scene(prep, piece, q, metal_preset, metal_override=metal)
         t["scene"] = time.perf_counter() - tick
         return self._finish(prep, piece, q, spec, variant, seed=seed, min_quality=min_quality, t=t, t0=t0)
 
-    def _scene(self, prep: Prepared, piece, q, metal_preset):
+    def _scene(self, prep: Prepared, piece, q, metal_preset, *, metal_override=None):
         """Stage 5: the Mitsuba scene of the piece on the body, in the photo's light."""
         from . import backend
         from .library import materials
+        from .cad import CadPiece
         from .scene import build_scene, stone_material
 
         variant = backend.select(self._variants)
-        parts = self._parts(piece, prep.site.piece_size_mm(prep.placement))
+        part_materials = None
+        if isinstance(piece, CadPiece):
+            parts = piece.fitted_parts(prep.site.piece_size_mm(prep.placement))
+            part_materials = piece.scene_materials(dispersive_accents=q.accent_dispersion,
+                                                   thick_media=q.thick_media, finish=piece.finish,
+                                                   metal=metal_override)
+        else:
+            parts = self._parts(piece, prep.site.piece_size_mm(prep.placement))
         stones = None
         if piece.stone or piece.accent:
             # Halo melee are accents too, so a set stone brings the accent material along.
@@ -352,7 +375,7 @@ class Renderer:
                            metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
                            metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,
                                                                       has_texcoords=False),
-                           stones=stones, photo_linear=prep.photo.linear, parts=parts)
+                           stones=stones, photo_linear=prep.photo.linear, parts=parts, part_materials=part_materials)
         return spec, variant
 
     def _finish(self, prep: Prepared, piece, q, spec, variant, *, seed, min_quality, t, t0) -> TryOnResult:

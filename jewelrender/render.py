@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RenderLayers", "render_layers", "register_integrator"]
+__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh"]
 
 _registered: set[str] = set()
 
@@ -144,6 +144,11 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
         params["vertex_texcoords"] = mi.Float(np.ascontiguousarray(m.texcoords, np.float32).ravel())
     params.update()
     return mesh
+
+
+def mitsuba_mesh(mi, m, *, emit: bool = True) -> object:
+    """A :class:`~jewelrender.scene.SceneMesh` as a Mitsuba mesh with its BSDF (and interior, emission)."""
+    return _mesh(mi, m, emit=emit)
 
 
 def _sensor(mi, spec) -> dict:

@@ -175,7 +175,8 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
 
 
 def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict, stones: dict | None,
-                photo_linear: np.ndarray, parts=None, metal_bsdf_no_uv: dict | None = None) -> SceneSpec:
+                photo_linear: np.ndarray, parts=None, metal_bsdf_no_uv: dict | None = None,
+                part_materials: dict | None = None) -> SceneSpec:
     """Assemble the render scene for one try-on.
 
     Parameters
@@ -199,6 +200,9 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         brushed or hammered finish needs them, so those parts get its fallback.
     parts : list of assets.MeshPart, optional
         Pre-generated piece meshes (piece frame, mm); generated when omitted.
+    part_materials : dict, optional
+        ``{part name: {"bsdf", "interior"}}`` overriding the above per part (a whole
+        piece read from CAD, :meth:`jewelrender.cad.CadPiece.scene_materials`).
     """
     if parts is None:
         from .pieces import piece_parts
@@ -212,7 +216,9 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         all_pts.append(v)
         uv = getattr(p, "texcoords", None)
         interior = None
-        if p.role == "stone":
+        if part_materials is not None and p.name in part_materials:
+            bsdf, interior = part_materials[p.name]["bsdf"], part_materials[p.name]["interior"]
+        elif p.role == "stone":
             m = (stones or {}).get("accent" if p.name.startswith("accent") else "stone")
             if m is None:
                 raise ValueError(f"part {p.name!r} is a stone but the piece has no material for it")

@@ -48,13 +48,21 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
 fi
 have_llvm || die "libLLVM >= 16 still not found after installing"
 
+# The Khronos glTF validator (npm) for the export test; optional: that test skips without node.
+if command -v npm >/dev/null 2>&1 && [ ! -d .tools/node_modules/gltf-validator ]; then
+  say "installing the Khronos glTF validator into .tools/"
+  npm install --no-save --silent --prefix .tools gltf-validator@2.0.0-dev.3.10 >/dev/null 2>&1 \
+    || say "could not install gltf-validator (no network?): its test will skip"
+fi
+
 stamp=.venv/.jewelrender-installed
 want="$(sha256sum pyproject.toml | cut -c1-16) $pyver"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "creating .venv and installing jewelrender (first run: a few minutes)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv || die "could not create .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e ".[test,service,batch]" 'protobuf<5' || die "pip install failed (see above)"
+  # protobuf<5: mediapipe 0.10.21 breaks with 5.x (ray[default] and ipykernel's dependencies would pull it up)
+  .venv/bin/python -m pip install -q -e ".[test,service,batch,gltf,notebooks]" "protobuf<5" || die "pip install failed (see above)"
   echo "$want" > "$stamp"
 fi
 .venv/bin/jewelrender doctor >/dev/null 2>&1 || die "the render backend does not work here: run '.venv/bin/jewelrender doctor' for details"

@@ -36,7 +36,8 @@ from typing import Any
 from ..errors import CatalogError, UnknownPieceError
 from ..resources import resource_path
 
-__all__ = ["Piece", "Quality", "list_pieces", "get_piece", "load_catalog", "quality_preset", "QUALITY_NAMES"]
+__all__ = ["Piece", "Quality", "list_pieces", "get_piece", "load_catalog", "parse_piece", "quality_preset",
+           "QUALITY_NAMES"]
 
 QUALITY_NAMES = ("preview", "final")
 
@@ -261,6 +262,11 @@ def _parse_piece(pid: str, raw: Any, source_dir: Path | None = None) -> Piece:
     site = _parse_site(where, raw.get("site"), kind)
     return Piece(id=pid, label=str(label), kind=kind, site=site, metal=metal, band=dict(band), stone=stone, setting=setting,
                  finish=finish, accent=accent, source_dir=None if source_dir is None else str(source_dir))
+
+
+def parse_piece(pid: str, table: dict, source_dir: Path | None = None) -> Piece:
+    """Validate one ``[pieces.<id>]`` table (as parsed from TOML) into a Piece; ``CatalogError`` if malformed."""
+    return _parse_piece(pid, table, source_dir)
 
 
 def load_catalog(path: str | Path | None = None) -> dict[str, Piece]:
