@@ -136,6 +136,7 @@ class Renderer:
         self._variants = tuple(variants) if variants else None
         self._detector = None
         self._parts_cache: dict = {}
+        self._prepared = None  # (photo, options, result, timings) of the last _prepare
         self._lock = threading.Lock()
         self._closed = False
 
@@ -217,16 +218,60 @@ class Renderer:
                                 max_pixels=max_pixels, min_quality=min_quality,
                                 refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting)
 
-    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
-                max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
-        from . import backend, catalog, materials
+    def _prepare(self, photo, *, finger, hand, position, lighting, focal_35mm, max_pixels, refuse_multiple_hands,
+                 refine_lighting, env_height):
+        """Photo -> landmarks -> gate -> camera + placement -> lighting: everything that does not depend on the piece.
+
+        The last result is kept for the same :class:`~jewelrender.photo.Photo` *object* and options, so
+        rendering one photo in several metals or pieces (``jewelrender compare``) detects and estimates
+        the light once. Only Photo objects are cached (a path's file could change between calls).
+        """
         from .camera import camera_from_photo
-        from .composite import composite, stone_chroma_sigma
-        from .landmarks import FINGERS
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
         from .placement import place_ring
-        from .quality import check_input, require_quality, score_output
+        from .quality import check_input
+
+        key = (finger, hand, float(position), lighting, focal_35mm, refuse_multiple_hands, refine_lighting,
+               env_height, max_pixels)
+        cached = self._prepared
+        if isinstance(photo, Photo) and cached is not None and cached[0] is photo and cached[1] == key:
+            return cached[2] + ({k: 0.0 for k in cached[3]}, True)
+        t = {}
+        tick = time.perf_counter()
+        ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
+        t["photo"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        hands = self.detector.detect(ph)
+        t["landmarks"] = time.perf_counter() - tick
+
+        # The input gate: refuse unusable photos before any render time is spent,
+        # and pick the hand (the clearest one, or the one asked for).
+        tick = time.perf_counter()
+        gate = check_input(ph, hands, finger=finger, hand=hand, refuse_multiple_hands=refuse_multiple_hands)
+        t["gate"] = time.perf_counter() - tick
+        hl = hands[gate.hand_index]
+
+        tick = time.perf_counter()
+        cam = camera_from_photo(ph, focal_35mm=focal_35mm)
+        placement = place_ring(ph, hl, cam, finger=finger, position=float(position))
+        t["placement"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        light = estimate_lighting(ph, cam, placement, method=lighting, env_height=env_height, refine=refine_lighting)
+        t["lighting"] = time.perf_counter() - tick
+        result = (ph, len(hands), gate, hl, cam, placement, light)
+        self._prepared = (photo, key, result, t) if isinstance(photo, Photo) else None
+        return result + (t, False)
+
+    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
+                max_pixels, min_quality, refuse_multiple_hands, refine_lighting):
+        from . import backend, catalog, materials
+        from .composite import composite, stone_chroma_sigma
+        from .landmarks import FINGERS
+        from .lighting.advice import skin_advice
+        from .quality import require_quality, score_output
         from .render import render_layers
         from .scene import build_scene, stone_material
 
@@ -243,31 +288,11 @@ class Renderer:
         metal_preset = materials.metal(piece.metal)  # a bad id in a catalog file is a CatalogError
         materials.finish(piece.finish)
 
-        tick = time.perf_counter()
-        ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
-        t["photo"] = time.perf_counter() - tick
-
-        tick = time.perf_counter()
-        hands = self.detector.detect(ph)
-        t["landmarks"] = time.perf_counter() - tick
-
-        # The input gate: refuse unusable photos before any render time is spent,
-        # and pick the hand (the clearest one, or the one asked for).
-        tick = time.perf_counter()
-        gate = check_input(ph, hands, finger=finger, hand=hand, refuse_multiple_hands=refuse_multiple_hands)
-        t["gate"] = time.perf_counter() - tick
-        hands_found = len(hands)
-        hl = hands[gate.hand_index]
-
-        tick = time.perf_counter()
-        cam = camera_from_photo(ph, focal_35mm=focal_35mm)
-        placement = place_ring(ph, hl, cam, finger=finger, position=float(position))
-        t["placement"] = time.perf_counter() - tick
-
-        tick = time.perf_counter()
-        light = estimate_lighting(ph, cam, placement, method=lighting, env_height=q.env_height,
-                                  refine=refine_lighting)
-        t["lighting"] = time.perf_counter() - tick
+        ph, hands_found, gate, hl, cam, placement, light, prep_t, reused = self._prepare(
+            photo, finger=finger, hand=hand, position=position, lighting=lighting, focal_35mm=focal_35mm,
+            max_pixels=max_pixels, refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting,
+            env_height=q.env_height)
+        t.update(prep_t)
 
         tick = time.perf_counter()
         variant = backend.select(self._variants)
@@ -315,6 +340,8 @@ class Renderer:
             "placement": dict(placement.to_report(), hand_score=float(hl.score),
                               mcp_px=hl.image_px[FINGERS[finger][0]], pip_px=hl.image_px[FINGERS[finger][1]]),
             "lighting": light.to_report(),
+            "skin": skin_advice(light.info),
+            "preparation": "reused" if reused else "computed",
             "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
             "composite": comp_info,
         }
