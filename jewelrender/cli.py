@@ -1,4 +1,4 @@
-"""Command line: ``jewelrender try-on | pieces | gems | cuts | settings | materials | lighting | export | doctor | samples | demo | serve | batch``.
+"""Command line: ``jewelrender try-on | compare | pieces | gems | cuts | settings | materials | lighting | export | doctor | samples | demo | serve | batch``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
 line of stderr, nothing written); 3 the machine cannot render (backend missing) or an
@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="tryon.png", help="output image (.png, .jpg, .webp); default tryon.png")
     t.add_argument("--mask", default=None, help="also write the piece's alpha as an 8-bit PNG")
     t.add_argument("--report", default=None, help="also write the report as JSON")
+
+    c = sub.add_parser("compare", help="one piece in several metals on the same hand, with metal advice from the skin")
+    c.add_argument("photo", help="the photo: JPEG, PNG or WebP")
+    c.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
+    c.add_argument("--metals", required=True,
+                   help="comma-separated metal ids, e.g. yellow-gold-18k,white-gold-18k,rose-gold-18k")
+    c.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
+    c.add_argument("--hand", default="auto", choices=["auto", "left", "right"])
+    c.add_argument("--position", type=_fraction, default=0.35,
+                   help="along the finger's first segment: 0 = knuckle, 1 = middle joint (default 0.35)")
+    c.add_argument("--quality", default="preview", choices=["preview", "final"])
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", default="compare.png", help="the grid (.png, .jpg, .webp); default compare.png")
+    c.add_argument("--report", default=None, help="also write the comparison's report as JSON")
 
     pl = sub.add_parser("pieces", help="list the catalog")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
@@ -164,6 +178,26 @@ def _cmd_try_on(a) -> int:
                  f"(US {pl['ring_size_us']:g})")
     print(f"wrote {a.out}: {res.report['piece']['id']} {where}, "
           f"quality {res.report['score']['score']:.2f}, {res.report['timings']['total']:.1f} s on {res.report['backend']}")
+    return 0
+
+
+def _cmd_compare(a) -> int:
+    from pathlib import Path
+
+    from .compare import advice_lines, compare_metals
+
+    for opt in (a.out, a.report):
+        if opt is not None and not Path(opt).resolve().parent.is_dir():
+            raise InvalidOptionError(f"output folder does not exist: {Path(opt).parent}")
+    if Path(a.out).suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise InvalidOptionError(f"--out must end in .png, .jpg or .webp, got {a.out!r}")
+    res = compare_metals(a.photo, a.piece, a.metals, finger=a.finger, hand=a.hand, position=a.position,
+                         quality=a.quality, seed=a.seed)
+    res.save(a.out, report_path=a.report)
+    scores = ", ".join(f"{m} {s:.2f}" for m, s in res.report["scores"].items())
+    print(f"wrote {a.out}: {res.report['piece']} in {len(res.report['metals'])} metals (quality {scores}), "
+          f"{res.report['timings']['total']:.1f} s")
+    print("\n".join(advice_lines(res.report["skin"])))
     return 0
 
 
@@ -317,7 +351,7 @@ def main(argv=None) -> int:
         if a.command is None:
             parser.print_help()
             return 2
-        handler = {"try-on": _cmd_try_on, "pieces": _cmd_pieces, "materials": _cmd_materials,
+        handler = {"try-on": _cmd_try_on, "compare": _cmd_compare, "pieces": _cmd_pieces, "materials": _cmd_materials,
                    "lighting": _cmd_lighting, "export": _cmd_export, "gems": _cmd_vocabulary,
                    "cuts": _cmd_vocabulary, "settings": _cmd_vocabulary, "doctor": _cmd_doctor,
                    "samples": _cmd_samples, "demo": _cmd_demo, "serve": _cmd_serve, "batch": _cmd_batch}

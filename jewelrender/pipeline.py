@@ -141,6 +141,8 @@ class Prepared:
     placement: object
     lighting: object
     timings: dict = field(default_factory=dict)
+    #: True when the Renderer reused the previous call's stages 1-4 (same Photo object and options).
+    reused: bool = False
 
 
 class Renderer:
@@ -162,6 +164,7 @@ class Renderer:
         self._variants = tuple(variants) if variants else None
         self._detector = None
         self._parts_cache: dict = {}
+        self._prepared = None  # (photo, key, Prepared) of the last _prepare, for the same Photo object
         self._lock = threading.Lock()
         self._closed = False
 
@@ -285,6 +288,14 @@ class Renderer:
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
 
+        # The last result is kept for the same Photo *object* and options, so rendering one photo in
+        # several metals or pieces (jewelrender compare) detects and estimates the light once. Only
+        # Photo objects are cached: a path's file could change between calls.
+        key = (site.name, tuple(sorted(options.items())), lighting, focal_35mm, refuse_multiple_hands,
+               refine_lighting, env_height, max_pixels)
+        cached = self._prepared
+        if isinstance(photo, Photo) and cached is not None and cached[0] is photo and cached[1] == key:
+            return dataclasses.replace(cached[2], timings={k: 0.0 for k in cached[2].timings}, reused=True)
         t = {}
         tick = time.perf_counter()
         ph = photo if isinstance(photo, Photo) else load_photo(photo, max_pixels=max_pixels)
@@ -309,8 +320,11 @@ class Renderer:
         tick = time.perf_counter()
         light = estimate_lighting(ph, cam, placement, method=lighting, env_height=env_height, refine=refine_lighting)
         t["lighting"] = time.perf_counter() - tick
-        return Prepared(photo=ph, detections=detections, detection=chosen, gate=gate, site=site, options=options,
-                        camera=cam, placement=placement, lighting=light, timings=t)
+        prepared = Prepared(photo=ph, detections=detections, detection=chosen, gate=gate, site=site,
+                            options=options, camera=cam, placement=placement, lighting=light, timings=t)
+        self._prepared = (photo, key, dataclasses.replace(prepared, timings=dict(t))) \
+            if isinstance(photo, Photo) else None
+        return prepared
 
     def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
                 max_pixels, min_quality, refuse_multiple_hands, refine_lighting, compose=None):
@@ -381,6 +395,7 @@ class Renderer:
     def _finish(self, prep: Prepared, piece, q, spec, variant, *, seed, min_quality, t, t0) -> TryOnResult:
         """Stages 6-8: render, composite, visibility check, score; the report is written last, output only."""
         from .composite import composite, stone_chroma_sigma
+        from .lighting.advice import skin_advice
         from .quality import require_quality, score_output
         from .render import render_layers
 
@@ -419,6 +434,8 @@ class Renderer:
             "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
             "composite": comp_info,
             "gate": prep.gate.to_report(),
+            "skin": skin_advice(light.info),
+            "preparation": "reused" if prep.reused else "computed",
             "score": score,
             "timings": {k: round(v, 4) for k, v in t.items()},
         }

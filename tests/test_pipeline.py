@@ -163,8 +163,10 @@ def test_composite_changes_only_near_the_ring(results, hand_photos):
 def test_report_has_the_documented_keys(results):
     res = next(iter(_ok(results).values()))
     rep = res.report
-    for k in ("piece", "backend", "placement", "lighting", "timings"):
+    for k in ("piece", "backend", "placement", "lighting", "skin", "timings"):
         assert k in rep
+    assert rep["skin"]["undertone"] in ("warm", "neutral", "cool", None) and "metal_advice" in rep["skin"]
+    assert rep["preparation"] == "computed"
     for k in ("site", "hand", "finger", "center_px", "axis_px", "inner_diameter_mm", "ring_size_us", "distance_m"):
         assert k in rep["placement"], k
     assert rep["lighting"]["method"] == "photo_fit"

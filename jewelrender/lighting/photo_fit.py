@@ -53,6 +53,7 @@ import numpy as np
 from ..color import luminance
 from ..sites.proxies import raycast_capsules
 from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angles
+from .fastfit import IrradianceKernel, nnls_residuals
 from .skin import reference_skin, skin_like, skin_tone
 
 __all__ = ["estimate_photo_fit", "skin_samples"]
@@ -266,7 +267,9 @@ def _unseen_prior(d: np.ndarray) -> np.ndarray:
     return gain
 
 
-def _irradiance_basis(env_small: np.ndarray, normals: np.ndarray) -> np.ndarray:
+def _irradiance_basis(env_small: np.ndarray, normals) -> np.ndarray:
+    if isinstance(normals, IrradianceKernel):  # the same numbers, the kernel built once per map size
+        return normals.irradiance(env_small)
     h = env_small.shape[0]
     d = texel_directions(h, 2 * h).reshape(-1, 3)
     w = np.broadcast_to(texel_solid_angles(h, 2 * h), (h, 2 * h)).reshape(-1)
@@ -281,7 +284,7 @@ def _nnls2(A: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return x, float(res)
 
 
-def _lum_irradiance(env: np.ndarray, normals: np.ndarray) -> np.ndarray:
+def _lum_irradiance(env: np.ndarray, normals) -> np.ndarray:
     """Luminance of the irradiance of a map, per normal, at a coarse 16 x 32 (enough for diffuse light)."""
     import cv2
 
@@ -351,13 +354,14 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         pick = np.random.default_rng(0).choice(len(rgb), 4000, replace=False)
         rgb, nrm = rgb[pick], nrm[pick]
     y = luminance(rgb)
+    kern = IrradianceKernel(nrm)
     # The room the camera faces (at face value) and the mirrored room behind it,
     # as separate unknowns: the level of the unseen room is a guess, and a fixed
     # ratio makes the key absorb the guess's error (the key tilts towards the
     # camera whenever the skin facing it is brighter than the mirror implies).
-    A_face = [_lum_irradiance(front_face, nrm) / np.pi,
-              _lum_irradiance(parts["back"], nrm) / np.pi]
-    E_sur = _irradiance_basis(cv2.resize(surround, (32, 16), interpolation=cv2.INTER_AREA), nrm)   # (N, 3)
+    A_face = [_lum_irradiance(front_face, kern) / np.pi,
+              _lum_irradiance(parts["back"], kern) / np.pi]
+    E_sur = _irradiance_basis(cv2.resize(surround, (32, 16), interpolation=cv2.INTER_AREA), kern)   # (N, 3)
     A_lum = luminance(E_sur) / np.pi
 
     # 1. Where the key light is: the direction whose clamped cosine, added to the
@@ -367,11 +371,12 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     A_whole = A_face[0] + A_face[1]
 
     def res_free(cos_cols):
-        # Residual of the free-back-level fit for each candidate's clamped-cosine column.
-        return np.array([_nnls2(np.stack(A_face + [cos_cols[:, k]], axis=1), y)[1] for k in range(cos_cols.shape[1])])
+        # Residual of the free-back-level fit for each candidate's clamped-cosine column (exact NNLS,
+        # all candidates at once: fastfit.nnls_residuals).
+        return nnls_residuals(np.stack(A_face, axis=1), cos_cols, y)[0]
 
     res_grid = res_free(cos_all)
-    res_fixed = np.array([_nnls2(np.stack([A_whole, cos_all[:, k]], axis=1), y)[1] for k in range(len(cands))])
+    res_fixed = nnls_residuals(A_whole[:, None], cos_all, y)[0]
     k_best = int(np.argmin(res_grid))
     key_dir = cands[k_best]
     if KEY_FINE_SEARCH:
@@ -423,7 +428,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
 
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
     #    regions, the unseen room and the key, by energy balance.
-    parts_E = {k: _lum_irradiance(v, nrm) for k, v in parts.items()}
+    parts_E = {k: _lum_irradiance(v, kern) for k, v in parts.items()}
     clip_gain, back_gain, key_E, res_split = _scale_split(y, parts_E, np.pi * cos_key, rho)
     # A gain beyond MAX_CLIP_GAIN rests on the few skin normals that face the clipped
     # region (the fisheye stretches it over a hemisphere): an extrapolation, not a measurement.
@@ -444,7 +449,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
 
     # Per-channel skin albedo under the final map (for the proxy's BSDF).
     env = EnvMap(env_rad.astype(np.float32))
-    E_fin = _irradiance_basis(cv2.resize(env.radiance, (64, 32), interpolation=cv2.INTER_AREA), nrm)
+    E_fin = _irradiance_basis(cv2.resize(env.radiance, (64, 32), interpolation=cv2.INTER_AREA), kern)
     albedo = np.median(np.pi * rgb / np.maximum(E_fin, 1e-9), axis=0)
     albedo = np.clip(albedo, 0.02, 0.95)
 

@@ -39,12 +39,28 @@ def raycast_capsules(origins: np.ndarray, dirs: np.ndarray, capsules: Sequence) 
     n = len(rd)
     best_t = np.full(n, np.inf)
     best_i = np.full(n, -1, dtype=np.int64)
+    # A ray can only hit a capsule if its line passes within the capsule's bounding sphere;
+    # testing that first (one dot product per ray) leaves the full intersection to the few
+    # rays near each capsule. From one shared origin (the camera), it is a matrix-vector product.
+    one_origin = n > 0 and not np.any(ro != ro[0])
     for ci, cap in enumerate(capsules):
         pa, pb, r = np.asarray(cap.p0, float), np.asarray(cap.p1, float), float(cap.radius)
-        t = _ray_capsule(ro, rd, pa, pb, r)
-        closer = t < best_t
-        best_t[closer] = t[closer]
-        best_i[closer] = ci
+        centre, bound = 0.5 * (pa + pb), 0.5 * float(np.linalg.norm(pb - pa)) + r
+        if one_origin:
+            om = centre - ro[0]
+            along = rd @ om
+            d2 = float(om @ om) - along * along
+        else:
+            om = centre - ro
+            along = np.einsum("ij,ij->i", rd, om)
+            d2 = np.einsum("ij,ij->i", om, om) - along * along
+        near = np.flatnonzero(d2 <= (1.001 * bound) ** 2 + 1e-12)
+        if len(near) == 0:
+            continue
+        t = _ray_capsule(ro[near], rd[near], pa, pb, r)
+        closer = t < best_t[near]
+        best_t[near[closer]] = t[closer]
+        best_i[near[closer]] = ci
     normal = np.zeros((n, 3))
     hit = best_i >= 0
     if np.any(hit):
