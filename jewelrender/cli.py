@@ -96,7 +96,8 @@ def _cmd_try_on(a) -> int:
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
     print(f"wrote {a.out}: {res.report['piece']['id']} on the {pl['hand']} {pl['finger']} finger, "
-          f"inner diameter {pl['inner_diameter_mm']:.1f} mm (US {pl['ring_size_us']:g}), "
+          f"inner diameter {pl['inner_diameter_mm']:.1f} mm (US {pl['ring_size_us']:g}, "
+          f"{pl['ring_size']['interval'][0]:g}-{pl['ring_size']['interval'][1]:g} from {pl['ring_size']['size_source']}), "
           f"quality {res.report['score']['score']:.2f}, {res.report['timings']['total']:.1f} s on {res.report['backend']}")
     return 0
 

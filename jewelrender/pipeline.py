@@ -341,7 +341,7 @@ def _visible_fraction(mask, placement, piece) -> float:
     ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
     oblique views only add to that, so the ratio is a lower bound on visibility.
     """
-    px_per_mm = placement.finger_width_px / (2000.0 * placement.finger_radius_m)
+    px_per_mm = placement.px_per_mm
     expected = 1.1 * placement.finger_width_px * piece.band["width_mm"] * px_per_mm
     return float(mask.sum()) / max(expected, 1.0)
 

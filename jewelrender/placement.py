@@ -19,11 +19,12 @@ dev photos, mostly tight crops of ring adverts). The pose only supplies *depth*:
 2D landmark is back-projected along its own pixel ray to the depth the pose
 gives it, so ``points_cam`` projects exactly onto the detected landmarks.
 
-Absolute scale comes from the average hand, so ``distance_m`` and the ring
-size are estimates: the ring size is, in effect, the finger's width measured
-relative to the hand's size in the image, times the average hand's size. The
-ring's size *in the image* does not depend on that guess, since the finger's
-radius is measured in pixels and converted with the same depth.
+Absolute scale first comes from the average hand; the ring size
+(:mod:`jewelrender.ringsize`) combines the finger's width measured at that
+scale with a prior from adult ring sizes, and the whole hand is then rescaled
+about the camera centre to the size estimate (``details["size"]["metric_scale"]``),
+so ``distance_m`` is an estimate too. The hand's projection does not depend on
+that scale; the piece's size relative to the finger does.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 
 from .errors import DetectionError, FingerNotVisibleError, InvalidOptionError
 from .landmarks.types import FINGERS, HandLandmarks
+from .ringsize import RingSize, equivalent_diameter_mm, estimate_ring_size
 
 __all__ = [
     "Capsule",
@@ -182,11 +184,15 @@ class RingPlacement:
     finger_width_source : str
         ``"measured"`` (from the image) or ``"prior"`` (anatomical prior).
     finger_radius_m : float
-        ``finger_width_px / 2 * z / fx``: the ring's inner radius.
+        The ring's inner radius: half the equivalent circle of the finger's
+        elliptical cross-section (:func:`jewelrender.ringsize.equivalent_diameter_mm`
+        of ``finger_width_px * z / fx``), at the size estimate's scale.
     inner_diameter_mm : float
-        ``2 * finger_radius_m`` in mm.
+        ``2 * finger_radius_m`` in mm: the size estimate's posterior median.
     ring_size_us : float
-        Nearest US size (half sizes), clamped to 3..13.
+        ``ring_size.us``: the estimate's median, half sizes, not clamped.
+    ring_size : RingSize
+        The size with its 90 % interval and ``size_source`` (:mod:`jewelrender.ringsize`).
     distance_m : float
         Camera centre to ring centre.
     points_cam : numpy.ndarray
@@ -217,6 +223,17 @@ class RingPlacement:
     points_cam: np.ndarray
     proxies: tuple[Capsule, ...]
     details: dict = field(default_factory=dict)
+    ring_size: RingSize | None = None
+
+    @property
+    def breadth_mm(self) -> float:
+        """The finger's side-to-side width at the ring: the bore is its elliptical section's equivalent circle."""
+        return self.inner_diameter_mm / equivalent_diameter_mm(1.0)
+
+    @property
+    def px_per_mm(self) -> float:
+        """Image pixels per millimetre at the ring's centre."""
+        return self.finger_width_px / self.breadth_mm
 
     @property
     def right_cam(self) -> np.ndarray:
@@ -248,6 +265,8 @@ class RingPlacement:
             "up_cam": r(self.up_cam, 4),
             "inner_diameter_mm": round(self.inner_diameter_mm, 2),
             "ring_size_us": self.ring_size_us,
+            "ring_size": None if self.ring_size is None else self.ring_size.to_report(),
+            "px_per_mm": round(self.px_per_mm, 4),
             "distance_m": round(self.distance_m, 4),
             "finger_width_px": round(self.finger_width_px, 2),
             "finger_width_source": self.finger_width_source,
@@ -614,12 +633,24 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     source = "measured" if width_px is not None else "prior"
     if width_px is None:
         width_px = prior_px
-    radius_m = width_px / 2.0 * z / fx
-    inner_d_mm = 2.0 * radius_m * 1e3
+    # The size: the finger's elliptical cross-section at the average hand's scale,
+    # combined with the adult prior (ringsize.py). The whole hand is then rescaled
+    # about the camera centre to the posterior's size: every landmark still projects
+    # where it did, and the piece (fixed millimetres) is drawn at the right size
+    # relative to the finger.
+    seen_d_mm = equivalent_diameter_mm(width_px * z / fx * 1e3)
+    size = estimate_ring_size(seen_d_mm if source == "measured" else None)
+    scale = size.inner_diameter_mm / seen_d_mm
+    pts = pts * scale
+    center = center * scale
+    z *= scale
+    radius_m = size.inner_diameter_mm / 2e3
+    inner_d_mm = size.inner_diameter_mm
 
     proxies = _proxies(srgb, hand, pts, K, finger, radius_m)
 
-    details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)}}
+    details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
+               "size": {**size.to_report(), "metric_scale": round(scale, 4)}}
     return RingPlacement(
         site="ring",
         hand=hand.handedness,
@@ -634,7 +665,8 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
         finger_width_source=source,
         finger_radius_m=float(radius_m),
         inner_diameter_mm=float(inner_d_mm),
-        ring_size_us=us_ring_size(inner_d_mm),
+        ring_size_us=size.us,
+        ring_size=size,
         distance_m=float(np.linalg.norm(center)),
         points_cam=pts,
         proxies=proxies,
