@@ -1368,7 +1368,7 @@ def _revolve_range(pts: np.ndarray, nrm: np.ndarray, phi0: float, phi1: float, s
 def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thickness_mm: float,
                 band_profile: str = "court", style: str = "pave", count: int | None = None,
                 melee_diameter_mm: float = 1.5, spacing_mm: float | None = None, exclude_x_mm: float = 0.0,
-                band_segments: int = 128) -> list[MeshPart]:
+                band_segments: int = 128, count_at_most: bool = False) -> list[MeshPart]:
     """A band with a row of melee set along its top half: pavé or channel.
 
     The melee (round brilliants) sit in a groove cut along the middle of the band's
@@ -1400,6 +1400,10 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
         head); 0 centres the row on the top of the ring.
     band_segments : int
         Angular resolution of the band (segments per full turn).
+    count_at_most : bool
+        Treat ``count`` as an upper bound: on a finger too small for that many, set as many
+        as fit (at least one per shoulder) instead of raising. A catalog piece's count is
+        its design on an average finger; the piece adapts to the customer's.
 
     Returns
     -------
@@ -1452,6 +1456,10 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
                 raise InvalidOptionError(f"count must be even with a head (one row down each shoulder), got {c}",
                                          details={"option": "count", "value": c})
             per_side = c // 2
+            if count_at_most:
+                per_side = min(per_side, per_side_max)
+                if per_side < 1:  # shoulders too short for even one: plain shoulders
+                    return [band]
         if per_side < 1 or per_side > per_side_max:
             raise InvalidOptionError(
                 f"{2 * per_side} melee of {D:g} mm do not fit on the shoulders (at most {2 * per_side_max})",
@@ -1465,6 +1473,8 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
             n = n_max
         else:
             n = _int_opt("count", count, 1, 400)
+            if count_at_most:
+                n = min(n, n_max)
             if n > n_max:
                 raise InvalidOptionError(f"{n} melee of {D:g} mm do not fit on the top half (at most {n_max})",
                                          details={"option": "count", "value": n, "max": n_max})
@@ -1702,7 +1712,8 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
         band_parts = accent_band(inner_diameter_mm=d_in, band_width_mm=w, band_thickness_mm=t,
                                  band_profile=band_profile, style=accent["style"], count=accent.get("count"),
                                  melee_diameter_mm=accent.get("melee_diameter_mm", 1.5),
-                                 spacing_mm=accent.get("spacing_mm"), exclude_x_mm=excl, band_segments=segs)
+                                 spacing_mm=accent.get("spacing_mm"), exclude_x_mm=excl, band_segments=segs,
+                                 count_at_most=True)
         metal = [p for p in band_parts if p.role == "metal"]
         band_melee = [p for p in band_parts if p.role == "stone"]
     else:
