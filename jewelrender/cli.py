@@ -13,6 +13,7 @@ import sys
 
 from . import __version__
 from .errors import InputError, InvalidOptionError, JewelrenderError
+from .placement import DEFAULT_POSITION
 
 __all__ = ["main"]
 
@@ -40,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
     t.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
     t.add_argument("--hand", default="auto", choices=["auto", "left", "right"])
-    t.add_argument("--position", type=_fraction, default=0.35,
-                   help="along the finger's first segment: 0 = knuckle, 1 = middle joint (default 0.35)")
+    t.add_argument("--position", type=_fraction, default=DEFAULT_POSITION,
+                   help=f"along the finger's first segment: 0 = knuckle, 1 = middle joint (default {DEFAULT_POSITION})")
     t.add_argument("--quality", default="preview", choices=["preview", "final"])
     t.add_argument("--lighting", default="photo_fit", help="lighting method (default photo_fit)")
     t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials')")

@@ -25,6 +25,7 @@ import numpy as np
 
 from ._json import jsonable
 from .errors import FingerNotVisibleError, InvalidOptionError
+from .placement import DEFAULT_POSITION
 
 __all__ = ["TryOnResult", "Renderer", "try_on", "FINGER_NAMES", "HAND_CHOICES"]
 
@@ -170,7 +171,7 @@ class Renderer:
             parts = self._parts_cache[key] = piece_parts(piece, inner_diameter_mm)
         return parts
 
-    def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = 0.35,
+    def try_on(self, photo, piece, *, finger: str = "ring", hand: str = "auto", position: float = DEFAULT_POSITION,
                quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,

@@ -49,6 +49,7 @@ __all__ = [
     "CANONICAL_BONES_MM",
     "PRIOR_FINGER_WIDTH_MM",
     "US_SIZE_RANGE",
+    "DEFAULT_POSITION",
 ]
 
 #: Canonical lengths (mm) of the hand's bones between MediaPipe landmarks:
@@ -78,6 +79,10 @@ _SEGMENT_TAPER = (1.0, 0.9, 0.82)
 
 #: Smallest and largest US ring size reported.
 US_SIZE_RANGE = (3.0, 13.0)
+
+#: Default ring position along the proximal phalanx (0 = MCP, 1 = PIP): where the real rings in the
+#: dev photos sit (median 0.5 of 11, range 0.5-0.82; docs/pipeline.md).
+DEFAULT_POSITION = 0.5
 
 # A measured width is accepted only within this factor range of the prior.
 _PLAUSIBLE = (0.6, 1.6)
@@ -542,7 +547,8 @@ def _prior_width_px(finger: str, segment: int, z: float, fx: float) -> float:
     return PRIOR_FINGER_WIDTH_MM[finger] * 1e-3 * _SEGMENT_TAPER[segment] * fx / z
 
 
-def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", position: float = 0.35) -> RingPlacement:
+def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
+               position: float = DEFAULT_POSITION) -> RingPlacement:
     """Place a ring on a finger of a detected hand.
 
     Parameters

@@ -163,6 +163,35 @@ def test_dorsal_direction(placements):
         assert placements[name].up_cam[2] > 0.5, name
 
 
+def test_band_overhangs_the_finger_by_less_than_its_thickness(scenes, placements):
+    """Issue 14: the ring's silhouette never overhangs the finger's edge by more than its own thickness as seen.
+
+    The bore is the equivalent circle of the finger's elliptical section (0.927 x the width seen), so a band
+    of thickness t shows t - 0.037 x width past each edge; at the finger's full width as the bore (the old
+    fit) it showed t, and any error in the width all of it.
+    """
+    from jewelrender.assets import court_band
+
+    t_mm = 1.7
+    over = {}
+    for name, pl in placements.items():
+        if name in CURLED:
+            continue
+        cam = scenes[name][1]
+        band = court_band(pl.inner_diameter_mm, 4.0, t_mm, segments=96)
+        v = np.column_stack([band.vertices, np.ones(len(band.vertices))]) @ pl.piece_to_cam.T
+        px = cam.project(v[:, :3])
+        rel = px - pl.center_px
+        along, across = rel @ pl.axis_px, rel @ np.array([-pl.axis_px[1], pl.axis_px[0]])
+        near = np.abs(along) <= 0.25 * pl.finger_width_px
+        extent = float(across[near].max() - across[near].min())
+        thickness_px = t_mm * pl.px_per_mm
+        over[name] = ((extent - pl.finger_width_px) / 2) / thickness_px
+    print({k: round(v, 2) for k, v in sorted(over.items())})
+    assert all(v <= 1.0 for v in over.values()), over
+    assert all(v > 0.3 for v in over.values()), over  # a band still stands proud of the finger
+
+
 def test_proxies_cover_fingers_and_palm(scenes, placements):
     for name, pl in placements.items():
         caps = pl.proxies
