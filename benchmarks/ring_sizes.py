@@ -53,7 +53,8 @@ def main(argv=None) -> int:
             hands = det.detect(ph)
             row: dict = {"photo": p.name}
             gate = check_input(ph, hands, raise_on_failure=False)
-            row["straightness"] = gate.measurements.get("finger_straightness")
+            s = gate.measurements.get("finger_straightness")
+            row["straightness"] = None if s is None else round(s, 3)
             if not gate.passed:
                 row["verdict"] = gate.code
                 rows.append(row)

@@ -92,6 +92,8 @@ _PNP_AGREE = 1.35
 _MIN_PHALANX_PX = 8.0
 #: Smallest angle between the ring's phalanx and the line of sight that still shows a band.
 _MIN_VIEW_ANGLE_DEG = 20.0
+# Where along MCP -> PIP the finger's width is measured (the centre of 0.3..0.8).
+_WIDTH_AT = 0.55
 # Palm capsule radius relative to the ring finger's (a palm ~25 mm thick).
 _PALM_RADIUS_FACTOR = 1.45
 
@@ -631,14 +633,18 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
     axis_px = (b_px - a_px) / seg_len
     z = float(center[2])
 
-    # Width of the ring's segment: measured, or the prior.
-    prior_px = _prior_width_px(finger, 0, z, fx)
-    # The width changes little along the proximal phalanx, but its first third
-    # is joined to the neighbours by the finger web: measure over 0.3..0.8.
-    width_px, winfo = measure_width_px(srgb, a_px, b_px, 0.55, prior_px, n_profiles=11, spread=0.5)
+    # Width of the ring's segment: measured, or the prior. The width changes little
+    # along the proximal phalanx, but its first third is joined to the neighbours by
+    # the finger web: measure over 0.3..0.8, always there and at that point's depth,
+    # so that the size does not depend on where the ring is put (with the ring's
+    # depth, moving it from 0.35 to 0.5 flipped assets_5 from US 6 to 9).
+    z_w = float(A[2] + _WIDTH_AT * (B[2] - A[2]))
+    prior_px = _prior_width_px(finger, 0, z_w, fx)
+    width_px, winfo = measure_width_px(srgb, a_px, b_px, _WIDTH_AT, prior_px, n_profiles=11, spread=0.5)
     source = "measured" if width_px is not None else "prior"
     if width_px is None:
         width_px = prior_px
+    width_px *= z_w / z  # the same finger, as wide in the image as it is at the ring's depth
     # The size: the finger's elliptical cross-section at the average hand's scale,
     # combined with the adult prior (ringsize.py). The whole hand is then rescaled
     # about the camera centre to the posterior's size: every landmark still projects
@@ -653,7 +659,7 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
     radius_m = size.inner_diameter_mm / 2e3
     inner_d_mm = size.inner_diameter_mm
 
-    proxies = _proxies(srgb, hand, pts, K, finger, radius_m)
+    proxies = _proxies(srgb, hand, pts, K, finger, radius_m, half_breadth_m=width_px / 2.0 * z / fx)
 
     details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
                "size": {**size.to_report(), "metric_scale": round(scale, 4)}}
@@ -683,14 +689,17 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
 _SEGMENT_NAMES = ("proximal", "middle", "distal")
 
 
-def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tuple[Capsule, ...]:
+def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float,
+             half_breadth_m: float | None = None) -> tuple[Capsule, ...]:
     """Capsules for every digit segment and the palm.
 
     Each segment's radius is measured in the image where that works (at the
-    segment's middle), else the ring finger's radius scaled by the ratio of
-    the anatomical priors; the ring's own segment uses ``ring_radius_m``
-    exactly, since the ring's inner surface sits on it.
+    segment's middle), else the ring finger's half width (``half_breadth_m``,
+    default ``ring_radius_m``) scaled by the ratio of the anatomical priors;
+    the ring's own segment uses ``ring_radius_m`` exactly, since the ring's
+    inner surface sits on it (the finger pressed round by the band).
     """
+    half_breadth_m = ring_radius_m if half_breadth_m is None else half_breadth_m
     fx = float(K[0, 0])
     H, W = srgb.shape[:2]
     caps: list[Capsule] = []
@@ -701,7 +710,7 @@ def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tupl
             i, j = idx[k], idx[k + 1]
             # the thumb's segments are metacarpal, proximal, distal
             taper = (1.15, 1.0, 0.9)[k] if name == "thumb" else _SEGMENT_TAPER[k]
-            fallback = ring_radius_m * PRIOR_FINGER_WIDTH_MM[name] / ring_prior * taper
+            fallback = half_breadth_m * PRIOR_FINGER_WIDTH_MM[name] / ring_prior * taper
             if (i, j) == ring_seg and name == ring_finger:
                 r = ring_radius_m
             elif name == "thumb" and k == 0:
@@ -719,7 +728,7 @@ def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tupl
                         r = w / 2.0 * zc / fx
             seg_name = ("metacarpal", "proximal", "distal")[k] if name == "thumb" else _SEGMENT_NAMES[k]
             caps.append(Capsule(f"{name}.{seg_name}", pts[i].copy(), pts[j].copy(), float(r)))
-    palm_r = ring_radius_m * _PALM_RADIUS_FACTOR
+    palm_r = half_breadth_m * _PALM_RADIUS_FACTOR
     for tip, label in ((1, "thumb"), (5, "index"), (9, "middle"), (13, "ring"), (17, "little")):
         r = palm_r * (1.2 if tip == 1 else 1.0)
         caps.append(Capsule(f"palm.wrist-{label}", pts[0].copy(), pts[tip].copy(), float(r)))
