@@ -62,7 +62,8 @@ def test_success_rate_where_a_hand_is_found(results):
                       "mediapipe_thumbs_up.png"}, curled
     assert len(hidden) <= 1, hidden
     assert len(low) <= 2, low
-    assert len(ok) + len(low) >= 0.85 * len(found)
+    # of the hands the gate accepts (the curled ones are refused on purpose), 85 % render
+    assert len(ok) + len(low) >= 0.85 * (len(found) - len(curled))
 
 
 def _segment_frame(rep):
