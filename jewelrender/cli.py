@@ -174,8 +174,9 @@ def _cmd_try_on(a) -> int:
         where = (f"on the {pl['hand']} wrist, wrist {pl['wrist_circumference_cm']:.1f} cm "
                  f"(bracelet {pl['bracelet_length_cm']:g} cm, bangle {pl['bangle_inner_diameter_mm']:.0f} mm)")
     else:
+        rs = pl["ring_size"]
         where = (f"on the {pl['hand']} {pl['finger']} finger, inner diameter {pl['inner_diameter_mm']:.1f} mm "
-                 f"(US {pl['ring_size_us']:g})")
+                 f"(US {pl['ring_size_us']:g}, {rs['interval'][0]:g}-{rs['interval'][1]:g} from {rs['size_source']})")
     print(f"wrote {a.out}: {res.report['piece']['id']} {where}, "
           f"quality {res.report['score']['score']:.2f}, {res.report['timings']['total']:.1f} s on {res.report['backend']}")
     return 0

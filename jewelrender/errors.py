@@ -27,7 +27,8 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandTooSmallError         HAND_TOO_SMALL       the hand is too small in the photo
     │   │   ├── HandCutOffError           HAND_CUT_OFF         the finger's base runs out of the frame
     │   │   ├── TooManyHandsError         TOO_MANY_HANDS       several hands, and the caller asked to refuse that
-    │   │   └── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
+    │   │   ├── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
+    │   │   └── FingerCurledError         FINGER_CURLED        the finger is curled (fist, thumbs gesture): a band would float
     │   ├── LowQualityError               LOW_QUALITY          the rendered try-on scored below min_quality
     │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
     │   ├── UnknownSampleError            UNKNOWN_SAMPLE       no bundled sample photo of that name ("sample:NAME")
@@ -73,6 +74,7 @@ __all__ = [
     "HandCutOffError",
     "TooManyHandsError",
     "FingerCoveredError",
+    "FingerCurledError",
     "LowQualityError",
     "UnknownPieceError",
     "UnknownSampleError",
@@ -202,6 +204,12 @@ class TooManyHandsError(PhotoQualityError):
 
 class FingerCoveredError(PhotoQualityError):
     code = "FINGER_COVERED"
+
+
+class FingerCurledError(PhotoQualityError):
+    """The ring's finger is curled (a fist, a thumbs gesture): its base is hidden and a band would float."""
+
+    code = "FINGER_CURLED"
 
 
 class LowQualityError(InputError):

@@ -36,8 +36,10 @@ from typing import Any
 import numpy as np
 
 from ._json import jsonable
+from .handpose import finger_straightness
 from .errors import (
     FingerCoveredError,
+    FingerCurledError,
     HandCutOffError,
     HandNotFoundError,
     HandTooSmallError,
@@ -103,6 +105,8 @@ GATE_THRESHOLDS: dict[str, Any] = {
     "min_sharpness": 0.16,
     # fraction of the ring finger's segment that is skin-coloured
     "min_finger_skin_fraction": 0.5,
+    # the ring finger's chord over path, base joint to tip, in the image (jewelrender.handpose): curled below
+    "min_finger_straightness": 0.6,
     # with refuse_multiple_hands, another hand counts when at least this fraction of the chosen one's size
     "other_hand_ratio": 0.5,
 }
@@ -400,6 +404,7 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
     confidence           the chosen hand's landmark (handedness) confidence     ``HAND_NOT_FOUND``
     finger_width_px      the finger's estimated width in the image             ``HAND_TOO_SMALL``
     edge_margin          knuckle and middle joint distance to the frame        ``HAND_CUT_OFF``
+    finger_straightness  the finger's chord over path, base to tip (curled)    ``FINGER_CURLED``
     skin_lstar           median L* of the hand's pixels                        ``PHOTO_TOO_DARK``
     clipped_fraction     clipped-white share of the finger's segment           ``PHOTO_OVEREXPOSED``
     skin_chroma / hue    the hand's median CIELAB colour                       ``PHOTO_COLOR_CAST``
@@ -438,7 +443,7 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
     ------
     HandNotFoundError, ImageTooSmallError, TooManyHandsError, HandTooSmallError,
     HandCutOffError, PhotoTooDarkError, PhotoOverexposedError, PhotoColorCastError,
-    PhotoBlurryError, FingerCoveredError
+    PhotoBlurryError, FingerCoveredError, FingerCurledError
         With ``raise_on_failure``; ``details`` holds :meth:`GateReport.to_report`.
     InvalidOptionError
         Unknown finger, hand or threshold name.
@@ -531,6 +536,12 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
         if not add("edge_margin", "HAND_CUT_OFF", m["edge_margin"], thr["min_edge_margin"], ">=", "finger widths"):
             fail(HandCutOffError, f"the base of the {finger} finger is at or beyond the edge of the photo; "
                  "frame the photo so that the whole hand is in the picture")
+        straight = finger_straightness(chosen, finger)
+        meas["finger_straightness"] = straight["image"]
+        meas["finger_straightness_world"] = straight["world"]
+        if not add("finger_straightness", "FINGER_CURLED", straight["image"], thr["min_finger_straightness"], ">="):
+            fail(FingerCurledError, f"the {finger} finger is curled (a fist or a thumbs gesture), so a ring would "
+                 "float beside it; photograph the back of the hand with the fingers straight and slightly apart")
         v = m.get("skin_lstar")
         if not add("skin_lstar", "PHOTO_TOO_DARK", v, thr["min_skin_lstar"], ">=", "L*"):
             fail(PhotoTooDarkError, f"the hand is too dark (skin lightness L* {v:.0f}); take the photo in brighter "

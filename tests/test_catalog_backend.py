@@ -47,6 +47,41 @@ def test_every_piece_builds_closed_meshes_with_known_materials(piece):
         assert stone_bsdf_dict(p.accent.get("gem", "diamond"))["type"] == "dispersive_dielectric"
 
 
+@pytest.mark.parametrize("us", [3.0, 13.0])
+@pytest.mark.parametrize("piece", [p.id for p in catalog.list_pieces()])
+def test_every_piece_builds_from_us_3_to_13(piece, us):
+    """Geometry only (US 7 is the test above's 17.3 mm): a piece adapts to the finger, never CATALOG_ERROR."""
+    from jewelrender.ringsize import diameter_of_us_size
+
+    p = catalog.get_piece(piece)
+    d = float(diameter_of_us_size(us))
+    parts = piece_parts(p, d)
+    r = np.hypot(parts[0].vertices[:, 0], parts[0].vertices[:, 1])
+    assert r.min() == pytest.approx(d / 2, abs=0.05)
+    if p.accent:
+        assert any(part.name.startswith("accent_") for part in parts)
+
+
+def test_shoulder_melee_thin_out_on_a_small_finger():
+    """The halo's 8 shoulder melee do not fit below about US 2.5: fewer are set, down to plain shoulders."""
+    from jewelrender import mounts
+    from jewelrender.ringsize import diameter_of_us_size
+
+    p = catalog.get_piece("halo-round-1ct-18k-white")
+    n = {us: sum(part.name.startswith("accent_") for part in piece_parts(p, float(diameter_of_us_size(us))))
+         for us in (-3.0, 1.0, 7.0)}
+    assert n[7.0] == 21 + 8  # halo + the entry's 8 shoulder melee
+    assert 21 < n[1.0] < n[7.0]
+    assert n[-3.0] == 21  # plain shoulders
+    # an explicit count asked of accent_band itself is still checked
+    with pytest.raises(InvalidOptionError):
+        mounts.accent_band(inner_diameter_mm=10.0, band_width_mm=2.4, band_thickness_mm=1.7, count=8,
+                           melee_diameter_mm=1.3, exclude_x_mm=5.0)
+    parts = mounts.accent_band(inner_diameter_mm=10.0, band_width_mm=2.4, band_thickness_mm=1.7, count=8,
+                               melee_diameter_mm=1.3, exclude_x_mm=5.0, count_at_most=True)
+    assert sum(part.name.startswith("accent_") for part in parts) == 4
+
+
 def test_unknown_piece_lists_valid_ids():
     with pytest.raises(UnknownPieceError) as e:
         catalog.get_piece("gold-thing")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import jewelrender as jr
-from jewelrender.errors import FingerNotVisibleError, HandNotFoundError, JewelrenderError, LowQualityError
+from jewelrender.errors import (FingerCurledError, FingerNotVisibleError, HandNotFoundError, JewelrenderError,
+                               LowQualityError)
 
 pytestmark = pytest.mark.slow
 
@@ -42,23 +43,27 @@ def _ok(results):
 def test_success_rate_where_a_hand_is_found(results):
     """Every photo with a hand renders, or is refused for a documented reason.
 
-    The refusals on the dev set (30 photos, a hand found on all; counted 2026-12-02) are the
-    four fists and thumbs gestures (the ring finger's base hidden: FINGER_NOT_VISIBLE) and one
-    render the output score rejects (LOW_QUALITY 0.52: onehand10k_9, a thin flat shank on an
-    overexposed hand, its metal's reflection part 0.09); the bounds below leave one more of
-    each. No other error is acceptable.
+    The refusals on the dev set are fists, thumbs gestures and the "rock" sign (the
+    ring finger curled: FINGER_CURLED, from the gate), a finger bent towards the lens
+    (FINGER_NOT_VISIBLE) and at most two renders the output score rejects
+    (LOW_QUALITY: onehand10k_9, a thin flat shank on an overexposed hand); no other
+    error is acceptable.
     """
     found = {k: v for k, v in results.items() if not isinstance(v, HandNotFoundError)}
     ok = _ok(results)
     hidden = {k for k, v in found.items() if isinstance(v, FingerNotVisibleError)}
+    curled = {k for k, v in found.items() if isinstance(v, FingerCurledError)}
     low = {k for k, v in found.items() if isinstance(v, LowQualityError)}
     other = {k: f"{v.code}: {v.message}" for k, v in found.items()
-             if not isinstance(v, (jr.TryOnResult, FingerNotVisibleError, LowQualityError))}
+             if not isinstance(v, (jr.TryOnResult, FingerNotVisibleError, FingerCurledError, LowQualityError))}
     assert not other, other
     assert len(found) >= 29, "the detector finds a hand on the dev photos"
-    assert len(hidden) <= 4, hidden
+    assert curled == {"hagrid_none_0a787971.jpg", "hagrid_rock_1bed937b.jpg", "mediapipe_hand_thumb_up.jpg",
+                      "mediapipe_thumbs_up.png"}, curled
+    assert len(hidden) <= 1, hidden
     assert len(low) <= 2, low
-    assert len(ok) + len(low) >= 0.85 * len(found)
+    # of the hands the gate accepts (the curled ones are refused on purpose), 85 % render
+    assert len(ok) + len(low) >= 0.85 * (len(found) - len(curled))
 
 
 def _segment_frame(rep):

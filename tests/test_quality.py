@@ -49,9 +49,10 @@ BAD_CODES = {
     "freihand_lowres_greenscreen.jpg": "IMAGE_TOO_SMALL",   # a 224 x 224 thumbnail
     "interhand_grayscale_clasped.jpg": "PHOTO_COLOR_CAST",  # green-cast lab capture
 }
-#: Fists and thumbs gestures hide the ring finger's base; the pipeline refuses them
-#: with FINGER_NOT_VISIBLE after placement. The gate may pass them or refuse them so.
-CURLED = {"hagrid_none_0a787971.jpg", "hamer_test3.jpg", "mediapipe_hand_thumb_up.jpg", "mediapipe_thumbs_up.png"}
+#: Fists, thumbs gestures and the "rock" sign curl the ring finger: a band would float beside it.
+#: The gate refuses them with FINGER_CURLED (chord over path 0.30-0.43; straight fingers >= 0.82).
+CURLED = {"hagrid_none_0a787971.jpg", "hagrid_rock_1bed937b.jpg", "mediapipe_hand_thumb_up.jpg",
+          "mediapipe_thumbs_up.png"}
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +93,37 @@ def test_no_good_hand_photo_is_refused(data_dir, detector):
         ph = load_photo(p)
         hands = detector.detect(ph)
         rep = check_input(ph, hands, raise_on_failure=False)
-        if not rep.passed and not (p.name in CURLED and rep.code == "FINGER_NOT_VISIBLE"):
+        if p.name in CURLED:
+            assert rep.code == "FINGER_CURLED", (p.name, rep.code, rep.measurements.get("finger_straightness"))
+            assert "fingers straight" in rep.message
+            continue
+        if not rep.passed:
             refused[p.name] = f"{rep.code}: {rep.message}"
         if rep.passed:
             assert rep.hand_index is not None and 0 <= rep.hand_index < len(hands)
             assert all(c.passed in (True, None) for c in rep.checks)
     assert len(paths) == 31
     assert not refused, refused
+
+
+def test_finger_straightness_tells_curled_from_straight(hand_photo):
+    from jewelrender.handpose import finger_straightness
+    from jewelrender.landmarks import HandLandmarks
+
+    _, hands = hand_photo
+    h = hands[0]
+    assert finger_straightness(h, "ring")["image"] > 0.95  # the flat back of a hand
+    # curl the ring finger in the image: PIP, DIP and tip folded back towards the knuckle
+    px = np.array(h.image_px)
+    mcp, pip = px[13], px[14]
+    seg = pip - mcp
+    px[15] = pip + np.array([-seg[1], seg[0]]) * 0.8
+    px[16] = px[15] - seg * 0.7
+    curled = HandLandmarks(px, h.world_m, h.handedness, h.score)
+    assert finger_straightness(curled, "ring")["image"] < 0.6
+    rep = check_input(hand_photo[0], [curled], raise_on_failure=False)
+    assert rep.code == "FINGER_CURLED"
+    assert finger_straightness(curled, "index")["image"] > 0.95  # the other fingers untouched
 
 
 def test_gate_is_fast_on_a_1600px_photo(hand_photo):
@@ -304,7 +329,7 @@ def test_gate_detects_hands_itself_when_not_given(data_dir):
 def test_gate_error_classes_have_unique_codes_and_are_drawn():
     classes = [errors.PhotoTooDarkError, errors.PhotoOverexposedError, errors.PhotoColorCastError,
                errors.PhotoBlurryError, errors.HandTooSmallError, errors.HandCutOffError, errors.TooManyHandsError,
-               errors.FingerCoveredError]
+               errors.FingerCoveredError, errors.FingerCurledError]
     codes = {c.code for c in classes}
     assert len(codes) == len(classes)
     everything = [getattr(errors, n) for n in errors.__all__]

@@ -1352,7 +1352,7 @@ def _revolve_range(pts: np.ndarray, nrm: np.ndarray, phi0: float, phi1: float, s
 def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thickness_mm: float,
                 band_profile: str = "court", style: str = "pave", count: int | None = None,
                 melee_diameter_mm: float = 1.5, spacing_mm: float | None = None, exclude_x_mm: float = 0.0,
-                band_segments: int = 128) -> list[MeshPart]:
+                band_segments: int = 128, count_at_most: bool = False) -> list[MeshPart]:
     """A band with a row of melee set along its top half: pavé or channel.
 
     The melee (round brilliants) sit in a groove cut along the middle of the band's
@@ -1384,6 +1384,10 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
         head); 0 centres the row on the top of the ring.
     band_segments : int
         Angular resolution of the band (segments per full turn).
+    count_at_most : bool
+        Treat ``count`` as an upper bound: on a finger too small for that many, set as many
+        as fit (at least one per shoulder) instead of raising. A catalog piece's count is
+        its design on an average finger; the piece adapts to the customer's.
 
     Returns
     -------
@@ -1436,6 +1440,10 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
                 raise InvalidOptionError(f"count must be even with a head (one row down each shoulder), got {c}",
                                          details={"option": "count", "value": c})
             per_side = c // 2
+            if count_at_most:
+                per_side = min(per_side, per_side_max)
+                if per_side < 1:  # shoulders too short for even one: plain shoulders
+                    return [band]
         if per_side < 1 or per_side > per_side_max:
             raise InvalidOptionError(
                 f"{2 * per_side} melee of {D:g} mm do not fit on the shoulders (at most {2 * per_side_max})",
@@ -1449,6 +1457,8 @@ def accent_band(*, inner_diameter_mm: float, band_width_mm: float, band_thicknes
             n = n_max
         else:
             n = _int_opt("count", count, 1, 400)
+            if count_at_most:
+                n = min(n, n_max)
             if n > n_max:
                 raise InvalidOptionError(f"{n} melee of {D:g} mm do not fit on the top half (at most {n_max})",
                                          details={"option": "count", "value": n, "max": n_max})

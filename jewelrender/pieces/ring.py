@@ -250,7 +250,8 @@ def ring_assembly(*, inner_diameter_mm: float, band_width_mm: float = 2.0, band_
         band_parts = accent_band(inner_diameter_mm=d_in, band_width_mm=w, band_thickness_mm=t,
                                  band_profile=band_profile, style=accent["style"], count=accent.get("count"),
                                  melee_diameter_mm=accent.get("melee_diameter_mm", 1.5),
-                                 spacing_mm=accent.get("spacing_mm"), exclude_x_mm=excl, band_segments=segs)
+                                 spacing_mm=accent.get("spacing_mm"), exclude_x_mm=excl, band_segments=segs,
+                                 count_at_most=True)
         metal = [p for p in band_parts if p.role == "metal"]
         band_melee = [p for p in band_parts if p.role == "stone"]
     else:

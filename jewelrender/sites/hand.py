@@ -19,11 +19,12 @@ dev photos, mostly tight crops of ring adverts). The pose only supplies *depth*:
 2D landmark is back-projected along its own pixel ray to the depth the pose
 gives it, so ``points_cam`` projects exactly onto the detected landmarks.
 
-Absolute scale comes from the average hand, so ``distance_m`` and the ring
-size are estimates: the ring size is, in effect, the finger's width measured
-relative to the hand's size in the image, times the average hand's size. The
-ring's size *in the image* does not depend on that guess, since the finger's
-radius is measured in pixels and converted with the same depth.
+Absolute scale first comes from the average hand; the ring size
+(:mod:`jewelrender.ringsize`) combines the finger's width measured at that
+scale with a prior from adult ring sizes, and the whole hand is then rescaled
+about the camera centre to the size estimate (``details["size"]["metric_scale"]``),
+so ``distance_m`` is an estimate too. The hand's projection does not depend on
+that scale; the piece's size relative to the finger does.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 
 from ..errors import DetectionError, FingerNotVisibleError, InvalidOptionError
 from ..landmarks.types import FINGERS, HandLandmarks
+from ..ringsize import RingSize, equivalent_diameter_mm, estimate_ring_size
 
 __all__ = [
     "Capsule",
@@ -91,8 +93,9 @@ _SEGMENT_TAPER = (1.0, 0.9, 0.82)
 #: Smallest and largest US ring size reported.
 US_SIZE_RANGE = (3.0, 13.0)
 
-#: Default ring position along the proximal phalanx (0 = MCP, 1 = PIP); see docs/pipeline.md.
-DEFAULT_POSITION = 0.35
+#: Default ring position along the proximal phalanx (0 = MCP, 1 = PIP): where the real rings in the
+#: dev photos sit (median 0.5 of 11, range 0.5-0.82; docs/pipeline.md).
+DEFAULT_POSITION = 0.5
 
 # A measured width is accepted only within this factor range of the prior.
 _PLAUSIBLE = (0.6, 1.6)
@@ -102,6 +105,8 @@ _PNP_AGREE = 1.35
 _MIN_PHALANX_PX = 8.0
 #: Smallest angle between the ring's phalanx and the line of sight that still shows a band.
 _MIN_VIEW_ANGLE_DEG = 20.0
+# Where along MCP -> PIP the finger's width is measured (the centre of 0.3..0.8).
+_WIDTH_AT = 0.55
 # Palm capsule radius relative to the ring finger's (a palm ~25 mm thick).
 _PALM_RADIUS_FACTOR = 1.45
 
@@ -145,14 +150,13 @@ RING_DIAMETER_RANGE_MM = (ring_inner_diameter_mm(US_SIZE_RANGE[0]), ring_inner_d
 MIN_VISIBLE_FRACTION = 0.35
 
 
-def visible_fraction(coverage_px: float, finger_width_px: float, finger_radius_m: float, band_width_mm: float) -> float:
+def visible_fraction(coverage_px: float, finger_width_px: float, px_per_mm: float, band_width_mm: float) -> float:
     """Ring pixels seen, over those a band of this width covers across a straight finger seen from above.
 
     A band of width w across a finger of width W (pixels) covers about
     ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
     oblique views only add to that, so the ratio is a lower bound on visibility.
     """
-    px_per_mm = finger_width_px / (2000.0 * finger_radius_m)
     expected = 1.1 * finger_width_px * band_width_mm * px_per_mm
     return float(coverage_px) / max(expected, 1.0)
 
@@ -218,11 +222,15 @@ class RingPlacement:
     finger_width_source : str
         ``"measured"`` (from the image) or ``"prior"`` (anatomical prior).
     finger_radius_m : float
-        ``finger_width_px / 2 * z / fx``: the ring's inner radius.
+        The ring's inner radius: half the equivalent circle of the finger's
+        elliptical cross-section (:func:`jewelrender.ringsize.equivalent_diameter_mm`
+        of ``finger_width_px * z / fx``), at the size estimate's scale.
     inner_diameter_mm : float
-        ``2 * finger_radius_m`` in mm.
+        ``2 * finger_radius_m`` in mm: the size estimate's posterior median.
     ring_size_us : float
-        Nearest US size (half sizes), clamped to 3..13.
+        ``ring_size.us``: the estimate's median, half sizes, not clamped.
+    ring_size : RingSize
+        The size with its 90 % interval and ``size_source`` (:mod:`jewelrender.ringsize`).
     distance_m : float
         Camera centre to ring centre.
     points_cam : numpy.ndarray
@@ -253,6 +261,17 @@ class RingPlacement:
     points_cam: np.ndarray
     proxies: tuple[Capsule, ...]
     details: dict = field(default_factory=dict)
+    ring_size: RingSize | None = None
+
+    @property
+    def breadth_mm(self) -> float:
+        """The finger's side-to-side width at the ring: the bore is its elliptical section's equivalent circle."""
+        return self.inner_diameter_mm / equivalent_diameter_mm(1.0)
+
+    @property
+    def px_per_mm(self) -> float:
+        """Image pixels per millimetre at the ring's centre."""
+        return self.finger_width_px / self.breadth_mm
 
     @property
     def right_cam(self) -> np.ndarray:
@@ -284,6 +303,8 @@ class RingPlacement:
             "up_cam": r(self.up_cam, 4),
             "inner_diameter_mm": round(self.inner_diameter_mm, 2),
             "ring_size_us": self.ring_size_us,
+            "ring_size": None if self.ring_size is None else self.ring_size.to_report(),
+            "px_per_mm": round(self.px_per_mm, 4),
             "distance_m": round(self.distance_m, 4),
             "finger_width_px": round(self.finger_width_px, 2),
             "finger_width_source": self.finger_width_source,
@@ -568,7 +589,8 @@ def _prior_width_px(finger: str, segment: int, z: float, fx: float) -> float:
     return PRIOR_FINGER_WIDTH_MM[finger] * 1e-3 * _SEGMENT_TAPER[segment] * fx / z
 
 
-def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", position: float = 0.35) -> RingPlacement:
+def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
+               position: float = DEFAULT_POSITION) -> RingPlacement:
     """Place a ring on a finger of a detected hand.
 
     Parameters
@@ -650,20 +672,36 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
     axis_px = (b_px - a_px) / seg_len
     z = float(center[2])
 
-    # Width of the ring's segment: measured, or the prior.
-    prior_px = _prior_width_px(finger, 0, z, fx)
-    # The width changes little along the proximal phalanx, but its first third
-    # is joined to the neighbours by the finger web: measure over 0.3..0.8.
-    width_px, winfo = measure_width_px(srgb, a_px, b_px, 0.55, prior_px, n_profiles=11, spread=0.5)
+    # Width of the ring's segment: measured, or the prior. The width changes little
+    # along the proximal phalanx, but its first third is joined to the neighbours by
+    # the finger web: measure over 0.3..0.8, always there and at that point's depth,
+    # so that the size does not depend on where the ring is put (with the ring's
+    # depth, moving it from 0.35 to 0.5 flipped assets_5 from US 6 to 9).
+    z_w = float(A[2] + _WIDTH_AT * (B[2] - A[2]))
+    prior_px = _prior_width_px(finger, 0, z_w, fx)
+    width_px, winfo = measure_width_px(srgb, a_px, b_px, _WIDTH_AT, prior_px, n_profiles=11, spread=0.5)
     source = "measured" if width_px is not None else "prior"
     if width_px is None:
         width_px = prior_px
-    radius_m = width_px / 2.0 * z / fx
-    inner_d_mm = 2.0 * radius_m * 1e3
+    width_px *= z_w / z  # the same finger, as wide in the image as it is at the ring's depth
+    # The size: the finger's elliptical cross-section at the average hand's scale,
+    # combined with the adult prior (ringsize.py). The whole hand is then rescaled
+    # about the camera centre to the posterior's size: every landmark still projects
+    # where it did, and the piece (fixed millimetres) is drawn at the right size
+    # relative to the finger.
+    seen_d_mm = equivalent_diameter_mm(width_px * z / fx * 1e3)
+    size = estimate_ring_size(seen_d_mm if source == "measured" else None)
+    scale = size.inner_diameter_mm / seen_d_mm
+    pts = pts * scale
+    center = center * scale
+    z *= scale
+    radius_m = size.inner_diameter_mm / 2e3
+    inner_d_mm = size.inner_diameter_mm
 
-    proxies = _proxies(srgb, hand, pts, K, finger, radius_m)
+    proxies = _proxies(srgb, hand, pts, K, finger, radius_m, half_breadth_m=width_px / 2.0 * z / fx)
 
-    details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)}}
+    details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
+               "size": {**size.to_report(), "metric_scale": round(scale, 4)}}
     return RingPlacement(
         site="ring",
         hand=hand.handedness,
@@ -678,7 +716,8 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring", posi
         finger_width_source=source,
         finger_radius_m=float(radius_m),
         inner_diameter_mm=float(inner_d_mm),
-        ring_size_us=us_ring_size(inner_d_mm),
+        ring_size_us=size.us,
+        ring_size=size,
         distance_m=float(np.linalg.norm(center)),
         points_cam=pts,
         proxies=proxies,
@@ -698,14 +737,17 @@ def hand_proxies(srgb, hand, pts, K, *, finger: str, finger_radius_m: float) -> 
     return _proxies(srgb, hand, pts, K, finger, finger_radius_m)
 
 
-def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tuple[Capsule, ...]:
+def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float,
+             half_breadth_m: float | None = None) -> tuple[Capsule, ...]:
     """Capsules for every digit segment and the palm.
 
     Each segment's radius is measured in the image where that works (at the
-    segment's middle), else the ring finger's radius scaled by the ratio of
-    the anatomical priors; the ring's own segment uses ``ring_radius_m``
-    exactly, since the ring's inner surface sits on it.
+    segment's middle), else the ring finger's half width (``half_breadth_m``,
+    default ``ring_radius_m``) scaled by the ratio of the anatomical priors;
+    the ring's own segment uses ``ring_radius_m`` exactly, since the ring's
+    inner surface sits on it (the finger pressed round by the band).
     """
+    half_breadth_m = ring_radius_m if half_breadth_m is None else half_breadth_m
     fx = float(K[0, 0])
     H, W = srgb.shape[:2]
     caps: list[Capsule] = []
@@ -716,7 +758,7 @@ def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tupl
             i, j = idx[k], idx[k + 1]
             # the thumb's segments are metacarpal, proximal, distal
             taper = (1.15, 1.0, 0.9)[k] if name == "thumb" else _SEGMENT_TAPER[k]
-            fallback = ring_radius_m * PRIOR_FINGER_WIDTH_MM[name] / ring_prior * taper
+            fallback = half_breadth_m * PRIOR_FINGER_WIDTH_MM[name] / ring_prior * taper
             if (i, j) == ring_seg and name == ring_finger:
                 r = ring_radius_m
             elif name == "thumb" and k == 0:
@@ -734,7 +776,7 @@ def _proxies(srgb, hand, pts, K, ring_finger: str, ring_radius_m: float) -> tupl
                         r = w / 2.0 * zc / fx
             seg_name = ("metacarpal", "proximal", "distal")[k] if name == "thumb" else _SEGMENT_NAMES[k]
             caps.append(Capsule(f"{name}.{seg_name}", pts[i].copy(), pts[j].copy(), float(r)))
-    palm_r = ring_radius_m * _PALM_RADIUS_FACTOR
+    palm_r = half_breadth_m * _PALM_RADIUS_FACTOR
     for tip, label in ((1, "thumb"), (5, "index"), (9, "middle"), (13, "ring"), (17, "little")):
         r = palm_r * (1.2 if tip == 1 else 1.0)
         caps.append(Capsule(f"palm.wrist-{label}", pts[0].copy(), pts[tip].copy(), float(r)))

@@ -54,7 +54,7 @@ class RingSite:
         return placement.inner_diameter_mm
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
-        visible = _hand_model.visible_fraction(mask.sum(), placement.finger_width_px, placement.finger_radius_m,
+        visible = _hand_model.visible_fraction(mask.sum(), placement.finger_width_px, placement.px_per_mm,
                                                piece.band["width_mm"])
         if visible < _hand_model.MIN_VISIBLE_FRACTION:
             raise FingerNotVisibleError(
