@@ -222,6 +222,7 @@ class Renderer:
         from . import backend, catalog, materials
         from .camera import camera_from_photo
         from .composite import composite, stone_chroma_sigma
+        from .integration import prepare_integration
         from .landmarks import FINGERS
         from .lighting import estimate_lighting
         from .photo import Photo, load_photo
@@ -291,9 +292,16 @@ class Renderer:
         t["render"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
+        # The photo's side of the composite: its finger silhouette, the ring's contact, the camera's look.
+        integ = prepare_integration(ph, hl, cam, placement, piece, light, spec.crop, layers.alpha)
+        t["integration"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
         skin = light.info.get("skin_reference_rgb")
         image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed,
-                                           stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes))
+                                           stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
+                                           visible=integ.visible, contact=integ.contact, look=integ.look)
+        comp_info["integration"] = integ.report
         t["composite"] = time.perf_counter() - tick
 
         visible = _visible_fraction(mask, placement, piece)
