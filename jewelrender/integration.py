@@ -81,9 +81,9 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
 
     t = {}
     tick = time.process_time()
+    radius = max(0.75 * max(crop.width, crop.height), 2.5 * placement.finger_width_px)
     seg = segment_hand(photo, hand, finger=placement.finger, center_px=placement.center_px,
-                       finger_width_px=placement.finger_width_px,
-                       radius_px=max(0.75 * max(crop.width, crop.height), 2.5 * placement.finger_width_px))
+                       finger_width_px=placement.finger_width_px, radius_px=radius)
     thick = band_thickness_px(placement, piece)
     has_head = bool(piece.stone) or piece.kind != "band"
     exempt = setting_footprint(camera, placement, crop) if has_head else None
@@ -105,7 +105,7 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     t["look_cpu_s"] = time.process_time() - tick
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
-    report = {"segmentation": dict(seg.to_report(), band_thickness_px=round(thick, 2),
+    report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
                                    head_exempt=has_head, coverage_cut=round(removed, 4)),
               "contact": dict(cinfo, key_toward_px=None if key is None else [round(float(v), 3) for v in key.toward_px],
                               key_share=None if key is None else round(key.share, 3)),

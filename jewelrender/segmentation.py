@@ -35,7 +35,7 @@ __all__ = ["HandSegmentation", "segment_hand", "visible_mask"]
 #: Relative width of each finger to the ring finger (adult hand averages), for the seeds.
 _REL_WIDTH = {"thumb": 1.2, "index": 1.05, "middle": 1.1, "ring": 1.0, "little": 0.85}
 #: GrabCut runs on at most this many pixels along the region's longer side.
-_MAX_SIDE = 360
+_MAX_SIDE = 256
 
 
 @dataclass(frozen=True)
