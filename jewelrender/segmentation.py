@@ -17,9 +17,11 @@ Method (no learned weights beyond MediaPipe's landmarks, nothing downloaded):
    bones splits the hand into fingers, so the dark crease where two fingers touch
    becomes the border between them.
 
-MediaPipe's selfie/person segmentation was tried first and left out: it is made
-for a head and shoulders at a distance and on hand close-ups marks the whole hand
-and the gaps between fingers alike.
+MediaPipe's selfie segmentation (in the 0.10.21 wheel) was tried on three dev
+photos and left out: on ``11khands_female_dorsal`` it finds a third of the hand,
+on ``palmistry_IMG_0364`` and ``ringtryon_target_left`` the outline is right but
+soft (its input is 256 px) and the gaps between touching fingers are filled in,
+which is exactly where the band's ends must be decided.
 """
 
 from __future__ import annotations
