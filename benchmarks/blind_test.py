@@ -48,6 +48,8 @@ REAL_RING_POSITION = {
 PIECES = ("band-court-2mm-18k-yellow", "solitaire-round-1ct-18k-yellow", "band-pave-2.5mm-18k-white",
           "solitaire-princess-1ct-18k-white", "band-court-4mm-18k-yellow", "solitaire-oval-1ct-18k-rose",
           "bezel-round-0.5ct-18k-yellow", "solitaire-round-1ct-6prong-platinum")
+#: Dev photos outside ringtryon_assets_* that already wear a real ring: in neither set.
+WEARS_A_RING = frozenset({"cofw_001805.jpg", "onehand10k_9.jpg"})
 CROP_WIDTHS = 3.2  # crop side, in finger widths
 SMALL = 256
 
@@ -105,7 +107,7 @@ def _our_crops(hands_dir, quality, n, position, exclude):
     import jewelrender as jr
     from jewelrender.errors import JewelrenderError
 
-    photos = [p for p in sorted(hands_dir.glob("*.*")) if p.name not in exclude
+    photos = [p for p in sorted(hands_dir.glob("*.*")) if p.name not in exclude and p.name not in WEARS_A_RING
               and not p.name.startswith("ringtryon_assets_")]
     out, k = [], 0
     with jr.Renderer() as r:
