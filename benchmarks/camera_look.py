@@ -32,6 +32,7 @@ def main() -> None:
     from jewelrender.landmarks import HandDetector
     from jewelrender.photo import load_photo
     from jewelrender.placement import place_ring
+    from jewelrender.scene import Crop
     from jewelrender.segmentation import segment_hand
 
     rows = []
@@ -54,9 +55,6 @@ def main() -> None:
             seg = segment_hand(ph, hands[0], finger="ring", center_px=pl.center_px,
                                finger_width_px=pl.finger_width_px, radius_px=max(0.75 * side, 2.5 * pl.finger_width_px))
             t_seg = time.process_time() - t
-            hand = np.zeros((side, side), bool)
-            from jewelrender.scene import Crop
-
             hand, _ = seg.window(Crop(x, y, side, side))
             edge = cv2.morphologyEx(hand.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
             t = time.process_time()

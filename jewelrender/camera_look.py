@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CameraLook", "measure_look", "apply_look", "jpeg_quality_from_tables", "noise_profile",
-           "halo_overshoot", "lateral_fringe_px", "blockiness"]
+           "halo_overshoot", "lateral_fringe_px", "blockiness", "usm_amount_for"]
 
 # IJG's reference luminance table (JPEG standard, Annex K), natural order.
 _IJG_LUMA = np.array([
@@ -295,7 +295,7 @@ def measure_look(photo, x: int, y: int, w: int, h: int, *, edges=None, blur_sigm
                       blockiness=blockiness(gray8, x, y))
 
 
-def _usm_amount_for(halo: float, blur_sigma: float, radius: float) -> float:
+def usm_amount_for(halo: float, blur_sigma: float, radius: float) -> float:
     """Unsharp-mask amount that gives a blurred step an overshoot of ``halo`` (1-D, solved numerically)."""
     from scipy.ndimage import gaussian_filter1d
 
@@ -333,7 +333,7 @@ def apply_look(photo, out8: np.ndarray, crop, alpha: np.ndarray, look: CameraLoo
     near = np.maximum(near, a)
     img = out8.astype(np.float32)
 
-    amount = _usm_amount_for(look.halo, look.blur_sigma_px, halo_radius_px)
+    amount = usm_amount_for(look.halo, look.blur_sigma_px, halo_radius_px)
     if amount > 0.01:
         detail = img - cv2.GaussianBlur(img, (0, 0), halo_radius_px)
         img = img + amount * detail * near[..., None]

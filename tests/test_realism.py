@@ -15,7 +15,7 @@ from jewelrender.camera import camera_from_size
 from jewelrender.camera_look import (apply_look, halo_overshoot, jpeg_quality_from_tables, measure_look,
                                      noise_profile)
 from jewelrender.color import srgb8_to_linear
-from jewelrender.composite import composite, edge_blur_sigma, estimate_noise_sigma
+from jewelrender.composite import composite, edge_blur_sigma
 from jewelrender.contact import KeyInImage, contact_shading, key_in_image
 from jewelrender.photo import load_photo
 from jewelrender.render import RenderLayers
@@ -171,9 +171,9 @@ def test_halo_is_measured_on_a_sharpened_edge():
     measured = halo_overshoot(np.clip(sharp, 0, 255).astype(np.uint8))
     assert measured > 0.03
     # The unsharp mask that re-creates it is the one that made it.
-    from jewelrender.camera_look import _usm_amount_for
+    from jewelrender.camera_look import usm_amount_for
 
-    assert abs(_usm_amount_for(measured, 1.0, 1.0) - 2.0) < 0.4
+    assert abs(usm_amount_for(measured, 1.0, 1.0) - 2.0) < 0.4
 
 
 def _gray_noise(rgb8, where):
