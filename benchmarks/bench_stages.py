@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import data_dir, dump, machine, peak_rss_mb, summary  # noqa: E402
 
-STAGES = ("photo", "landmarks", "placement", "lighting", "scene", "render", "composite", "total")
+STAGES = ("photo", "landmarks", "placement", "lighting", "scene", "render", "integration", "composite", "total")
 
 
 def _one_process(photo: str, piece: str, quality: str, repeat: int) -> dict:
