@@ -174,6 +174,9 @@ def segment_hand(photo, hand, *, finger: str, center_px, finger_width_px: float,
     if (mask == cv2.GC_BGD).sum() > 20 and (mask == cv2.GC_FGD).sum() > 20 and \
             ((mask == cv2.GC_BGD) | (mask == cv2.GC_PR_BGD)).sum() > 20:
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        # GrabCut's k-means draws from OpenCV's per-thread RNG: seed it, so the same photo gives
+        # the same silhouette (and bytes) from any thread and any call order.
+        cv2.setRNGSeed(0)
         cv2.grabCut(bgr, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
         fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
     else:
