@@ -32,7 +32,8 @@ SOURCES = {
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
-STAGES = ("photo", "landmarks", "gate", "placement", "lighting", "scene", "render", "composite", "score", "total")
+STAGES = ("photo", "landmarks", "gate", "placement", "lighting", "scene", "render", "integration", "composite", "score",
+          "total")
 BLOCK = re.compile(r"(<!-- BEGIN generated: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END generated: (?P=name) -->)", re.S)
 
 

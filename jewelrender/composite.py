@@ -162,7 +162,8 @@ def _normalized_blur(values, weights, sigma):
 
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
-              chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None):
+              chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None,
+              visible=None, contact=None, look=None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -183,6 +184,17 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         The same for the stones (``layers.stone``), when larger: their colour carries
         the hero-wavelength noise (:func:`stone_chroma_sigma` for a sample count).
         Default: as the metal.
+    visible : (h, w) array, optional
+        Where in the crop the piece may show (:func:`jewelrender.segmentation.visible_mask`):
+        the photo's own finger silhouette cuts the render, which only knows the capsules.
+    contact : (h, w) array, optional
+        A multiplier on the photo for the piece's contact with the skin
+        (:func:`jewelrender.contact.contact_shading`), combined with the rendered shadow
+        by taking the darker.
+    look : camera_look.CameraLook, optional
+        The photo's measured look around the piece: its blur replaces the crop-wide
+        estimate, and its halo, fringe, per-channel noise and JPEG tables are re-applied
+        (:func:`jewelrender.camera_look.apply_look`) instead of grey noise.
 
     Returns
     -------
@@ -214,11 +226,18 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     cover = cv2.GaussianBlur(proxy_w.astype(np.float32), (0, 0), 1.0)
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
+    if contact is not None:
+        shadow = np.minimum(shadow, np.asarray(contact, np.float32))
+
     jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
+    if visible is not None:
+        vis = np.clip(np.asarray(visible, np.float32), 0.0, 1.0)
+        jewel = jewel * vis[..., None]
+        alpha = alpha * vis
     info = {"shadow_min": float(shadow.min()), "noise_sigma_8bit": 0.0, "blur_sigma_px": 0.0}
     if match_camera:
         gray8 = cv2.cvtColor(base8, cv2.COLOR_RGB2GRAY)
-        blur = estimate_blur_sigma(luminance(base))
+        blur = look.blur_sigma_px if look is not None else estimate_blur_sigma(luminance(base))
         extra = float(np.sqrt(max(blur**2 - RENDER_FILTER_SIGMA**2, 0.0)))
         if extra > 0.15:
             jewel = cv2.GaussianBlur(jewel, (0, 0), extra)
@@ -229,7 +248,11 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     out = base * shadow[..., None] * (1.0 - alpha[..., None]) + jewel
     out8 = linear_to_srgb8(out)
     sigma = info["noise_sigma_8bit"]
-    if match_camera and sigma > 0.2:
+    if match_camera and look is not None:
+        from .camera_look import apply_look
+
+        out8, info["look_applied"] = apply_look(photo, out8, crop, alpha, look, seed=seed)
+    elif match_camera and sigma > 0.2:
         rng = np.random.default_rng(seed)
         noise = rng.normal(0.0, sigma, size=out8.shape[:2])[..., None] * alpha[..., None]
         out8 = np.clip(out8.astype(np.float32) + noise, 0, 255).round().astype(np.uint8)

@@ -116,6 +116,12 @@ class Photo:
     notes : tuple of str
         Human-readable remarks on what was done (alpha composited, first frame
         of an animation, CMYK converted, ...), for reports.
+    jpeg_qtables : tuple of tuple of int, or None
+        The JPEG's quantisation tables (64 values each, as Pillow reads them) when
+        the photo is a JPEG: the composite re-encodes the ring with them so it
+        carries the photo's own compression (:mod:`jewelrender.camera_look`).
+    jpeg_subsampling : int or None
+        Pillow's chroma subsampling code of that JPEG (0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0).
     """
 
     srgb: np.ndarray
@@ -127,6 +133,8 @@ class Photo:
     icc_converted: bool = False
     icc_profile_name: str | None = None
     notes: tuple[str, ...] = field(default=())
+    jpeg_qtables: tuple | None = None
+    jpeg_subsampling: int | None = None
 
     def __post_init__(self) -> None:
         a = self.srgb
@@ -425,6 +433,7 @@ def _decode(data: bytes, source: str, *, max_pixels: int, min_side: int) -> Phot
                 ) from None
 
             orientation, focal35 = _read_exif(im, notes)
+            qtables, subsampling = _read_jpeg_tables(im) if kind == "JPEG" else (None, None)
             try:
                 im = _apply_orientation(im, orientation)
                 icc = im.info.get("icc_profile") or None
@@ -458,7 +467,21 @@ def _decode(data: bytes, source: str, *, max_pixels: int, min_side: int) -> Phot
         icc_converted=icc_converted,
         icc_profile_name=icc_name,
         notes=tuple(notes),
+        jpeg_qtables=qtables,
+        jpeg_subsampling=subsampling,
     )
+
+
+def _read_jpeg_tables(im) -> tuple[tuple | None, int | None]:
+    try:
+        from PIL import JpegImagePlugin
+
+        q = getattr(im, "quantization", None) or {}
+        tables = tuple(tuple(int(v) for v in q[k]) for k in sorted(q)) or None
+        sub = JpegImagePlugin.get_sampling(im)
+        return tables, (int(sub) if sub in (0, 1, 2) else None)
+    except Exception:  # noqa: BLE001 - a JPEG without readable tables is still a photo
+        return None, None
 
 
 def _read_exif(im, notes: list[str]) -> tuple[int, float | None]:

@@ -405,9 +405,24 @@ class Renderer:
         t["render"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
+        # The photo's side of the composite: its finger silhouette, the ring's contact, the camera's look.
+        integ = prepare_integration(ph, hl, cam, placement, piece, light, spec.crop, layers.alpha)
+        t["integration"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        # The photo's side of the composite (the body's real silhouette, the piece's contact, the camera's
+        # look), as far as the site provides it.
+        integ = site.integration(ph, prep.detection, prep.camera, placement, piece, light, spec.crop, layers.alpha)
+        t["integration"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
         skin = light.info.get("skin_reference_rgb")
         image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed,
-                                           stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes))
+                                           stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
+                                           visible=integ and integ.visible, contact=integ and integ.contact,
+                                           look=integ and integ.look)
+        if integ is not None:
+            comp_info["integration"] = integ.report
         t["composite"] = time.perf_counter() - tick
 
         visible = site.check_visible(mask, placement, piece, spec.crop.to_report())

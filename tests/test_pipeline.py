@@ -125,6 +125,28 @@ def test_highlight_sits_on_the_flank_the_skin_is_lit_from(results):
     assert sum(clear) >= 0.8 * len(clear), clear
 
 
+def _assert_no_overhang(renderer, path, res):
+    """The ring's mask stays within the band's thickness (as seen) of the photo's segmented finger."""
+    import cv2
+
+    from jewelrender.landmarks import FINGERS
+    from jewelrender.segmentation import segment_hand
+
+    ph = jr.load_photo(path)
+    rep = res.report
+    mcp = np.array(rep["placement"]["mcp_px"])
+    hand = min(renderer.detector.detect(ph), key=lambda h: np.hypot(*(h.image_px[FINGERS["ring"][0]] - mcp)))
+    seg_rep = rep["composite"]["integration"]["segmentation"]
+    seg = segment_hand(ph, hand, finger="ring", center_px=rep["placement"]["center_px"],
+                       finger_width_px=rep["placement"]["finger_width_px"], radius_px=seg_rep["radius_px"])
+    own = np.zeros(res.mask.shape, bool)
+    own[seg.y:seg.y + seg.own.shape[0], seg.x:seg.x + seg.own.shape[1]] = seg.own
+    dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+    over = dist[res.mask > 0.5]
+    thick = seg_rep["band_thickness_px"]
+    assert over.max() <= thick + 2.0, f"{path.name}: the band overhangs the finger by {over.max():.1f}px (> {thick:.1f})"
+
+
 def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
     # The plain band: its extent across the finger is the finger plus twice the band's thickness.
     checked = 0
@@ -146,6 +168,7 @@ def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
             f"{p.name}: a plain band is all metal"
         ratio = extent / width
         assert 1.0 <= ratio <= 1.4, f"{p.name}: band spans {extent:.1f}px on a {width:.1f}px finger ({ratio:.2f}x)"
+        _assert_no_overhang(renderer, p, res)
         checked += 1
         if checked >= 8:
             break

@@ -69,6 +69,11 @@ class Site(Protocol):
         """The size the piece is made to (a ring's inner diameter)."""
         ...
 
+    def integration(self, photo, detection, camera, placement: Placement, piece, light, crop, alpha):
+        """The photo's side of the composite (:class:`jewelrender.integration.Integration`: the body's real
+        silhouette, the piece's contact shadow, the camera's look), or None where the site has none yet."""
+        ...
+
     def check_visible(self, mask: np.ndarray, placement: Placement, piece, crop_report) -> float:
         """The share of the piece that shows; raises the site's not-visible error below its floor."""
         ...

@@ -53,6 +53,11 @@ class RingSite:
     def piece_size_mm(self, placement) -> float:
         return placement.inner_diameter_mm
 
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+        from ..integration import prepare_integration
+
+        return prepare_integration(photo, detection, camera, placement, piece, light, crop, alpha)
+
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         visible = _hand_model.visible_fraction(mask.sum(), placement.finger_width_px, placement.px_per_mm,
                                                piece.band["width_mm"])

@@ -431,6 +431,11 @@ class WristSite:
         """A wrist piece is made to the whole cross-section, not one number: the :class:`WristFit`."""
         return placement.fit
 
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+        # The ring's silhouette cut, contact line and camera look are finger-specific (jewelrender.integration);
+        # a wrist piece is composited with the proxies' occlusion and the render's own shadow for now.
+        return None
+
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         ppm = placement.wrist_width_px / (2 * placement.fit.wrist_a_mm)  # px per mm at the wrist
         expected = placement.wrist_width_px * float(piece.band["width_mm"]) * ppm

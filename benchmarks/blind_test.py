@@ -1,0 +1,228 @@
+"""A rerunnable blind test: can judges tell our rings from real ones?
+
+Build a shuffled set of anonymous crops — real rings from the dev ``ringtryon_assets_*``
+photos (they wear real rings) and our try-ons on OTHER dev hand photos (never the
+same photo in both sets) — each at 256 px and at full resolution, plus a separate
+key file that judges must not see::
+
+    python benchmarks/blind_test.py build --quality preview --out /tmp/blind [--n-ours 8] [--seed 0]
+    # give the judges /tmp/blind/crops/ and /tmp/blind/JUDGES.md only (NOT key.json)
+    python benchmarks/blind_test.py score --key /tmp/blind/key.json judge1.json judge2.json
+
+A judge's answers are JSON: ``{"judge": "retoucher", "answers": {"07": "fake", "12": "real", ...},
+"cues": {"07": "band end squared off", ...}}`` (``fake``/``ours``/``added`` and ``real`` are
+accepted; missing ids count as unanswered). ``score`` prints each judge's detection rate
+(our crops called fake), false-alarm rate (real crops called fake) and accuracy, and saves
+them under ``benchmarks/results/blind_test_<date>.json``.
+
+The crop around a ring is a square of 3.2 finger widths centred on it: for ours the
+report's ring centre; for the real rings the ring finger at the position where each
+photo's real ring sits (measured by hand, ``docs/pipeline.md``: 0.5-0.82 of MCP->PIP).
+Crops are PNG (no second compression); the 256 px version is resized with Lanczos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import REPO, data_dir  # noqa: E402
+
+#: Where each dev photo's real ring sits along the ring finger's proximal phalanx (0 = MCP, 1 = PIP),
+#: read off the photos (docs/pipeline.md, "Known limits").
+REAL_RING_POSITION = {
+    "ringtryon_assets_3.jpg": 0.5, "ringtryon_assets_4.jpg": 0.65, "ringtryon_assets_5.jpg": 0.5,
+    "ringtryon_assets_7.jpg": 0.5, "ringtryon_assets_9.jpg": 0.5, "ringtryon_assets_10.jpg": 0.7,
+    "ringtryon_assets_12.jpg": 0.5, "ringtryon_assets_14.jpg": 0.5, "ringtryon_assets_15.jpg": 0.5,
+    "ringtryon_assets_16.jpg": 0.65, "ringtryon_assets_18.jpg": 0.82,
+}
+#: Our pieces, cycled over the try-on photos: what the first blind test showed (bands, solitaires,
+#: a princess, a pavé band).
+PIECES = ("band-court-2mm-18k-yellow", "solitaire-round-1ct-18k-yellow", "band-pave-2.5mm-18k-white",
+          "solitaire-princess-1ct-18k-white", "band-court-4mm-18k-yellow", "solitaire-oval-1ct-18k-rose",
+          "bezel-round-0.5ct-18k-yellow", "solitaire-round-1ct-6prong-platinum")
+#: Dev photos outside ringtryon_assets_* that already wear a real ring: in neither set.
+WEARS_A_RING = frozenset({"cofw_001805.jpg", "onehand10k_9.jpg"})
+CROP_WIDTHS = 3.2  # crop side, in finger widths
+SMALL = 256
+
+JUDGES_TEXT = """# Blind test: which rings were added to the photo?
+
+Each numbered image shows a hand wearing a ring; `NN_256.png` is a 256 px view and `NN_full.png`
+the same crop at the photo's own resolution. Some rings are real (photographed), some were
+rendered and added to a photo of a bare hand afterwards. For each number, answer `real` or `fake`
+and name the cue that decided it.
+
+Answer as JSON:
+
+    {"judge": "<your role>", "answers": {"01": "real", "02": "fake", ...},
+     "cues": {"02": "what gave it away", ...}}
+"""
+
+
+def _square(img, center, side):
+    h, w = img.shape[:2]
+    side = int(min(max(side, 32), h, w))
+    x0 = int(round(center[0] - side / 2))
+    y0 = int(round(center[1] - side / 2))
+    x0 = min(max(x0, 0), w - side)
+    y0 = min(max(y0, 0), h - side)
+    return img[y0:y0 + side, x0:x0 + side]
+
+
+def _real_crops(detector, hands_dir):
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.errors import JewelrenderError
+    from jewelrender.photo import load_photo
+    from jewelrender.placement import place_ring
+
+    out = []
+    for name, pos in sorted(REAL_RING_POSITION.items()):
+        path = hands_dir / name
+        if not path.is_file():
+            continue
+        ph = load_photo(path)
+        hands = detector.detect(ph)
+        if not hands:
+            print(f"  real {name}: no hand found, skipped")
+            continue
+        try:
+            pl = place_ring(ph, hands[0], camera_from_photo(ph), finger="ring", position=pos)
+        except JewelrenderError as e:
+            print(f"  real {name}: {e.code}, skipped")
+            continue
+        out.append({"source": "real", "photo": name, "piece": None,
+                    "crop": _square(ph.srgb, pl.center_px, CROP_WIDTHS * pl.finger_width_px)})
+    return out
+
+
+def _our_crops(hands_dir, quality, n, position, exclude):
+    import jewelrender as jr
+    from jewelrender.errors import JewelrenderError
+
+    photos = [p for p in sorted(hands_dir.glob("*.*")) if p.name not in exclude and p.name not in WEARS_A_RING
+              and not p.name.startswith("ringtryon_assets_")]
+    out, k = [], 0
+    with jr.Renderer() as r:
+        for p in photos:
+            if len(out) >= n:
+                break
+            piece = PIECES[k % len(PIECES)]
+            opts = {"quality": quality, "min_quality": 0.0}
+            if position is not None:
+                opts["position"] = position
+            try:
+                res = r.try_on(p, piece, **opts)
+            except JewelrenderError as e:
+                print(f"  ours {p.name} {piece}: {e.code}, skipped")
+                continue
+            k += 1
+            pl = res.report["placement"]
+            out.append({"source": "ours", "photo": p.name, "piece": piece, "quality": quality,
+                        "crop": _square(res.image, pl["center_px"], CROP_WIDTHS * pl["finger_width_px"]),
+                        "timings": res.report["timings"]})
+            print(f"  ours {p.name} {piece}: {res.report['timings']['total']:.1f} s")
+    return out
+
+
+def build(args) -> None:
+    from PIL import Image
+
+    from jewelrender.landmarks import HandDetector
+
+    hands_dir = data_dir() / "photos" / "hands"
+    out = Path(args.out)
+    crops_dir = out / "crops"
+    crops_dir.mkdir(parents=True, exist_ok=True)
+    for old in crops_dir.glob("*.png"):
+        old.unlink()
+    with HandDetector() as det:
+        real = _real_crops(det, hands_dir)
+    if args.n_real is not None:
+        real = real[:args.n_real]
+    ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real})
+    both = {c["photo"] for c in real} & {c["photo"] for c in ours}
+    assert not both, f"a photo is in both sets: {both}"
+    items = real + ours
+    random.Random(args.seed).shuffle(items)
+    key = {"built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "quality": args.quality,
+           "seed": args.seed, "items": {}}
+    for i, it in enumerate(items, 1):
+        ident = f"{i:02d}"
+        crop = np.ascontiguousarray(it["crop"])
+        Image.fromarray(crop).save(crops_dir / f"{ident}_full.png")
+        Image.fromarray(crop).resize((SMALL, SMALL), Image.LANCZOS).save(crops_dir / f"{ident}_256.png")
+        key["items"][ident] = {k: v for k, v in it.items() if k != "crop"} | {"full_px": int(crop.shape[0])}
+    (out / "JUDGES.md").write_text(JUDGES_TEXT, encoding="utf-8")
+    (out / "key.json").write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(real)} real + {len(ours)} ours -> {crops_dir} (key: {out / 'key.json'}, keep it from the judges)")
+
+
+def _verdict(v) -> str | None:
+    v = str(v).strip().lower()
+    if v in ("fake", "ours", "added", "rendered", "composite", "synthetic"):
+        return "fake"
+    if v in ("real", "photo", "photographed", "genuine"):
+        return "real"
+    return None
+
+
+def score(args) -> dict:
+    key = json.loads(Path(args.key).read_text(encoding="utf-8"))["items"]
+    ours = {k for k, v in key.items() if v["source"] == "ours"}
+    real = {k for k, v in key.items() if v["source"] == "real"}
+    results = {"key": str(args.key), "n_ours": len(ours), "n_real": len(real), "judges": []}
+    for path in args.answers:
+        a = json.loads(Path(path).read_text(encoding="utf-8"))
+        ans = {str(k).zfill(2): _verdict(v) for k, v in a.get("answers", {}).items()}
+        caught = sorted(k for k in ours if ans.get(k) == "fake")
+        false_alarm = sorted(k for k in real if ans.get(k) == "fake")
+        answered = [k for k in key if ans.get(k) is not None]
+        correct = sum(1 for k in answered if (ans[k] == "fake") == (k in ours))
+        j = {"judge": a.get("judge", Path(path).stem), "detection_rate": len(caught) / max(len(ours), 1),
+             "caught": caught, "false_alarm_rate": len(false_alarm) / max(len(real), 1),
+             "false_alarms": false_alarm, "accuracy": correct / max(len(answered), 1),
+             "unanswered": sorted(set(key) - set(answered)),
+             "cues_on_ours": {k: a.get("cues", {}).get(k) for k in caught if a.get("cues", {}).get(k)}}
+        results["judges"].append(j)
+        print(f"{j['judge']}: spotted {len(caught)}/{len(ours)} of ours ({100 * j['detection_rate']:.0f} %), "
+              f"called {len(false_alarm)}/{len(real)} real ones fake, accuracy {100 * j['accuracy']:.0f} %"
+              + (f", {len(j['unanswered'])} unanswered" if j["unanswered"] else ""))
+        for k, cue in j["cues_on_ours"].items():
+            print(f"    {k} ({key[k]['piece']} on {key[k]['photo']}): {cue}")
+    if args.save:
+        res_dir = REPO / "benchmarks" / "results"
+        res_dir.mkdir(exist_ok=True)
+        path = res_dir / f"blind_test_{_dt.date.today().isoformat()}.json"
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"saved {path}")
+    return results
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="render our try-ons, cut the crops, write the key")
+    b.add_argument("--quality", choices=("preview", "final"), default="final")
+    b.add_argument("--out", required=True)
+    b.add_argument("--n-ours", type=int, default=8)
+    b.add_argument("--n-real", type=int, default=None, help="at most this many real crops (default: all)")
+    b.add_argument("--position", type=float, default=None, help="ring position for ours (default: the pipeline's)")
+    b.add_argument("--seed", type=int, default=0, help="shuffle seed")
+    s = sub.add_parser("score", help="score judges' answers against the key")
+    s.add_argument("--key", required=True)
+    s.add_argument("--no-save", dest="save", action="store_false")
+    s.add_argument("answers", nargs="+")
+    args = ap.parse_args(argv)
+    build(args) if args.cmd == "build" else score(args)
+
+
+if __name__ == "__main__":
+    main()

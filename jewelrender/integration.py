@@ -1,0 +1,114 @@
+"""What the composite needs to make the ring look photographed: silhouette, contact, camera look.
+
+Gathers, for one try-on, the three photo-side inputs of
+:func:`jewelrender.composite.composite` (see ``docs/realism.md``):
+
+- ``visible``: where the photo's own finger lets the ring show
+  (:mod:`jewelrender.segmentation`);
+- ``contact``: the key light's cast shadow and the contact line on the finger
+  (:mod:`jewelrender.contact`);
+- ``look``: the camera's noise, blur, halo, fringe and JPEG measured around the
+  ring (:mod:`jewelrender.camera_look`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint"]
+
+#: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
+HEAD_HEIGHT_MM = 10.0
+HEAD_RADIUS_MM = 6.0
+
+
+@dataclass
+class Integration:
+    """Inputs of the composite that come from the photo rather than the render."""
+
+    visible: np.ndarray | None
+    contact: np.ndarray | None
+    look: object | None
+    segmentation: object | None
+    report: dict = field(default_factory=dict)
+
+
+def band_thickness_px(placement, piece) -> float:
+    """The band's thickness as seen (px): its thickness in mm at the finger's measured scale."""
+    px_per_mm = placement.finger_width_px / max(placement.inner_diameter_mm, 1e-3)
+    return float(piece.band.get("thickness_mm", 1.7)) * px_per_mm
+
+
+def setting_footprint(camera, placement, crop) -> np.ndarray:
+    """(h, w) bool: where a head rising from the band's top could project in ``crop``.
+
+    A capsule from the top of the finger to :data:`HEAD_HEIGHT_MM` above it, of
+    radius :data:`HEAD_RADIUS_MM`: a stone may stand out past the finger's outline
+    when the finger is seen from the side, and must not be cut there.
+    """
+    import cv2
+
+    r_m = float(placement.finger_radius_m)
+    c = np.asarray(placement.center_cam, float)
+    up = np.asarray(placement.up_cam, float)
+    p0 = camera.project(c + up * r_m)
+    p1 = camera.project(c + up * (r_m + HEAD_HEIGHT_MM / 1000.0))
+    px_per_m = placement.finger_width_px / max(2.0 * r_m, 1e-6)
+    rad = max(int(round(HEAD_RADIUS_MM / 1000.0 * px_per_m)), 1)
+    out = np.zeros((crop.height, crop.width), np.uint8)
+    if np.all(np.isfinite(p0)) and np.all(np.isfinite(p1)):
+        a = tuple(int(round(v)) for v in (p0 - [crop.x, crop.y]))
+        b = tuple(int(round(v)) for v in (p1 - [crop.x, crop.y]))
+        cv2.line(out, a, b, 1, 2 * rad)
+        cv2.circle(out, a, rad, 1, -1)
+        cv2.circle(out, b, rad, 1, -1)
+    return out > 0
+
+
+def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
+    """Segment, shade the contact and measure the camera's look for one try-on.
+
+    ``alpha`` is the render's coverage of ``crop``.
+    """
+    import cv2
+
+    from .camera_look import measure_look
+    from .contact import contact_shading, key_in_image
+    from .segmentation import segment_hand, visible_mask
+
+    t = {}
+    tick = time.process_time()
+    radius = max(0.75 * max(crop.width, crop.height), 2.5 * placement.finger_width_px)
+    seg = segment_hand(photo, hand, finger=placement.finger, center_px=placement.center_px,
+                       finger_width_px=placement.finger_width_px, radius_px=radius)
+    thick = band_thickness_px(placement, piece)
+    has_head = bool(piece.stone) or piece.kind != "band"
+    exempt = setting_footprint(camera, placement, crop) if has_head else None
+    visible = visible_mask(seg, crop, thick, exempt=exempt)
+    t["segmentation_cpu_s"] = time.process_time() - tick
+
+    tick = time.process_time()
+    hand_w, own_w = seg.window(crop)
+    a = np.clip(alpha, 0, 1) * visible
+    info = light.info if light is not None else {}
+    key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
+    contact, cinfo = contact_shading(a, own_w, key, thick)
+    t["contact_cpu_s"] = time.process_time() - tick
+
+    tick = time.process_time()
+    # The camera's look is read on the finger's edges around the ring and the skin beside it.
+    edge = cv2.morphologyEx(hand_w.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
+    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None)
+    t["look_cpu_s"] = time.process_time() - tick
+
+    removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
+    report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
+                                   head_exempt=has_head, coverage_cut=round(removed, 4)),
+              "contact": dict(cinfo, key_toward_px=None if key is None else [round(float(v), 3) for v in key.toward_px],
+                              key_share=None if key is None else round(key.share, 3)),
+              "camera_look": look.to_report(),
+              "cpu_s": {k: round(v, 4) for k, v in t.items()}}
+    return Integration(visible=visible, contact=contact, look=look, segmentation=seg, report=report)

@@ -1,0 +1,243 @@
+"""The photo side of the composite: silhouette occlusion, contact shadow, the camera's look.
+
+Real photos for the segmentation and the camera's look (no render: the ring is a
+synthetic layer, so these stay cheap); synthetic keys for the shadow's direction.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from jewelrender.camera import camera_from_size
+from jewelrender.camera_look import (apply_look, halo_overshoot, jpeg_quality_from_tables, measure_look,
+                                     noise_profile)
+from jewelrender.color import srgb8_to_linear
+from jewelrender.composite import composite, edge_blur_sigma
+from jewelrender.contact import KeyInImage, contact_shading, key_in_image
+from jewelrender.photo import load_photo
+from jewelrender.render import RenderLayers
+from jewelrender.scene import Crop
+from jewelrender.segmentation import segment_hand, visible_mask
+
+PHOTOS = ("11khands_female_dorsal.jpg", "palmistry_hand70.jpg", "ringtryon_target_left.jpg")
+
+
+@pytest.fixture(scope="module")
+def placed(data_dir, detector):
+    """{name: (photo, hand, placement)} for a few dev photos (landmarks and placement only, no render)."""
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.placement import place_ring
+
+    out = {}
+    for name in PHOTOS:
+        ph = load_photo(data_dir / "photos" / "hands" / name)
+        hands = detector.detect(ph)
+        assert hands, name
+        pl = place_ring(ph, hands[0], camera_from_photo(ph), finger="ring", position=0.35)
+        out[name] = (ph, hands[0], pl)
+    return out
+
+
+def _band_crop(pl, scale=1.6):
+    side = int(np.ceil(scale * 2.0 * pl.finger_width_px / 16.0) * 16)
+    c = np.round(pl.center_px).astype(int)
+    return Crop(int(c[0] - side // 2), int(c[1] - side // 2), side, side)
+
+
+def _overhanging_band(pl, crop, thickness_px):
+    """A band drawn across the finger twice as long as the finger is wide: what a misfit capsule gives."""
+    import cv2
+
+    m = np.zeros((crop.height, crop.width), np.float32)
+    ax = np.asarray(pl.axis_px, float)
+    ax = ax / np.linalg.norm(ax)
+    perp = np.array([-ax[1], ax[0]])
+    c = np.asarray(pl.center_px, float) - [crop.x, crop.y]
+    half_len, half_w = pl.finger_width_px, max(2.0 * thickness_px, 2.0)
+    corners = np.array([c + s * half_len * perp + u * half_w * ax for s, u in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+    cv2.fillConvexPoly(m, np.round(corners).astype(np.int32), 1.0)
+    return m
+
+
+def test_segmented_ring_finger_is_as_wide_as_measured_and_apart_from_its_neighbours(placed):
+    for name, (ph, hand, pl) in placed.items():
+        seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px)
+        own = seg.own
+        # Width of the segmented finger across its axis, a third of the way to the PIP (clear of the web).
+        mcp, pip = np.asarray(seg.axis_px[0]), np.asarray(seg.axis_px[1])
+        p = mcp + 0.6 * (pip - mcp) - [seg.x, seg.y]
+        ax = (pip - mcp) / np.linalg.norm(pip - mcp)
+        perp = np.array([-ax[1], ax[0]])
+        ts = np.arange(-2.0 * pl.finger_width_px, 2.0 * pl.finger_width_px, 0.5)
+        q = np.round(p[None] + ts[:, None] * perp[None]).astype(int)
+        inside = (q[:, 0] >= 0) & (q[:, 0] < own.shape[1]) & (q[:, 1] >= 0) & (q[:, 1] < own.shape[0])
+        hit = np.zeros(len(ts), bool)
+        hit[inside] = own[q[inside, 1], q[inside, 0]]
+        width = hit.sum() * 0.5
+        assert 0.6 * pl.finger_width_px <= width <= 1.5 * pl.finger_width_px, \
+            f"{name}: segmented finger {width:.0f}px wide where {pl.finger_width_px:.0f}px was measured"
+        # The middle finger's own middle joint is not the ring finger's.
+        mid_pip = np.round(hand.image_px[10] - [seg.x, seg.y]).astype(int)
+        if 0 <= mid_pip[0] < own.shape[1] and 0 <= mid_pip[1] < own.shape[0]:
+            assert seg.labels[mid_pip[1], mid_pip[0]] == 2, f"{name}: the middle finger's PIP is not labelled middle"
+
+
+def test_ring_mask_does_not_overhang_the_segmented_finger_by_more_than_its_thickness(placed):
+    import cv2
+
+    for name, (ph, hand, pl) in placed.items():
+        crop = _band_crop(pl)
+        seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px)
+        thick = 1.8 * pl.finger_width_px / pl.inner_diameter_mm
+        band = _overhanging_band(pl, crop, thick)
+        _, own = seg.window(crop)
+        dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+        assert dist[band > 0.5].max() > 1.5 * thick, f"{name}: the synthetic band should overhang"
+        cut = band * visible_mask(seg, crop, thick)
+        over = dist[cut > 0.5]
+        assert over.size > 0.3 * (band > 0.5).sum(), f"{name}: the band was cut away"
+        assert over.max() <= thick + 1.5, f"{name}: band overhangs the finger by {over.max():.1f}px (> {thick:.1f})"
+
+
+def test_contact_shadow_falls_away_from_the_key_light():
+    h, w = 80, 80
+    alpha = np.zeros((h, w), np.float32)
+    alpha[30:50, 20:60] = 1.0
+    skin = np.ones((h, w), bool)
+    for toward, near_side, far_side in (((1.0, 0.0), np.s_[30:50, 8:20], np.s_[30:50, 60:72]),
+                                        ((0.0, -1.0), np.s_[50:62, 20:60], np.s_[18:30, 20:60])):
+        key = KeyInImage(np.array(toward), slant=1.0, share=0.6)
+        mult, info = contact_shading(alpha, skin, key, thickness_px=6.0)
+        away, lit = 1.0 - mult[near_side].mean(), 1.0 - mult[far_side].mean()
+        assert away > 2.0 * lit, f"light towards {toward}: shadow {away:.3f} away vs {lit:.3f} towards it"
+        assert mult[alpha > 0.5].min() >= 0.0 and mult.max() <= 1.0
+    # Sharper at contact: the darkening falls off with the distance from the band.
+    mult, _ = contact_shading(alpha, skin, KeyInImage(np.array([1.0, 0.0]), 1.0, 0.6), 6.0)
+    row = 1.0 - mult[40, 8:20][::-1]
+    assert row[0] > row[5] > row[11]
+
+
+def test_key_direction_projects_to_the_image_side_of_the_light():
+    cam = camera_from_size(800, 600)
+    center = np.array([0.0, 0.0, 0.4])
+    k = key_in_image(cam, center, [0.7, 0.0, -0.7], 0.5)  # right of the hand, towards the camera
+    assert k.toward_px[0] > 0.99 and abs(k.slant - 1.0) < 0.05
+    up = key_in_image(cam, center, [0.0, -0.6, -0.8], 0.5)  # above (-y)
+    assert up.toward_px[1] < -0.99
+
+
+def test_jpeg_quality_is_read_from_the_files_tables(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    img = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
+    for q in (60, 85, 95):
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="JPEG", quality=q)
+        ph = load_photo(buf.getvalue())
+        assert ph.jpeg_qtables is not None
+        assert abs(jpeg_quality_from_tables(ph.jpeg_qtables) - q) <= 1.5
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    assert load_photo(buf.getvalue()).jpeg_qtables is None
+
+
+def test_noise_profile_recovers_signal_dependent_noise():
+    rng = np.random.default_rng(1)
+    ramp = np.tile(np.linspace(30, 220, 256, dtype=np.float32), (256, 1))
+    clean = np.stack([ramp] * 3, -1)
+    a_true = np.array([0.02, 0.05, 0.1])
+    noisy = clean + rng.standard_normal(clean.shape) * np.sqrt(a_true * clean)
+    a, b = noise_profile(np.clip(np.round(noisy), 0, 255).astype(np.uint8))
+    for c in range(3):
+        s_true = np.sqrt(a_true[c] * 128)
+        s_est = np.sqrt(a[c] * 128 + b[c])
+        assert abs(s_est - s_true) < 0.2 * s_true, (c, s_est, s_true)
+    assert a[2] > a[0]
+
+
+def test_halo_is_measured_on_a_sharpened_edge():
+    import cv2
+
+    step = np.zeros((64, 64), np.float32)
+    step[:, 32:] = 200
+    step += 20
+    soft = cv2.GaussianBlur(step, (0, 0), 1.0)
+    sharp = soft + 2.0 * (soft - cv2.GaussianBlur(soft, (0, 0), 1.0))
+    assert halo_overshoot(np.clip(soft, 0, 255).astype(np.uint8)) < 0.01
+    measured = halo_overshoot(np.clip(sharp, 0, 255).astype(np.uint8))
+    assert measured > 0.03
+    # The unsharp mask that re-creates it is the one that made it.
+    from jewelrender.camera_look import usm_amount_for
+
+    assert abs(usm_amount_for(measured, 1.0, 1.0) - 2.0) < 0.4
+
+
+def _gray_noise(rgb8, where):
+    """Immerkær's noise sigma of the grey image over ``where`` (strongest 10 % of responses left out)."""
+    import cv2
+
+    g = cv2.cvtColor(np.ascontiguousarray(rgb8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = np.abs(cv2.filter2D(g, -1, k, borderType=cv2.BORDER_REFLECT))[where]
+    r = r[r <= np.quantile(r, 0.9)]
+    return float(np.sqrt(np.pi / 2.0) * r.mean() / 6.0)
+
+
+def test_ring_on_a_real_photo_is_as_noisy_and_as_soft_as_its_surroundings(placed):
+    """A clean synthetic ring layer composited with the measured look matches the photo around it."""
+    import cv2
+
+    for name in ("palmistry_hand70.jpg", "ringtryon_target_left.jpg"):
+        ph, hand, pl = placed[name]
+        crop = _band_crop(pl, scale=2.4)
+        look = measure_look(ph, crop.x, crop.y, crop.width, crop.height)
+        h, w = crop.height, crop.width
+        alpha = np.zeros((h, w), np.float32)
+        alpha[h // 2 - h // 6:h // 2 + h // 6, w // 4:3 * w // 4] = 1.0
+        # A smooth metal-like gradient, noise-free, with hard (render-sharp) edges.
+        jewel = np.zeros((h, w, 3), np.float32)
+        shade = np.linspace(0.15, 0.45, w, dtype=np.float32)[None, :, None]
+        jewel[:] = shade * np.array([1.0, 0.8, 0.45], np.float32)
+        jewel *= alpha[..., None]
+        layers = RenderLayers(jewel=jewel, alpha=alpha, lit_with=np.zeros((h, w), np.float32),
+                              lit_without=np.zeros((h, w), np.float32), proxy=np.zeros((h, w), np.float32),
+                              stone=np.zeros((h, w), np.float32))
+        img, _, _ = composite(ph, layers, crop, look=look)
+        plain, _, _ = composite(ph, layers, crop, match_camera=False)
+        sy, sx = crop.slices
+        inner = cv2.erode((alpha > 0.5).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        around = cv2.dilate((alpha > 0).astype(np.uint8), np.ones((25, 25), np.uint8)) == 0
+        gray0 = cv2.cvtColor(np.ascontiguousarray(ph.srgb[crop.slices]), cv2.COLOR_RGB2GRAY)
+        around &= (gray0 > 20) & (gray0 < 240)  # clipped pixels carry no noise to compare with
+        ring_noise = _gray_noise(img[sy, sx], inner)
+        photo_noise = _gray_noise(img[sy, sx], around)
+        clean_noise = _gray_noise(plain[sy, sx], inner)
+        assert clean_noise < 0.5 * photo_noise, f"{name}: the clean ring is already noisy?"
+        assert 0.6 * photo_noise <= ring_noise <= 1.6 * photo_noise, \
+            f"{name}: ring noise {ring_noise:.2f} vs photo {photo_noise:.2f}"
+        # Sharpness: the ring's own edges are as soft as the hand's around it.
+        edge = cv2.morphologyEx((alpha > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+        ring_blur = edge_blur_sigma(srgb8_to_linear(img[sy, sx]).mean(axis=2), where=edge)
+        assert ring_blur is not None
+        assert abs(ring_blur - look.blur_sigma_px) <= 0.5, \
+            f"{name}: ring edges blur {ring_blur:.2f}px vs the photo's {look.blur_sigma_px:.2f}px"
+
+
+def test_jpeg_roundtrip_touches_only_the_ring_neighbourhood(placed):
+    ph, hand, pl = placed["palmistry_hand70.jpg"]
+    crop = _band_crop(pl)
+    look = measure_look(ph, crop.x, crop.y, crop.width, crop.height)
+    h, w = crop.height, crop.width
+    alpha = np.zeros((h, w), np.float32)
+    alpha[h // 2 - 4:h // 2 + 4, w // 3:2 * w // 3] = 1.0
+    out8 = np.ascontiguousarray(ph.srgb[crop.slices]).copy()
+    out8[alpha > 0] = (200, 160, 90)
+    res, applied = apply_look(ph, out8, crop, alpha, look)
+    assert "jpeg" in applied
+    far = np.ones((h, w), bool)
+    far[h // 2 - 20:h // 2 + 20, w // 3 - 20:2 * w // 3 + 20] = False
+    assert np.array_equal(res[far], out8[far])
