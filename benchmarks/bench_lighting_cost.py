@@ -47,8 +47,8 @@ def main(argv=None) -> int:
     from jewelrender.color import linear_to_srgb8, luminance
     from jewelrender.landmarks import detect_hands
     from jewelrender.lighting import EnvMap, estimate_lighting
-    from jewelrender.placement import place_ring
-    from jewelrender.proxies import raycast_capsules
+    from jewelrender.sites.hand import place_ring
+    from jewelrender.sites.proxies import raycast_capsules
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--skins", default="light,medium,dark")

@@ -81,7 +81,7 @@ def _real_crops(detector, hands_dir):
     from jewelrender.camera import camera_from_photo
     from jewelrender.errors import JewelrenderError
     from jewelrender.photo import load_photo
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
 
     out = []
     for name, pos in sorted(REAL_RING_POSITION.items()):

@@ -31,7 +31,7 @@ def main() -> None:
     from jewelrender.errors import JewelrenderError
     from jewelrender.landmarks import HandDetector
     from jewelrender.photo import load_photo
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
     from jewelrender.scene import Crop
     from jewelrender.segmentation import segment_hand
 

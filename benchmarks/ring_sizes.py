@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     from jewelrender.errors import JewelrenderError
     from jewelrender.landmarks import HandDetector
     from jewelrender.photo import load_photo
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
     from jewelrender.quality import check_input
 
     folder = args.photos or data_dir() / "photos" / "hands"

@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     from jewelrender.landmarks import HandDetector
     from jewelrender.lighting import estimate_lighting
     from jewelrender.lighting.advice import COOL_CHROMA, NEUTRAL_BAND_DEG, WARM_CHROMA, skin_advice
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", default=None)

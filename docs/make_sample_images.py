@@ -111,7 +111,7 @@ def render_all(quality: str) -> list[dict]:
 
 def _figure(row: dict, rel: str) -> str:
     from jewelrender import samples
-    from jewelrender.catalog import get_piece
+    from jewelrender.library.catalog import get_piece
 
     s, p = samples.get(row["sample"]), get_piece(row["piece"])
     x0, y0, x1, y1 = row["crop"]
@@ -131,7 +131,7 @@ def _figure(row: dict, rel: str) -> str:
 
 def write_pages() -> None:
     """docs/samples.md and README's block, from the renders' index (no rendering)."""
-    from jewelrender.catalog import get_piece
+    from jewelrender.library.catalog import get_piece
 
     rows = json.loads(INDEX.read_text(encoding="utf-8"))
     r0 = rows[0]

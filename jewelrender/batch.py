@@ -45,7 +45,7 @@ class BatchJob:
 
 def plan_jobs(photos_dir, pieces, out_dir) -> tuple[list[BatchJob], list[BatchJob]]:
     """(jobs to run, jobs already done) for every photo x piece; checks the inputs first."""
-    from .catalog import get_piece
+    from .library.catalog import get_piece
 
     photos_dir, out_dir = Path(photos_dir), Path(out_dir)
     if not photos_dir.is_dir():
@@ -93,7 +93,7 @@ def _still_done(rec: dict, out_dir: Path) -> bool:
 class BatchWorker:
     """One warm Renderer; ``run`` renders one job from the photo's bytes and returns (record, PNG bytes)."""
 
-    def __init__(self, quality: str = "preview", finger: str = "ring"):
+    def __init__(self, quality: str = "preview", finger: str | None = None):
         from .pipeline import Renderer
 
         self.renderer = Renderer()
@@ -168,11 +168,11 @@ def _publish(out_dir: Path, rec: dict, png: bytes | None, results) -> None:
     results.flush()
 
 
-def run_batch(photos_dir, pieces, out_dir, *, quality: str = "preview", finger: str = "ring",
+def run_batch(photos_dir, pieces, out_dir, *, quality: str = "preview", finger: str | None = None,
               engine: str = "local", ray_address: str | None = None, actors: int | None = None,
               progress_stream=None) -> dict:
     """Render every photo x piece; returns a summary (counts, seconds, engine, actors)."""
-    from .catalog import QUALITY_NAMES
+    from .library.catalog import QUALITY_NAMES
 
     if quality not in QUALITY_NAMES:
         raise InvalidOptionError(f"unknown quality {quality!r}; valid: {', '.join(QUALITY_NAMES)}")

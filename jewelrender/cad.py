@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .assets import MeshPart
+from .geometry.assets import MeshPart
 from .errors import InvalidOptionError, MeshError, PartUnassignedError, PieceNotARingError
 
 try:
@@ -80,7 +80,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def _metal_required_tokens() -> dict[str, set[str]]:
-    from . import materials
+    from .library import materials
 
     out = {}
     for mid in materials.list_metals():
@@ -103,7 +103,7 @@ def material_from_name(name: str) -> tuple[str, str] | None:
     (``18k_yellow``, ``yellow-gold-18k``, ``WhiteGold14K`` is not split: use
     separators), or a bare ``gold``/``platinum``/``silver``.
     """
-    from . import materials, media
+    from .library import materials, media
 
     toks = _tokens(name)
     if not toks:
@@ -132,7 +132,7 @@ def material_from_name(name: str) -> tuple[str, str] | None:
 
 
 def _valid_material_names() -> list[str]:
-    from . import materials, media
+    from .library import materials, media
 
     return sorted(set(materials.list_metals()) | set(materials.list_gems()) | set(materials.list_gem_varieties())
                   | set(media.list_medium_stones()))
@@ -228,7 +228,7 @@ def _node_matrix(node) -> np.ndarray:
 
 def _gltf_hint(mat) -> tuple[tuple[str, str] | None, bool]:
     """What a glTF material says about itself: jewelrender's extras, else its PBR/KHR numbers."""
-    from . import materials
+    from .library import materials
 
     extras = (mat.extras or {}).get("jewelrender", {}) if isinstance(mat.extras, dict) else {}
     if isinstance(extras.get("metal"), str):
@@ -258,7 +258,7 @@ def _gltf_hint(mat) -> tuple[tuple[str, str] | None, bool]:
 
 
 def _nearest_metal(base_color) -> str:
-    from . import materials
+    from .library import materials
     from .color import delta_e_2000, rgb_to_lab
     from .gltf import metal_base_color
 
@@ -268,7 +268,7 @@ def _nearest_metal(base_color) -> str:
 
 
 def _nearest_variety(material: str, colour) -> str | None:
-    from . import materials
+    from .library import materials
     from .color import delta_e_2000, rgb_to_lab
     from .gltf import gem_gltf_material
 
@@ -422,7 +422,7 @@ def read_parts(path, *, units: str | float | None = None) -> tuple[list[_RawPart
     MeshError, MeshNotClosedError
         The existing mesh checks of :func:`jewelrender.meshio.load_mesh` on the whole file.
     """
-    from . import meshio
+    from .geometry import meshio
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -669,7 +669,7 @@ class CadPiece:
     def scene_materials(self, *, dispersive_accents: bool = True, thick_media: str = "volume",
                         finish: str | None = None, metal: str | None = None) -> dict[str, dict]:
         """Per part name: ``{"bsdf", "interior"}`` for the render scene (metres)."""
-        from . import materials
+        from .library import materials
         from .scene import stone_material
 
         fin = finish or self.finish
@@ -713,7 +713,8 @@ def load_parts(path, *, metal: str | None = None, sidecar=None, units: str | flo
     InvalidOptionError
         Unknown ``metal``, bad sidecar.
     """
-    from . import materials, meshio
+    from .geometry import meshio
+    from .library import materials
 
     path = Path(path)
     if not path.is_file():

@@ -7,7 +7,7 @@ sits on. :func:`measure_look` reads, on the region around the ring,
 - the sensor noise per channel as a function of brightness (``sigma^2 = a I + b``
   in 8-bit code values, Immerkær's Laplacian-difference residual binned by the
   local mean);
-- the blur of the hand's own edges there (:func:`jewelrender.composite.edge_blur_sigma`
+- the blur of the hand's own edges there (:func:`edge_blur_sigma`
   on the segmented silhouette's edges when there is one);
 - the sharpening halo: the overshoot beyond a strong edge's plateaus, as a
   fraction of the edge's contrast;
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CameraLook", "measure_look", "apply_look", "jpeg_quality_from_tables", "noise_profile",
-           "halo_overshoot", "lateral_fringe_px", "blockiness", "usm_amount_for"]
+           "halo_overshoot", "lateral_fringe_px", "blockiness", "usm_amount_for", "edge_blur_sigma"]
 
 # IJG's reference luminance table (JPEG standard, Annex K), natural order.
 _IJG_LUMA = np.array([
@@ -277,7 +277,6 @@ def measure_look(photo, x: int, y: int, w: int, h: int, *, edges=None, blur_sigm
     import cv2
 
     from .color import luminance, srgb8_to_linear
-    from .composite import edge_blur_sigma
 
     region = np.ascontiguousarray(photo.srgb[y:y + h, x:x + w])
     gray8 = cv2.cvtColor(region, cv2.COLOR_RGB2GRAY)
@@ -417,3 +416,51 @@ def _jpeg_roundtrip(img8, crop, tables, subsampling, near):
     dec = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))[py:py + h, px:px + w]
     m = near[..., None]
     return np.clip(np.round(img8 * (1.0 - m) + dec.astype(np.float32) * m), 0, 255).astype(np.uint8)
+
+
+def edge_blur_sigma(gray_lin: np.ndarray, where: np.ndarray | None = None, quantile: float = 0.98,
+                    max_sigma: float = 4.0) -> float | None:
+    """Gaussian blur (px) of the strongest edges of a linear grey image, or of a region of it.
+
+    A step of contrast C blurred by a Gaussian of sigma s has a peak gradient of
+    C / (s * sqrt(2 pi)); the contrast is read 3 px either side along the gradient
+    at the edges above the ``quantile`` of gradient magnitude (among the ``where``
+    pixels when given). None when fewer than 5 edges are strong enough to tell.
+    """
+    import cv2
+
+    g = gray_lin.astype(np.float32)
+    if min(g.shape) < 9:
+        return None
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    mag = np.hypot(gx, gy)
+    if where is None:
+        mag[:4], mag[-4:], mag[:, :4], mag[:, -4:] = 0, 0, 0, 0
+        thr = np.quantile(mag, quantile)
+        ys, xs = np.nonzero(mag >= max(thr, 1e-4))
+        if len(ys) < 10:
+            return None
+    else:
+        cand = np.asarray(where, bool).copy()
+        cand[:4], cand[-4:], cand[:, :4], cand[:, -4:] = False, False, False, False
+        if cand.sum() < 10:
+            return None
+        thr = np.quantile(mag[cand], quantile)
+        ys, xs = np.nonzero(cand & (mag >= max(thr, 1e-4)))
+    if len(ys) > 400:
+        pick = np.random.default_rng(0).choice(len(ys), 400, replace=False)
+        ys, xs = ys[pick], xs[pick]
+    sig = []
+    h, w = g.shape
+    for y, x in zip(ys, xs):
+        n = np.array([gx[y, x], gy[y, x]]) / mag[y, x]
+        pa = np.round([x + 3 * n[0], y + 3 * n[1]]).astype(int)
+        pb = np.round([x - 3 * n[0], y - 3 * n[1]]).astype(int)
+        if not (0 <= pa[0] < w and 0 <= pa[1] < h and 0 <= pb[0] < w and 0 <= pb[1] < h):
+            continue
+        contrast = abs(float(g[pa[1], pa[0]] - g[pb[1], pb[0]]))
+        if contrast < 0.02:
+            continue
+        sig.append(contrast / (np.sqrt(2 * np.pi) * mag[y, x]))
+    return float(np.clip(np.median(sig), 0.0, max_sigma)) if len(sig) >= 5 else None

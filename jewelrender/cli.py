@@ -76,10 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--piece", required=True, help="catalog id (see 'jewelrender pieces')")
     c.add_argument("--metals", required=True,
                    help="comma-separated metal ids, e.g. yellow-gold-18k,white-gold-18k,rose-gold-18k")
-    c.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
-    c.add_argument("--hand", default="auto", choices=["auto", "left", "right"])
-    c.add_argument("--position", type=_fraction, default=0.35,
-                   help="along the finger's first segment: 0 = knuckle, 1 = middle joint (default 0.35)")
+    c.add_argument("--finger", default=None, choices=list(FINGER_NAMES),
+                   help="a ring's finger (default ring); an error for a wrist piece")
+    c.add_argument("--hand", "--wrist", dest="hand", default="auto", choices=list(HAND_CHOICES))
+    c.add_argument("--position", type=_fraction, default=None,
+                   help=f"as for try-on (a ring's default: {DEFAULT_POSITION})")
     c.add_argument("--quality", default="preview", choices=["preview", "final"])
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", default="compare.png", help="the grid (.png, .jpg, .webp); default compare.png")
@@ -124,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--pieces", required=True, help="comma-separated catalog ids")
     bt.add_argument("--out", required=True, help="output folder (created); results.jsonl lists every job")
     bt.add_argument("--quality", default="preview", choices=["preview", "final"])
-    bt.add_argument("--finger", default="ring", choices=["thumb", "index", "middle", "ring", "little"])
+    bt.add_argument("--finger", default=None, choices=list(FINGER_NAMES),
+                    help="a ring's finger (default ring); leave it out for wrist pieces")
     bt.add_argument("--engine", default="local", choices=["local", "ray"])
     bt.add_argument("--ray-address", default=None, help="a running Ray cluster (default: start a local one)")
     bt.add_argument("--actors", type=int, default=None,

@@ -83,7 +83,7 @@ class CompareResult:
 
 
 def _check_metals(metals) -> list[str]:
-    from . import materials
+    from .library import materials
 
     if isinstance(metals, str):
         metals = [m for m in metals.split(",")]
@@ -104,7 +104,7 @@ def _check_metals(metals) -> list[str]:
 
 def advice_lines(skin: dict) -> list[str]:
     """The advice as plain ASCII lines (the grid's caption and the CLI's output)."""
-    from . import materials
+    from .library import materials
 
     if not skin or skin.get("undertone") is None:
         return ["Metal advice: no skin colour measured in this photo."]
@@ -203,7 +203,7 @@ def compare_metals(photo, piece, metals, *, renderer=None, **options) -> Compare
             r.close()
     skin = results[0].report["skin"]
     box = _crop_box([res.mask for res in results])
-    from . import materials
+    from .library import materials
 
     labels = [materials.metal(m).label for m in metals]
     image = _grid([res.image for res in results], labels, advice_lines(skin), box)

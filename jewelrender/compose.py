@@ -47,13 +47,13 @@ _CUP_CUTS = ("pearl", "cabochon")
 
 
 def _valid_gems() -> list[str]:
-    from . import materials, media
+    from .library import materials, media
 
     return sorted(set(materials.list_gems()) | set(materials.list_gem_varieties()) | set(media.list_medium_stones()))
 
 
 def _check_gem(name: Any) -> str:
-    from . import materials, media
+    from .library import materials, media
 
     if isinstance(name, str):
         key = name.strip().lower()
@@ -98,9 +98,9 @@ def compose_piece(piece, *, stone: str | None = None, cut: str | None = None, ca
     UnknownPieceError
         ``piece`` is not a catalog id.
     """
-    from . import catalog
-    from .cuts import CUTS
-    from .mounts import SETTING_STYLES
+    from .library import catalog
+    from .geometry.cuts import CUTS
+    from .geometry.mounts import SETTING_STYLES
 
     piece = catalog.get_piece(piece)
     if stone is None and cut is None and carat is None and setting is None:
@@ -161,7 +161,7 @@ def gem_rows() -> list[dict[str, Any]]:
     ``material``, ``n_d`` (index at 589 nm), ``dispersion`` (n_G - n_B, the
     trade's "fire" figure: diamond 0.044), ``abbe``, ``colour`` and ``density_g_cm3``.
     """
-    from . import materials, media
+    from .library import materials, media
 
     rows = []
     for g in materials.list_gems():
@@ -186,7 +186,7 @@ def gem_rows() -> list[dict[str, Any]]:
 def cut_rows() -> list[dict[str, Any]]:
     """One row per cut: ``id``, ``facets``, ``ratio`` (length/width default), ``size_1ct_mm`` (diamond),
     ``table`` and the main crown/pavilion angles, and ``proportions`` (every default)."""
-    from . import cuts
+    from .geometry import cuts
 
     rows = []
     for c in cuts.CUTS:
@@ -203,7 +203,7 @@ def cut_rows() -> list[dict[str, Any]]:
 
 def setting_rows() -> list[dict[str, str]]:
     """One row per setting style: ``id`` and ``description`` (what it is and its options)."""
-    from .mounts import SETTING_STYLES
+    from .geometry.mounts import SETTING_STYLES
 
     return [{"id": s, "description": SETTING_DESCRIPTIONS[s]} for s in SETTING_STYLES]
 

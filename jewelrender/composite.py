@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .camera_look import edge_blur_sigma
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma",
-           "edge_blur_sigma"]
+__all__ = ["composite", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 
@@ -52,54 +52,6 @@ def estimate_blur_sigma(gray_lin: np.ndarray) -> float:
     """
     s = edge_blur_sigma(gray_lin)
     return 0.0 if s is None else s
-
-
-def edge_blur_sigma(gray_lin: np.ndarray, where: np.ndarray | None = None, quantile: float = 0.98,
-                    max_sigma: float = 4.0) -> float | None:
-    """Gaussian blur (px) of the strongest edges of a linear grey image, or of a region of it.
-
-    A step of contrast C blurred by a Gaussian of sigma s has a peak gradient of
-    C / (s * sqrt(2 pi)); the contrast is read 3 px either side along the gradient
-    at the edges above the ``quantile`` of gradient magnitude (among the ``where``
-    pixels when given). None when fewer than 5 edges are strong enough to tell.
-    """
-    import cv2
-
-    g = gray_lin.astype(np.float32)
-    if min(g.shape) < 9:
-        return None
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    mag = np.hypot(gx, gy)
-    if where is None:
-        mag[:4], mag[-4:], mag[:, :4], mag[:, -4:] = 0, 0, 0, 0
-        thr = np.quantile(mag, quantile)
-        ys, xs = np.nonzero(mag >= max(thr, 1e-4))
-        if len(ys) < 10:
-            return None
-    else:
-        cand = np.asarray(where, bool).copy()
-        cand[:4], cand[-4:], cand[:, :4], cand[:, -4:] = False, False, False, False
-        if cand.sum() < 10:
-            return None
-        thr = np.quantile(mag[cand], quantile)
-        ys, xs = np.nonzero(cand & (mag >= max(thr, 1e-4)))
-    if len(ys) > 400:
-        pick = np.random.default_rng(0).choice(len(ys), 400, replace=False)
-        ys, xs = ys[pick], xs[pick]
-    sig = []
-    h, w = g.shape
-    for y, x in zip(ys, xs):
-        n = np.array([gx[y, x], gy[y, x]]) / mag[y, x]
-        pa = np.round([x + 3 * n[0], y + 3 * n[1]]).astype(int)
-        pb = np.round([x - 3 * n[0], y - 3 * n[1]]).astype(int)
-        if not (0 <= pa[0] < w and 0 <= pa[1] < h and 0 <= pb[0] < w and 0 <= pb[1] < h):
-            continue
-        contrast = abs(float(g[pa[1], pa[0]] - g[pb[1], pb[0]]))
-        if contrast < 0.02:
-            continue
-        sig.append(contrast / (np.sqrt(2 * np.pi) * mag[y, x]))
-    return float(np.clip(np.median(sig), 0.0, max_sigma)) if len(sig) >= 5 else None
 
 
 def denoise_chroma(jewel: np.ndarray, alpha: np.ndarray, sigma: float = 1.0) -> np.ndarray:

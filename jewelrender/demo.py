@@ -25,7 +25,7 @@ BODY_SITE_OF = {
 
 #: The piece each body site's demo shows when none is asked for; a site missing here
 #: shows its first catalog piece.
-DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow"}
+DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-round-6mm-18k-yellow"}
 
 
 def body_site(piece) -> str:
@@ -36,7 +36,7 @@ def body_site(piece) -> str:
 
 def available_sites() -> dict[str, list[str]]:
     """Body site -> the catalog ids worn there, for every site with at least one piece."""
-    from .catalog import list_pieces
+    from .library.catalog import list_pieces
 
     out: dict[str, list[str]] = {}
     for p in list_pieces():
@@ -59,7 +59,7 @@ def plan(site: str | None = None, piece: str | None = None):
         ``piece`` is not a catalog id.
     """
     from . import samples
-    from .catalog import get_piece
+    from .library.catalog import get_piece
 
     chosen = get_piece(piece) if piece is not None else None
     if site is None:

@@ -74,7 +74,7 @@ def require_pygltflib():
 
 
 def _linear_rgb(wl: np.ndarray, spectrum: np.ndarray) -> list[float]:
-    from . import optics
+    from .library import optics
 
     xyz = optics.reflectance_to_xyz(wl, spectrum, "D65")
     rgb = np.clip(optics.xyz_to_linear_srgb(xyz), 0.0, 1.0)
@@ -83,7 +83,7 @@ def _linear_rgb(wl: np.ndarray, spectrum: np.ndarray) -> list[float]:
 
 def metal_base_color(metal_id: str) -> list[float]:
     """Linear-sRGB F0 of a metal preset: its normal reflectance under D65, from the n, k spectra."""
-    from . import materials, optics
+    from .library import materials, optics
 
     preset = materials.metal(metal_id)
     wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
@@ -91,7 +91,7 @@ def metal_base_color(metal_id: str) -> list[float]:
 
 
 def _metal_material(metal_id: str, finish: str) -> dict[str, Any]:
-    from . import materials
+    from .library import materials
 
     preset = materials.metal(metal_id)
     fin = materials.finish(finish)
@@ -109,7 +109,7 @@ def _metal_material(metal_id: str, finish: str) -> dict[str, Any]:
 
 def gem_gltf_material(gem_name: str, *, thickness_m: float = 0.0) -> dict[str, Any]:
     """glTF material (a plain dict with its KHR extensions) of a gem, variety or scattering stone."""
-    from . import materials, media, optics
+    from .library import materials, media, optics
 
     if gem_name in media.list_medium_stones():
         stone = media.medium_stone_data(gem_name)
@@ -165,7 +165,7 @@ def piece_gltf(piece, *, inner_diameter_mm: float = DEFAULT_INNER_DIAMETER_MM, m
         Already generated parts (piece frame, mm).
     """
     gl = require_pygltflib()
-    from . import catalog, materials
+    from .library import catalog, materials
     from .scene import piece_parts
 
     piece = catalog.get_piece(piece)

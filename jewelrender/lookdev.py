@@ -54,7 +54,7 @@ def piece_meshes(piece, *, metal: str | None = None, finish: str | None = None, 
     ``piece``: a catalog id or Piece (optionally composed with ``stone``/``cut``/``carat``/``setting``,
     :func:`jewelrender.compose.compose_piece`), a whole-piece file or a :class:`~jewelrender.cad.CadPiece`.
     """
-    from . import materials
+    from .library import materials
     from .cad import CadPiece, is_piece_file, load_piece
     from .compose import compose_piece
     from .scene import SceneMesh, stone_material

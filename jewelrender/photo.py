@@ -46,7 +46,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import samples
+from .samples import table as samples
 from .color import linear_to_srgb8, srgb8_to_linear
 from .errors import (
     ImageTooLargeError,

@@ -660,7 +660,7 @@ def _crop_of(crop, mask: np.ndarray) -> tuple[slice, slice]:
 
 def _edge_sigma(gray_lin: np.ndarray, where: np.ndarray, quantile: float) -> float | None:
     """Gaussian blur (px) of the edges above the ``quantile`` of gradient among the ``where`` pixels."""
-    from .composite import edge_blur_sigma
+    from .camera_look import edge_blur_sigma
 
     return edge_blur_sigma(gray_lin, where, quantile, max_sigma=6.0)
 

@@ -12,7 +12,7 @@ pytest.importorskip("pygltflib", reason="the optional 'gltf' extra is not instal
 import pygltflib  # noqa: E402
 
 from jewelrender import cad  # noqa: E402
-from jewelrender.catalog import get_piece  # noqa: E402
+from jewelrender.library.catalog import get_piece  # noqa: E402
 from jewelrender.cli import main  # noqa: E402
 from jewelrender.errors import MeshError, PartUnassignedError, PieceNotARingError  # noqa: E402
 from jewelrender.gltf import export_piece  # noqa: E402

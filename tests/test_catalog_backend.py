@@ -64,7 +64,7 @@ def test_every_piece_builds_from_us_3_to_13(piece, us):
 
 def test_shoulder_melee_thin_out_on_a_small_finger():
     """The halo's 8 shoulder melee do not fit below about US 2.5: fewer are set, down to plain shoulders."""
-    from jewelrender import mounts
+    from jewelrender.geometry import mounts
     from jewelrender.ringsize import diameter_of_us_size
 
     p = catalog.get_piece("halo-round-1ct-18k-white")

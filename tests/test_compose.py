@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from jewelrender import cuts
+from jewelrender.geometry import cuts
 from jewelrender.cli import main
 from jewelrender.compose import compose_piece, cut_rows, gem_rows
 from jewelrender.errors import InvalidOptionError

@@ -14,7 +14,8 @@ import pytest
 pytest.importorskip("pygltflib", reason="the optional 'gltf' extra is not installed")
 import pygltflib  # noqa: E402
 
-from jewelrender import materials, optics  # noqa: E402
+from jewelrender import optics  # noqa: E402
+from jewelrender.library import materials
 from jewelrender.cli import main  # noqa: E402
 from jewelrender.errors import MissingDependencyError  # noqa: E402
 from jewelrender.gltf import export_piece  # noqa: E402

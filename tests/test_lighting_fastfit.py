@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls
 
-from jewelrender import proxies
+from jewelrender.sites import proxies
 from jewelrender.lighting.envmap import fibonacci_sphere, texel_directions, texel_solid_angles
 from jewelrender.lighting.fastfit import IrradianceKernel, nnls_residuals
 

@@ -170,7 +170,7 @@ def test_band_overhangs_the_finger_by_less_than_its_thickness(scenes, placements
     of thickness t shows t - 0.037 x width past each edge; at the finger's full width as the bore (the old
     fit) it showed t, and any error in the width all of it.
     """
-    from jewelrender.assets import court_band
+    from jewelrender.geometry.assets import court_band
 
     t_mm = 1.7
     over = {}

@@ -15,7 +15,8 @@ from jewelrender.camera import camera_from_size
 from jewelrender.camera_look import (apply_look, halo_overshoot, jpeg_quality_from_tables, measure_look,
                                      noise_profile)
 from jewelrender.color import srgb8_to_linear
-from jewelrender.composite import composite, edge_blur_sigma
+from jewelrender.camera_look import edge_blur_sigma
+from jewelrender.composite import composite
 from jewelrender.contact import KeyInImage, contact_shading, key_in_image
 from jewelrender.photo import load_photo
 from jewelrender.render import RenderLayers
@@ -29,7 +30,7 @@ PHOTOS = ("11khands_female_dorsal.jpg", "palmistry_hand70.jpg", "ringtryon_targe
 def placed(data_dir, detector):
     """{name: (photo, hand, placement)} for a few dev photos (landmarks and placement only, no render)."""
     from jewelrender.camera import camera_from_photo
-    from jewelrender.placement import place_ring
+    from jewelrender.sites.hand import place_ring
 
     out = {}
     for name in PHOTOS:

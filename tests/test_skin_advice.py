@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jewelrender import materials
+from jewelrender.library import materials
 from jewelrender.color import linear_srgb_to_xyz, rgb_to_lab, xyz_to_linear_srgb
 from jewelrender.lighting.advice import (
     COOL_CHROMA,

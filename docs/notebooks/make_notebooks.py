@@ -111,14 +111,15 @@ pictures below are adapted from it and shared under CC BY-SA 4.0.*"""),
     ("code", """\
 import cv2
 
-from jewelrender import backend, catalog, materials
+from jewelrender import backend
+from jewelrender.library import catalog, materials
 from jewelrender.camera import camera_from_photo
 from jewelrender.composite import composite
 from jewelrender.landmarks import FINGERS, detect_hands
 from jewelrender.lighting import estimate_lighting
 from jewelrender.lighting.display import env_picture
 from jewelrender.photo import load_photo
-from jewelrender.placement import place_ring
+from jewelrender.sites.hand import place_ring
 from jewelrender.quality import check_input
 from jewelrender.render import render_layers
 from jewelrender.scene import build_scene, stone_material

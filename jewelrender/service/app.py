@@ -220,7 +220,7 @@ def create_app(settings: Settings | None = None):
     @app.get("/v1/pieces", tags=["catalog"])
     async def pieces(request: Request):
         owner_of(request)
-        from ..catalog import list_pieces
+        from ..library.catalog import list_pieces
 
         return [dict(p.to_report(), thumbnail_url=f"/pieces/{p.id}/thumbnail.svg") for p in list_pieces()]
 

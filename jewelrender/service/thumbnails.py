@@ -15,7 +15,8 @@ import html
 
 import numpy as np
 
-from .. import catalog, color, materials, media, optics
+from .. import color
+from ..library import catalog, materials, media, optics
 from ..errors import CatalogError
 
 __all__ = ["piece_svg"]
