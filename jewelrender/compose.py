@@ -100,7 +100,7 @@ def compose_piece(piece, *, stone: str | None = None, cut: str | None = None, ca
     """
     from .library import catalog
     from .geometry.cuts import CUTS
-    from .geometry.mounts import SETTING_STYLES
+    from .pieces.ring import SETTING_STYLES
 
     piece = catalog.get_piece(piece)
     if stone is None and cut is None and carat is None and setting is None:
@@ -143,7 +143,7 @@ def compose_piece(piece, *, stone: str | None = None, cut: str | None = None, ca
 
     changes = [f"{k}={v}" for k, v in (("stone", gem), ("cut", cut), ("carat", carat), ("setting", setting))
                if v is not None]
-    raw = {"kind": kind, "label": f"{piece.label}, with {', '.join(changes)}", "metal": piece.metal,
+    raw = {"site": piece.site, "kind": kind, "label": f"{piece.label}, with {', '.join(changes)}", "metal": piece.metal,
            "finish": piece.finish, "band": dict(piece.band), "stone": new_stone, "setting": new_setting}
     if piece.accent is not None:
         raw["accent"] = dict(piece.accent)
@@ -203,7 +203,7 @@ def cut_rows() -> list[dict[str, Any]]:
 
 def setting_rows() -> list[dict[str, str]]:
     """One row per setting style: ``id`` and ``description`` (what it is and its options)."""
-    from .geometry.mounts import SETTING_STYLES
+    from .pieces.ring import SETTING_STYLES
 
     return [{"id": s, "description": SETTING_DESCRIPTIONS[s]} for s in SETTING_STYLES]
 

@@ -37,10 +37,9 @@ the customer what to do, and optional structured ``details``.
     │       ├── MeshNotClosedError        MESH_NOT_CLOSED      holes or non-manifold edges that repair cannot close
     │       ├── PartUnassignedError       PART_UNASSIGNED      a whole piece's part has no material (name, glTF, sidecar)
     │       └── PieceNotARingError        PIECE_NOT_A_RING     a whole piece has no band to fit on a finger
-    ├── MissingDependencyError            MISSING_DEPENDENCY   an optional extra (pygltflib, nbclient) is not installed
+    ├── MissingDependencyError            MISSING_DEPENDENCY   an optional extra (gltf, notebooks, service, batch) is missing
     ├── CatalogError                      CATALOG_ERROR        a shipped/user catalog or material file is malformed
     ├── BackendUnavailableError           BACKEND_UNAVAILABLE  no usable Mitsuba variant (libLLVM >= 16 / CUDA)
-    ├── MissingDependencyError            MISSING_DEPENDENCY   an optional extra (service, batch) is not installed
     └── RenderError                       RENDER_FAILED        the renderer failed on valid input (a bug: report it)
 
 Backend exceptions (Mitsuba ``RuntimeError``, MediaPipe ``ValueError``, Pillow
@@ -86,7 +85,6 @@ __all__ = [
     "MissingDependencyError",
     "CatalogError",
     "BackendUnavailableError",
-    "MissingDependencyError",
     "RenderError",
 ]
 
@@ -288,12 +286,6 @@ class CatalogError(JewelrenderError):
 
 class BackendUnavailableError(JewelrenderError):
     code = "BACKEND_UNAVAILABLE"
-
-
-class MissingDependencyError(JewelrenderError):
-    """An optional feature's packages are missing; the message names the pip extra that brings them."""
-
-    code = "MISSING_DEPENDENCY"
 
 
 class RenderError(JewelrenderError):

@@ -166,7 +166,7 @@ def piece_gltf(piece, *, inner_diameter_mm: float = DEFAULT_INNER_DIAMETER_MM, m
     """
     gl = require_pygltflib()
     from .library import catalog, materials
-    from .scene import piece_parts
+    from .pieces import piece_parts
 
     piece = catalog.get_piece(piece)
     if metal is not None and metal not in materials.list_metals():

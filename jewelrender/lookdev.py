@@ -7,7 +7,7 @@ For notebooks (``docs/notebooks/lookdev.ipynb``) and quick checks of a brand's C
     strip = lookdev.turntable("ring.glb", hdri, frames=8)                  # one render, 8 tiles
     metals = lookdev.studio_row([dict(piece=p, metal=m) for m in ("platinum-950", "rose-gold-18k")], hdri)
 
-The pieces are rendered exactly as in a try-on — the same meshes (:func:`jewelrender.scene.piece_parts`
+The pieces are rendered exactly as in a try-on — the same meshes (:func:`jewelrender.pieces.piece_parts`
 or a whole-piece file, :mod:`jewelrender.cad`), measured metal spectra, dispersive
 gem BSDF, scattering stones and the ``hero_path`` integrator — under an
 environment map file (``.hdr``/``.exr``, e.g. the CC0 Poly Haven studios), which is
@@ -36,7 +36,7 @@ _PARTS: dict[tuple[str, float], list] = {}
 
 def _catalog_parts(piece, inner_diameter_mm: float):
     # a turntable renders one piece many times: generate its meshes once (ids name composed pieces too)
-    from .scene import piece_parts
+    from .pieces import piece_parts
 
     key = (piece.id, round(inner_diameter_mm, 3))
     if key not in _PARTS:

@@ -405,11 +405,6 @@ class Renderer:
         t["render"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        # The photo's side of the composite: its finger silhouette, the ring's contact, the camera's look.
-        integ = prepare_integration(ph, hl, cam, placement, piece, light, spec.crop, layers.alpha)
-        t["integration"] = time.perf_counter() - tick
-
-        tick = time.perf_counter()
         # The photo's side of the composite (the body's real silhouette, the piece's contact, the camera's
         # look), as far as the site provides it.
         integ = site.integration(ph, prep.detection, prep.camera, placement, piece, light, spec.crop, layers.alpha)

@@ -16,7 +16,7 @@ from jewelrender.library.catalog import get_piece  # noqa: E402
 from jewelrender.cli import main  # noqa: E402
 from jewelrender.errors import MeshError, PartUnassignedError, PieceNotARingError  # noqa: E402
 from jewelrender.gltf import export_piece  # noqa: E402
-from jewelrender.scene import piece_parts  # noqa: E402
+from jewelrender.pieces import piece_parts  # noqa: E402
 
 SOLITAIRE = "solitaire-round-1ct-18k-yellow"
 

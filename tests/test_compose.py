@@ -11,7 +11,7 @@ from jewelrender.geometry import cuts
 from jewelrender.cli import main
 from jewelrender.compose import compose_piece, cut_rows, gem_rows
 from jewelrender.errors import InvalidOptionError
-from jewelrender.scene import piece_parts
+from jewelrender.pieces import piece_parts
 
 SOLITAIRE = "solitaire-round-1ct-18k-yellow"
 

@@ -72,7 +72,7 @@ FOREARM_PROXY_MM = 160.0
 _EDGE_MARGIN_FRAC = 0.03
 _FOREARM_VISIBLE_WIDTHS = 0.6
 #: Gate codes that concern a finger's segment and do not apply at the wrist.
-_FINGER_ONLY_CODES = ("HAND_CUT_OFF", "FINGER_COVERED", "HAND_TOO_SMALL")
+_FINGER_ONLY_CODES = ("HAND_CUT_OFF", "FINGER_COVERED", "HAND_TOO_SMALL", "FINGER_CURLED")
 _PALM = (0, 5, 9, 13, 17)
 #: A measured wrist width is kept within these multiples of the prior (42-73 mm on the canonical
 #: hand, adult wrists); outside it an inner edge (tendon, shadow) or the background was found.
