@@ -626,8 +626,9 @@ class ScoreInputs:
         crop = (report.get("render") or {}).get("crop")
         fw, r_m = pl.get("finger_width_px"), pl.get("finger_radius_m")
         band_w = ((report.get("piece") or {}).get("band") or {}).get("width_mm")
-        vis = (visible_fraction(float(np.asarray(mask, np.float32).sum()), fw, r_m, band_w)
-               if fw and band_w and r_m else None)
+        px_per_mm = pl.get("px_per_mm") or (fw / (2000.0 * r_m) if fw and r_m else None)
+        vis = (visible_fraction(float(np.asarray(mask, np.float32).sum()), fw, px_per_mm, band_w)
+               if fw and band_w and px_per_mm else None)
         return cls(crop=tuple(int(v) for v in crop) if crop and len(crop) == 4 else None,
                    center_px=pl.get("center_px"), axis_px=pl.get("axis_px"), across_px=fw,
                    across_source=pl.get("finger_width_source") or "measured",

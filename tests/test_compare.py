@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -53,7 +54,10 @@ def test_yellow_gold_is_yellower_than_white_gold_on_the_hand(comparison):
     # The cells of the grid differ where the ring is, not elsewhere (same photo, same crop).
     a, b = (r.image.astype(int) for r in comparison.results)
     ring = np.maximum(comparison.results[0].mask, comparison.results[1].mask) > 0.02
-    assert np.abs(a - b)[ring].mean() > 10 and np.abs(a - b)[~ring].max() <= 2
+    # Around the ring the camera's look is re-applied (the photo's JPEG tables re-encode the 8 px blocks the
+    # ring touches, and its noise), and the contact shadow falls: 24 px covers both.
+    near = cv2.dilate(ring.astype(np.uint8), np.ones((49, 49), np.uint8)) > 0
+    assert np.abs(a - b)[ring].mean() > 10 and np.abs(a - b)[~near].max() <= 2
 
 
 def test_bad_metal_lists_are_refused_before_any_work(data_dir):

@@ -23,8 +23,9 @@ PHOTOS = ["palmistry_hand70.jpg", "11khands_female_dorsal.jpg", "ringtryon_asset
 #: The occlusion test needs a finger seen obliquely: seen side-on (11khands_female_dorsal 88 deg,
 #: ringtryon_assets_9 89 deg between the finger's axis and the line of sight) the band's back projects
 #: exactly behind its own front, so removing the finger uncovers nothing and the alpha cannot show what
-#: the finger hides. These four are seen at 66-78 deg; two are shared with PHOTOS (rendered once).
-OCCLUSION_PHOTOS = ["palmistry_hand70.jpg", "ringtryon_assets_5.jpg", "ringtryon_target_left.jpg", "ringtryon_assets_16.jpg"]
+#: the finger hides. These four are seen at 66-78 deg at the default position 0.5 (ringtryon_assets_16, 81 deg
+#: there, was replaced by palmistry_hand1, 77 deg); two are shared with PHOTOS (rendered once).
+OCCLUSION_PHOTOS = ["palmistry_hand70.jpg", "ringtryon_assets_5.jpg", "ringtryon_target_left.jpg", "palmistry_hand1.jpg"]
 _RENDERED: dict = {}
 
 

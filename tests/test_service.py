@@ -329,7 +329,10 @@ def test_page_in_a_real_browser(server, data_dir, tmp_path_factory):
             page.wait_for_selector("#error:has-text('API key')")  # the service asks for a key
             page.fill("#apikey", KEY1)
             page.dispatch_event("#apikey", "change")
-            page.wait_for_function("document.querySelectorAll('#pieces button').length === 20")
+            from jewelrender import list_pieces
+
+            n_pieces = len(list_pieces())
+            page.wait_for_function(f"document.querySelectorAll('#pieces button').length === {n_pieces}")
             page.set_input_files("#photo", str(hand))
             page.click(f"#pieces button[data-id='{PIECE}']")
             page.click("#go")
