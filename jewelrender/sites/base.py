@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Site", "Placement"]
+__all__ = ["Site", "Placement", "piece_to_cam"]
 
 
 @runtime_checkable
@@ -85,3 +85,14 @@ class Site(Protocol):
     def report(self, placement: Placement, detection) -> dict:
         """The report's ``placement`` section."""
         ...
+
+
+def piece_to_cam(up_cam: np.ndarray, axis_cam: np.ndarray, center_cam: np.ndarray) -> np.ndarray:
+    """(4, 4) transform from a piece frame (millimetres; +Y up, +Z along the axis, +X = up x axis)
+    to the camera frame (metres), for every site's placement."""
+    m = np.eye(4)
+    m[:3, 0] = np.cross(up_cam, axis_cam) * 1e-3
+    m[:3, 1] = up_cam * 1e-3
+    m[:3, 2] = axis_cam * 1e-3
+    m[:3, 3] = center_cam
+    return m

@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import DetectionError, FingerNotVisibleError, InvalidOptionError
 from ..landmarks.types import FINGERS, HandLandmarks
 from ..ringsize import RingSize, equivalent_diameter_mm, estimate_ring_size
+from .base import piece_to_cam
 
 __all__ = [
     "Capsule",
@@ -281,12 +282,7 @@ class RingPlacement:
     @property
     def piece_to_cam(self) -> np.ndarray:
         """(4, 4) transform from the piece frame (millimetres) to the camera frame (metres)."""
-        m = np.eye(4)
-        m[:3, 0] = self.right_cam * 1e-3
-        m[:3, 1] = self.up_cam * 1e-3
-        m[:3, 2] = self.axis_cam * 1e-3
-        m[:3, 3] = self.center_cam
-        return m
+        return piece_to_cam(self.up_cam, self.axis_cam, self.center_cam)
 
     def to_report(self) -> dict:
         """JSON-able summary."""

@@ -40,6 +40,7 @@ from ..checks import is_number
 from ..errors import InvalidOptionError, JewelrenderError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
+from .base import piece_to_cam
 
 __all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter",
            "bangle_inner_diameter_mm", "measure_wrist_px", "WRIST_DEPTH_TO_WIDTH", "HAND_CIRCUMFERENCE_TO_BREADTH",
@@ -159,12 +160,8 @@ class WristPlacement:
 
     @property
     def piece_to_cam(self) -> np.ndarray:
-        m = np.eye(4)
-        m[:3, 0] = self.right_cam * 1e-3
-        m[:3, 1] = self.up_cam * 1e-3
-        m[:3, 2] = self.axis_cam * 1e-3
-        m[:3, 3] = self.center_cam
-        return m
+        """(4, 4) transform from the piece frame (millimetres) to the camera frame (metres)."""
+        return piece_to_cam(self.up_cam, self.axis_cam, self.center_cam)
 
     @property
     def bracelet_length_cm(self) -> float:
