@@ -11,7 +11,6 @@ in each metal, labelled, with the skin's undertone and the ranked metal advice
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,32 +53,18 @@ class CompareResult:
 
         from PIL import Image
 
-        from ._files import publish, temp_beside
+        from ._files import write_all
 
         target = Path(path)
         fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}.get(target.suffix.lower())
         if fmt is None:
             raise InvalidOptionError(f"--out must end in .png, .jpg or .webp, got {str(path)!r}")
-        jobs = [target] + ([Path(report_path)] if report_path is not None else [])
-        for t in jobs:
-            if not t.parent.is_dir():
-                raise InvalidOptionError(f"output folder does not exist: {t.parent}")
-        temps = []
-        try:
-            tmp = temp_beside(target, target.suffix.lower())
-            temps.append((tmp, target))
-            Image.fromarray(self.image).save(tmp, format=fmt, **({"quality": 95} if fmt != "PNG" else {}))
-            if report_path is not None:
-                rtmp = temp_beside(Path(report_path), ".json")
-                temps.append((rtmp, Path(report_path)))
-                Path(rtmp).write_text(json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            for tmp, t in temps:
-                publish(tmp, t)
-            temps = []
-        finally:
-            for tmp, _ in temps:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        writes = [(target, lambda tmp: Image.fromarray(self.image).save(
+            tmp, format=fmt, **({"quality": 95} if fmt != "PNG" else {})))]
+        if report_path is not None:
+            writes.append((Path(report_path), lambda tmp: Path(tmp).write_text(
+                json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")))
+        write_all(writes)
 
 
 def _check_metals(metals) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,32 +56,17 @@ class TryOnResult:
         place only after all of them were written, so a failure leaves nothing
         half-written.
         """
-        from ._files import publish, temp_beside
+        from ._files import write_all
 
-        jobs = [(Path(path), "image")]
+        def report(tmp):
+            Path(tmp).write_text(json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+        writes = [(Path(path), lambda tmp: self._write_image(tmp, "image", Path(path).suffix.lower() or ".png"))]
         if mask_path is not None:
-            jobs.append((Path(mask_path), "mask"))
+            writes.append((Path(mask_path), lambda tmp: self._write_image(tmp, "mask", ".png")))
         if report_path is not None:
-            jobs.append((Path(report_path), "report"))
-        temps = []
-        try:
-            for target, what in jobs:
-                if not target.parent.is_dir():
-                    raise InvalidOptionError(f"output folder does not exist: {target.parent}")
-                suffix = target.suffix.lower() or ".png"
-                tmp = temp_beside(target, suffix)
-                temps.append((tmp, target))
-                if what == "report":
-                    Path(tmp).write_text(json.dumps(self.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-                else:
-                    self._write_image(tmp, what, suffix)
-            for tmp, target in temps:
-                publish(tmp, target)
-            temps = []
-        finally:
-            for tmp, _ in temps:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            writes.append((Path(report_path), report))
+        write_all(writes)
 
     def _write_image(self, tmp: str, what: str, suffix: str) -> None:
         from PIL import Image
