@@ -1,4 +1,4 @@
-"""Stage 2 of the pipeline: 21 hand landmarks per hand in the photo.
+"""Stage 2 of the pipeline: landmarks in the photo (hands: 21 points; faces: 478; bodies: 33).
 
 Backends sit behind :class:`HandDetector`-like classes registered in
 :data:`LANDMARK_METHODS` (name -> class with ``detect(photo)`` and ``close()``),
@@ -8,7 +8,10 @@ so another model can slot in without touching the rest of the pipeline.
 from __future__ import annotations
 
 from ..errors import InvalidOptionError
+from .face_pose_types import FaceLandmark, FaceLandmarks, PoseLandmark, PoseLandmarks
+from .mediapipe_face import FaceDetector
 from .mediapipe_hands import HandDetector, sort_hands
+from .mediapipe_pose import PoseDetector, PoseResult
 from .types import FINGER_NAMES, FINGERS, HandLandmark, HandLandmarks
 
 __all__ = [
@@ -17,6 +20,13 @@ __all__ = [
     "FINGERS",
     "FINGER_NAMES",
     "HandDetector",
+    "FaceDetector",
+    "FaceLandmark",
+    "FaceLandmarks",
+    "PoseDetector",
+    "PoseLandmark",
+    "PoseLandmarks",
+    "PoseResult",
     "LANDMARK_METHODS",
     "detect_hands",
     "make_detector",

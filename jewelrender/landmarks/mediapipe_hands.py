@@ -34,81 +34,18 @@ pixels times confidence), largest and clearest first.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
-import sys
-import tempfile
 import threading
-from typing import Iterator
 
 import numpy as np
 
 from ..errors import BackendUnavailableError, DetectionError, InvalidOptionError
+from .mediapipe_runtime import as_rgb_uint8, filtered_native_stderr, import_mediapipe
 from .types import HandLandmarks
 
 __all__ = ["HandDetector", "MAX_SIDE"]
 
 #: Long side (pixels) above which a photo is downscaled before detection.
 MAX_SIDE = 1920
-
-# Native log lines MediaPipe/TFLite/absl print on every graph start; anything
-# else written to stderr while MediaPipe runs is passed through.
-_NOISE = re.compile(
-    r"Created TensorFlow Lite XNNPACK delegate"
-    r"|All log messages before absl::InitializeLog"
-    r"|inference_feedback_manager\.cc"
-    r"|landmark_projection_calculator\.cc"
-    r"|gl_context(_egl)?\.cc"
-)
-
-# fd 2 is process-wide: serialise the redirection across detectors/threads.
-_STDERR_LOCK = threading.Lock()
-
-
-def _flush_c_stdio() -> None:
-    """fflush(NULL): TFLite writes some lines through a buffered C stream."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None).fflush(None)
-
-
-@contextlib.contextmanager
-def _filtered_native_stderr() -> Iterator[None]:
-    """Capture what native code writes to fd 2, drop known noise, re-emit the rest."""
-    with _STDERR_LOCK:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no usable fd 2 (embedded interpreters)
-            yield
-            return
-        with tempfile.TemporaryFile() as tmp:
-            os.dup2(tmp.fileno(), 2)
-            try:
-                yield
-            finally:
-                _flush_c_stdio()
-                os.dup2(saved, 2)
-                os.close(saved)
-                tmp.seek(0)
-                text = tmp.read().decode("utf-8", "replace")
-                kept = [ln for ln in text.splitlines() if ln.strip() and not _NOISE.search(ln)]
-                if kept:
-                    sys.stderr.write("\n".join(kept) + "\n")
-
-
-def _as_rgb_uint8(photo) -> np.ndarray:
-    """The (H, W, 3) uint8 sRGB array of a Photo (or of an array)."""
-    arr = getattr(photo, "srgb", photo)
-    arr = np.asarray(arr)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-        raise InvalidOptionError(
-            f"expected an (H, W, 3) uint8 sRGB image, got shape {arr.shape} dtype {arr.dtype}",
-            details={"shape": list(arr.shape), "dtype": str(arr.dtype)},
-        )
-    return arr
-
 
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
@@ -188,14 +125,9 @@ class HandDetector:
 
     # -- lifecycle ---------------------------------------------------------
     def _open(self) -> None:
+        mp = import_mediapipe()
         try:
-            import mediapipe as mp  # lazy: heavy import (~1 s)
-        except ImportError as exc:  # pragma: no cover - mediapipe is a hard dependency
-            raise BackendUnavailableError(
-                f"MediaPipe is not installed or failed to import ({exc}); install mediapipe==0.10.21"
-            ) from exc
-        try:
-            with _filtered_native_stderr():
+            with filtered_native_stderr():
                 self._graph = mp.solutions.hands.Hands(
                     static_image_mode=True,
                     max_num_hands=self.max_hands,
@@ -235,7 +167,7 @@ class HandDetector:
         if self._graph is None:
             self._open()
         try:
-            with _filtered_native_stderr():
+            with filtered_native_stderr():
                 res = self._graph.process(np.ascontiguousarray(rgb))
         except (RuntimeError, ValueError) as exc:
             raise DetectionError(f"hand detection failed: {exc}") from exc
@@ -271,7 +203,7 @@ class HandDetector:
         """
         import cv2  # lazy
 
-        rgb = _as_rgb_uint8(photo)
+        rgb = as_rgb_uint8(photo)
         H, W = rgb.shape[:2]
         scale = min(1.0, MAX_SIDE / max(H, W))
         if scale < 1.0:
