@@ -15,7 +15,7 @@ them out of the repository: the shots' licences allow evaluation only).
 Usage::
 
     python benchmarks/bench_match_material.py [--size 128] [--iterations 40] [--spp 8] [--only NAME]
-        [--json benchmarks/results/match_material_DATE.json] [--pictures /tmp/pairs]
+        [--json benchmarks/results/0.1.0/match_material--cpu2-llvm.json] [--pictures /tmp/pairs]
 """
 
 from __future__ import annotations
