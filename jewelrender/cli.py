@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     mm = sub.add_parser("match-material", help="fit a piece's metal (colour, roughness) and studio lights to a "
                                                "product photo by differentiable rendering; write a --metal preset")
     mm.add_argument("photo", help="product shot of the piece on white or a plain backdrop (JPEG/PNG/WebP)")
-    mm.add_argument("--piece", required=True, help="catalog id of the piece in the photo (see 'jewelrender pieces')")
+    mm.add_argument("--piece", required=True, help="the piece in the photo: a catalog id (see 'jewelrender pieces') or "
+                                                 "a whole-piece file (.glb/.gltf/.obj/.stl/.ply)")
     mm.add_argument("--out", default=None, help="preset file to write (.toml); use it as 'try-on --metal FILE'")
     mm.add_argument("--name", default=None, help="preset id (default: BASE-matched-PHOTO)")
     mm.add_argument("--metal", default=None, help="preset to start from (default: the nearest in colour)")

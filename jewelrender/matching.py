@@ -11,13 +11,13 @@
    then the best few are refined locally. Intersection over union decides. Not differentiable and not
    meant to be: a silhouette search is robust where gradients of edges are not.
 3. **The fit** (:func:`fit_material`): the piece's metal parts, posed, under a parametrised studio (a
-   constant white "tent" and five soft area lights around the camera, each with a learnable intensity),
+   constant D65 "tent" and eight soft D65 area lights around the piece, each with a learnable intensity),
    rendered by Mitsuba's path-replay AD integrator (``prb``) in the process's AD variant
    (``llvm_ad_spectral`` on a CPU, ``cuda_ad_spectral`` on an NVIDIA GPU, :mod:`jewelrender.backend`).
    Learned with Adam on the squared difference in linear RGB over the *metal region* (the photo's piece
    ∩ the render's metal, minus the stones' silhouettes and strongly coloured pixels no metal has):
    a spectral tint (6 knots, 400-700 nm) multiplying the preset's n, k reflectance, the GGX roughness,
-   and the six light intensities.
+   and the nine radiances.
 4. **The preset** (:func:`write_preset`): the base preset's optics with ``tint``/``tint_nm`` and the
    fitted ``roughness``, in the format of ``materials/metals.toml``; ``--metal preset.toml`` (or
    :func:`jewelrender.library.materials.register_metal_presets`) selects it in a try-on.
@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +85,7 @@ class ProductShot:
     mask: np.ndarray          # (N, N) bool: the piece (not the backdrop)
     backdrop: tuple           # the backdrop's sRGB colour (0-255)
     source: str
-    metal_like: np.ndarray = field(default=None)  # (N, N) bool: piece pixels whose colour a metal can have
+    metal_like: np.ndarray    # (N, N) bool: piece pixels whose colour a metal can have
 
 
 def load_product_shot(path, *, size: int = 128) -> ProductShot:
@@ -607,9 +607,14 @@ def fit_material(piece, shot: ProductShot, *, metal: str | None = None, iteratio
     if not (1 <= int(iterations) <= 500 and 1 <= int(spp) <= 256 and 1 <= int(eval_spp) <= 1024):
         raise InvalidOptionError(f"iterations must be 1-500, spp 1-256 and eval_spp 1-1024; got "
                                  f"{iterations}, {spp}, {eval_spp}")
-    piece_id = piece if isinstance(piece, str) else getattr(piece, "id", str(piece))
-    if isinstance(piece, str):
-        catalog.get_piece(piece)   # UnknownPieceError before anything else
+    from .cad import is_piece_file
+
+    if is_piece_file(piece):      # a brand's own CAD file of the piece (its materials as for a try-on)
+        piece_id = Path(piece).name
+    else:
+        piece_id = piece if isinstance(piece, str) else getattr(piece, "id", str(piece))
+        if isinstance(piece, str):
+            catalog.get_piece(piece)   # UnknownPieceError before anything else
     meshes = piece_meshes(piece)
     metal_parts = [m for m in meshes if m.role == "metal"]
     stone_parts = [m for m in meshes if m.role != "metal"]
@@ -634,6 +639,8 @@ def fit_material(piece, shot: ProductShot, *, metal: str | None = None, iteratio
 
     cov = _splat(mpts, n)
     start = Studio.default(preset.roughness if preset.roughness > 0 else 0.03)
+    if preset.tint is not None:   # starting from a fitted preset: from its tint, not from none
+        start.tint = np.interp(TINT_NM, preset.tint[0], preset.tint[1])
 
     def final(st: Studio) -> tuple[np.ndarray, float]:
         img = _render(mi, _scene(mi, metal_mesh, preset, st, n, eval_spp), eval_spp, seed + 10_000)
@@ -746,7 +753,7 @@ def _data_stem(preset) -> str:
     return Path(src).stem if src else preset.id
 
 
-def match_material(photo, piece: str, *, out=None, name: str | None = None, metal: str | None = None,
+def match_material(photo, piece, *, out=None, name: str | None = None, metal: str | None = None,
                    size: int = 128, iterations: int = 40, spp: int = 8, preview=None, seed: int = 0) -> MatchResult:
     """Fit ``piece``'s metal and a studio to a product photo; write the preset to ``out`` (optional) and the
     pictures photo | before | after to ``preview`` (optional PNG). Outputs are checked before any work."""
@@ -762,7 +769,10 @@ def match_material(photo, piece: str, *, out=None, name: str | None = None, meta
     for path in (out, preview):
         if path is not None and not Path(path).parent.is_dir():
             raise InvalidOptionError(f"output folder does not exist: {Path(path).parent}")
-    catalog.get_piece(piece)
+    from .cad import is_piece_file
+
+    if not is_piece_file(piece):
+        catalog.get_piece(piece)
     if metal is not None:
         from .library import materials
 

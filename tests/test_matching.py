@@ -112,13 +112,15 @@ def test_bad_inputs_get_codes_before_any_render(tmp_path, data_dir):
     (["{shot}", "--piece", "no-such-piece"], "UNKNOWN_PIECE"),
     (["{missing}", "--piece", PIECE], "FILE_NOT_FOUND"),
     (["{shot}", "--piece", PIECE, "--metal", "unobtanium"], "INVALID_OPTION"),
+    (["{shot}", "--piece", "{missing_glb}"], "INVALID_MESH"),
 ])
 def test_cli_errors_are_one_line_exit_2_and_nothing_written(args, code, tmp_path, data_dir, capsys):
     import imageio.v3 as iio
 
     blank = tmp_path / "blank.png"
     iio.imwrite(blank, np.full((80, 80, 3), 250, np.uint8))
-    paths = {"blank": blank, "shot": data_dir / "jewelry_refs" / SHOT, "missing": tmp_path / "missing.jpg"}
+    paths = {"blank": blank, "shot": data_dir / "jewelry_refs" / SHOT, "missing": tmp_path / "missing.jpg",
+             "missing_glb": tmp_path / "missing.glb"}
     out = tmp_path / "preset.toml"
     argv = ["match-material", *[x.format(**paths) for x in args], "--out", str(out),
             "--preview", str(tmp_path / "p.png")]
