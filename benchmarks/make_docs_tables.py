@@ -154,16 +154,29 @@ def readme_block(stages: dict, replay: dict, stones: dict) -> str:
 
 def match_table(d: dict) -> str:
     """docs/lookdev.md: metal ΔE2000 per product shot before, with the lights alone, and after the fit."""
-    lines = ["| product shot | catalog piece | start preset | silhouette IoU | ΔE before | lights only | after |",
-             "|---|---|---|---:|---:|---:|---:|"]
+    has_mean = all("mean_colour_delta_e" in r for r in d["rows"])
+    head = "| product shot | catalog piece | start preset | silhouette IoU | ΔE before | lights only | after |"
+    rule = "|---|---|---|---:|---:|---:|---:|"
+    if has_mean:
+        head += " ΔE of the mean colour: before | lights only | after |"
+        rule += "---:|---:|---:|"
+    lines = [head, rule]
     for r in d["rows"]:
         after = f"**{r['delta_e_after']:.2f}**" if r["delta_e_after"] < r["delta_e_before"] else f"{r['delta_e_after']:.2f}"
-        lines.append(f"| `{r['photo']}` | {r['piece']} | {r['base_metal']} | {r['pose']['silhouette_iou']:.2f} | "
-                     f"{r['delta_e_before']:.2f} | {r['delta_e_lights_only']:.2f} | {after} |")
+        line = (f"| `{r['photo']}` | {r['piece']} | {r['base_metal']} | {r['pose']['silhouette_iou']:.2f} | "
+                f"{r['delta_e_before']:.2f} | {r['delta_e_lights_only']:.2f} | {after} |")
+        if has_mean:
+            m = r["mean_colour_delta_e"]
+            line += f" {m['before']:.2f} | {m['lights_only']:.2f} | {m['after']:.2f} |"
+        lines.append(line)
     sm, st = d["summary"], d["settings"]
     beats_lights = sum(r["delta_e_after"] < r["delta_e_lights_only"] for r in d["rows"])
-    lines.append(f"| **mean** | | | | **{sm['mean_before']:.2f}** | **{sm['mean_lights_only']:.2f}** | "
-                 f"**{sm['mean_after']:.2f}** |")
+    line = (f"| **mean** | | | | **{sm['mean_before']:.2f}** | **{sm['mean_lights_only']:.2f}** | "
+            f"**{sm['mean_after']:.2f}** |")
+    if has_mean:
+        line += "".join(f" **{statistics.mean(r['mean_colour_delta_e'][k] for r in d['rows']):.2f}** |"
+                        for k in ("before", "lights_only", "after"))
+    lines.append(line)
     wall = [r["wall_s"] for r in d["rows"]]
     return ("\n".join(lines) + f"\n\nThe fit lowers the metal's ΔE2000 on **{sm['lowered']} of {sm['pairs']}** "
             f"paired shots; the full fit (tint, roughness, lights) beats the lights alone on {beats_lights} of "

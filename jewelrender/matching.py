@@ -28,7 +28,8 @@ equally explain (the lights absorb the scale).
 
 ΔE2000 (:func:`delta_e_metal`) is the mean over the metal region of the pixelwise CIEDE2000 between
 render and photo, both smoothed by a Gaussian of σ = 1 px so that the catalog geometry, which is
-never the brand's exact piece, is not scored for every misaligned edge.
+never the brand's exact piece, is not scored for every misaligned edge. :func:`delta_e_mean_colour`
+compares the region's mean colours instead: the metal's overall colour, blind to where highlights fall.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 from .errors import BackendUnavailableError, InvalidOptionError, ProductNotFoundError
 
 __all__ = ["ProductShot", "Pose", "Studio", "MatchResult", "load_product_shot", "fit_pose", "fit_material",
-           "match_material", "write_preset", "preset_text", "nearest_preset", "delta_e_metal", "TINT_NM", "LIGHTS"]
+           "match_material", "write_preset", "preset_text", "nearest_preset", "delta_e_metal", "delta_e_mean_colour", "TINT_NM", "LIGHTS"]
 
 #: Wavelengths (nm) of the fitted tint's knots; Mitsuba interpolates linearly between them.
 TINT_NM = (400.0, 460.0, 520.0, 580.0, 640.0, 700.0)
@@ -463,6 +464,16 @@ def delta_e_metal(render_linear: np.ndarray, shot: ProductShot, region: np.ndarr
     return float(de[region].mean())
 
 
+def delta_e_mean_colour(render_linear: np.ndarray, shot: ProductShot, region: np.ndarray) -> float:
+    """CIEDE2000 between the mean linear colours of render and photo over ``region``: the metal's overall
+    colour and brightness, blind to where its highlights fall (which the catalog geometry cannot match)."""
+    from .color import delta_e_2000, rgb_to_lab
+
+    a = np.clip(np.asarray(render_linear, np.float64)[region], 0, 1).mean(axis=0)
+    b = np.asarray(shot.linear, np.float64)[region].mean(axis=0)
+    return float(delta_e_2000(rgb_to_lab(a[None]), rgb_to_lab(b[None]))[0])
+
+
 @dataclass
 class MatchResult:
     """What :func:`match_material` found: the pose, the studio and metal before/after, and the pictures."""
@@ -485,6 +496,7 @@ class MatchResult:
     render_lights_only: np.ndarray | None = None
     delta_e_lights_only: float | None = None
     preset_id: str | None = None
+    mean_colour_delta_e: dict | None = None   # before / lights_only / after: delta_e_mean_colour of each render
 
     def to_report(self) -> dict:
         out = {"piece": self.piece, "base_metal": self.base_metal, "photo": self.shot.source,
@@ -497,6 +509,8 @@ class MatchResult:
         if self.lights_only is not None:
             out["lights_only"] = self.lights_only.to_report()
             out["delta_e_lights_only"] = round(self.delta_e_lights_only, 3)
+        if self.mean_colour_delta_e:
+            out["mean_colour_delta_e"] = {k: round(v, 3) for k, v in self.mean_colour_delta_e.items()}
         return out
 
     def pictures(self) -> np.ndarray:
@@ -656,10 +670,13 @@ def fit_material(piece, shot: ProductShot, *, metal: str | None = None, iteratio
     after, hist = _optimise(mi, dr, metal_mesh, preset, start, shot, region, iterations=iterations, spp=spp,
                             lr=lr, learn_material=True, seed=seed)
     img1, de1 = final(after)
+    mean_de = {"before": delta_e_mean_colour(img0, shot, region), "after": delta_e_mean_colour(img1, shot, region)}
+    if lo_img is not None:
+        mean_de["lights_only"] = delta_e_mean_colour(lo_img, shot, region)
     return MatchResult(piece=piece_id, base_metal=preset.id, shot=shot, pose=pose, region=region, before=start,
                        after=after, render_before=img0, render_after=img1, delta_e_before=de0, delta_e_after=de1,
                        loss_history=hist, seconds=time.perf_counter() - t0, variant=variant, lights_only=lo,
-                       render_lights_only=lo_img, delta_e_lights_only=lo_de)
+                       render_lights_only=lo_img, delta_e_lights_only=lo_de, mean_colour_delta_e=mean_de)
 
 
 def nearest_preset(shot: ProductShot, region: np.ndarray) -> str:
