@@ -13,6 +13,13 @@ from jewelrender.errors import (CatalogError, InvalidOptionError, PhotoNotFoundE
                                 UnknownPieceError)
 from jewelrender.library import materials
 
+@pytest.fixture(autouse=True)
+def _forget_user_presets():
+    """User presets are process-wide: leave none behind for other test modules (which list every metal)."""
+    yield
+    materials.forget_metal_presets()
+
+
 SHOT = "samlora_ring2.jpg"                       # a platinum/white-gold solitaire on white
 PIECE = "solitaire-round-1ct-6prong-platinum"
 

@@ -75,6 +75,7 @@ __all__ = [
     "list_metals",
     "metal",
     "register_metal_presets",
+    "forget_metal_presets",
     "resolve_metal",
     "is_preset_file",
     "list_metal_data",
@@ -932,6 +933,12 @@ def register_metal_presets(path: str | Path) -> list[str]:
         raise _fail(path, f"preset id(s) {clash} are shipped presets; rename them in the file")
     _USER_PRESETS.update(found)
     return list(found)
+
+
+def forget_metal_presets(ids=None) -> None:
+    """Unregister user presets (``ids``, default all) registered by :func:`register_metal_presets`."""
+    for k in list(_USER_PRESETS) if ids is None else list(ids):
+        _USER_PRESETS.pop(k, None)
 
 
 def resolve_metal(value: str | Path | None) -> str | None:
