@@ -162,6 +162,7 @@ class _RawPart:
     hint: tuple[str, str] | None = None   # from glTF extras/extensions
     exact: bool = False                    # the hint is jewelrender's own extras, not a guess
     names: tuple[str, ...] = ()            # every name worth matching, most specific first
+    texcoords: np.ndarray | None = None    # (N, 2) float32: glTF TEXCOORD_0 (satin's brush, hammered dimples)
 
 
 _COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
@@ -325,6 +326,15 @@ def _read_gltf(path: Path) -> list[_RawPart]:
                 if prim.attributes.NORMAL is not None:
                     n = _accessor(doc, buffers, prim.attributes.NORMAL, path).astype(np.float64) @ M[:3, :3].T
                     n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+                uv = None
+                if prim.attributes.TEXCOORD_0 is not None:
+                    uv = _accessor(doc, buffers, prim.attributes.TEXCOORD_0, path)
+                    if uv.shape != (len(v), 2):
+                        raise MeshError(f"{path.name}: mesh {mesh.name!r} has TEXCOORD_0 that is not one (u, v) "
+                                        "per vertex", details={"path": str(path)})
+                    if uv.dtype.kind in "iu":  # normalised integers (glTF allows unsigned byte/short)
+                        uv = uv.astype(np.float64) / float(np.iinfo(uv.dtype).max)
+                    uv = uv.astype(np.float32)
                 v = v @ M[:3, :3].T + M[:3, 3]
                 if np.linalg.det(M[:3, :3]) < 0:
                     f = f[:, ::-1]
@@ -336,7 +346,7 @@ def _read_gltf(path: Path) -> list[_RawPart]:
                 seen[base] = seen.get(base, 0) + 1
                 name = base if seen[base] == 1 else f"{base}_{seen[base] - 1}"
                 hint, exact = _gltf_hint(mat) if mat else (None, False)
-                parts.append(_RawPart(name, v, f, n, (mat.name or "") if mat else "", hint, exact, names))
+                parts.append(_RawPart(name, v, f, n, (mat.name or "") if mat else "", hint, exact, names, uv))
         for c in node.children or []:
             visit(c, M, depth + 1)
 
@@ -768,10 +778,10 @@ def load_parts(path, *, metal: str | None = None, sidecar=None, units: str | flo
             from scipy.spatial import cKDTree
 
             _, nearest = cKDTree(fv).query(v)
-            nv, nf, nn = fv[nearest], p.faces, p.normals
-        else:
-            nv, nf, nn = fv, ff, None
-        parts.append(MeshPart(p.name, role, nv.astype(np.float32), nf.astype(np.uint32), nn))
+            nv, nf, nn, uv = fv[nearest], p.faces, p.normals, p.texcoords
+        else:  # repaired into new vertices: the file's per-vertex normals and (u, v) no longer apply
+            nv, nf, nn, uv = fv, ff, None, None
+        parts.append(MeshPart(p.name, role, nv.astype(np.float32), nf.astype(np.uint32), nn, uv))
     return parts, {q.name: assigned[q.name] for q in parts}, how
 
 
@@ -803,7 +813,7 @@ def load_piece(path, *, metal: str | None = None, sidecar=None, units: str | flo
             import trimesh
 
             n = trimesh.Trimesh(v, q.faces, process=False).vertex_normals.astype(np.float32)
-        placed.append(MeshPart(q.name, q.role, v.astype(np.float32), q.faces, n))
+        placed.append(MeshPart(q.name, q.role, v.astype(np.float32), q.faces, n, q.texcoords))
     metals = [assigned[q.name][1] for q in parts if q.role == "metal"]
     main = max(set(metals), key=metals.count)
     return CadPiece(id=path.name, label=f"{path.name} ({len(placed)} parts)", parts=tuple(placed),

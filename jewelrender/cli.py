@@ -1,4 +1,4 @@
-"""Command line: ``jewelrender try-on | compare | pieces | gems | cuts | settings | materials | lighting | export | doctor | samples | demo | serve | batch``.
+"""Command line: ``jewelrender try-on | compare | pieces | gems | cuts | settings | materials | match-material | lighting | export | doctor | samples | demo | serve | batch``.
 
 Exit status: 0 success; 2 bad input or options (``error: CODE: message`` on one
 line of stderr, nothing written); 3 the machine cannot render (backend missing) or an
@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_POSITION}); a wrist piece: along the forearm, 0 = wrist crease, 1 = 60 mm up")
     t.add_argument("--quality", default="preview", choices=["preview", "final"])
     t.add_argument("--lighting", default="photo_fit", help="lighting method (default photo_fit)")
-    t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials')")
+    t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials'), "
+                                                 "or a presets file (.toml, e.g. from 'jewelrender match-material')")
     t.add_argument("--finish", default=None, choices=["polished", "satin", "matte", "hammered"],
                    help="surface finish replacing the piece's own (default: the piece's, usually polished)")
     t.add_argument("--focal-35mm", type=float, default=None, help="override the 35 mm-equivalent focal length")
@@ -97,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     mt = sub.add_parser("materials", help="list the metals (with their optical sources) and finishes")
     mt.add_argument("--json", action="store_true", help="machine-readable output")
+
+    mm = sub.add_parser("match-material", help="fit a piece's metal (colour, roughness) and studio lights to a "
+                                               "product photo by differentiable rendering; write a --metal preset")
+    mm.add_argument("photo", help="product shot of the piece on white or a plain backdrop (JPEG/PNG/WebP)")
+    mm.add_argument("--piece", required=True, help="the piece in the photo: a catalog id (see 'jewelrender pieces') or "
+                                                 "a whole-piece file (.glb/.gltf/.obj/.stl/.ply)")
+    mm.add_argument("--out", default=None, help="preset file to write (.toml); use it as 'try-on --metal FILE'")
+    mm.add_argument("--name", default=None, help="preset id (default: BASE-matched-PHOTO)")
+    mm.add_argument("--metal", default=None, help="preset to start from (default: the nearest in colour)")
+    mm.add_argument("--preview", default=None, help="PNG: photo | before | after")
+    mm.add_argument("--report", default=None, help="JSON report of the fit")
+    mm.add_argument("--size", type=int, default=128, help="fit resolution, px (default 128)")
+    mm.add_argument("--iterations", type=int, default=40, help="Adam steps (default 40)")
+    mm.add_argument("--spp", type=int, default=8, help="samples per pixel while fitting (default 8)")
 
     lt = sub.add_parser("lighting", help="estimate the lighting of a hand photo and write the environment map")
     lt.add_argument("photo")
@@ -260,6 +275,27 @@ def _cmd_materials(a) -> int:
     return 0
 
 
+def _cmd_match_material(a) -> int:
+    from pathlib import Path
+
+    from .matching import match_material
+
+    if a.report is not None and Path(a.report).suffix.lower() != ".json":
+        raise InvalidOptionError("--report must be a .json file")
+    res = match_material(a.photo, a.piece, out=a.out, name=a.name, metal=a.metal, size=a.size,
+                         iterations=a.iterations, spp=a.spp, preview=a.preview)
+    if a.report is not None:
+        from ._files import write_all
+
+        rep = res.to_report()
+        write_all([(Path(a.report), lambda tmp: Path(tmp).write_text(json.dumps(rep, indent=2)))])
+    where = f"wrote {a.out} (preset {res.preset_id})" if a.out else "fitted (no --out: nothing written)"
+    print(f"{where}: {a.piece} from {res.base_metal}, metal dE2000 {res.delta_e_before:.2f} -> "
+          f"{res.delta_e_after:.2f} over {int(res.region.sum())} px, silhouette IoU {res.pose.iou:.2f}, "
+          f"{res.seconds:.0f} s on {res.variant}")
+    return 0
+
+
 def _cmd_lighting(a) -> int:
     from pathlib import Path
 
@@ -355,6 +391,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return 2
         handler = {"try-on": _cmd_try_on, "compare": _cmd_compare, "pieces": _cmd_pieces, "materials": _cmd_materials,
+                   "match-material": _cmd_match_material,
                    "lighting": _cmd_lighting, "export": _cmd_export, "gems": _cmd_vocabulary,
                    "cuts": _cmd_vocabulary, "settings": _cmd_vocabulary, "doctor": _cmd_doctor,
                    "samples": _cmd_samples, "demo": _cmd_demo, "serve": _cmd_serve, "batch": _cmd_batch}

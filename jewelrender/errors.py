@@ -18,7 +18,8 @@ the customer what to do, and optional structured ``details``.
     │   ├── DetectionError                DETECTION_FAILED
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
     │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
-    │   │   └── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
+    │   │   ├── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
+    │   │   └── ProductNotFoundError      PRODUCT_NOT_FOUND    no piece on a plain backdrop in a product photo (match-material)
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
     │   │   ├── PhotoOverexposedError     PHOTO_OVEREXPOSED    the skin is blown out (clipped highlights)
@@ -64,6 +65,7 @@ __all__ = [
     "HandNotFoundError",
     "FingerNotVisibleError",
     "WristNotVisibleError",
+    "ProductNotFoundError",
     "PhotoQualityError",
     "PhotoTooDarkError",
     "PhotoOverexposedError",
@@ -161,6 +163,13 @@ class WristNotVisibleError(DetectionError):
     """A wrist piece was asked for, but the wrist (landmark 0) or the forearm beyond it is not in the photo."""
 
     code = "WRIST_NOT_VISIBLE"
+
+
+class ProductNotFoundError(DetectionError):
+    """A product photo (``match-material``) shows no piece that stands out from a plain backdrop: the
+    border is not one even colour, or nothing (or everything) differs from it, or no metal is left."""
+
+    code = "PRODUCT_NOT_FOUND"
 
 
 class PhotoQualityError(InputError):

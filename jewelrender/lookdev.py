@@ -59,6 +59,7 @@ def piece_meshes(piece, *, metal: str | None = None, finish: str | None = None, 
     from .compose import compose_piece
     from .scene import SceneMesh, stone_material
 
+    metal = materials.resolve_metal(metal)
     if metal is not None and metal not in materials.list_metals():
         raise InvalidOptionError(f"unknown metal {metal!r}; valid: {', '.join(materials.list_metals())}",
                                  details={"option": "metal", "valid": materials.list_metals()})

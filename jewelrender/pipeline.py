@@ -319,6 +319,7 @@ class Renderer:
 
         t0 = time.perf_counter()
         _check_render_options(quality, min_quality)
+        metal = materials.resolve_metal(metal)  # a user's presets file (e.g. from match-material) -> its id
         if is_piece_file(piece):  # a brand's own CAD file: its parts carry their materials
             piece = load_piece(piece, metal=metal)
         elif not isinstance(piece, CadPiece):

@@ -209,3 +209,20 @@ def test_stl_parts_are_its_solids_assigned_by_a_sidecar(tmp_path):
     piece = cad.load_piece(tmp_path / "band.stl")
     assert piece.part_materials == {"part_0": ("metal", "yellow-gold-14k")}
     assert piece.inner_diameter_mm == pytest.approx(18.0, abs=0.01) and piece.band["width_mm"] == pytest.approx(4.0, abs=0.01)
+
+
+def test_gltf_texture_coordinates_give_cad_bands_their_satin_brush_and_hammer_dimples(solitaire_glb, solitaire_parts):
+    """The band's TEXCOORD_0 is read, so satin and hammered finishes orient themselves on a CAD band as on the
+    catalog's; parts without (u, v) keep the isotropic equivalents."""
+    piece = cad.load_piece(solitaire_glb)
+    band = next(p for p in piece.parts if p.name == "band")
+    ref = next(p for p in solitaire_parts if p.name == "band")
+    assert band.texcoords is not None and band.texcoords.shape == (len(band.vertices), 2)
+    assert np.allclose(np.sort(band.texcoords, axis=0), np.sort(ref.texcoords, axis=0), atol=1e-5)
+    head = next(p for p in piece.parts if p.name == "head")
+    assert head.texcoords is None
+    satin = piece.scene_materials(finish="satin")
+    assert "alpha_u" in satin["band"]["bsdf"] and "alpha_u" not in satin["head"]["bsdf"]
+    assert piece.scene_materials(finish="hammered")["band"]["bsdf"]["type"] == "normalmap"
+    fitted = next(p for p in piece.fitted_parts(19.0) if p.name == "band")
+    assert fitted.texcoords is band.texcoords

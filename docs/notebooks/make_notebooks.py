@@ -49,6 +49,19 @@ DATA = find_data()
 show = lambda arr: display(Image.fromarray(np.asarray(arr)))  # noqa: E731
 '''
 
+#: First line of a cell whose pictures must not be committed (they show licensed product photos).
+NO_COMMIT = "# pictures of this cell are not committed: the product shots are licensed for evaluation only"
+
+
+def strip_licensed_outputs(nb):
+    """Empty the outputs of the cells marked :data:`NO_COMMIT` before a notebook is written."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(NO_COMMIT):
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
 LOOKDEV = [
     ("markdown", """\
 # Look development
@@ -93,6 +106,32 @@ show(lookdev.side_by_side([lookdev.studio_row([dict(piece=PIECE, stone=s, yaw_de
 looks = [dict(piece=PIECE), dict(piece=PIECE, cut="oval", carat=1.5), dict(piece=PIECE, cut="cushion", setting="halo"),
          dict(piece=PIECE, cut="emerald", setting="bezel")]
 show(lookdev.studio_row(looks, HDRIS[0], size=SIZE, spp=SPP, pitch_deg=35))"""),
+    ("markdown", """\
+## Metals matched to product photos
+
+`jewelrender match-material` (`jewelrender.matching`) poses a catalog piece on a brand's product shot and
+fits its metal's tint and roughness and a studio's lights by differentiable rendering (Mitsuba AD). Each row:
+**photo | before** (the nearest shipped preset, default studio) **| lights only | after** (tint, roughness and
+lights fitted), with the metal's ΔE2000. The pairs and the table are in `docs/lookdev.md`
+(`benchmarks/bench_match_material.py`).
+
+*The product shots (`jewelry_refs` in the shared data) are licensed for evaluation only, so this notebook is
+committed without this cell's pictures: run it to see them.*"""),
+    ("code", f"""\
+{NO_COMMIT}
+from jewelrender.matching import fit_material, load_product_shot
+
+PAIRS = {{"samlora_ring2.jpg": "solitaire-round-1ct-6prong-platinum",
+         "ringtryon_men-ring-07.png": "band-court-4mm-18k-yellow",
+         "ringtryon_Ring-03.png": "band-pave-2.5mm-18k-white"}}
+small_run = SIZE < 96        # the test suite: one shot, a few steps
+for photo, piece in list(PAIRS.items())[: 1 if small_run else None]:
+    shot = load_product_shot(DATA / "jewelry_refs" / photo, size=48 if small_run else 128)
+    r = fit_material(piece, shot, iterations=4 if small_run else 40, spp=2 if small_run else 8,
+                     eval_spp=4 if small_run else 32, lights_only_baseline=not small_run)
+    print(f"{{photo}} on {{piece}} from {{r.base_metal}}: dE2000 {{r.delta_e_before:.2f}} -> {{r.delta_e_after:.2f}}"
+          f" (silhouette IoU {{r.pose.iou:.2f}}, roughness {{r.after.alpha:.3f}})")
+    show(r.pictures())"""),
 ]
 
 TRYON = [
@@ -225,7 +264,7 @@ def main() -> None:
     for name in a.names:
         nb = execute(build(name, NOTEBOOKS[name]))
         if not a.no_save:
-            nbformat.write(nb, HERE / name)
+            nbformat.write(strip_licensed_outputs(nb), HERE / name)
             print(f"wrote {HERE / name}")
 
 

@@ -74,6 +74,10 @@ __all__ = [
     "load_gem_file",
     "list_metals",
     "metal",
+    "register_metal_presets",
+    "forget_metal_presets",
+    "resolve_metal",
+    "is_preset_file",
     "list_metal_data",
     "metal_data",
     "list_gems",
@@ -207,6 +211,11 @@ class MetalPreset:
         when one is known; ``None`` otherwise.
     reference_source : str
         Citation of ``reference_lab`` (with page/table).
+    tint : tuple of (wavelengths_nm, values) or None
+        A spectral multiplier in (0, 1] on the reflectance computed from
+        ``data`` (Mitsuba's ``specular_reflectance``), as fitted to a product
+        photo by :mod:`jewelrender.matching`; ``None`` for the shipped presets,
+        whose colour comes from their n, k alone.
     """
 
     id: str
@@ -220,6 +229,7 @@ class MetalPreset:
     source: str = ""
     reference_lab: tuple[float, float, float] | None = None
     reference_source: str = ""
+    tint: tuple[tuple[float, ...], tuple[float, ...]] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -633,7 +643,25 @@ def alloy_data(composition: dict[str, float], *, name: str = "", tables: dict[st
     )
 
 
-_PRESET_KEYS = ("label", "data", "composition", "plating", "roughness", "note", "reference_lab", "reference_source")
+_PRESET_KEYS = ("label", "data", "composition", "plating", "roughness", "note", "reference_lab", "reference_source",
+                "tint", "tint_nm")
+
+
+def _check_tint(entry: dict[str, Any]) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    if "tint" not in entry and "tint_nm" not in entry:
+        return None
+    vals, wl = entry.get("tint"), entry.get("tint_nm")
+    ok = (isinstance(vals, list) and isinstance(wl, list) and 2 <= len(vals) == len(wl) <= 64
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals + wl))
+    if not ok:
+        raise ValueError("'tint' and 'tint_nm' go together: two lists of 2-64 numbers of the same length")
+    if not all(0.0 < v <= 1.0 for v in vals):
+        raise ValueError(f"tint values must be in (0, 1], got {vals}")
+    if not (all(b > a for a, b in zip(wl, wl[1:])) and MITSUBA_SPECTRAL_NM[0] <= wl[0]
+            and wl[-1] <= MITSUBA_SPECTRAL_NM[1]):
+        raise ValueError(f"tint_nm must increase strictly within {MITSUBA_SPECTRAL_NM[0]:g}-"
+                         f"{MITSUBA_SPECTRAL_NM[1]:g} nm, got {wl}")
+    return tuple(float(w) for w in wl), tuple(float(v) for v in vals)
 
 
 def load_metal_presets(path: str | Path, metals_dir: str | Path | None = None) -> dict[str, MetalPreset]:
@@ -695,6 +723,7 @@ def load_metal_presets(path: str | Path, metals_dir: str | Path | None = None) -
                 raise _fail(path, f"[{pid}] needs a non-empty string '{key}'")
         try:
             rough = _check_roughness(entry.get("roughness"))
+            tint = _check_tint(entry)
         except ValueError as exc:
             raise _fail(path, f"[{pid}] {exc}") from None
         has_data, has_comp, has_plating = "data" in entry, "composition" in entry, "plating" in entry
@@ -734,7 +763,7 @@ def load_metal_presets(path: str | Path, metals_dir: str | Path | None = None) -
         presets[pid] = MetalPreset(
             id=pid, label=entry["label"], data=data, roughness=rough, note=entry["note"], model=model,
             composition=comp, plating=entry.get("plating", ""), source=source,
-            reference_lab=ref, reference_source=ref_src,
+            reference_lab=ref, reference_source=ref_src, tint=tint,
         )
     return presets
 
@@ -848,13 +877,19 @@ def _unknown(kind: str, name: Any, valid: list[str]) -> CatalogError:
     )
 
 
+# Presets read from users' files (register_metal_presets), by id; one process-wide registry so that
+# every place that checks a --metal id (try-on, compare, export, the service) accepts them.
+_USER_PRESETS: dict[str, MetalPreset] = {}
+
+
 def list_metals() -> list[str]:
-    """Ids of the shipped metal presets, in file order (e.g. ``"yellow-gold-18k"``)."""
-    return list(_presets())
+    """Ids of the metal presets: the shipped ones in file order (e.g. ``"yellow-gold-18k"``), then any
+    registered from a user's file (:func:`register_metal_presets`)."""
+    return list(_presets()) + [k for k in _USER_PRESETS if k not in _presets()]
 
 
 def metal(id: str) -> MetalPreset:
-    """The shipped metal preset ``id``.
+    """The metal preset ``id`` (shipped, or registered from a user's file).
 
     Raises
     ------
@@ -862,9 +897,68 @@ def metal(id: str) -> MetalPreset:
         Unknown id (``details["valid"]`` lists the ids) or a malformed file.
     """
     presets = _presets()
+    if isinstance(id, str) and id in _USER_PRESETS and id not in presets:
+        return _USER_PRESETS[id]
     if not isinstance(id, str) or id not in presets:
-        raise _unknown("metal", id, list(presets))
+        raise _unknown("metal", id, list_metals())
     return presets[id]
+
+
+def is_preset_file(value: Any) -> bool:
+    """Whether a ``--metal`` value names a presets file (``*.toml``) rather than a preset id."""
+    return isinstance(value, (str, Path)) and str(value).lower().endswith(".toml")
+
+
+def register_metal_presets(path: str | Path) -> list[str]:
+    """Read a user's presets file (the format of ``materials/metals.toml``, e.g. one written by
+    ``jewelrender match-material``) and make its presets selectable by id for this process.
+
+    ``data``/``composition``/``plating`` refer to the shipped element tables. Returns the file's ids.
+
+    Raises
+    ------
+    InvalidOptionError
+        No such file (code ``INVALID_OPTION``).
+    CatalogError
+        A malformed file, or an id that a shipped preset already uses (ids must stay unambiguous).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidOptionError(f"metal presets file not found: {path}; give a preset id "
+                                 f"({', '.join(list(_presets()))}) or an existing .toml file",
+                                 details={"option": "metal", "path": str(path)})
+    found = load_metal_presets(path, resource_path("materials", "metals"))
+    clash = sorted(set(found) & set(_presets()))
+    if clash:
+        raise _fail(path, f"preset id(s) {clash} are shipped presets; rename them in the file")
+    _USER_PRESETS.update(found)
+    return list(found)
+
+
+def forget_metal_presets(ids=None) -> None:
+    """Unregister user presets (``ids``, default all) registered by :func:`register_metal_presets`."""
+    for k in list(_USER_PRESETS) if ids is None else list(ids):
+        _USER_PRESETS.pop(k, None)
+
+
+def resolve_metal(value: str | Path | None) -> str | None:
+    """A ``--metal`` value as a preset id: an id passes through; a ``.toml`` file holding exactly one
+    preset is registered (:func:`register_metal_presets`) and its id returned.
+
+    Raises
+    ------
+    InvalidOptionError
+        A missing file, or a file with several presets (name one by id after registering the file).
+    CatalogError
+        A malformed file.
+    """
+    if value is None or not is_preset_file(value):
+        return value
+    ids = register_metal_presets(value)
+    if len(ids) != 1:
+        raise InvalidOptionError(f"{value} holds {len(ids)} presets ({', '.join(ids)}); --metal takes a file with "
+                                 "exactly one", details={"option": "metal", "valid": ids})
+    return ids[0]
 
 
 def list_metal_data() -> list[str]:
@@ -1438,6 +1532,8 @@ def metal_bsdf_dict(preset_or_id: MetalPreset | str, *, finish: str = "polished"
     user = None if roughness is None else _alpha(roughness)
     d = preset.data
     spectra = {"eta": _spectrum_dict(d.wavelengths_nm, d.n), "k": _spectrum_dict(d.wavelengths_nm, d.k)}
+    if preset.tint is not None:
+        spectra["specular_reflectance"] = _spectrum_dict(np.asarray(preset.tint[0]), np.asarray(preset.tint[1]))
     if fin.kind == "anisotropic":
         a_v = fin.alpha_v if user is None else user
         a_u = fin.alpha_u if user is None else user * fin.alpha_u / fin.alpha_v
