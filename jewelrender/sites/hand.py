@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import DetectionError, FingerNotVisibleError, InvalidOptionError
 from ..landmarks.types import FINGERS, HandLandmarks
+from ..card import find_id1_card
 from ..ringsize import RingSize, equivalent_diameter_mm, estimate_ring_size
 from .base import piece_to_cam
 
@@ -686,7 +687,12 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
     # where it did, and the piece (fixed millimetres) is drawn at the right size
     # relative to the finger.
     seen_d_mm = equivalent_diameter_mm(width_px * z / fx * 1e3)
-    size = estimate_ring_size(seen_d_mm if source == "measured" else None)
+    # An ID-1 card beside the hand replaces the average hand's scale by a metric one.
+    card = find_id1_card(srgb, hand.image_px) if source == "measured" else None
+    if card is not None:
+        size = estimate_ring_size(equivalent_diameter_mm(width_px / card.px_per_mm), width_px=width_px, card=True)
+    else:
+        size = estimate_ring_size(seen_d_mm if source == "measured" else None, width_px=width_px)
     scale = size.inner_diameter_mm / seen_d_mm
     pts = pts * scale
     center = center * scale
@@ -697,7 +703,8 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
     proxies = _proxies(srgb, hand, pts, K, finger, radius_m, half_breadth_m=width_px / 2.0 * z / fx)
 
     details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
-               "size": {**size.to_report(), "metric_scale": round(scale, 4)}}
+               "size": {**size.to_report(), "metric_scale": round(scale, 4),
+                        "card": None if card is None else card.to_report()}}
     return RingPlacement(
         site="ring",
         hand=hand.handedness,
