@@ -23,6 +23,9 @@ __all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_f
 #: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
 HEAD_HEIGHT_MM = 10.0
 HEAD_RADIUS_MM = 6.0
+#: The head faces away from the camera (cosine of its direction with the way to the camera below
+#: minus this): the finger hides it, and it rises above no outline.
+HEAD_HIDDEN_COS = 0.3
 
 
 @dataclass
@@ -54,11 +57,15 @@ def setting_footprint(camera, placement, crop) -> np.ndarray:
     r_m = float(placement.finger_radius_m)
     c = np.asarray(placement.center_cam, float)
     up = np.asarray(placement.up_cam, float)
+    out = np.zeros((crop.height, crop.width), np.uint8)
+    # A head on the far side of the finger (a palm seen from the front) is hidden by it: nothing to
+    # exempt there (exempting it let the band's back show past the finger's outline).
+    if float(up @ (-c / max(np.linalg.norm(c), 1e-9))) < -HEAD_HIDDEN_COS:
+        return out > 0
     p0 = camera.project(c + up * r_m)
     p1 = camera.project(c + up * (r_m + HEAD_HEIGHT_MM / 1000.0))
     px_per_m = placement.finger_width_px / max(2.0 * r_m, 1e-6)
     rad = max(int(round(HEAD_RADIUS_MM / 1000.0 * px_per_m)), 1)
-    out = np.zeros((crop.height, crop.width), np.uint8)
     if np.all(np.isfinite(p0)) and np.all(np.isfinite(p1)):
         a = tuple(int(round(v)) for v in (p0 - [crop.x, crop.y]))
         b = tuple(int(round(v)) for v in (p1 - [crop.x, crop.y]))

@@ -56,7 +56,7 @@ from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angl
 from .fastfit import IrradianceKernel, nnls_residuals
 from .skin import reference_skin, skin_like, skin_tone
 
-__all__ = ["estimate_photo_fit", "skin_samples"]
+__all__ = ["estimate_photo_fit", "skin_samples", "photo_detail_env"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
@@ -506,3 +506,63 @@ def key_lobe(d: np.ndarray, key_dir: np.ndarray, lobe_deg: float) -> np.ndarray:
     lobe = np.exp(-(1 - cosang) / (sigma * sigma))       # ~ Gaussian in angle
     omega = np.broadcast_to(texel_solid_angles(h, w), lobe.shape)
     return lobe / max(float((lobe * omega).sum()), 1e-12)
+
+
+#: Rows of the map the piece is rendered in (width 2x): the fitted map (64 or 128 rows, ~3 deg a
+#: texel) carries the light's energy and direction; the photo's own detail is added at this resolution.
+DETAIL_HEIGHT = 256
+#: The detail ratio (photo over its low-pass) is kept within these bounds (a clipped highlight or a
+#: black pixel must not make a light or a hole of its own).
+DETAIL_RATIO_RANGE = (0.2, 5.0)
+
+
+def photo_detail_env(env: EnvMap, photo, camera, *, height: int = DETAIL_HEIGHT) -> EnvMap:
+    """The fitted map with the photo's own high-frequency content: what the metal mirrors.
+
+    The fit (:func:`estimate_photo_fit`) is deliberately smooth: a few degrees a texel, the hand
+    inpainted away, the hemisphere behind the camera a blurred, desaturated mirror. A polished
+    metal mirrors it as one soft gradient, the same on every photo. Here, at ``height`` rows:
+
+    - everywhere the photo is seen (in front, and mirrored behind the camera), the fitted radiance
+      is multiplied by the photo's detail: the photo *with* the hand, over its low-pass at the fit's
+      resolution, per channel (so the fitted energy and key stay, the structure is the photo's).
+      Near a finger's outline a grazing reflection continues almost along the camera's ray past
+      the silhouette, so it sees what the photo shows just beside the finger: the dark gap, the
+      neighbouring finger, not the inpainted background;
+    - behind the camera, the colour is the photo's (skin, sleeves, the room) at the fitted
+      brightness: a close-up's surroundings are mostly the subject's own skin and clothes, and a
+      white metal takes their warmth;
+    - beyond the frame the border's continuation is a guess: no detail is added there.
+    """
+    import cv2
+
+    from ..color import srgb8_to_linear
+
+    h = int(height)
+    base = cv2.resize(env.radiance, (2 * h, h), interpolation=cv2.INTER_LINEAR)
+    side = 1024
+    scale = min(1.0, side / max(photo.width, photo.height))
+    sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
+    small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else photo.srgb
+    lin = srgb8_to_linear(small).astype(np.float32)
+    d = texel_directions(h, 2 * h)
+    mx, my, w_out = _perspective_lookup(camera, d, scale, sw, sh)
+    pe = cv2.remap(lin, mx, my, interpolation=cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_REPLICATE)
+    # Low-pass at the fitted map's texel size, wrapping round the seam.
+    sigma = 0.5 * h / env.radiance.shape[0]
+    pad = int(np.ceil(3 * sigma)) + 1
+    wrapped = np.concatenate([pe[:, -pad:], pe, pe[:, :pad]], axis=1)
+    lo = cv2.GaussianBlur(wrapped, (0, 0), max(sigma, 0.5))[:, pad:-pad]
+    eps = 1e-4 + 1e-3 * float(np.median(lo))
+    ratio = np.clip((pe + eps) / (lo + eps), *DETAIL_RATIO_RANGE)
+    inside = (1.0 - w_out)[..., None]
+    ratio = 1.0 + inside * (ratio - 1.0)
+    out = base * ratio
+    back = (d[..., 2] < 0)[..., None]
+    y_base = luminance(out)[..., None]
+    y_pe = luminance(pe)[..., None]
+    colour = (pe + eps) / (y_pe + eps)
+    recoloured = y_base * (1.0 + inside * (colour - 1.0))
+    out = np.where(back, recoloured, out)
+    return EnvMap(np.maximum(out, 0.0).astype(np.float32), meta=dict(env.meta, detail_height=h))
