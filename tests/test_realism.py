@@ -331,3 +331,21 @@ def test_render_map_carries_the_photos_detail_and_colour(placed):
         assert abs(np.log(rb(ren.radiance) / photo_rb)) < abs(np.log(rb(up) / photo_rb)), name
         maps[name] = ren
     assert len(maps) == 2
+
+
+def test_render_map_spreads_the_key_keeping_its_energy():
+    """A 5 deg key mirrored in polished metal is a crisp white spot; the render map spreads it, energy kept."""
+    from jewelrender.lighting.envmap import EnvMap, texel_directions, texel_solid_angles
+    from jewelrender.lighting.photo_fit import KEY_RENDER_DEG, spread_key, key_lobe
+
+    d = texel_directions(128, 256)
+    key = np.array([0.6, -0.5, -0.62])
+    key /= np.linalg.norm(key)
+    room = 0.2 + 0.05 * (-d[..., 1:2])
+    base = (room + key_lobe(d, key, 5.0)[..., None] * np.array([3.0, 2.8, 2.5])).astype(np.float32)
+    out = spread_key(base, d, key, KEY_RENDER_DEG)
+    omega = texel_solid_angles(128, 256)[..., None]
+    assert np.allclose((out * omega).sum((0, 1)), (base * omega).sum((0, 1)), rtol=0.02)
+    assert out.max() < 0.2 * base.max()
+    assert np.all(out >= 0)
+    EnvMap(out)  # still a valid map
