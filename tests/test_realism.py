@@ -349,3 +349,50 @@ def test_render_map_spreads_the_key_keeping_its_energy():
     assert out.max() < 0.2 * base.max()
     assert np.all(out >= 0)
     EnvMap(out)  # still a valid map
+
+
+def _quantisation_misfit(img8: np.ndarray, where: np.ndarray, qtable, x0: int, y0: int) -> float:
+    """Mean distance of luma DCT coefficients from the table's multiples, over 8 x 8 blocks of the file's grid.
+
+    ~0.25 for content never compressed with ``qtable``; near 0 for content that was (the JPEG ghost).
+    """
+    import cv2
+
+    y = cv2.cvtColor(img8, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32) - 128.0
+    q = np.asarray(qtable, np.float32).reshape(8, 8)
+    sel = q >= 6
+    sel[0, 0] = False
+    vals = []
+    oy, ox = (-y0) % 8, (-x0) % 8
+    for by in range(oy, y.shape[0] - 7, 8):
+        for bx in range(ox, y.shape[1] - 7, 8):
+            if where[by:by + 8, bx:bx + 8].all():
+                c = cv2.dct(np.ascontiguousarray(y[by:by + 8, bx:bx + 8])) / q
+                vals.append(float(np.abs(c[sel] - np.round(c[sel])).mean()))
+    assert len(vals) >= 4, "too few blocks on the ring"
+    return float(np.mean(vals))
+
+
+def test_ring_carries_the_photos_own_jpeg_quantisation(placed):
+    """Blind test 2026-12-02 cue: "no compression on the ring". The ring's blocks must be quantised by the
+    photo's own tables on the file's grid, as its skin is (a blockiness ratio does not show it on metal)."""
+    ph, hand, pl = placed["11khands_female_dorsal.jpg"]  # a q75 file: compression is visible
+    crop = _band_crop(pl, scale=2.4)
+    look = measure_look(ph, crop.x, crop.y, crop.width, crop.height)
+    h, w = crop.height, crop.width
+    alpha = np.zeros((h, w), np.float32)
+    alpha[h // 2 - h // 6:h // 2 + h // 6, w // 4:3 * w // 4] = 1.0
+    out8 = np.ascontiguousarray(ph.srgb[crop.slices]).copy()
+    # a rendered metal's fine structure (reflections, sampling noise), never compressed
+    shade = np.linspace(120, 220, w)[None, :, None] * np.array([1.0, 0.8, 0.45])
+    texture = np.random.default_rng(1).normal(0.0, 8.0, (h, w, 1))
+    ring_px = np.clip(np.broadcast_to(shade, (h, w, 3)) + texture, 0, 255)
+    out8[alpha > 0] = ring_px[alpha > 0].astype(np.uint8)
+    res, applied = apply_look(ph, out8, crop, alpha, look)
+    ring = alpha > 0.5
+    qt = ph.jpeg_qtables[0]
+    clean = _quantisation_misfit(out8, ring, qt, crop.x, crop.y)
+    after = _quantisation_misfit(res, ring, qt, crop.x, crop.y)
+    skin = _quantisation_misfit(np.ascontiguousarray(ph.srgb[crop.slices]), ~ring, qt, crop.x, crop.y)
+    assert clean > 0.15 and skin < 0.08
+    assert after < 0.08, f"ring blocks misfit the photo's tables by {after:.3f} (skin {skin:.3f}, clean {clean:.3f})"
