@@ -41,6 +41,10 @@ _REL_WIDTH = {"thumb": 1.2, "index": 1.05, "middle": 1.1, "ring": 1.0, "little":
 #: (the crease between fingers) decides. Up to the PIP, a landmark line off the finger's centre put
 #: the gap beside the finger into it (11khands_female_dorsal) and the band overhung it.
 WEB_END = 0.3
+#: A gap's seed must run at least this many finger widths along the finger (the crease between two
+#: fingers does; the wrinkles and folds at the finger's base, which bit into 11khands_female_palmar's
+#: ring finger at half a width, do not).
+GAP_MIN_LENGTH = 1.0
 #: GrabCut runs on at most this many pixels along the region's longer side.
 _MAX_SIDE = 256
 
@@ -121,7 +125,7 @@ def _finger_gaps(region: np.ndarray, hand_mask: np.ndarray, pts: np.ndarray, fin
     """(h, w) uint8: thin dark valleys running along the ring finger (the gaps and creases between fingers).
 
     A morphological black-hat (the image's closing minus itself) at a third of the finger's
-    width finds thin dark lines; only components longer than half a finger width and running
+    width finds thin dark lines; only components longer than GAP_MIN_LENGTH finger widths and running
     within 25 deg of the finger's axis are kept (the wrinkles at the joints run across it).
     """
     import cv2
@@ -147,7 +151,7 @@ def _finger_gaps(region: np.ndarray, hand_mask: np.ndarray, pts: np.ndarray, fin
         xy -= xy.mean(0)
         ev, evec = np.linalg.eigh(xy.T @ xy)
         length = 4.0 * np.sqrt(max(ev[-1], 0.0) / len(xy))
-        if length < 0.5 * wpx or abs(float(evec[:, -1] @ ax)) < np.cos(np.radians(25.0)):
+        if length < GAP_MIN_LENGTH * wpx or abs(float(evec[:, -1] @ ax)) < np.cos(np.radians(25.0)):
             continue
         out[lab == i] = 1
     return out
@@ -255,7 +259,11 @@ def segment_hand(photo, hand, *, finger: str, center_px, finger_width_px: float,
     gaps = _finger_gaps(region, hand_mask, ptsf, finger, wpx)
     markers[(gaps > 0) & (markers == 0) & beside] = 7
     cv2.watershed(cv2.cvtColor(region, cv2.COLOR_RGB2BGR), markers)
-    gap_lab = (markers == 7) & beside
+    # The gap is the dark valley itself (and a couple of pixels round it); the rest of its flood is
+    # the shaded flank of a finger and goes back to the nearest finger below.
+    r_gap = max(int(round(0.08 * wpx)), 2)
+    near_gap = cv2.dilate(gaps, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_gap + 1,) * 2)) > 0
+    gap_lab = (markers == 7) & beside & near_gap
     hand_mask = np.where(gap_lab, 0, hand_mask).astype(np.uint8)
     # Watershed lines (-1) and stray background go to the nearest finger label.
     lab = markers.copy()

@@ -156,10 +156,11 @@ def visible_fraction(coverage_px: float, finger_width_px: float, px_per_mm: floa
     """Ring pixels seen, over those a band of this width covers across a straight finger seen from above.
 
     A band of width w across a finger of width W (pixels) covers about
-    ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
-    oblique views only add to that, so the ratio is a lower bound on visibility.
+    ``W * w`` pixels (it turns out of sight at the finger's outline: segmentation's
+    ``overhang_px``); heads and oblique views only add to that, so the ratio is a
+    lower bound on visibility.
     """
-    expected = 1.1 * finger_width_px * band_width_mm * px_per_mm
+    expected = finger_width_px * band_width_mm * px_per_mm
     return float(coverage_px) / max(expected, 1.0)
 
 
