@@ -5,9 +5,16 @@ photos (they wear real rings) and our try-ons on OTHER dev hand photos (never th
 same photo in both sets) — each at 256 px and at full resolution, plus a separate
 key file that judges must not see::
 
-    python benchmarks/blind_test.py build --quality preview --out /tmp/blind [--n-ours 8] [--seed 0]
-    # give the judges /tmp/blind/crops/ and /tmp/blind/JUDGES.md only (NOT key.json)
-    python benchmarks/blind_test.py score --key /tmp/blind/key.json judge1.json judge2.json
+    python benchmarks/blind_test.py build --quality preview --out /tmp/blind --key /somewhere/else/key.json \
+        [--n-ours 10] [--seed 0]
+    # give the judges /tmp/blind/crops/ and /tmp/blind/JUDGES.md only; the key is written outside --out
+    python benchmarks/blind_test.py score --key /somewhere/else/key.json judge1.json judge2.json
+
+The set's design (the first run's judges read patterns off the set itself): one try-on per person
+(photos of the same hand, like the three palmistry IMG_036x frames, count once), each with a different
+piece; pieces with a stone go on views that show the back of the finger (where the stone shows),
+plain bands on palm views (where a head would be hidden behind the finger); the real rings come only
+from photos of rings worn on a hand (the ``jewelry_refs`` packshots are not: none shows a hand).
 
 A judge's answers are JSON: ``{"judge": "retoucher", "answers": {"07": "fake", "12": "real", ...},
 "cues": {"07": "band end squared off", ...}}`` (``fake``/``ours``/``added`` and ``real`` are
@@ -43,13 +50,27 @@ REAL_RING_POSITION = {
     "ringtryon_assets_12.jpg": 0.5, "ringtryon_assets_14.jpg": 0.5, "ringtryon_assets_15.jpg": 0.5,
     "ringtryon_assets_16.jpg": 0.65, "ringtryon_assets_18.jpg": 0.82,
 }
-#: Our pieces, cycled over the try-on photos: what the first blind test showed (bands, solitaires,
-#: a princess, a pavé band).
-PIECES = ("band-court-2mm-18k-yellow", "solitaire-round-1ct-18k-yellow", "band-pave-2.5mm-18k-white",
-          "solitaire-princess-1ct-18k-white", "band-court-4mm-18k-yellow", "solitaire-oval-1ct-18k-rose",
-          "bezel-round-0.5ct-18k-yellow", "solitaire-round-1ct-6prong-platinum")
+#: Our pieces: each used once. Heads on views of the back of the finger, bands on palm views.
+STONE_PIECES = ("solitaire-round-1ct-18k-yellow", "solitaire-princess-1ct-18k-white",
+                "solitaire-oval-1ct-18k-rose", "solitaire-round-1ct-6prong-platinum", "halo-round-1ct-18k-white",
+                "bezel-round-0.5ct-18k-yellow", "solitaire-pear-1ct-18k-yellow", "solitaire-marquise-1ct-platinum")
+BAND_PIECES = ("band-court-2mm-18k-yellow", "band-pave-2.5mm-18k-white", "band-court-4mm-18k-yellow",
+               "band-channel-3mm-platinum")
+PIECES = STONE_PIECES + BAND_PIECES
 #: Dev photos outside ringtryon_assets_* that already wear a real ring: in neither set.
 WEARS_A_RING = frozenset({"cofw_001805.jpg", "onehand10k_9.jpg"})
+#: Photos of the same person: one try-on per group (the first accepted photo of it).
+SAME_PERSON = {"palmistry_IMG_0364.jpg": "palmistry_IMG", "palmistry_IMG_0367.jpg": "palmistry_IMG",
+               "palmistry_IMG_0370.jpg": "palmistry_IMG", "11khands_female_dorsal.jpg": "11khands_female",
+               "11khands_female_palmar.jpg": "11khands_female",
+               "hand_shu-fingercount_set1-five-22.jpg": "shu_set1", "hand_shu-fingercount_set1-five-195.jpg": "shu_set1"}
+#: Real rings from data/jewelry_refs: photos of a ring worn on a hand only. None qualifies (checked
+#: 2026-12-02: the samlora_* and ringtryon_* files are packshots on white, black or transparent
+#: grounds, no hand), so the real set is the 11 ringtryon_assets_* photos.
+REAL_REFS: tuple[str, ...] = ()
+#: A cosine above this between the head's direction and the way to the camera: the back of the finger
+#: faces the camera enough for a stone to show.
+SHOWS_HEAD_COS = 0.2
 CROP_WIDTHS = 3.2  # crop side, in finger widths
 SMALL = 256
 
@@ -103,29 +124,52 @@ def _real_crops(detector, hands_dir):
     return out
 
 
+def _candidate_photos(hands_dir, exclude):
+    """Bare-hand photos for our try-ons: the dev hand photos, then the hand samples shipped with the package."""
+    from jewelrender.samples import __file__ as samples_init
+
+    samples = sorted(Path(samples_init).parent.glob("hand_*.jpg"))
+    photos = [p for p in sorted(hands_dir.glob("*.*")) + samples if p.name not in exclude
+              and p.name not in WEARS_A_RING and not p.name.startswith("ringtryon_assets_")]
+    return photos
+
+
 def _our_crops(hands_dir, quality, n, position, exclude):
     import jewelrender as jr
     from jewelrender.errors import JewelrenderError
 
-    photos = [p for p in sorted(hands_dir.glob("*.*")) if p.name not in exclude and p.name not in WEARS_A_RING
-              and not p.name.startswith("ringtryon_assets_")]
-    out, k = [], 0
+    out, people = [], set()
+    stones, bands = list(STONE_PIECES), list(BAND_PIECES)
     with jr.Renderer() as r:
-        for p in photos:
+        for p in _candidate_photos(hands_dir, exclude):
             if len(out) >= n:
                 break
-            piece = PIECES[k % len(PIECES)]
-            opts = {"quality": quality, "min_quality": 0.0}
+            person = SAME_PERSON.get(p.name, p.name)
+            if person in people:
+                continue
+            opts = {"quality": quality}
             if position is not None:
                 opts["position"] = position
+            ph = jr.load_photo(p)
             try:
-                res = r.try_on(p, piece, **opts)
+                prep = r.prepare(ph, **opts)
+            except JewelrenderError as e:
+                print(f"  ours {p.name}: {e.code}, skipped")
+                continue
+            c = np.asarray(prep.placement.center_cam, float)
+            shows_head = float(np.asarray(prep.placement.up_cam) @ (-c / np.linalg.norm(c))) > SHOWS_HEAD_COS
+            pool = stones if shows_head and stones else (bands or stones)
+            piece = pool.pop(0)
+            try:
+                res = r.try_on(ph, piece, min_quality=0.0, **opts)  # the same Photo: detection, light reused
             except JewelrenderError as e:
                 print(f"  ours {p.name} {piece}: {e.code}, skipped")
+                pool.insert(0, piece)
                 continue
-            k += 1
+            people.add(person)
             pl = res.report["placement"]
             out.append({"source": "ours", "photo": p.name, "piece": piece, "quality": quality,
+                        "view": "back of the finger" if shows_head else "palm side",
                         "crop": _square(res.image, pl["center_px"], CROP_WIDTHS * pl["finger_width_px"]),
                         "timings": res.report["timings"]})
             print(f"  ours {p.name} {piece}: {res.report['timings']['total']:.1f} s")
@@ -138,7 +182,10 @@ def build(args) -> None:
     from jewelrender.landmarks import HandDetector
 
     hands_dir = data_dir() / "photos" / "hands"
-    out = Path(args.out)
+    out = Path(args.out).resolve()
+    key_path = Path(args.key).resolve()
+    if out in key_path.parents or REPO.resolve() in key_path.parents:
+        raise SystemExit(f"--key {key_path} must lie outside --out and outside the repository (judges must not see it)")
     crops_dir = out / "crops"
     crops_dir.mkdir(parents=True, exist_ok=True)
     for old in crops_dir.glob("*.png"):
@@ -150,6 +197,10 @@ def build(args) -> None:
     ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real})
     both = {c["photo"] for c in real} & {c["photo"] for c in ours}
     assert not both, f"a photo is in both sets: {both}"
+    persons = [SAME_PERSON.get(c["photo"], c["photo"]) for c in ours]
+    assert len(persons) == len(set(persons)), f"a person has two try-ons: {persons}"
+    pieces = [c["piece"] for c in ours]
+    assert len(pieces) == len(set(pieces)), f"a piece is used twice: {pieces}"
     items = real + ours
     random.Random(args.seed).shuffle(items)
     key = {"built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "quality": args.quality,
@@ -161,8 +212,12 @@ def build(args) -> None:
         Image.fromarray(crop).resize((SMALL, SMALL), Image.LANCZOS).save(crops_dir / f"{ident}_256.png")
         key["items"][ident] = {k: v for k, v in it.items() if k != "crop"} | {"full_px": int(crop.shape[0])}
     (out / "JUDGES.md").write_text(JUDGES_TEXT, encoding="utf-8")
-    (out / "key.json").write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
-    print(f"{len(real)} real + {len(ours)} ours -> {crops_dir} (key: {out / 'key.json'}, keep it from the judges)")
+    stale = out / "key.json"
+    if stale.exists():
+        stale.unlink()  # an older build's key beside the crops
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(real)} real + {len(ours)} ours -> {crops_dir} (key: {key_path}, keep it from the judges)")
 
 
 def _verdict(v) -> str | None:
@@ -212,7 +267,8 @@ def main(argv=None) -> None:
     b = sub.add_parser("build", help="render our try-ons, cut the crops, write the key")
     b.add_argument("--quality", choices=("preview", "final"), default="final")
     b.add_argument("--out", required=True)
-    b.add_argument("--n-ours", type=int, default=8)
+    b.add_argument("--key", required=True, help="where the key goes: outside --out and outside the repository")
+    b.add_argument("--n-ours", type=int, default=10)
     b.add_argument("--n-real", type=int, default=None, help="at most this many real crops (default: all)")
     b.add_argument("--position", type=float, default=None, help="ring position for ours (default: the pipeline's)")
     b.add_argument("--seed", type=int, default=0, help="shuffle seed")

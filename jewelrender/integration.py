@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint"]
+__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint", "band_back_mask"]
 
 #: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
 HEAD_HEIGHT_MM = 10.0
 HEAD_RADIUS_MM = 6.0
+#: The head faces away from the camera (cosine of its direction with the way to the camera below
+#: minus this): the finger hides it, and it rises above no outline.
+HEAD_HIDDEN_COS = 0.3
 
 
 @dataclass
@@ -54,11 +57,15 @@ def setting_footprint(camera, placement, crop) -> np.ndarray:
     r_m = float(placement.finger_radius_m)
     c = np.asarray(placement.center_cam, float)
     up = np.asarray(placement.up_cam, float)
+    out = np.zeros((crop.height, crop.width), np.uint8)
+    # A head on the far side of the finger (a palm seen from the front) is hidden by it: nothing to
+    # exempt there (exempting it let the band's back show past the finger's outline).
+    if float(up @ (-c / max(np.linalg.norm(c), 1e-9))) < -HEAD_HIDDEN_COS:
+        return out > 0
     p0 = camera.project(c + up * r_m)
     p1 = camera.project(c + up * (r_m + HEAD_HEIGHT_MM / 1000.0))
     px_per_m = placement.finger_width_px / max(2.0 * r_m, 1e-6)
     rad = max(int(round(HEAD_RADIUS_MM / 1000.0 * px_per_m)), 1)
-    out = np.zeros((crop.height, crop.width), np.uint8)
     if np.all(np.isfinite(p0)) and np.all(np.isfinite(p1)):
         a = tuple(int(round(v)) for v in (p0 - [crop.x, crop.y]))
         b = tuple(int(round(v)) for v in (p1 - [crop.x, crop.y]))
@@ -66,6 +73,44 @@ def setting_footprint(camera, placement, crop) -> np.ndarray:
         cv2.circle(out, a, rad, 1, -1)
         cv2.circle(out, b, rad, 1, -1)
     return out > 0
+
+
+def band_back_mask(camera, placement, piece, crop, *, step_deg: float = 3.0) -> np.ndarray:
+    """(h, w) bool: where only the back of the band (the half facing away from the camera) projects.
+
+    The band's outer surface as a cylinder about the finger's axis (the bore's radius plus the
+    band's thickness, the band's width long), cut in strips; a strip whose normal faces the camera
+    is front, else back. Within the real finger's outline the finger hides the back: the proxy
+    capsule, the bore's size, is a little narrower than the finger seen (its breadth), so the
+    render alone shows the back of the band in a hook at each end.
+    """
+    import cv2
+
+    r = float(placement.finger_radius_m) + float(piece.band.get("thickness_mm", 1.7)) / 1000.0
+    half_w = float(piece.band.get("width_mm", 2.0)) / 2000.0
+    c = np.asarray(placement.center_cam, float)
+    ax = np.asarray(placement.axis_cam, float)
+    ax = ax / max(np.linalg.norm(ax), 1e-12)
+    u = np.asarray(placement.up_cam, float)
+    u = u - (u @ ax) * ax
+    u = u / max(np.linalg.norm(u), 1e-12)
+    v = np.cross(ax, u)
+    th = np.radians(np.arange(0.0, 360.0 + step_deg, step_deg))
+    n = np.cos(th)[:, None] * u + np.sin(th)[:, None] * v
+    rims = [c + r * n + s * half_w * ax for s in (-1.0, 1.0)]
+    a = camera.project(rims[0]) - [crop.x, crop.y]
+    b = camera.project(rims[1]) - [crop.x, crop.y]
+    front = np.zeros((crop.height, crop.width), np.uint8)
+    back = np.zeros_like(front)
+    for i in range(len(th) - 1):
+        nm = n[i] + n[i + 1]
+        pm = c + r * nm / max(np.linalg.norm(nm), 1e-12)
+        quad = np.array([a[i], a[i + 1], b[i + 1], b[i]])
+        if not np.all(np.isfinite(quad)):
+            continue
+        target = front if float(nm @ (-pm)) > 0.0 else back
+        cv2.fillConvexPoly(target, np.round(quad * 4).astype(np.int32), 1, cv2.LINE_8, 2)
+    return (back > 0) & ~(cv2.dilate(front, np.ones((3, 3), np.uint8)) > 0)
 
 
 def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
@@ -88,6 +133,10 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     has_head = bool(piece.stone) or piece.kind != "band"
     exempt = setting_footprint(camera, placement, crop) if has_head else None
     visible = visible_mask(seg, crop, thick, exempt=exempt)
+    # The real finger hides the band's back wherever the finger is.
+    _, own_c = seg.window(crop)
+    hidden_back = band_back_mask(camera, placement, piece, crop) & own_c
+    visible = visible * (1.0 - cv2.GaussianBlur(hidden_back.astype(np.float32), (0, 0), 0.6))
     t["segmentation_cpu_s"] = time.process_time() - tick
 
     tick = time.process_time()
@@ -106,7 +155,8 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
     report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
-                                   head_exempt=has_head, coverage_cut=round(removed, 4)),
+                                   head_exempt=has_head, coverage_cut=round(removed, 4),
+                                   band_back_hidden_px=int(hidden_back.sum())),
               "contact": dict(cinfo, key_toward_px=None if key is None else [round(float(v), 3) for v in key.toward_px],
                               key_share=None if key is None else round(key.share, 3)),
               "camera_look": look.to_report(),

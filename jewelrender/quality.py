@@ -854,7 +854,8 @@ def score_output(photo, result_image, mask, inputs, *, min_quality: float | None
             ext = float(np.quantile(across[near], 0.98) - np.quantile(across[near], 0.02) + 1.0)
             ratio = ext / fw
             meas["extent_to_finger_width"] = ratio
-            across_ok = min(_ramp(ratio, 0.6, 0.9), _ramp(ratio, 2.2, 1.6))
+            # the band ends at the segmented outline, which may lie inside the measured width's edges
+            across_ok = min(_ramp(ratio, 0.5, 0.8), _ramp(ratio, 2.2, 1.6))
     prior = 0.8 if inp.across_source == "prior" else 1.0
     scale = size_ok * across_ok * prior
     meas["inner_diameter_mm"] = d

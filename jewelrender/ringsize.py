@@ -39,8 +39,17 @@ The model
 * **Posterior.** Evaluated on a grid of sizes; the report gives its median
   (rounded to half sizes, never clamped) and the 90 % interval.
 
-An ID-1 card (85.60 x 53.98 mm) beside the hand would give a metric scale
-(``size_source == "card"``); that is not implemented (no dev photo shows one).
+* **Pixels.** The width's two edges are each found to about a pixel (the
+  steepest colour change on a 1 px grid, on a blurred JPEG), so the width is
+  known to ~:data:`PIXEL_SIGMA_PX` (1.5 px, about sqrt(2) x 1 px). On a finger
+  80 px wide that is under the 5 % already in :data:`SCALE_SIGMA`; on the 19 px
+  fingers of small photos it is 8 %, and the estimate leans on the prior more
+  (``width_px=``).
+* **Card.** An ID-1 card (85.60 x 53.98 mm) lying beside the hand gives a metric
+  scale (:mod:`jewelrender.card`): the width in millimetres is then measured,
+  not inferred from the average hand, with no bias and a spread of
+  :data:`CARD_SIGMA` (the card and the finger at slightly different depths,
+  its edges) plus the pixels (``size_source == "card"``).
 """
 
 from __future__ import annotations
@@ -63,6 +72,9 @@ __all__ = [
     "PRIOR_MIXTURE",
     "SCALE_SIGMA",
     "SCALE_BIAS",
+    "PIXEL_SIGMA_PX",
+    "CARD_SIGMA",
+    "measurement_sigma",
 ]
 
 #: Depth over breadth of the ring finger's proximal phalanx cross-section (see the module docstring).
@@ -77,6 +89,14 @@ SCALE_SIGMA = 0.10
 #: log(measured / true) of the average-hand scale: fitted on the dev photos (benchmarks/ring_sizes.py,
 #: 2026-12-02: median log ratio -0.263 over the 21 measured widths of the 25 accepted photos).
 SCALE_BIAS = -0.263
+
+#: Standard error of a measured finger width in pixels (two edges, each to ~1 px). The part of
+#: SCALE_SIGMA that is pixels (5 %) is the floor: fingers under 30 px wide get a wider spread.
+PIXEL_SIGMA_PX = 1.5
+
+#: Log-normal spread of a width measured against an ID-1 card beside the hand (its depth vs the
+#: finger's: a few mm at ~0.3 m, ~2 %; its corners, ~1 %; the finger's cross-section ratio, ~3 %).
+CARD_SIGMA = 0.04
 
 #: Posterior probability mass outside which the interval lies (5 % each side).
 _INTERVAL = (0.05, 0.95)
@@ -131,8 +151,8 @@ class RingSize:
     inner_diameter_mm : float
         The posterior median's diameter (not rounded): what the rendered ring's bore is.
     size_source : str
-        ``"hand_proportions+prior"`` (the finger's width measured, scaled by the average hand, combined with
-        the prior) or ``"prior"`` (the width could not be measured: the adult prior alone).
+        ``"card"`` (the width measured against an ID-1 card in the photo), ``"hand_proportions+prior"``
+        (the finger's width measured, scaled by the average hand, combined with the prior) or ``"prior"`` (the width could not be measured: the adult prior alone).
     measured_diameter_mm : float or None
         The finger's equivalent diameter at the average hand's scale (before the bias and the prior).
     details : dict
@@ -164,14 +184,30 @@ def _prior_pdf(sizes: np.ndarray) -> np.ndarray:
     return p
 
 
-def estimate_ring_size(measured_diameter_mm: float | None) -> RingSize:
-    """Posterior ring size from the finger's measured equivalent diameter (mm, average-hand scale), or the prior.
+def measurement_sigma(width_px: float | None = None, *, card: bool = False) -> float:
+    """Log-normal spread of a measured diameter: scale and anatomy (or the card), and the pixels."""
+    px = 0.05 if width_px is None else max(0.05, PIXEL_SIGMA_PX / _positive(width_px, "width_px"))
+    if card:
+        return math.hypot(CARD_SIGMA, PIXEL_SIGMA_PX / width_px if width_px is not None else 0.0)
+    # SCALE_SIGMA = hypot(hand scale 7 %, finger/hand 5 %, pixels 5 %): replace its pixel part
+    other = math.sqrt(max(SCALE_SIGMA ** 2 - 0.05 ** 2, 0.0))
+    return math.hypot(other, px)
+
+
+def estimate_ring_size(measured_diameter_mm: float | None, *, width_px: float | None = None,
+                       card: bool = False) -> RingSize:
+    """Posterior ring size from the finger's measured equivalent diameter (mm), or the prior.
 
     Parameters
     ----------
     measured_diameter_mm : float or None
-        :func:`equivalent_diameter_mm` of the measured width at the pose's scale; None when the width
-        could not be measured (the prior alone then).
+        :func:`equivalent_diameter_mm` of the measured width at the pose's scale (or, with ``card``,
+        at the card's metric scale); None when the width could not be measured (the prior alone then).
+    width_px : float, optional
+        The measured width in pixels: a narrow finger's width is less certain (:data:`PIXEL_SIGMA_PX`).
+    card : bool
+        The millimetres come from an ID-1 card in the photo: no average-hand bias, spread
+        :data:`CARD_SIGMA`; ``size_source == "card"``.
 
     Returns
     -------
@@ -183,9 +219,11 @@ def estimate_ring_size(measured_diameter_mm: float | None) -> RingSize:
         dm = _positive(measured_diameter_mm, "measured_diameter_mm")
         d = diameter_of_us_size(_GRID)
         ok = d > 1.0
-        ll = np.where(ok, -0.5 * ((math.log(dm) - np.log(np.maximum(d, 1.0)) - SCALE_BIAS) / SCALE_SIGMA) ** 2, -np.inf)
+        bias = 0.0 if card else SCALE_BIAS
+        sigma = measurement_sigma(width_px, card=card)
+        ll = np.where(ok, -0.5 * ((math.log(dm) - np.log(np.maximum(d, 1.0)) - bias) / sigma) ** 2, -np.inf)
         post = post * np.exp(ll - ll[ok].max())
-        source = "hand_proportions+prior"
+        source = "card" if card else "hand_proportions+prior"
     cdf = np.cumsum(post)
     cdf /= cdf[-1]
     med, lo, hi = (float(np.interp(q, cdf, _GRID)) for q in (0.5, *_INTERVAL))
@@ -196,7 +234,9 @@ def estimate_ring_size(measured_diameter_mm: float | None) -> RingSize:
         size_source=source,
         measured_diameter_mm=None if measured_diameter_mm is None else float(measured_diameter_mm),
         details={"us_continuous": round(med, 2), "depth_ratio": CROSS_SECTION_DEPTH_RATIO,
-                 "scale_bias": SCALE_BIAS, "scale_sigma": SCALE_SIGMA},
+                 "scale_bias": 0.0 if card else SCALE_BIAS,
+                 "scale_sigma": round(measurement_sigma(width_px, card=card), 4) if measured_diameter_mm is not None
+                 else SCALE_SIGMA},
     )
 
 

@@ -232,7 +232,8 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
-        crop=crop, jewel=jewel, proxies=proxies, env=lighting.env, supersample=quality.supersample,
+        crop=crop, jewel=jewel, proxies=proxies,
+        env=lighting.render_env if getattr(lighting, "render_env", None) is not None else lighting.env, supersample=quality.supersample,
         passes=quality.passes, max_depth=quality.max_depth,
         meta={"parts": [p.name for p in parts], "triangles": int(sum(len(m.faces) for m in jewel))},
     )

@@ -32,10 +32,19 @@ import numpy as np
 
 from .landmarks import FINGERS
 
-__all__ = ["HandSegmentation", "segment_hand", "visible_mask"]
+__all__ = ["HandSegmentation", "segment_hand", "visible_mask", "overhang_px", "OVERHANG_FRACTION", "OVERHANG_MAX_PX"]
 
 #: Relative width of each finger to the ring finger (adult hand averages), for the seeds.
 _REL_WIDTH = {"thumb": 1.2, "index": 1.05, "middle": 1.1, "ring": 1.0, "little": 0.85}
+#: Along the proximal bone (0 = MCP, 1 = PIP), up to where the finger web joins the neighbours:
+#: there the finger is its measured width about the bone line; beyond it the watershed's border
+#: (the crease between fingers) decides. Up to the PIP, a landmark line off the finger's centre put
+#: the gap beside the finger into it (11khands_female_dorsal) and the band overhung it.
+WEB_END = 0.3
+#: A gap's seed must run at least this many finger widths along the finger (the crease between two
+#: fingers does; the wrinkles and folds at the finger's base, which bit into 11khands_female_palmar's
+#: ring finger at half a width, do not).
+GAP_MIN_LENGTH = 1.0
 #: GrabCut runs on at most this many pixels along the region's longer side.
 _MAX_SIDE = 256
 
@@ -109,6 +118,42 @@ def _bones(hand_px: np.ndarray) -> dict[str, list[tuple[np.ndarray, np.ndarray]]
         p, q = segs[-1]
         segs[-1] = (p, p + 0.8 * (q - p))
         out[name] = segs
+    return out
+
+
+def _finger_gaps(region: np.ndarray, hand_mask: np.ndarray, pts: np.ndarray, finger: str, wpx: float) -> np.ndarray:
+    """(h, w) uint8: thin dark valleys running along the ring finger (the gaps and creases between fingers).
+
+    A morphological black-hat (the image's closing minus itself) at a third of the finger's
+    width finds thin dark lines; only components longer than GAP_MIN_LENGTH finger widths and running
+    within 25 deg of the finger's axis are kept (the wrinkles at the joints run across it).
+    """
+    import cv2
+
+    gray = cv2.cvtColor(region, cv2.COLOR_RGB2GRAY)
+    k = max(int(round(wpx / 3.0)) | 1, 3)
+    bh = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    inside = hand_mask > 0
+    if not inside.any():
+        return np.zeros_like(hand_mask)
+    thr = max(12.0, 4.0 * float(np.median(bh[inside])))
+    cand = ((bh > thr) & inside).astype(np.uint8)
+    a, b = FINGERS[finger][0], FINGERS[finger][1]
+    ax = pts[b] - pts[a]
+    ax = ax / max(float(np.hypot(*ax)), 1e-6)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    out = np.zeros_like(hand_mask)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < 0.25 * wpx:
+            continue
+        ys, xs = np.nonzero(lab == i)
+        xy = np.stack([xs, ys], 1).astype(float)
+        xy -= xy.mean(0)
+        ev, evec = np.linalg.eigh(xy.T @ xy)
+        length = 4.0 * np.sqrt(max(ev[-1], 0.0) / len(xy))
+        if length < GAP_MIN_LENGTH * wpx or abs(float(evec[:, -1] @ ax)) < np.cos(np.radians(25.0)):
+            continue
+        out[lab == i] = 1
     return out
 
 
@@ -198,7 +243,28 @@ def segment_hand(photo, hand, *, finger: str, center_px, finger_width_px: float,
         for p, q in segs:
             cv2.line(markers, tuple(int(round(v)) for v in p), tuple(int(round(v)) for v in q), i + 1, t)
     markers[(hand_mask == 0) & (cv2.dilate(hand_mask, k, iterations=2) == 0)] = 6
+    # The dark gaps and creases between fingers, seeded as a label of their own so that no finger's
+    # flood crosses them (without them a finger took in the shadowed gap beside it, and the band
+    # overhung it: 11khands_female_dorsal, where GrabCut has no background to learn from).
+    # Only beside the ring's own segment, past the web (0.3 .. 1.2 of MCP -> PIP, within 1.5 finger
+    # widths of its bone): elsewhere a gap's flood would run into the back of the hand.
+    fa, fb = ptsf[FINGERS[finger][0]], ptsf[FINGERS[finger][1]]
+    fax = fb - fa
+    fL = max(float(np.hypot(*fax)), 1e-6)
+    fax = fax / fL
+    gy, gx = np.mgrid[0:h, 0:w]
+    f_along = (gx - fa[0]) * fax[0] + (gy - fa[1]) * fax[1]
+    f_across = np.abs(-(gx - fa[0]) * fax[1] + (gy - fa[1]) * fax[0])
+    beside = (f_along >= WEB_END * fL) & (f_along <= 1.2 * fL) & (f_across <= 1.5 * wpx)
+    gaps = _finger_gaps(region, hand_mask, ptsf, finger, wpx)
+    markers[(gaps > 0) & (markers == 0) & beside] = 7
     cv2.watershed(cv2.cvtColor(region, cv2.COLOR_RGB2BGR), markers)
+    # The gap is the dark valley itself (and a couple of pixels round it); the rest of its flood is
+    # the shaded flank of a finger and goes back to the nearest finger below.
+    r_gap = max(int(round(0.08 * wpx)), 2)
+    near_gap = cv2.dilate(gaps, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_gap + 1,) * 2)) > 0
+    gap_lab = (markers == 7) & beside & near_gap
+    hand_mask = np.where(gap_lab, 0, hand_mask).astype(np.uint8)
     # Watershed lines (-1) and stray background go to the nearest finger label.
     lab = markers.copy()
     lab[(lab < 1) | (lab > 5)] = 0
@@ -210,8 +276,8 @@ def segment_hand(photo, hand, *, finger: str, center_px, finger_width_px: float,
         lab = seeds[np.clip(idx - 1, 0, len(seeds) - 1)].reshape(h, w) if len(seeds) else lab
     labels = np.where(hand_mask > 0, lab - 1, -1).astype(np.int8)
     # Near the knuckle the finger runs into the back of the hand (or the palm) with no
-    # crease between them, and the watershed's border there is arbitrary. There the
-    # finger is what lies within its measured half-width of the proximal bone.
+    # crease between them, and the watershed's border there is arbitrary. There (up to
+    # WEB_END) the finger is what lies within its measured half-width of the proximal bone.
     mcp, pip = ptsf[FINGERS[finger][0]], ptsf[FINGERS[finger][1]]
     ax = pip - mcp
     L = max(float(np.hypot(*ax)), 1e-6)
@@ -220,25 +286,40 @@ def segment_hand(photo, hand, *, finger: str, center_px, finger_width_px: float,
     rel = np.stack([gx - mcp[0], gy - mcp[1]], -1)
     along = rel @ ax
     across = np.abs(rel @ np.array([-ax[1], ax[0]]))
-    corridor = (across <= 0.5 * wpx + 1.0) & (along >= -0.3 * L) & (along <= L)
+    corridor = (across <= 0.5 * wpx + 1.0) & (along >= -0.3 * L) & (along <= WEB_END * L)
     labels[(hand_mask > 0) & corridor] = list(FINGERS).index(finger)
     return HandSegmentation(x=x0, y=y0, hand=hand_mask > 0, labels=labels, finger=finger, method=method,
                             axis_px=(tuple(mcp + [x0, y0]), tuple(pip + [x0, y0])))
+
+
+#: How far past the segmented finger's outline the band may show, as a fraction of its thickness as
+#: seen, and at most OVERHANG_MAX_PX. Geometrically the band's outer surface stands its thickness
+#: proud of the skin at the silhouette; in the photos the finger's outline there is soft and the band's
+#: flank is a grazing, edge-on sliver. Shown at full thickness it read as a bar overhanging the gap
+#: between fingers (blind test 2026-12-02, both judges): the band now turns out of sight at the outline.
+OVERHANG_FRACTION = 0.25
+OVERHANG_MAX_PX = 1.5
+
+
+def overhang_px(thickness_px: float) -> float:
+    """How far (px) the ring may show past its finger's segmented outline."""
+    return float(min(OVERHANG_FRACTION * max(float(thickness_px), 1.0), OVERHANG_MAX_PX))
 
 
 def visible_mask(seg: HandSegmentation, crop, thickness_px: float, exempt: np.ndarray | None = None
                  ) -> np.ndarray:
     """Where in ``crop`` the ring may show, (h, w) float32 in [0, 1].
 
-    The ring's own finger and a margin of ``thickness_px`` around it (a band stands
-    proud of the skin by its thickness; beyond that it has curved out of sight),
-    less the other fingers (they cover it, or it would bridge the gap to them).
+    The ring's own finger and a sliver of :func:`overhang_px` around it (the band
+    turns out of sight at the finger's outline: its back is hidden inside it), less
+    the other fingers (they cover it, or it would bridge the gap to them).
     ``exempt`` pixels (a setting that rises above the finger) are always allowed.
     """
     import cv2
 
     hand, own = seg.window(crop)
     t = max(float(thickness_px), 1.0)
+    m = overhang_px(t)
     h, w = own.shape
     dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
     if len(seg.axis_px) == 2:
@@ -266,14 +347,14 @@ def visible_mask(seg: HandSegmentation, crop, thickness_px: float, exempt: np.nd
 
             k = max(int(round(t)) | 1, 3)
             lo, hi = median_filter(lo, k, mode="nearest"), median_filter(hi, k, mode="nearest")
-            allowed = (across >= lo[b] - t) & (across <= hi[b] + t)
+            allowed = (across >= lo[b] - m) & (across <= hi[b] + m)
         else:
-            allowed = dist <= t
+            allowed = dist <= m
     else:
-        allowed = dist <= t
-    # Never further than its thickness from the finger; well inside another finger the ring
-    # is covered by it (or would bridge the gap to it).
-    allowed &= (dist <= t) & ~(hand & ~own & (dist > t))
+        allowed = dist <= m
+    # Never further than the sliver from the finger; inside another finger the ring is covered
+    # by it (or would bridge the gap to it).
+    allowed &= (dist <= m) & ~(hand & ~own & (dist > m))
     allowed = allowed.astype(np.uint8)
     r = max(int(round(t / 3.0)), 1)
     allowed = cv2.morphologyEx(allowed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))

@@ -51,6 +51,9 @@ class Lighting:
     env: EnvMap
     skin_albedo: np.ndarray
     info: dict = field(default_factory=dict)
+    #: What the piece is rendered in, when it differs from ``env`` (the fit): ``photo_fit`` adds the
+    #: photo's own detail at a higher resolution (:func:`jewelrender.lighting.photo_fit.photo_detail_env`).
+    render_env: EnvMap | None = None
 
     def to_report(self) -> dict:
         return dict(self.info, skin_albedo_rgb=[float(v) for v in self.skin_albedo])
@@ -74,9 +77,12 @@ class Lighting:
 def _photo_fit(photo, camera, placement, *, env_height=64, refine=True, **kw) -> Lighting:
     from .photo_fit import estimate_photo_fit
 
+    from .photo_fit import photo_detail_env
+
     env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, refine=refine, **kw)
     albedo = np.asarray(info.get("skin_albedo_rgb", [0.45, 0.33, 0.27]), dtype=np.float64)
-    return Lighting(env=env, skin_albedo=albedo, info=info)
+    return Lighting(env=env, skin_albedo=albedo, info=info, render_env=photo_detail_env(env, photo, camera, placement,
+                                                key_direction=info.get("key_direction")))
 
 
 def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, refine=False, **kw) -> Lighting:

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import DetectionError, FingerNotVisibleError, InvalidOptionError
 from ..landmarks.types import FINGERS, HandLandmarks
+from ..card import find_id1_card
 from ..ringsize import RingSize, equivalent_diameter_mm, estimate_ring_size
 from .base import piece_to_cam
 
@@ -155,10 +156,11 @@ def visible_fraction(coverage_px: float, finger_width_px: float, px_per_mm: floa
     """Ring pixels seen, over those a band of this width covers across a straight finger seen from above.
 
     A band of width w across a finger of width W (pixels) covers about
-    ``1.1 W * w`` pixels (the band is a little wider than the finger); heads and
-    oblique views only add to that, so the ratio is a lower bound on visibility.
+    ``W * w`` pixels (it turns out of sight at the finger's outline: segmentation's
+    ``overhang_px``); heads and oblique views only add to that, so the ratio is a
+    lower bound on visibility.
     """
-    expected = 1.1 * finger_width_px * band_width_mm * px_per_mm
+    expected = finger_width_px * band_width_mm * px_per_mm
     return float(coverage_px) / max(expected, 1.0)
 
 
@@ -686,7 +688,12 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
     # where it did, and the piece (fixed millimetres) is drawn at the right size
     # relative to the finger.
     seen_d_mm = equivalent_diameter_mm(width_px * z / fx * 1e3)
-    size = estimate_ring_size(seen_d_mm if source == "measured" else None)
+    # An ID-1 card beside the hand replaces the average hand's scale by a metric one.
+    card = find_id1_card(srgb, hand.image_px) if source == "measured" else None
+    if card is not None:
+        size = estimate_ring_size(equivalent_diameter_mm(width_px / card.px_per_mm), width_px=width_px, card=True)
+    else:
+        size = estimate_ring_size(seen_d_mm if source == "measured" else None, width_px=width_px)
     scale = size.inner_diameter_mm / seen_d_mm
     pts = pts * scale
     center = center * scale
@@ -697,7 +704,8 @@ def place_ring(photo, hand: HandLandmarks, camera, *, finger: str = "ring",
     proxies = _proxies(srgb, hand, pts, K, finger, radius_m, half_breadth_m=width_px / 2.0 * z / fx)
 
     details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
-               "size": {**size.to_report(), "metric_scale": round(scale, 4)}}
+               "size": {**size.to_report(), "metric_scale": round(scale, 4),
+                        "card": None if card is None else card.to_report()}}
     return RingPlacement(
         site="ring",
         hand=hand.handedness,
