@@ -10,12 +10,12 @@ family is a module here and a row in :data:`FAMILIES`.
 
 from __future__ import annotations
 
-from . import bangle, ring
+from . import bangle, bracelet, ring
 
 __all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts"]
 
 #: Family name -> its module.
-FAMILIES = {"ring": ring, "bangle": bangle}
+FAMILIES = {"ring": ring, "bangle": bangle, "bracelet": bracelet}
 #: Catalog kind -> the family that assembles it.
 PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in module.KINDS}
 

@@ -119,10 +119,31 @@ class WristFit:
     bangle_inner_diameter_mm: float
     #: From the piece's centre along +Z to where the hand starts (its proxies' reach towards the elbow).
     hand_stop_mm: float
+    #: Which way along X the thumb (radial) side lies: +1 or -1. A watch's 12 o'clock points there.
+    radial_x: float = 1.0
+    #: The side the wrist is on ("left"/"right"): a watch's crown (3 o'clock) faces the hand on the left wrist.
+    hand: str = "left"
 
     def wrist_support_mm(self, ux: float, uy: float) -> float:
         """How far the wrist's surface reaches from its axis in the direction (ux, uy)."""
         return _support(self.wrist_a_mm, self.wrist_b_mm, ux, uy)
+
+    @property
+    def circumference_mm(self) -> float:
+        return ellipse_perimeter(self.wrist_a_mm, self.wrist_b_mm)
+
+    @property
+    def bracelet_length_cm(self) -> float:
+        """Wrist circumference + ease, rounded up to the half centimetre (how chain bracelets are sold)."""
+        return math.ceil((self.circumference_mm / 10.0 + BRACELET_EASE_CM) * 2.0) / 2.0
+
+    def forearm_stadium_mm(self) -> tuple[float, float]:
+        """The wrist proxy's cross-section: two capsules of radius ``b`` whose axes sit at x = +-offset.
+
+        Returns ``(offset, radius)``: a stadium of width 2a and depth 2b, what
+        hides the piece, catches its shadow and stops a chain (one home for its shape).
+        """
+        return max(self.wrist_a_mm - self.wrist_b_mm, 0.0), self.wrist_b_mm
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,8 +186,8 @@ class WristPlacement:
 
     @property
     def bracelet_length_cm(self) -> float:
-        """Wrist circumference + ease, rounded up to the half centimetre (how chain bracelets are sold)."""
-        return math.ceil((self.wrist_circumference_mm / 10.0 + BRACELET_EASE_CM) * 2.0) / 2.0
+        """The chain bracelet made to this wrist (:attr:`WristFit.bracelet_length_cm`)."""
+        return self.fit.bracelet_length_cm
 
     def to_report(self) -> dict:
         r = lambda v, n=2: [round(float(x), n) for x in v]  # noqa: E731
@@ -321,20 +342,23 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     g = g - (g @ axis) * axis
     gn = float(np.linalg.norm(g))
     gx, gy = (float(g @ right / gn), float(g @ up / gn)) if gn > 1e-9 else (0.0, -1.0)
-    # Proxies: the wrist and forearm as an elliptic cylinder, approximated by two capsules of
-    # radius b side by side (a stadium of width 2a, depth 2b); the hand's capsules as for rings.
-    start = pts[0] - fore * 0.005
-    end = pts[0] + fore * (FOREARM_PROXY_MM * 1e-3)
-    off = right * max(a_m - b_m, 0.0)
     hand_caps = hand_model.hand_proxies(srgb, hand, pts, K, finger="ring",
                                         finger_radius_m=hand_model.PRIOR_FINGER_WIDTH_MM["ring"] / 2e3)
-    caps = [Capsule("forearm.radial", start + off, end + off, float(b_m)),
-            Capsule("forearm.ulnar", start - off, end - off, float(b_m)), *hand_caps]
     # Where the hand begins, seen from the piece: the hand's proxies' nearest reach along -Z.
     hand_start_m = min(min((c.p0 - center) @ axis, (c.p1 - center) @ axis) - c.radius for c in hand_caps)
+    # The thumb's (radial) side: from the little finger's knuckle to the index's.
+    radial_x = 1.0 if float((pts[5] - pts[17]) @ right) >= 0 else -1.0
     fit = WristFit(wrist_a_mm=round(a_mm, 2), wrist_b_mm=round(b_mm, 2), gravity_x=round(gx, 4),
                    gravity_y=round(gy, 4), bangle_inner_diameter_mm=bangle_inner_diameter_mm(breadth, perim, 2 * a_mm),
-                   hand_stop_mm=round(hand_start_m * 1e3, 2))
+                   hand_stop_mm=round(hand_start_m * 1e3, 2), radial_x=radial_x, hand=hand.handedness)
+    # Proxies: the wrist and forearm as an elliptic cylinder, approximated by two capsules side by
+    # side (WristFit.forearm_stadium_mm); the hand's capsules as for rings.
+    start = pts[0] - fore * 0.005
+    end = pts[0] + fore * (FOREARM_PROXY_MM * 1e-3)
+    off_mm, r_mm = fit.forearm_stadium_mm()
+    off = right * off_mm * 1e-3
+    caps = [Capsule("forearm.right", start + off, end + off, r_mm * 1e-3),
+            Capsule("forearm.left", start - off, end - off, r_mm * 1e-3), *hand_caps]
     facing = "away" if float(up @ (-center)) > 0 else "camera"  # which way the palm faces
     details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
                "gravity_piece_xy": [fit.gravity_x, fit.gravity_y]}
@@ -369,7 +393,7 @@ class WristSite:
 
     name = "wrist"
     detectors = ("hand",)
-    piece_families = ("bangle",)
+    piece_families = ("bangle", "bracelet")
 
     def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
         if finger is not None:
