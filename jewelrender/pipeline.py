@@ -362,7 +362,10 @@ class Renderer:
                                                    thick_media=q.thick_media, finish=piece.finish,
                                                    metal=metal_override)
         else:
+            from .pieces import piece_materials
+
             parts = self._parts(piece, prep.site.piece_size_mm(prep.placement))
+            part_materials = piece_materials(piece)
         stones = None
         if piece.stone or piece.accent:
             # Halo melee are accents too, so a set stone brings the accent material along.

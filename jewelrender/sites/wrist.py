@@ -393,7 +393,7 @@ class WristSite:
 
     name = "wrist"
     detectors = ("hand",)
-    piece_families = ("bangle", "bracelet")
+    piece_families = ("bangle", "bracelet", "watch")
 
     def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
         if finger is not None:
