@@ -116,9 +116,10 @@ def relaxed_chain(piece, fit) -> tuple[links.LinkDesign, ChainState]:
     """The bracelet's links at rest on the wrist: its design and the solver's state (metres, piece frame)."""
     design = link_design(piece)
     pitch = design.pitch_mm
-    n = max(8, int(round(fit.bracelet_length_cm * 10.0 / pitch)))
-    if design.alternate_deg and n % 2:
-        n += 1  # a closed cable chain alternates flat and edge-on links: an even count closes it
+    length = fit.bracelet_length_cm * 10.0
+    # a closed cable chain alternates flat and edge-on links: only an even count closes it
+    n = 2 * int(round(length / (2 * pitch))) if design.alternate_deg else int(round(length / pitch))
+    n = max(8, n)
     r0 = pitch / (2 * math.sin(math.pi / n))
     t = 2 * math.pi * np.arange(n) / n
     start = np.column_stack([r0 * np.cos(t), r0 * np.sin(t), np.zeros(n)]) * 1e-3

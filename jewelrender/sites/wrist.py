@@ -42,7 +42,7 @@ from . import hand as hand_model
 from .hand import Capsule
 from .base import piece_to_cam
 
-__all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter",
+__all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter", "forearm_from_pose",
            "bangle_inner_diameter_mm", "measure_wrist_px", "WRIST_DEPTH_TO_WIDTH", "HAND_CIRCUMFERENCE_TO_BREADTH",
            "DEFAULT_WRIST_POSITION", "POSITION_SPAN_MM", "BANGLE_DIAMETER_RANGE_MM", "MIN_VISIBLE_FRACTION"]
 
@@ -66,6 +66,10 @@ BRACELET_EASE_CM = 1.5
 BANGLE_DIAMETER_RANGE_MM = (50.0, 75.0)
 #: Below this share of the expected front arc showing, the piece is refused (WRIST_NOT_VISIBLE).
 MIN_VISIBLE_FRACTION = 0.35
+#: The body pose's wrist must lie within this many palm lengths of the hand's landmark 0 to be its arm.
+POSE_WRIST_MATCH_PALMS = 0.6
+#: A pose forearm more than this far from the palm's line (image plane) is taken for a mismatch.
+POSE_MAX_TURN_DEG = 60.0
 #: The forearm proxy's length from landmark 0 towards the elbow (only its start shows).
 FOREARM_PROXY_MM = 160.0
 #: Landmark 0 must be at least this far (in hand-size units) inside the frame, and the
@@ -215,10 +219,55 @@ class WristPlacement:
         }
 
 
-def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray) -> np.ndarray:
+def forearm_from_pose(pose, image_px: np.ndarray) -> tuple[np.ndarray | None, dict]:
+    """The forearm's image direction (unit, towards the elbow) from a body pose, or None, and why.
+
+    The pose's wrist nearest to the hand's landmark 0 picks the arm; it must lie
+    within :data:`POSE_WRIST_MATCH_PALMS` palm lengths of landmark 0 (else the
+    pose found another arm or person), and that arm's elbow must be visible
+    (MediaPipe visibility >= 0.5). A direction more than :data:`POSE_MAX_TURN_DEG`
+    from the palm's line is a mismatch too (a wrist does not bend that far in the image plane).
+    """
+    from ..landmarks import PoseLandmark
+
+    if pose is None:
+        return None, {"source": "hand", "reason": "no body pose found"}
+    palm_len = float(np.linalg.norm(image_px[9] - image_px[0]))
+    palm_dir = image_px[0] - image_px[list(_PALM)].mean(axis=0)
+    palm_dir = palm_dir / np.linalg.norm(palm_dir)
+    best = None
+    for wrist, elbow in ((PoseLandmark.LEFT_WRIST, PoseLandmark.LEFT_ELBOW),
+                         (PoseLandmark.RIGHT_WRIST, PoseLandmark.RIGHT_ELBOW)):
+        dist = float(np.linalg.norm(pose.image_px[wrist] - image_px[0]))
+        if best is None or dist < best[0]:
+            best = (dist, wrist, elbow)
+    dist, wrist, elbow = best
+    info = {"source": "hand", "pose_wrist_px_from_landmark_0": round(dist, 1), "pose_arm": wrist.name.split("_")[0].lower()}
+    if dist > POSE_WRIST_MATCH_PALMS * palm_len:
+        info["reason"] = "the pose's wrists are not at this hand"
+        return None, info
+    if not pose.visible(elbow):
+        info["reason"] = "the elbow is not visible"
+        return None, info
+    d = pose.image_px[elbow] - pose.image_px[wrist]
+    if float(np.linalg.norm(d)) < 0.5 * palm_len:
+        info["reason"] = "the forearm is foreshortened (seen end-on)"
+        return None, info
+    d = d / np.linalg.norm(d)
+    turn = math.degrees(math.acos(float(np.clip(d @ palm_dir, -1.0, 1.0))))
+    info["turn_from_palm_line_deg"] = round(turn, 1)
+    if turn > POSE_MAX_TURN_DEG:
+        info["reason"] = "the pose's forearm disagrees with the hand"
+        return None, info
+    info["source"] = "pose"
+    return d, info
+
+
+def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray, d_px: np.ndarray | None = None) -> np.ndarray:
     """Unit forearm direction (towards the elbow), camera frame.
 
-    In the image: from the palm's centre through landmark 0. In depth the hand's
+    In the image: ``d_px`` (the pose's wrist-to-elbow line, :func:`forearm_from_pose`)
+    or, without it, from the palm's centre through landmark 0. In depth the hand's
     3-D landmarks say little about the forearm (the palm tilts on the wrist), so
     the forearm is taken to lie across the line of sight at landmark 0, the
     same "camera above the arm" assumption as gravity's: the 3-D direction in
@@ -226,8 +275,9 @@ def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray) -> 
     the image direction.
     """
     p0 = pts[0]
-    d_px = image_px[0] - image_px[list(_PALM)].mean(axis=0)
-    d_px /= np.linalg.norm(d_px)
+    if d_px is None:
+        d_px = image_px[0] - image_px[list(_PALM)].mean(axis=0)
+    d_px = np.asarray(d_px, float) / np.linalg.norm(d_px)
     ray = np.linalg.inv(K) @ np.array([*(image_px[0] + 10.0 * d_px), 1.0])
     n = p0 / np.linalg.norm(p0)
     q = ray * (p0 @ n) / (ray @ n)  # the ray's point on the plane through p0 perpendicular to n
@@ -288,10 +338,10 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
     return width, info
 
 
-def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.ndarray):
+def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.ndarray, d_px=None):
     """Forearm direction (towards the elbow), dorsal normal across it, palm centre (camera frame)."""
     palm_c = pts[list(_PALM)].mean(axis=0)
-    fore = _forearm_direction(pts, image_px, K)
+    fore = _forearm_direction(pts, image_px, K, d_px)
     dorsal = hand_model.dorsal_normal(pts, handedness)
     up = dorsal - (dorsal @ fore) * fore
     if np.linalg.norm(up) < 1e-6:
@@ -300,13 +350,14 @@ def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.n
     return fore, up / np.linalg.norm(up), palm_c
 
 
-def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION) -> WristPlacement:
-    """The wrist's frame, cross-section, sizes and proxies from one detected hand."""
+def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION, pose=None) -> WristPlacement:
+    """The wrist's frame, cross-section, sizes and proxies from one detected hand (and the body pose, if given)."""
     srgb = np.asarray(getattr(photo, "srgb", photo))
     K = np.asarray(camera.K, dtype=np.float64)
     fx = float(K[0, 0])
     pts, pose_info = hand_model.hand_points_cam(hand, K)
-    fore, up, palm_c = _wrist_frame(pts, hand.handedness, hand.image_px, K)
+    d_px, fore_info = forearm_from_pose(pose, hand.image_px)
+    fore, up, palm_c = _wrist_frame(pts, hand.handedness, hand.image_px, K, d_px)
     axis = -fore  # the piece's +Z runs towards the hand, as a ring's towards the fingertip
     center = pts[0] + fore * (position * POSITION_SPAN_MM * 1e-3)
     right = np.cross(up, axis)
@@ -360,7 +411,7 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     caps = [Capsule("forearm.right", start + off, end + off, r_mm * 1e-3),
             Capsule("forearm.left", start - off, end - off, r_mm * 1e-3), *hand_caps]
     facing = "away" if float(up @ (-center)) > 0 else "camera"  # which way the palm faces
-    details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
+    details = {"pose": pose_info, "forearm": fore_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
                "gravity_piece_xy": [fit.gravity_x, fit.gravity_y]}
     return WristPlacement(
         site="wrist", hand=hand.handedness, position=float(position), palm_facing=facing,
@@ -392,7 +443,8 @@ class WristSite:
     """Pieces on the wrist: :class:`jewelrender.sites.base.Site` for bangles and cuffs."""
 
     name = "wrist"
-    detectors = ("hand",)
+    #: The body pose (its elbow) steers the forearm's direction where the photo shows it.
+    detectors = ("hand", "pose")
     piece_families = ("bangle", "bracelet", "watch")
 
     def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
@@ -445,8 +497,8 @@ class WristSite:
         report.passed, report.code, report.message = True, None, None
         return report
 
-    def place(self, photo, detection, camera, *, options: dict):
-        return place_wrist(photo, detection, camera, position=options["position"])
+    def place(self, photo, detection, camera, *, options: dict, pose=None):
+        return place_wrist(photo, detection, camera, position=options["position"], pose=pose)
 
     def piece_size_mm(self, placement) -> WristFit:
         """A wrist piece is made to the whole cross-section, not one number: the :class:`WristFit`."""
