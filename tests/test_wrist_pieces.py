@@ -292,3 +292,47 @@ def test_bracelet_and_watch_catalog_schemas_are_checked(tmp_path):
                  'kind = "watch"\nbezel = { width_mm = 3 }\n'):
         with pytest.raises(CatalogError):
             load(body)
+
+
+def test_a_watch_already_worn_is_wrist_covered_and_nothing_is_written(data_dir, tmp_path):
+    """wilor_test4: the chosen wrist wears a white watch where the piece would go."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.png"
+    r = subprocess.run([sys.executable, "-m", "jewelrender", "try-on", str(data_dir / "photos" / "wrists" / "wilor_test4.jpg"),
+                        "--piece", CHAIN, "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and r.stderr.startswith("error: WRIST_COVERED:"), r.stderr[-500:]
+    assert "sleeve" in r.stderr and not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_sleeve_over_the_wrist_hides_the_piece_there(placed):
+    """A sleeve painted over the forearm side of the wrist (a real photo, a fabric-coloured patch with the
+    photo's own texture) is cut out of where the piece may show; the bare side is kept."""
+    from jewelrender.scene import Crop
+    from jewelrender.sites.wrist import wrist_visible_mask
+
+    ph, hand, cam, pl = placed[LEFT]
+    srgb = ph.srgb.copy()
+    H, W = srgb.shape[:2]
+    yy, xx = np.mgrid[0:H, 0:W]
+    fore = -np.asarray(pl.axis_px, float)
+    along = (xx + 0.5 - pl.center_px[0]) * fore[0] + (yy + 0.5 - pl.center_px[1]) * fore[1]
+    sleeve = along > 0.1 * pl.wrist_width_px  # everything towards the elbow from just past the piece's centre
+    grey = srgb.mean(axis=2, keepdims=True)
+    srgb[sleeve] = np.clip(0.5 * grey[sleeve] + np.array([40, 60, 110]), 0, 255).astype(np.uint8)  # denim blue
+    w = int(1.6 * pl.wrist_width_px)
+    crop = Crop(int(pl.center_px[0]) - w // 2, int(pl.center_px[1]) - w // 2, w, w)
+    vis, info = wrist_visible_mask(srgb, hand, cam, pl, crop)
+    s_crop = sleeve[crop.slices]
+    # on the wrist itself (the middle of its width), cut under the sleeve and kept on the bare side
+    yy, xx = np.mgrid[0:w, 0:w]
+    px = np.column_stack([xx.ravel() + crop.x + 0.5, yy.ravel() + crop.y + 0.5]) - pl.center_px
+    across = np.abs(px @ np.array([-fore[1], fore[0]])).reshape(w, w)
+    mid = across < 0.3 * pl.wrist_width_px
+    on_sleeve = mid & s_crop
+    bare = mid & ~s_crop & ((px @ fore).reshape(w, w) > -0.2 * pl.wrist_width_px)
+    assert vis[on_sleeve].mean() < 0.1
+    assert vis[bare].mean() > 0.9
+    vis0, _ = wrist_visible_mask(ph.srgb, hand, cam, pl, crop)
+    assert vis0[mid].mean() > 0.9  # the bare photo: the hairy wrist is skin

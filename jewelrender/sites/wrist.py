@@ -37,12 +37,13 @@ from typing import Any
 import numpy as np
 
 from ..checks import is_number
-from ..errors import InvalidOptionError, JewelrenderError, WristNotVisibleError
+from ..errors import InvalidOptionError, JewelrenderError, WristCoveredError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
 from .base import piece_to_cam
 
 __all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter", "forearm_from_pose",
+           "skin_across_wrist", "wrist_visible_mask", "MIN_SKIN_ACROSS",
            "bangle_inner_diameter_mm", "measure_wrist_px", "WRIST_DEPTH_TO_WIDTH", "HAND_CIRCUMFERENCE_TO_BREADTH",
            "DEFAULT_WRIST_POSITION", "POSITION_SPAN_MM", "BANGLE_DIAMETER_RANGE_MM", "MIN_VISIBLE_FRACTION"]
 
@@ -70,6 +71,10 @@ MIN_VISIBLE_FRACTION = 0.35
 POSE_WRIST_MATCH_PALMS = 0.6
 #: A pose forearm more than this far from the palm's line (image plane) is taken for a mismatch.
 POSE_MAX_TURN_DEG = 60.0
+#: Below this share of skin-coloured pixels across the wrist's middle, something covers it (WRIST_COVERED).
+MIN_SKIN_ACROSS = 0.5
+#: A wrist pixel's CIELAB chroma within this many of the hand's spreads is skin.
+SKIN_CHROMA_SIGMAS = 3.5
 #: The forearm proxy's length from landmark 0 towards the elbow (only its start shows).
 FOREARM_PROXY_MM = 160.0
 #: Landmark 0 must be at least this far (in hand-size units) inside the frame, and the
@@ -338,6 +343,96 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
     return width, info
 
 
+def _skin_model(srgb: np.ndarray, hand) -> tuple[np.ndarray, np.ndarray] | None:
+    """The back of the hand's CIELAB median and spread (pixels inside landmarks 0, 1, 5, 9, 13, 17, shrunk
+    towards their centre, away from the outline), or None when there are too few."""
+    import cv2
+
+    H, W = srgb.shape[:2]
+    poly = hand.image_px[[0, 1, 5, 9, 13, 17]]
+    centre = poly.mean(axis=0)
+    poly = centre + 0.7 * (poly - centre)
+    m = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    ys, xs = np.nonzero(m)
+    if len(xs) < 20:
+        return None
+    step = max(1, len(xs) // 4000)
+    ref = cv2.cvtColor(srgb[ys[::step], xs[::step]][None].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[0]
+    med = np.median(ref, axis=0)
+    return med, np.maximum(1.4826 * np.median(np.abs(ref - med), axis=0), [6.0, 3.0, 3.0])
+
+
+def _is_skin(lab: np.ndarray, model) -> np.ndarray:
+    med, spread = model
+    chroma = np.hypot((lab[..., 1] - med[1]) / spread[1], (lab[..., 2] - med[2]) / spread[2])
+    return (chroma < SKIN_CHROMA_SIGMAS) & (lab[..., 0] > med[0] / 3.0)
+
+
+def skin_across_wrist(srgb: np.ndarray, hand, c_px: np.ndarray, fore_px: np.ndarray, width_px: float,
+                      *, n_profiles: int = 7) -> tuple[float, dict]:
+    """The share of the wrist's middle, across the forearm at ``c_px``, that has the hand's skin colour.
+
+    The skin model is the back of the hand's own colour: its median CIELAB
+    chroma and spread. A wrist pixel is skin when its chroma lies within
+    :data:`SKIN_CHROMA_SIGMAS` spreads of the hand's and it is not much darker than
+    a shadowed flank (L* above a third of the hand's). The profiles cover the
+    middle 80 % of the wrist's width, where the forearm's own outline and the
+    background do not reach; a sleeve, a glove, a watch or a cuff there is not skin.
+    """
+    H, W = srgb.shape[:2]
+    model = _skin_model(srgb, hand)
+    if model is None:
+        return 1.0, {"reason": "the back of the hand is too small to sample"}
+    a = np.asarray(fore_px, float) / np.linalg.norm(fore_px)
+    nrm = np.array([-a[1], a[0]])
+    s = np.linspace(-0.4, 0.4, 41) * width_px
+    offs = np.linspace(-0.15, 0.15, n_profiles) * width_px
+    pts = np.asarray(c_px, float)[None, None] + offs[:, None, None] * a + s[None, :, None] * nrm
+    inside = (pts[..., 0] >= 0) & (pts[..., 0] < W) & (pts[..., 1] >= 0) & (pts[..., 1] < H)
+    skin = _is_skin(hand_model.lab_profiles(srgb, pts), model)
+    frac = float(skin[inside].mean()) if inside.any() else 0.0
+    return frac, {"skin_fraction": round(frac, 3), "hand_lab": [round(float(v), 1) for v in model[0]]}
+
+
+def wrist_visible_mask(srgb: np.ndarray, hand, camera, placement, crop) -> tuple[np.ndarray, dict]:
+    """(h, w) in [0, 1] over ``crop``: where the photo lets the piece show.
+
+    The piece is hidden where the body proxies say the wrist or hand is (a ray
+    through the pixel hits them) but the photo shows something that is not the
+    hand's skin: a sleeve, a cuff, a watch already worn. Thin dark strands (arm
+    hair) are closed over first (a closing a twentieth of the wrist's width
+    across), and specks smaller than that are not cuts. Off the body (the
+    proxies' outline) nothing is cut.
+    """
+    import cv2
+
+    from .proxies import raycast_capsules
+
+    sy, sx = crop.slices
+    sub = srgb[sy, sx]
+    h, w = sub.shape[:2]
+    model = _skin_model(srgb, hand)
+    if model is None:
+        return np.ones((h, w), np.float32), {"reason": "no skin model"}
+    lab = cv2.cvtColor(sub.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    skin = _is_skin(lab, model).astype(np.uint8)
+    k = max(3, int(round(placement.wrist_width_px / 20.0)) | 1)
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, ker)
+    K = np.asarray(camera.K, float)
+    yy, xx = np.mgrid[0:h, 0:w]
+    rays = np.column_stack([(xx.ravel() + crop.x + 0.5 - K[0, 2]) / K[0, 0],
+                            (yy.ravel() + crop.y + 0.5 - K[1, 2]) / K[1, 1], np.ones(h * w)])
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    _, _, idx = raycast_capsules(np.zeros_like(rays), rays, placement.proxies)
+    body = (idx >= 0).reshape(h, w)
+    covered = (body & (skin == 0)).astype(np.uint8)
+    covered = cv2.morphologyEx(covered, cv2.MORPH_OPEN, ker)
+    vis = 1.0 - cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7)
+    return np.clip(vis, 0.0, 1.0).astype(np.float32), {"covered_fraction_of_crop": round(float(covered.mean()), 4)}
+
+
 def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.ndarray, d_px=None):
     """Forearm direction (towards the elbow), dorsal normal across it, palm centre (camera frame)."""
     palm_c = pts[list(_PALM)].mean(axis=0)
@@ -376,6 +471,12 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     source = "measured" if width_px is not None else "prior"
     if width_px is None:
         width_px = prior_px
+    skin_frac, skin_info = skin_across_wrist(srgb, hand, c_px, fore_px, width_px)
+    if skin_frac < MIN_SKIN_ACROSS:
+        raise WristCoveredError(
+            "something covers the wrist where the piece goes (a sleeve, a watch or bracelet you wear, or the other "
+            "hand); push the sleeve back, take off what you wear there and photograph the bare wrist",
+            details={"skin": skin_info, "center_px": [round(float(v), 1) for v in c_px]})
     half_m = width_px / 2.0 * z / fx
     # The silhouette's half-width is the ellipse's support along the image's across direction.
     across = np.cross(axis, center)
@@ -411,7 +512,7 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     caps = [Capsule("forearm.right", start + off, end + off, r_mm * 1e-3),
             Capsule("forearm.left", start - off, end - off, r_mm * 1e-3), *hand_caps]
     facing = "away" if float(up @ (-center)) > 0 else "camera"  # which way the palm faces
-    details = {"pose": pose_info, "forearm": fore_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
+    details = {"pose": pose_info, "forearm": fore_info, "skin": skin_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
                "gravity_piece_xy": [fit.gravity_x, fit.gravity_y]}
     return WristPlacement(
         site="wrist", hand=hand.handedness, position=float(position), palm_facing=facing,
@@ -505,9 +606,15 @@ class WristSite:
         return placement.fit
 
     def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
-        # The ring's silhouette cut, contact line and camera look are finger-specific (jewelrender.integration);
-        # a wrist piece is composited with the proxies' occlusion and the render's own shadow for now.
-        return None
+        """The photo's own silhouette: what covers the wrist (a sleeve, a cuff) hides the piece
+        (:func:`wrist_visible_mask`). The ring's contact line and camera look are finger-specific
+        (:mod:`jewelrender.integration`); a wrist piece keeps the render's own shadow."""
+        from ..integration import Integration
+
+        vis, info = wrist_visible_mask(np.asarray(photo.srgb), detection, camera, placement, crop)
+        a = np.asarray(alpha, np.float32)
+        info["piece_hidden_fraction"] = round(float((a * (1.0 - vis)).sum() / max(float(a.sum()), 1e-6)), 4)
+        return Integration(visible=vis, contact=None, look=None, segmentation=None, report=info)
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         ppm = placement.wrist_width_px / (2 * placement.fit.wrist_a_mm)  # px per mm at the wrist
