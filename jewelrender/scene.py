@@ -129,17 +129,28 @@ def _transform(vertices, normals, M):
     return v.astype(np.float32), n
 
 
-def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int) -> Crop:
+def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int, min_aspect: float = 1.0) -> Crop:
+    """The square crop around the piece's projection (``margin`` x its larger side), or, with
+    ``min_aspect`` < 1, a rectangle whose shorter side is at least that share of the longer one."""
     uv = camera.project(points_cam)
     lo, hi = uv.min(axis=0), uv.max(axis=0)
     centre = (lo + hi) / 2
-    side = max(hi - lo) * margin + 8
-    w = int(np.ceil(side / multiple) * multiple)
-    w = min(w, (camera.width // multiple) * multiple or camera.width, (camera.height // multiple) * multiple or camera.height)
-    w = max(w, min(multiple, camera.width, camera.height))
-    x = int(np.clip(round(centre[0] - w / 2), 0, camera.width - w))
-    y = int(np.clip(round(centre[1] - w / 2), 0, camera.height - w))
-    return Crop(x, y, w, w)
+    extent = (hi - lo) * margin + 8
+    sides = np.maximum(extent, max(extent) * min_aspect)
+
+    def fit(side, limit):
+        w = int(np.ceil(side / multiple) * multiple)
+        w = min(w, (limit // multiple) * multiple or limit)
+        return max(w, min(multiple, limit))
+
+    if min_aspect >= 1.0:
+        w = min(fit(max(extent), camera.width), fit(max(extent), camera.height))
+        cw, ch = w, w
+    else:
+        cw, ch = fit(sides[0], camera.width), fit(sides[1], camera.height)
+    x = int(np.clip(round(centre[0] - cw / 2), 0, camera.width - cw))
+    y = int(np.clip(round(centre[1] - ch / 2), 0, camera.height - ch))
+    return Crop(x, y, cw, ch)
 
 
 #: Longest side of the photo texture the body proxy emits (reflections of skin are blurry anyway).
@@ -246,7 +257,10 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
                                instances=instances))
 
     proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
-    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
+    # A site may allow an oblong crop (a bracelet seen from above is a thin band across the arm: a square
+    # around it would path-trace several times the pixels it covers).
+    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple,
+                     getattr(placement, "crop_min_aspect", 1.0))
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
         crop=crop, jewel=jewel, proxies=proxies,

@@ -184,6 +184,9 @@ class WristPlacement:
     proxies: tuple[Capsule, ...]
     details: dict = field(default_factory=dict)
 
+    #: The render's crop may be oblong down to this aspect: a bracelet is a band across the arm.
+    crop_min_aspect = 0.4
+
     @property
     def right_cam(self) -> np.ndarray:
         return np.cross(self.up_cam, self.axis_cam)
