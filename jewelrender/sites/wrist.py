@@ -75,6 +75,9 @@ POSE_MAX_TURN_DEG = 60.0
 MIN_SKIN_ACROSS = 0.5
 #: A wrist pixel's CIELAB chroma within this many of the hand's spreads is skin.
 SKIN_CHROMA_SIGMAS = 3.5
+#: How far (mm) past the body proxies a piece may stand (a strap's thickness): within it, a pixel that is not
+#: skin hides the piece too (the silhouette cut).
+STANDOUT_MM = 4.5
 #: The forearm proxy's length from landmark 0 towards the elbow (only its start shows).
 FOREARM_PROXY_MM = 160.0
 #: Landmark 0 must be at least this far (in hand-size units) inside the frame, and the
@@ -297,6 +300,9 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
                      *, n_profiles: int = 11) -> tuple[float | None, dict]:
     """The forearm's silhouette width (pixels) across ``c_px``, or None.
 
+    ``info["centre_offset_px"]`` is how far the outline's middle lies from
+    ``c_px`` across the forearm (along the forearm direction turned +90 deg).
+
     The finger rule (:func:`jewelrender.sites.hand.measure_width_px`: walk out
     until the colour leaves the centre's skin model) stops early on a wrist,
     whose flanks are much darker than its lit top. Here each profile across the
@@ -318,7 +324,7 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
     grad[:, k:-k] = np.linalg.norm(lab[:, 2 * k:] - lab[:, :-2 * k], axis=-1)
     H, W = srgb.shape[:2]
     inside = (pts[..., 0] >= 0) & (pts[..., 0] < W) & (pts[..., 1] >= 0) & (pts[..., 1] < H)
-    widths = []
+    widths, centres = [], []
     for i in range(n_profiles):
         edges = []
         for sign in (1, -1):
@@ -330,6 +336,7 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
             j = np.nonzero(band)[0]
             edges.append(float(abs(s[j[int(np.argmax(grad[i, j]))]])))
         widths.append(edges[0] + edges[1])
+        centres.append((edges[0] - edges[1]) / 2.0)  # the outline's middle, off the centre line along +nrm
     w = np.asarray(widths)
     support = [(np.abs(w - wi) <= 0.15 * wi).sum() for wi in w]
     best = w[int(np.argmax(support))]
@@ -340,6 +347,7 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
         return None, info
     width = float(np.median(w[ok]))
     info["ratio_to_prior"] = round(width / prior_px, 3)
+    info["centre_offset_px"] = round(float(np.median(np.asarray(centres)[ok])), 2)
     if not _PLAUSIBLE_WIDTH[0] <= width / prior_px <= _PLAUSIBLE_WIDTH[1]:
         info["reason"] = "implausible relative to the hand's size"
         return None, info
@@ -405,8 +413,10 @@ def wrist_visible_mask(srgb: np.ndarray, hand, camera, placement, crop) -> tuple
     through the pixel hits them) but the photo shows something that is not the
     hand's skin: a sleeve, a cuff, a watch already worn. Thin dark strands (arm
     hair) are closed over first (a closing a twentieth of the wrist's width
-    across), and specks smaller than that are not cuts. Off the body (the
-    proxies' outline) nothing is cut.
+    across), and specks smaller than that are not cuts. The body reaches
+    :data:`STANDOUT_MM` past the proxies' outline (a strap wrapping a proxy wider
+    than the real arm would stand out over the background); further off it
+    nothing is cut.
     """
     import cv2
 
@@ -429,7 +439,11 @@ def wrist_visible_mask(srgb: np.ndarray, hand, camera, placement, crop) -> tuple
                             (yy.ravel() + crop.y + 0.5 - K[1, 2]) / K[1, 1], np.ones(h * w)])
     rays /= np.linalg.norm(rays, axis=1, keepdims=True)
     _, _, idx = raycast_capsules(np.zeros_like(rays), rays, placement.proxies)
-    body = (idx >= 0).reshape(h, w)
+    body = (idx >= 0).reshape(h, w).astype(np.uint8)
+    # Within a piece's thickness of the proxies' outline too: where the real arm is narrower than the
+    # proxy, a strap or chain wrapping the proxy's flank would stand out over the background.
+    reach = max(1, int(round(STANDOUT_MM * placement.wrist_width_px / (2.0 * placement.fit.wrist_a_mm))))
+    body = cv2.dilate(body, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
     covered = (body & (skin == 0)).astype(np.uint8)
     covered = cv2.morphologyEx(covered, cv2.MORPH_OPEN, ker)
     vis = 1.0 - cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7)
@@ -474,6 +488,18 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     source = "measured" if width_px is not None else "prior"
     if width_px is None:
         width_px = prior_px
+    if source == "measured":
+        # The forearm's axis through the middle of its measured outline: the palm's line (or the pose's)
+        # fixes the direction, not where across the arm the axis runs (a hand turned on the wrist shifts it).
+        nrm_px = np.array([-fore_px[1], fore_px[0]])
+        off_px = float(winfo.get("centre_offset_px", 0.0))
+        ray = np.linalg.inv(K) @ np.array([*(c_px + off_px * nrm_px), 1.0])
+        shift = ray * (center @ center) / (ray @ center) - center  # on the plane through center facing the camera
+        shift -= (shift @ fore) * fore
+        center = center + shift
+        c_px = project(center)
+    else:
+        shift = np.zeros(3)
     skin_frac, skin_info = skin_across_wrist(srgb, hand, c_px, fore_px, width_px)
     if skin_frac < MIN_SKIN_ACROSS:
         raise WristCoveredError(
@@ -508,8 +534,8 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
                    hand_stop_mm=round(hand_start_m * 1e3, 2), radial_x=radial_x, hand=hand.handedness)
     # Proxies: the wrist and forearm as an elliptic cylinder, approximated by two capsules side by
     # side (WristFit.forearm_stadium_mm); the hand's capsules as for rings.
-    start = pts[0] - fore * 0.005
-    end = pts[0] + fore * (FOREARM_PROXY_MM * 1e-3)
+    start = pts[0] + shift - fore * 0.005
+    end = pts[0] + shift + fore * (FOREARM_PROXY_MM * 1e-3)
     off_mm, r_mm = fit.forearm_stadium_mm()
     off = right * off_mm * 1e-3
     caps = [Capsule("forearm.right", start + off, end + off, r_mm * 1e-3),
