@@ -19,6 +19,7 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
     │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
     │   │   ├── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
+    │   │   ├── WristCoveredError         WRIST_COVERED        a sleeve, cuff or worn watch covers the wrist
     │   │   └── ProductNotFoundError      PRODUCT_NOT_FOUND    no piece on a plain backdrop in a product photo (match-material)
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
@@ -65,6 +66,7 @@ __all__ = [
     "HandNotFoundError",
     "FingerNotVisibleError",
     "WristNotVisibleError",
+    "WristCoveredError",
     "ProductNotFoundError",
     "PhotoQualityError",
     "PhotoTooDarkError",
@@ -163,6 +165,12 @@ class WristNotVisibleError(DetectionError):
     """A wrist piece was asked for, but the wrist (landmark 0) or the forearm beyond it is not in the photo."""
 
     code = "WRIST_NOT_VISIBLE"
+
+
+class WristCoveredError(DetectionError):
+    """Something covers the wrist where the piece goes: a sleeve, a cuff, a watch or bracelet already worn."""
+
+    code = "WRIST_COVERED"
 
 
 class ProductNotFoundError(DetectionError):

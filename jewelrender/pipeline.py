@@ -147,6 +147,7 @@ class Renderer:
     def __init__(self, *, variants=None):
         self._variants = tuple(variants) if variants else None
         self._detector = None
+        self._pose_detector = None
         self._parts_cache: dict = {}
         self._prepared = None  # (photo, key, Prepared) of the last _prepare, for the same Photo object
         self._lock = threading.Lock()
@@ -159,10 +160,19 @@ class Renderer:
         self.close()
 
     def close(self) -> None:
-        if self._detector is not None:
-            self._detector.close()
-            self._detector = None
+        for det in (self._detector, self._pose_detector):
+            if det is not None:
+                det.close()
+        self._detector = self._pose_detector = None
         self._closed = True
+
+    @property
+    def pose_detector(self):
+        if self._pose_detector is None:
+            from .landmarks import PoseDetector
+
+            self._pose_detector = PoseDetector(segmentation=False)
+        return self._pose_detector
 
     @property
     def detector(self):
@@ -296,9 +306,15 @@ class Renderer:
         t["gate"] = time.perf_counter() - tick
         chosen = detections[gate.hand_index]
 
+        extra = {}
+        if "pose" in site.detectors:  # the body pose (a wrist's elbow), after the gate: refusals cost nothing
+            tick = time.perf_counter()
+            extra["pose"] = self.pose_detector.detect(ph).pose
+            t["pose"] = time.perf_counter() - tick
+
         tick = time.perf_counter()
         cam = camera_from_photo(ph, focal_35mm=focal_35mm)
-        placement = site.place(ph, chosen, cam, options=options)
+        placement = site.place(ph, chosen, cam, options=options, **extra)
         t["placement"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
@@ -362,7 +378,10 @@ class Renderer:
                                                    thick_media=q.thick_media, finish=piece.finish,
                                                    metal=metal_override)
         else:
+            from .pieces import piece_materials
+
             parts = self._parts(piece, prep.site.piece_size_mm(prep.placement))
+            part_materials = piece_materials(piece)
         stones = None
         if piece.stone or piece.accent:
             # Halo melee are accents too, so a set stone brings the accent material along.
@@ -426,7 +445,8 @@ class Renderer:
             "hands_found": len(prep.detections),
             "placement": site.report(placement, prep.detection),
             "lighting": light.to_report(),
-            "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed},
+            "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed,
+                       **{k: spec.meta[k] for k in ("triangles_stored", "instances") if k in spec.meta}},
             "composite": comp_info,
             "gate": prep.gate.to_report(),
             "skin": skin_advice(light.info),

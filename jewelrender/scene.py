@@ -79,6 +79,9 @@ class SceneMesh:
     texcoords: np.ndarray | None = None   # (N, 2) float32, uv in [0, 1]^2 over the photo (v down)
     emission: np.ndarray | None = None    # (h, w, 3) float32 linear radiance texture, looked up at texcoords
     interior: dict | None = None          # scene-dict medium inside a closed mesh (scattering stones)
+    #: (K, 4, 4) transforms from the mesh's own frame to the camera frame: drawn K times (a Mitsuba
+    #: shapegroup and K instances); ``vertices``/``normals`` are then in the mesh's own frame.
+    instances: np.ndarray | None = None
 
 
 @dataclass
@@ -126,17 +129,28 @@ def _transform(vertices, normals, M):
     return v.astype(np.float32), n
 
 
-def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int) -> Crop:
+def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int, min_aspect: float = 1.0) -> Crop:
+    """The square crop around the piece's projection (``margin`` x its larger side), or, with
+    ``min_aspect`` < 1, a rectangle whose shorter side is at least that share of the longer one."""
     uv = camera.project(points_cam)
     lo, hi = uv.min(axis=0), uv.max(axis=0)
     centre = (lo + hi) / 2
-    side = max(hi - lo) * margin + 8
-    w = int(np.ceil(side / multiple) * multiple)
-    w = min(w, (camera.width // multiple) * multiple or camera.width, (camera.height // multiple) * multiple or camera.height)
-    w = max(w, min(multiple, camera.width, camera.height))
-    x = int(np.clip(round(centre[0] - w / 2), 0, camera.width - w))
-    y = int(np.clip(round(centre[1] - w / 2), 0, camera.height - w))
-    return Crop(x, y, w, w)
+    extent = (hi - lo) * margin + 8
+    sides = np.maximum(extent, max(extent) * min_aspect)
+
+    def fit(side, limit):
+        w = int(np.ceil(side / multiple) * multiple)
+        w = min(w, (limit // multiple) * multiple or limit)
+        return max(w, min(multiple, limit))
+
+    if min_aspect >= 1.0:
+        w = min(fit(max(extent), camera.width), fit(max(extent), camera.height))
+        cw, ch = w, w
+    else:
+        cw, ch = fit(sides[0], camera.width), fit(sides[1], camera.height)
+    x = int(np.clip(round(centre[0] - cw / 2), 0, camera.width - cw))
+    y = int(np.clip(round(centre[1] - ch / 2), 0, camera.height - ch))
+    return Crop(x, y, cw, ch)
 
 
 #: Longest side of the photo texture the body proxy emits (reflections of skin are blurry anyway).
@@ -212,9 +226,20 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     jewel = []
     all_pts = []
     for p in parts:
-        v, n = _transform(p.vertices, p.normals, M)
-        all_pts.append(v)
-        uv = getattr(p, "texcoords", None)
+        transforms = getattr(p, "transforms", None)  # an InstancedPart: one mesh, many copies
+        base = p.part if transforms is not None else p
+        if transforms is not None:
+            v = np.asarray(base.vertices, np.float32)
+            n = None if base.normals is None else np.asarray(base.normals, np.float32)
+            instances = M[None] @ np.asarray(transforms, np.float64)
+            local = v.astype(np.float64)
+            all_pts.append((np.einsum("kij,nj->kni", instances[:, :3, :3], local)
+                            + instances[:, None, :3, 3]).reshape(-1, 3).astype(np.float32))
+        else:
+            v, n = _transform(p.vertices, p.normals, M)
+            instances = None
+            all_pts.append(v)
+        uv = getattr(base, "texcoords", None)
         interior = None
         if part_materials is not None and p.name in part_materials:
             bsdf, interior = part_materials[p.name]["bsdf"], part_materials[p.name]["interior"]
@@ -223,17 +248,27 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
             if m is None:
                 raise ValueError(f"part {p.name!r} is a stone but the piece has no material for it")
             bsdf, interior = m["bsdf"], m["interior"]
+        elif p.role == "other":
+            raise ValueError(f"part {p.name!r} needs its material from the piece's family (part_materials)")
         else:
             bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
-        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf,
-                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior))
+        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(base.faces, np.uint32), n, bsdf,
+                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior,
+                               instances=instances))
 
     proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
-    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
+    # A site may allow an oblong crop (a bracelet seen from above is a thin band across the arm: a square
+    # around it would path-trace several times the pixels it covers).
+    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple,
+                     getattr(placement, "crop_min_aspect", 1.0))
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
         crop=crop, jewel=jewel, proxies=proxies,
         env=lighting.render_env if getattr(lighting, "render_env", None) is not None else lighting.env, supersample=quality.supersample,
         passes=quality.passes, max_depth=quality.max_depth,
-        meta={"parts": [p.name for p in parts], "triangles": int(sum(len(m.faces) for m in jewel))},
+        meta={"parts": [p.name for p in parts],
+              # triangles drawn (every instance) and held (each instanced mesh once)
+              "triangles": int(sum(len(m.faces) * (1 if m.instances is None else len(m.instances)) for m in jewel)),
+              "triangles_stored": int(sum(len(m.faces) for m in jewel)),
+              "instances": int(sum(0 if m.instances is None else len(m.instances) for m in jewel))},
     )

@@ -10,12 +10,12 @@ family is a module here and a row in :data:`FAMILIES`.
 
 from __future__ import annotations
 
-from . import bangle, ring
+from . import bangle, bracelet, ring, watch
 
-__all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts"]
+__all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts", "piece_materials"]
 
 #: Family name -> its module.
-FAMILIES = {"ring": ring, "bangle": bangle}
+FAMILIES = {"ring": ring, "bangle": bangle, "bracelet": bracelet, "watch": watch}
 #: Catalog kind -> the family that assembles it.
 PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in module.KINDS}
 
@@ -23,3 +23,10 @@ PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in modul
 def piece_parts(piece, size_mm: float):
     """The piece's meshes (piece frame, mm) made to ``size_mm`` (see :meth:`Site.piece_size_mm`)."""
     return FAMILIES[PIECE_KINDS[piece.kind]].parts(piece, size_mm)
+
+
+def piece_materials(piece) -> dict | None:
+    """``{part name: {"bsdf", "interior"}}`` for parts whose material the family names (role ``"other"``:
+    a watch's crystal, dial, hands, strap), or None; metal and stones come from the piece's presets."""
+    family = FAMILIES[PIECE_KINDS[piece.kind]]
+    return family.materials(piece) if hasattr(family, "materials") else None
