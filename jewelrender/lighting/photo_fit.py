@@ -324,6 +324,37 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         closed-form fit: ``True`` = :data:`~jewelrender.lighting.refine.DEFAULT_ITERATIONS`
         Adam steps, an int = that many, ``0``/``False`` = off.
     """
+    if not refine:
+        env, info, _, _ = _closed_form_fit(photo, camera, placement, env_height, key_lobe_deg)
+        return env, info
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .refine import DEFAULT_ITERATIONS, ENV_FIT_HEIGHT, refine_lighting, skin_transport
+
+    # The refinement's light transport depends on the photo and the geometry, not on the map, so it
+    # is built (Mitsuba's ray tests, on this thread) while the closed-form fit (NumPy and OpenCV,
+    # which release the GIL in their large operations) runs on another: both of a 2-core machine's
+    # cores work. Each part is deterministic on its own, so the result does not depend on the timing.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo_fit") as pool:
+        fit = pool.submit(_closed_form_fit, photo, camera, placement, env_height, key_lobe_deg)
+        transport = skin_transport(photo, camera, placement, min(ENV_FIT_HEIGHT, env_height))
+        env, info, key_part, skin_rgb = fit.result()
+    if key_part is None:  # no fit (too few skin samples): nothing to refine
+        return env, info
+    iters = DEFAULT_ITERATIONS if refine is True else int(refine)
+    albedo = np.asarray(info["skin_albedo_rgb"], dtype=np.float64)
+    env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
+                                         key_part=key_part, transport=transport)
+    info["skin_albedo_rgb"] = [float(v) for v in albedo]
+    info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
+    info["skin_tone"] = skin_tone(skin_rgb, albedo)
+    info["refine"] = rinfo
+    return env, info
+
+
+def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: float):
+    """Steps 1-4 of the module docstring: ``(EnvMap, info, key_part, skin rgb)``; ``key_part`` (the key
+    lobe's share of the map) is None when there was too little skin to fit."""
     import cv2
 
     from .skin import albedo_prior
@@ -347,7 +378,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         env = EnvMap(surround)
         info.update({"fit": "none (too few skin samples)", "key_direction": None,
                      "skin_tone": skin_tone(samples["rgb"])})
-        return env, info
+        return env, info, None, samples["rgb"]
 
     rgb, nrm = samples["rgb"], samples["normal"]
     if len(rgb) > 4000:  # plenty for a handful of unknowns; keeps the direction search fast
@@ -479,19 +510,8 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         "split_residual_rel": res_split,
         "skin_tone": skin_tone(samples["rgb"], albedo),
     })
-    if refine:
-        from .refine import DEFAULT_ITERATIONS, refine_lighting
-
-        iters = DEFAULT_ITERATIONS if refine is True else int(refine)
-        env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
-                                             key_part=key_part)
-        info["skin_albedo_rgb"] = [float(v) for v in albedo]
-        info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
-        info["skin_tone"] = skin_tone(samples["rgb"], albedo)
-        info["refine"] = rinfo
-    else:
-        info["refine"] = None
-    return env, info
+    info["refine"] = None
+    return env, info, key_part, samples["rgb"]
 
 
 def key_lobe(d: np.ndarray, key_dir: np.ndarray, lobe_deg: float) -> np.ndarray:

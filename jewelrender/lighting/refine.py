@@ -39,13 +39,15 @@ by the mean squared photo value (a relative loss, independent of exposure).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InvalidOptionError, RenderError
 from .envmap import EnvMap
 
-__all__ = ["DEFAULT_ITERATIONS", "GRID", "light_transport", "refine_lighting"]
+__all__ = ["DEFAULT_ITERATIONS", "ENV_FIT_HEIGHT", "GRID", "SkinTransport", "light_transport", "refine_lighting",
+           "skin_transport"]
 
 DEFAULT_ITERATIONS = 24
 GRID = (4, 8)             # coarse gain grid, rows x columns over the sphere
@@ -105,7 +107,7 @@ def _crop_setup(camera, placement, photo, samples_ref):
     cw = max(1, min(fw - cx0, int(np.ceil(x1 * s)) - cx0))
     ch = max(1, min(fh - cy0, int(np.ceil(y1 * s)) - cy0))
     sx, sy = fw / camera.width, fh / camera.height
-    small = cv2.resize(photo.linear.astype(np.float32), (fw, fh), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(np.asarray(photo.linear, np.float32), (fw, fh), interpolation=cv2.INTER_AREA)
     target = small[cy0:cy0 + ch, cx0:cx0 + cw].astype(np.float64)
     gu, gv = np.meshgrid((np.arange(cx0, cx0 + cw) + 0.5) / sx, (np.arange(cy0, cy0 + ch) + 0.5) / sy)
     uv = np.stack([gu.ravel(), gv.ravel()], axis=1)
@@ -144,17 +146,10 @@ def renderer_texels(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _proxy_scene(mi, placement):
     """A Mitsuba scene of the capsules' meshes, for ray tests only."""
-    from ..sites.proxies import capsule_mesh
+    from ..sites.proxies import capsule_meshes
 
-    verts, faces = [], []
-    off = 0
-    for c in placement.proxies:
-        v, f, _ = capsule_mesh(c.p0, c.p1, c.radius)
-        verts.append(v)
-        faces.append(f + off)
-        off += len(v)
-    v = np.concatenate(verts).astype(np.float32)
-    f = np.concatenate(faces).astype(np.uint32)
+    caps = placement.proxies
+    v, f, _ = capsule_meshes([c.p0 for c in caps], [c.p1 for c in caps], [c.radius for c in caps])
     mesh = mi.Mesh("proxies", len(v), len(f))
     p = mi.traverse(mesh)
     p["vertex_positions"] = mi.Float(v.ravel())
@@ -218,8 +213,40 @@ def light_transport(camera, placement, film, crop, mask, height: int, width: int
     return cos * (w_tex / np.pi)[None, :], int(len(ii))
 
 
+@dataclass
+class SkinTransport:
+    """What the refinement needs from the photo and the geometry alone (not from the map), so it can be
+    built while the closed-form fit runs: :func:`skin_transport`."""
+
+    height: int                  # rows of the map the transport is for (width 2x)
+    crop: tuple                  # (x0, y0, width, height) of the fitted crop, in its film's pixels
+    target: np.ndarray           # (P, 3) the photo's linear skin pixels (area-averaged to the film)
+    transport: np.ndarray | None  # (P, height * 2 height), see light_transport; None with too few pixels
+    rays: int
+    seconds: float
+
+
+def skin_transport(photo, camera, placement, height: int) -> SkinTransport:
+    """The photo's skin pixels at the fit's crop and their light transport for an ``(height, 2 height)`` map."""
+    from .. import backend
+    from .skin import reference_skin
+
+    t0 = time.perf_counter()
+    ref = reference_skin(photo, camera, placement)
+    film, crop, target, mask = _crop_setup(camera, placement, photo, ref)
+    tgt = target.reshape(-1, 3)[mask.ravel()]
+    if len(tgt) < 20:
+        return SkinTransport(height, crop, tgt, None, 0, time.perf_counter() - t0)
+    try:
+        transport, n_rays = light_transport(camera, placement, film, crop, mask, height, 2 * height)
+    except RuntimeError as exc:  # Mitsuba / drjit failures on valid input
+        raise RenderError(f"lighting refinement failed: {exc}", details={"variant": backend.current()}) from exc
+    return SkinTransport(height, crop, tgt, transport, n_rays, time.perf_counter() - t0)
+
+
 def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations: int = DEFAULT_ITERATIONS,
-                    key_direction=None, key_lobe_deg: float = 5.0, key_part: np.ndarray | None = None):
+                    key_direction=None, key_lobe_deg: float = 5.0, key_part: np.ndarray | None = None,
+                    transport: SkinTransport | None = None):
     """Refine ``env`` and ``albedo`` so the proxy skin's image matches the photo's skin pixels.
 
     Parameters
@@ -238,6 +265,9 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
         key lobe is separated from the map as the radiance within 3 lobe widths of it.
     key_part : ndarray, (H, W, 3), optional
         The key light's share of ``env`` (same shape).
+    transport : SkinTransport, optional
+        :func:`skin_transport` of the same photo, camera and placement for the fit's map height
+        (``min(ENV_FIT_HEIGHT, H)``), when already built; built here otherwise.
 
     Returns
     -------
@@ -246,9 +276,9 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
     albedo : ndarray, (3,)
     info : dict
         ``loss_before``, ``loss_after`` (exact: the image is computed, not sampled), ``iterations``,
-        ``seconds``, ``pixels``, ``albedo_gain``, ``key_gain``, ``gain_range`` (min, max of the
-        room gain), ``variant`` (the Mitsuba variant of the ray tests), ``transport`` (crop, texels,
-        rays).
+        ``seconds`` (the transport's included, wherever it was built), ``pixels``, ``albedo_gain``,
+        ``key_gain``, ``gain_range`` (min, max of the room gain), ``variant`` (the Mitsuba variant of
+        the ray tests), ``transport`` (crop, texels, rays, seconds).
     """
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InvalidOptionError(f"refine iterations must be a non-negative integer, got {iterations!r}")
@@ -259,6 +289,16 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
     t0 = time.perf_counter()
     albedo = np.asarray(albedo, dtype=np.float64).reshape(3)
     H, W = env.shape
+    h = min(ENV_FIT_HEIGHT, H)
+    if transport is None:
+        transport = skin_transport(photo, camera, placement, h)
+    elif transport.height != h:
+        raise InvalidOptionError(f"the transport is for a {transport.height}-row map, the fit needs {h}")
+    n_pix = len(transport.target)
+    if transport.transport is None:
+        return env, albedo, {"loss_before": None, "loss_after": None, "iterations": 0, "pixels": n_pix,
+                             "seconds": time.perf_counter() - t0 + transport.seconds,
+                             "skipped": "too few skin pixels in the crop"}
     if key_part is None:
         key_part = np.zeros_like(env.radiance)
         if key_direction is not None:
@@ -270,38 +310,24 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
     room_full = np.maximum(env.radiance - key_part, 0.0)
 
     # The fit runs on a small copy of the map; the gains it finds are applied to the full one.
-    h = min(ENV_FIT_HEIGHT, H)
     room_s = cv2.resize(room_full, (2 * h, h), interpolation=cv2.INTER_AREA).astype(np.float64)
     key_s = cv2.resize(key_part, (2 * h, h), interpolation=cv2.INTER_AREA).astype(np.float64)
     # Area-resizing spreads a compact lobe; keep its power.
     key_s *= (EnvMap(key_part).mean_radiance().sum() + 1e-12) / (EnvMap(key_s.astype(np.float32)).mean_radiance().sum() + 1e-12)
 
-    from .skin import reference_skin
-
-    ref = reference_skin(photo, camera, placement)
-    film, crop, target, mask = _crop_setup(camera, placement, photo, ref)
-    n_pix = int(mask.sum())
-    if n_pix < 20:
-        return env, albedo, {"loss_before": None, "loss_after": None, "iterations": 0, "pixels": n_pix,
-                             "seconds": time.perf_counter() - t0, "skipped": "too few skin pixels in the crop"}
-
-    try:
-        transport, n_rays = light_transport(camera, placement, film, crop, mask, h, 2 * h)
-    except RuntimeError as exc:  # Mitsuba / drjit failures on valid input
-        raise RenderError(f"lighting refinement failed: {exc}", details={"variant": backend.current()}) from exc
-    tgt = target.reshape(-1, 3)[mask.ravel()]
     log_gain, log_key, log_alb, loss_before, loss_after = _optimise(
-        transport, tgt, room_s.reshape(-1, 3), key_s.reshape(-1, 3), albedo, h, iterations)
+        transport.transport, transport.target, room_s.reshape(-1, 3), key_s.reshape(-1, 3), albedo, h, iterations)
 
     gain = gain_field(log_gain, H, W)
     new_env = EnvMap((room_full * gain + key_part * np.exp(log_key)[None, None, :]).astype(np.float32))
     new_albedo = np.clip(albedo * np.exp(log_alb), 0.01, 0.95)
+    crop = transport.crop
     info = {"loss_before": loss_before, "loss_after": loss_after, "iterations": int(iterations),
-            "seconds": time.perf_counter() - t0, "pixels": n_pix,
+            "seconds": time.perf_counter() - t0 + transport.seconds, "pixels": n_pix,
             "albedo_gain": [float(v) for v in np.exp(log_alb)], "key_gain": [float(v) for v in np.exp(log_key)],
             "gain_range": [float(gain.min()), float(gain.max())], "variant": backend.current(),
             "transport": {"crop": [int(crop[2]), int(crop[3])], "texels": [h, 2 * h], "subpixels": SUBPIXELS,
-                          "rays": n_rays}}
+                          "rays": transport.rays, "seconds": transport.seconds}}
     return new_env, new_albedo, info
 
 
@@ -317,12 +343,17 @@ def _optimise(transport, tgt, room, key, albedo, h, iterations):
     B = np.zeros((n_tex, n_cells))
     for t in range(4):
         np.add.at(B, (np.arange(n_tex), taps[t]), wts[t])
+    # Texels no skin pixel sees (below every normal's horizon, or hidden) change nothing: dropped.
+    seen = np.flatnonzero(transport.any(axis=0))
+    transport, room, key, B = transport[:, seen], room[seen], key[seen], B[seen]
     norm = float(np.mean(tgt ** 2)) + 1e-12
     scale = 2.0 / (tgt.size * norm)
     key_img = transport @ key                       # the key's image per unit key gain (P, 3)
+    # The steps' products in single precision (half the memory traffic; the image to ~1e-7).
+    t32 = transport.astype(np.float32)
 
     def image(g, k, a):
-        room_img = transport @ (room * np.exp(B @ g))
+        room_img = t32 @ (room * np.exp(B @ g)).astype(np.float32)
         return albedo * np.exp(a) * (room_img + key_img * np.exp(k)), room_img
 
     def data_loss(img):
@@ -342,7 +373,7 @@ def _optimise(transport, tgt, room, key, albedo, h, iterations):
         alb = albedo * np.exp(a)
         grad_a = (r * img).sum(axis=0) + PRIOR_WEIGHT * 2.0 * a / 3.0
         grad_k = (r * alb * key_img * np.exp(k)).sum(axis=0) + PRIOR_WEIGHT * 2.0 * k / 3.0
-        d_env = transport.T @ (r * alb)              # d loss / d map texel (T, 3)
+        d_env = t32.T @ (r * alb).astype(np.float32)  # d loss / d map texel (T, 3)
         grad_g = B.T @ (d_env * room * np.exp(B @ g)) + PRIOR_WEIGHT * 2.0 * g / g.size
         step = it + 1
         corr = np.sqrt(1.0 - b2 ** step) / (1.0 - b1 ** step)
