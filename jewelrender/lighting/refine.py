@@ -219,7 +219,9 @@ class SkinTransport:
     built while the closed-form fit runs: :func:`skin_transport`."""
 
     height: int                  # rows of the map the transport is for (width 2x)
-    crop: tuple                  # (x0, y0, width, height) of the fitted crop, in its film's pixels
+    film: tuple                  # (width, height) of the whole frame at the fit's resolution
+    crop: tuple                  # (x0, y0, width, height) of the fitted crop, in the film's pixels
+    mask: np.ndarray             # (crop height, crop width) bool: the skin pixels fitted
     target: np.ndarray           # (P, 3) the photo's linear skin pixels (area-averaged to the film)
     transport: np.ndarray | None  # (P, height * 2 height), see light_transport; None with too few pixels
     rays: int
@@ -236,12 +238,12 @@ def skin_transport(photo, camera, placement, height: int) -> SkinTransport:
     film, crop, target, mask = _crop_setup(camera, placement, photo, ref)
     tgt = target.reshape(-1, 3)[mask.ravel()]
     if len(tgt) < 20:
-        return SkinTransport(height, crop, tgt, None, 0, time.perf_counter() - t0)
+        return SkinTransport(height, film, crop, mask, tgt, None, 0, time.perf_counter() - t0)
     try:
         transport, n_rays = light_transport(camera, placement, film, crop, mask, height, 2 * height)
     except RuntimeError as exc:  # Mitsuba / drjit failures on valid input
         raise RenderError(f"lighting refinement failed: {exc}", details={"variant": backend.current()}) from exc
-    return SkinTransport(height, crop, tgt, transport, n_rays, time.perf_counter() - t0)
+    return SkinTransport(height, film, crop, mask, tgt, transport, n_rays, time.perf_counter() - t0)
 
 
 def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations: int = DEFAULT_ITERATIONS,
