@@ -202,12 +202,15 @@ def light_transport(camera, placement, film, crop, mask, height: int, width: int
     occluded = np.zeros(len(ii), dtype=bool)
     if len(ii):
         backend.select()
+        import drjit as dr
         import mitsuba as mi
 
         scene = _proxy_scene(mi, placement)
-        og = origin[ii].astype(np.float32)
-        dg = d_tex[jj].astype(np.float32)
-        ray = mi.Ray3f(mi.Point3f(og[:, 0], og[:, 1], og[:, 2]), mi.Vector3f(dg[:, 0], dg[:, 1], dg[:, 2]))
+        # The (pixel, texel) pairs' rays are gathered inside the ray-test kernel, not built in NumPy.
+        og = mi.Point3f(*(mi.Float(np.ascontiguousarray(origin[:, k], np.float32)) for k in range(3)))
+        dg = mi.Vector3f(*(mi.Float(np.ascontiguousarray(d_tex[:, k], np.float32)) for k in range(3)))
+        ray = mi.Ray3f(dr.gather(mi.Point3f, og, mi.UInt32(ii.astype(np.uint32))),
+                       dr.gather(mi.Vector3f, dg, mi.UInt32(jj.astype(np.uint32))))
         occluded = np.array(scene.ray_test(ray), dtype=bool).reshape(-1)
     cos[ii[occluded], jj[occluded]] = 0.0
     return cos * (w_tex / np.pi)[None, :], int(len(ii))
