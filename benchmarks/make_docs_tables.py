@@ -32,6 +32,7 @@ SOURCES = {
     "match": RESULTS / "match_material--cpu2-llvm.json",
     "lighting": RESULTS / "lighting--cpu2-llvm.json",
     "lighting_cost": RESULTS / "lighting-cost--cpu2-llvm.json",
+    "lighting_cost_before": RESULTS / "lighting-cost-7239d12--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -290,23 +291,20 @@ def lighting_tables(d: dict) -> dict[str, str]:
     return {"lighting-medians": medians, "lighting-wins": text}
 
 
-def lighting_cost_table(d: dict) -> str:
-    """docs/lighting.md: CPU seconds of the estimate (``bench_lighting_cost.py``), now and the run it compares with."""
-    rows = d["rows"]
-    now = d["median_cpu_s"]
-    lines = ["| median over the rows, CPU s | " + ("before | " if "compared_with" in d else "") + "now |",
-             "|---|" + ("---:|" if "compared_with" in d else "") + "---:|"]
+def lighting_cost_table(d: dict, before: dict) -> str:
+    """docs/lighting.md: CPU seconds of the estimate (``bench_lighting_cost.py``), this code against the code
+    it changed, run on the same rows."""
+    key = lambda r: (r["skin"], r["hdri"])
+    prev = {key(r): r for r in before["rows"]}
+    rows = [r for r in d["rows"] if key(r) in prev]
+    lines = ["| median over the rows, CPU s | before | now |", "|---|---:|---:|"]
     for k, label in (("cpu_fit", "closed-form fit (`refine=0`)"), ("cpu_refined", "with the refinement (the default)")):
-        before = f"{d['compared_with']['median_cpu_s'][k]:.2f} | " if "compared_with" in d else ""
-        lines.append(f"| {label} | {before}**{now[k]:.2f}** |")
-    skins = sorted({r["skin"] for r in rows})
-    text = "\n".join(lines) + (f"\n\n{len(rows)} rows ({', '.join(skins)} skin; "
-                               f"{', '.join(sorted({r['hdri'] for r in rows}))}). ")
-    if "compared_with" in d:
-        c = d["compared_with"]
-        text += (f"Before: `{Path(c['file']).name}`; identical closed-form estimates in {c['identical']['fit']}/{c['n']} "
-                 f"rows. ")
-    return text + f"Source: {provenance(d)}.\n"
+        lines.append(f"| {label} | {statistics.median(prev[key(r)][k] for r in rows):.2f} | "
+                     f"**{statistics.median(r[k] for r in rows):.2f}** |")
+    same = sum(prev[key(r)]["digest_fit"] == r["digest_fit"] for r in rows)
+    return ("\n".join(lines) + f"\n\n{len(rows)} rows ({', '.join(sorted({r['skin'] for r in rows}))} skin; "
+            f"{', '.join(sorted({r['hdri'] for r in rows}))}). Closed-form estimates byte-identical in {same}/"
+            f"{len(rows)} rows (see below). Before: {provenance(before)}. Now: {provenance(d)}.\n")
 
 
 def blocks() -> dict[str, str]:
@@ -320,7 +318,7 @@ def blocks() -> dict[str, str]:
                                      ("total warm", "total", "warm_median"))),
         "readme-performance": readme_block(st, rp, sn),
         **lighting_tables(load("lighting")),
-        "lighting-cost": lighting_cost_table(load("lighting_cost")),
+        "lighting-cost": lighting_cost_table(load("lighting_cost"), load("lighting_cost_before")),
     }
 
 
