@@ -149,4 +149,8 @@ def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", re
             f"unknown lighting method {method!r}; valid: {', '.join(sorted(LIGHTING_METHODS))}",
             details={"valid": sorted(LIGHTING_METHODS)},
         ) from None
-    return fn(photo, camera, placement, refine=refine, **options)
+    from .blas import blas_threads
+
+    # Its small products gain nothing from OpenBLAS's threads, which compete with its own (see .blas).
+    with blas_threads(1):
+        return fn(photo, camera, placement, refine=refine, **options)
