@@ -67,3 +67,23 @@ def test_raycast_culling_keeps_every_hit():
         assert hit.sum() > 500
         assert np.array_equal(np.isfinite(t), hit)
         assert np.array_equal(t[hit], want_t[hit]) and np.array_equal(idx[hit], brute[hit].argmin(axis=1))
+
+
+def test_blas_threads_are_limited_inside_the_block_and_restored():
+    import ctypes
+
+    from jewelrender.lighting.blas import blas_threads
+
+    # NumPy's own OpenBLAS, found independently of the module under test.
+    lib = next((ctypes.CDLL(p) for p in {l.split()[-1] for l in open("/proc/self/maps") if "openblas" in l.lower()}
+                if p.startswith("/")), None)
+    if lib is None:
+        pytest.skip("no OpenBLAS loaded in this process")
+    names = [("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+             ("openblas_get_num_threads", "openblas_set_num_threads")]
+    get, put = next((getattr(lib, g), getattr(lib, s)) for g, s in names if hasattr(lib, g))
+    put(2)
+    with blas_threads(1):
+        assert get() == 1
+        assert float(np.ones((300, 300)) @ np.ones(300) @ np.ones(300)) == 300.0 * 300.0
+    assert get() == 2

@@ -56,7 +56,8 @@ from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angl
 from .fastfit import IrradianceKernel, nnls_residuals
 from .skin import reference_skin, skin_like, skin_tone
 
-__all__ = ["estimate_photo_fit", "skin_samples", "photo_detail_env", "spread_key", "KEY_RENDER_DEG"]
+__all__ = ["estimate_photo_fit", "skin_samples", "photo_detail", "photo_detail_env", "PhotoDetail", "spread_key",
+           "KEY_RENDER_DEG"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
@@ -324,6 +325,37 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         closed-form fit: ``True`` = :data:`~jewelrender.lighting.refine.DEFAULT_ITERATIONS`
         Adam steps, an int = that many, ``0``/``False`` = off.
     """
+    if not refine:
+        env, info, _, _ = _closed_form_fit(photo, camera, placement, env_height, key_lobe_deg)
+        return env, info
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .refine import DEFAULT_ITERATIONS, ENV_FIT_HEIGHT, refine_lighting, skin_transport
+
+    # The refinement's light transport depends on the photo and the geometry, not on the map, so it
+    # is built (Mitsuba's ray tests, on this thread) while the closed-form fit (NumPy and OpenCV,
+    # which release the GIL in their large operations) runs on another: both of a 2-core machine's
+    # cores work. Each part is deterministic on its own, so the result does not depend on the timing.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo_fit") as pool:
+        fit = pool.submit(_closed_form_fit, photo, camera, placement, env_height, key_lobe_deg)
+        transport = skin_transport(photo, camera, placement, min(ENV_FIT_HEIGHT, env_height))
+        env, info, key_part, skin_rgb = fit.result()
+    if key_part is None:  # no fit (too few skin samples): nothing to refine
+        return env, info
+    iters = DEFAULT_ITERATIONS if refine is True else int(refine)
+    albedo = np.asarray(info["skin_albedo_rgb"], dtype=np.float64)
+    env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
+                                         key_part=key_part, transport=transport)
+    info["skin_albedo_rgb"] = [float(v) for v in albedo]
+    info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
+    info["skin_tone"] = skin_tone(skin_rgb, albedo)
+    info["refine"] = rinfo
+    return env, info
+
+
+def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: float):
+    """Steps 1-4 of the module docstring: ``(EnvMap, info, key_part, skin rgb)``; ``key_part`` (the key
+    lobe's share of the map) is None when there was too little skin to fit."""
     import cv2
 
     from .skin import albedo_prior
@@ -347,7 +379,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         env = EnvMap(surround)
         info.update({"fit": "none (too few skin samples)", "key_direction": None,
                      "skin_tone": skin_tone(samples["rgb"])})
-        return env, info
+        return env, info, None, samples["rgb"]
 
     rgb, nrm = samples["rgb"], samples["normal"]
     if len(rgb) > 4000:  # plenty for a handful of unknowns; keeps the direction search fast
@@ -479,19 +511,8 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         "split_residual_rel": res_split,
         "skin_tone": skin_tone(samples["rgb"], albedo),
     })
-    if refine:
-        from .refine import DEFAULT_ITERATIONS, refine_lighting
-
-        iters = DEFAULT_ITERATIONS if refine is True else int(refine)
-        env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
-                                             key_part=key_part)
-        info["skin_albedo_rgb"] = [float(v) for v in albedo]
-        info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
-        info["skin_tone"] = skin_tone(samples["rgb"], albedo)
-        info["refine"] = rinfo
-    else:
-        info["refine"] = None
-    return env, info
+    info["refine"] = None
+    return env, info, key_part, samples["rgb"]
 
 
 def key_lobe(d: np.ndarray, key_dir: np.ndarray, lobe_deg: float) -> np.ndarray:
@@ -542,7 +563,8 @@ def spread_key(base: np.ndarray, d: np.ndarray, key_dir, lobe_deg: float) -> np.
 
 
 def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int = DETAIL_HEIGHT,
-                     key_direction=None, key_render_deg: float = KEY_RENDER_DEG) -> EnvMap:
+                     key_direction=None, key_render_deg: float = KEY_RENDER_DEG,
+                     detail: "PhotoDetail | None" = None) -> EnvMap:
     """The fitted map with the photo's own high-frequency content: what the metal mirrors.
 
     The fit (:func:`estimate_photo_fit`) is deliberately smooth: a few degrees a texel, the hand
@@ -565,50 +587,89 @@ def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int 
     - beyond the frame the border's continuation is a guess: no detail is added there;
     - the key's lobe (``key_direction``) is re-spread to ``key_render_deg`` with its energy kept
       (:data:`KEY_RENDER_DEG`).
+
+    ``detail``: :func:`photo_detail` of the same photo, camera, placement and ``height``, when already
+    computed (it does not depend on the map).
     """
-    import cv2
+    detail = detail if detail is not None else photo_detail(photo, camera, placement, height=height)
+    return detail.apply(env, key_direction=key_direction, key_render_deg=key_render_deg)
 
-    from ..color import srgb8_to_linear
 
-    h = int(height)
-    base = cv2.resize(env.radiance, (2 * h, h), interpolation=cv2.INTER_LINEAR)
-    d = texel_directions(h, 2 * h)
-    if key_direction is not None:
-        base = spread_key(base, d, key_direction, key_render_deg)
-    side = 1024
-    scale = min(1.0, side / max(photo.width, photo.height))
-    sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
-    small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else photo.srgb
-    lin = srgb8_to_linear(small).astype(np.float32)
-    mx, my, w_out = _perspective_lookup(camera, d, scale, sw, sh)
-    pe = cv2.remap(lin, mx, my, interpolation=cv2.INTER_LINEAR,
-                   borderMode=cv2.BORDER_REPLICATE)
-    # Low-pass at the fitted map's texel size, wrapping round the seam.
-    sigma = 0.5 * h / env.radiance.shape[0]
-    pad = int(np.ceil(3 * sigma)) + 1
-    wrapped = np.concatenate([pe[:, -pad:], pe, pe[:, :pad]], axis=1)
-    lo = cv2.GaussianBlur(wrapped, (0, 0), max(sigma, 0.5))[:, pad:-pad]
-    eps = 1e-4 + 1e-3 * float(np.median(lo))
-    ratio = np.clip((pe + eps) / (lo + eps), *DETAIL_RATIO_RANGE)
-    inside = (1.0 - w_out)[..., None]
-    ratio = 1.0 + inside * (ratio - 1.0)
-    out = base * ratio
-    if placement is not None and getattr(placement, "proxies", None):
-        front_dirs = d[..., 2] > 0
-        dirs = d[front_dirs]
-        _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
-        hand = np.zeros(d.shape[:2], np.uint8)
-        hand[front_dirs] = idx >= 0
-        hand = cv2.dilate(hand, np.ones((3, 3), np.uint8)) > 0
-        seen = front_dirs & (w_out < 1e-3) & ~hand & (pe.max(axis=-1) < 0.9)
-        # The fit's level over what the camera saw at face value (about 1 after the refinement).
-        k = float(np.median(luminance(base[seen]) / np.maximum(luminance(lo[seen]), 1e-6))) if seen.sum() > 50 else 1.0
-        k = float(np.clip(k, 0.25, 4.0))
-        out = np.where(hand[..., None], k * pe, out)
-    back = (d[..., 2] < 0)[..., None]
-    y_base = luminance(out)[..., None]
-    y_pe = luminance(pe)[..., None]
-    colour = (pe + eps) / (y_pe + eps)
-    recoloured = y_base * (1.0 + inside * (colour - 1.0))
-    out = np.where(back, recoloured, out)
-    return EnvMap(np.maximum(out, 0.0).astype(np.float32), meta=dict(env.meta, detail_height=h))
+class PhotoDetail:
+    """The photo-side half of :func:`photo_detail_env` (:func:`photo_detail`): everything but the fitted
+    map, so it can be computed before the map exists (``lighting._photo_fit`` does, on a second thread)."""
+
+    def __init__(self, photo, camera, placement, height: int):
+        import cv2
+
+        from ..color import srgb8_to_linear
+
+        h = self.height = int(height)
+        self.d = d = texel_directions(h, 2 * h)
+        side = 1024
+        scale = min(1.0, side / max(photo.width, photo.height))
+        sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
+        small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else photo.srgb
+        lin = srgb8_to_linear(small).astype(np.float32)
+        mx, my, w_out = _perspective_lookup(camera, d, scale, sw, sh)
+        self.pe = cv2.remap(lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        self.w_out = w_out
+        self.hand = None
+        if placement is not None and getattr(placement, "proxies", None):
+            front_dirs = d[..., 2] > 0
+            dirs = d[front_dirs]
+            _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
+            hand = np.zeros(d.shape[:2], np.uint8)
+            hand[front_dirs] = idx >= 0
+            self.hand = cv2.dilate(hand, np.ones((3, 3), np.uint8)) > 0
+        self._by_fit_height: dict[int, tuple] = {}
+
+    def _low_pass(self, fit_height: int):
+        """The photo's low-pass at a fitted map's texel size, the detail ratio and where the fit's level is read."""
+        import cv2
+
+        got = self._by_fit_height.get(fit_height)
+        if got is None:
+            h, pe, w_out = self.height, self.pe, self.w_out
+            # Low-pass at the fitted map's texel size, wrapping round the seam.
+            sigma = 0.5 * h / fit_height
+            pad = int(np.ceil(3 * sigma)) + 1
+            wrapped = np.concatenate([pe[:, -pad:], pe, pe[:, :pad]], axis=1)
+            lo = cv2.GaussianBlur(wrapped, (0, 0), max(sigma, 0.5))[:, pad:-pad]
+            eps = 1e-4 + 1e-3 * float(np.median(lo))
+            ratio = np.clip((pe + eps) / (lo + eps), *DETAIL_RATIO_RANGE)
+            inside = (1.0 - w_out)[..., None]
+            ratio = 1.0 + inside * (ratio - 1.0)
+            seen = None
+            if self.hand is not None:
+                seen = (self.d[..., 2] > 0) & (w_out < 1e-3) & ~self.hand & (pe.max(axis=-1) < 0.9)
+            got = self._by_fit_height[fit_height] = (lo, eps, ratio, inside, seen)
+        return got
+
+    def apply(self, env: EnvMap, *, key_direction=None, key_render_deg: float = KEY_RENDER_DEG) -> EnvMap:
+        """:func:`photo_detail_env` of ``env`` (see there)."""
+        import cv2
+
+        h, d, pe = self.height, self.d, self.pe
+        base = cv2.resize(env.radiance, (2 * h, h), interpolation=cv2.INTER_LINEAR)
+        if key_direction is not None:
+            base = spread_key(base, d, key_direction, key_render_deg)
+        lo, eps, ratio, inside, seen = self._low_pass(env.radiance.shape[0])
+        out = base * ratio
+        if self.hand is not None:
+            # The fit's level over what the camera saw at face value (about 1 after the refinement).
+            k = float(np.median(luminance(base[seen]) / np.maximum(luminance(lo[seen]), 1e-6))) if seen.sum() > 50 else 1.0
+            k = float(np.clip(k, 0.25, 4.0))
+            out = np.where(self.hand[..., None], k * pe, out)
+        back = (d[..., 2] < 0)[..., None]
+        y_base = luminance(out)[..., None]
+        y_pe = luminance(pe)[..., None]
+        colour = (pe + eps) / (y_pe + eps)
+        recoloured = y_base * (1.0 + inside * (colour - 1.0))
+        out = np.where(back, recoloured, out)
+        return EnvMap(np.maximum(out, 0.0).astype(np.float32), meta=dict(env.meta, detail_height=h))
+
+
+def photo_detail(photo, camera, placement=None, *, height: int = DETAIL_HEIGHT) -> PhotoDetail:
+    """The photo-side half of :func:`photo_detail_env`, for a map to come (``photo_detail_env(..., detail=)``)."""
+    return PhotoDetail(photo, camera, placement, height)
