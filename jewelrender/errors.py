@@ -19,6 +19,8 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
     │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
     │   │   ├── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
+    │   │   ├── FaceNotFoundError         FACE_NOT_FOUND       no face in the photo (an ear piece needs one)
+    │   │   ├── EarNotVisibleError        EAR_NOT_VISIBLE      the ear asked for is turned away, out of frame or under hair
     │   │   └── ProductNotFoundError      PRODUCT_NOT_FOUND    no piece on a plain backdrop in a product photo (match-material)
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
@@ -65,6 +67,8 @@ __all__ = [
     "HandNotFoundError",
     "FingerNotVisibleError",
     "WristNotVisibleError",
+    "FaceNotFoundError",
+    "EarNotVisibleError",
     "ProductNotFoundError",
     "PhotoQualityError",
     "PhotoTooDarkError",
@@ -163,6 +167,18 @@ class WristNotVisibleError(DetectionError):
     """A wrist piece was asked for, but the wrist (landmark 0) or the forearm beyond it is not in the photo."""
 
     code = "WRIST_NOT_VISIBLE"
+
+
+class FaceNotFoundError(DetectionError):
+    """An ear piece was asked for, but no face was found (the ear is placed from the face mesh)."""
+
+    code = "FACE_NOT_FOUND"
+
+
+class EarNotVisibleError(DetectionError):
+    """The ear asked for (or every ear) is turned away from the camera, out of the frame or covered by hair."""
+
+    code = "EAR_NOT_VISIBLE"
 
 
 class ProductNotFoundError(DetectionError):

@@ -203,6 +203,8 @@ def _parse_family_piece(pid: str, raw: dict, where: str, family, source_dir: Pat
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     fields = family.parse(where, raw)
+    if fields.get("stone") is not None:  # a family's centre stone is checked as a ring's
+        fields["stone"] = _parse_stone(where, fields["stone"], source_dir)
     finish = raw.get("finish", "polished")
     if not isinstance(finish, str):
         raise CatalogError(f"{where}: 'finish' must name a finish")

@@ -1,21 +1,22 @@
-"""Pieces, assembled per family in their own module (``ring`` today; pendant, earring, bangle, watch later).
+"""Pieces, assembled per family in their own module (``ring``, ``bangle``, ``earring``; pendant and watch later).
 
 A family module has ``KINDS`` (the catalog kinds it assembles), a catalog schema
 check and ``parts(piece, size_mm) -> list[MeshPart]`` in the piece frame, where
 ``size_mm`` is what the body site measured (a ring's inner diameter; a wrist
-piece's :class:`jewelrender.sites.wrist.WristFit`, the whole cross-section).
+piece's :class:`jewelrender.sites.wrist.WristFit`, the whole cross-section; an earring's
+:class:`jewelrender.sites.ear.EarFit`, one ear's gravity, lobe and neck).
 A family other than ``ring`` also has ``parse(where, raw) -> dict`` for its catalog fields. Adding a
 family is a module here and a row in :data:`FAMILIES`.
 """
 
 from __future__ import annotations
 
-from . import bangle, ring
+from . import bangle, earring, ring
 
 __all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts"]
 
 #: Family name -> its module.
-FAMILIES = {"ring": ring, "bangle": bangle}
+FAMILIES = {"ring": ring, "bangle": bangle, "earring": earring}
 #: Catalog kind -> the family that assembles it.
 PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in module.KINDS}
 

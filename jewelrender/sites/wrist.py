@@ -40,7 +40,7 @@ from ..checks import is_number
 from ..errors import InvalidOptionError, JewelrenderError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
-from .base import piece_to_cam
+from .base import piece_to_cam, refuse_side
 
 __all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter",
            "bangle_inner_diameter_mm", "measure_wrist_px", "WRIST_DEPTH_TO_WIDTH", "HAND_CIRCUMFERENCE_TO_BREADTH",
@@ -371,7 +371,9 @@ class WristSite:
     detectors = ("hand",)
     piece_families = ("bangle",)
 
-    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
+    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
+                      side: str | None = None) -> dict:
+        refuse_side(side, "a wrist piece")
         if finger is not None:
             raise InvalidOptionError(
                 f"finger={finger!r} does not apply to a wrist piece; leave it out (choose the arm with "
