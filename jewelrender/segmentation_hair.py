@@ -30,7 +30,7 @@ _FOREHEAD_TOP = 10
 #: The ear's hair is judged above the lobe, in a disc of this radius (mm).
 _EAR_DISC_MM = 6.0
 #: With this much of the ear under hair the hair is taken to lie over the ear (in front of an earring).
-HAIR_IN_FRONT_COVER = 0.12
+HAIR_IN_FRONT_COVER = 0.3
 _HAIR_MAX_DIST = 3.5
 
 
