@@ -71,6 +71,27 @@ class HairModel:
         person = self.person[y0:y1, x0:x1] > 0.5
         return (person & (dh < ds) & (dh < _HAIR_MAX_DIST)).astype(np.float32)
 
+    def on_body(self, pts_px: np.ndarray) -> np.ndarray:
+        """(N,) bool: the points are on the person (the pose model's mask) and skin-coloured."""
+        pts = np.asarray(pts_px, float).reshape(-1, 2)
+        H, W = self.srgb.shape[:2]
+        x = np.clip(np.round(pts[:, 0]).astype(int), 0, W - 1)
+        y = np.clip(np.round(pts[:, 1]).astype(int), 0, H - 1)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < W) & (pts[:, 1] >= 0) & (pts[:, 1] < H)
+        skin = _dist(_lab(self.srgb[y, x][None]).reshape(-1, 3), self.skin) < 2.5
+        person = self.person[y, x] > 0.5 if self.person is not None else np.ones(len(pts), bool)
+        return inside & skin & person
+
+    def in_person(self, pts_px: np.ndarray) -> np.ndarray:
+        """(N,) bool: the points are on the person (True everywhere without a mask)."""
+        pts = np.asarray(pts_px, float).reshape(-1, 2)
+        if self.person is None:
+            return np.ones(len(pts), bool)
+        H, W = self.person.shape
+        x = np.clip(np.round(pts[:, 0]).astype(int), 0, W - 1)
+        y = np.clip(np.round(pts[:, 1]).astype(int), 0, H - 1)
+        return self.person[y, x] > 0.5
+
     def ear_cover(self, tragus_px, lobe_px, mm_per_px: float) -> float:
         """Share of hair in a disc over the ear just above the lobe (towards the tragus point)."""
         lobe = np.asarray(lobe_px, float)

@@ -1,7 +1,7 @@
 """Fit the ear lobe's piercing offset (scenes/ear_lobe.toml [fit]) to the hand-measured piercings.
 
 Each measurement is a pixel where a real earring pierces the lobe (or a bare lobe's centre) on a dev
-photo (``$JEWELRENDER_DATA/photos/ears`` or ``../shared/data`` beside the checkout). Through the
+photo (under ``$JEWELRENDER_DATA/photos`` or ``../shared/data/photos`` beside the checkout). Through the
 site's own head frame (:func:`jewelrender.sites.ear.head_frame`) a pixel is a linear function of the
 offset (out, down, back) in mm from the tragus point, so the offset is one least-squares solve over
 all of them; per photo the residual (mm, at the face's scale) and a leave-one-out residual (the
@@ -38,21 +38,32 @@ def rows(face, frame, side: str):
 
 
 def measure(data: Path):
-    from jewelrender.landmarks import FaceDetector
+    from jewelrender.landmarks import FaceDetector, PoseDetector
     from jewelrender.photo import load_photo
     from jewelrender.sites.ear import head_frame, lobe_measurements
 
     out = []
-    with FaceDetector(max_faces=1) as det:
+    with FaceDetector(max_faces=1) as det, PoseDetector() as pose:
         for m in lobe_measurements():
-            ph = load_photo(data / "photos" / "ears" / m["photo"])
+            ph = load_photo(data / "photos" / m["photo"])
             faces = det.detect(ph)
             if not faces:
                 raise SystemExit(f"no face found in {m['photo']}")
             frame = head_frame(faces[0])
             A, t = rows(faces[0], frame, m["side"])
-            out.append(dict(m, A=A, t=t, mm_per_px=frame.mm_per_px, yaw_deg=frame.yaw_deg))
+            out.append(dict(m, A=A, t=t, mm_per_px=frame.mm_per_px, yaw_deg=frame.yaw_deg, photo_obj=ph,
+                            face=faces[0], frame=frame, person_mask=pose.detect(ph).person_mask))
     return out
+
+
+def settled_px(m) -> np.ndarray:
+    """Where the site puts the piercing (the calibrated point, settled onto the lobe: ``settle_on_lobe``)."""
+    from jewelrender.segmentation_hair import hair_model
+    from jewelrender.sites.ear import lobe_point_px3d, settle_on_lobe
+
+    hair = hair_model(m["photo_obj"], m["face"], m["person_mask"], m["frame"].mm_per_px)
+    p, _ = settle_on_lobe(m["frame"], lobe_point_px3d(m["face"], m["frame"], m["side"]), hair)
+    return p[:2]
 
 
 def solve(ms) -> np.ndarray:
@@ -76,13 +87,16 @@ def main(argv=None) -> int:
         pred_loo = m["t"] + m["A"] @ loo
         err_px = float(np.linalg.norm(pred - m["px"]))
         err_loo = float(np.linalg.norm(pred_loo - m["px"]))
+        err_site = float(np.linalg.norm(settled_px(m) - m["px"]))
         report["photos"].append({"photo": m["photo"], "side": m["side"], "earring": m["what"].startswith("earring"),
+                                 "site_residual_mm": None if err_site is None else round(err_site * m["mm_per_px"], 1),
                                  "yaw_deg": round(m["yaw_deg"], 1), "mm_per_px": round(m["mm_per_px"], 4),
                                  "residual_px": round(err_px, 1), "residual_mm": round(err_px * m["mm_per_px"], 1),
                                  "leave_one_out_mm": round(err_loo * m["mm_per_px"], 1)})
     for r in report["photos"]:
+        site = "" if r["site_residual_mm"] is None else f"  site {r['site_residual_mm']:5.1f} mm"
         print(f"{r['photo']:45s} {r['side']:5s} yaw {r['yaw_deg']:6.1f}  residual {r['residual_mm']:5.1f} mm "
-              f"({r['residual_px']:5.1f} px)  leave-one-out {r['leave_one_out_mm']:5.1f} mm"
+              f"({r['residual_px']:5.1f} px)  leave-one-out {r['leave_one_out_mm']:5.1f} mm{site}"
               f"{'  [earring]' if r['earring'] else ''}")
     mm = np.array([r["residual_mm"] for r in report["photos"]])
     loo = np.array([r["leave_one_out_mm"] for r in report["photos"]])

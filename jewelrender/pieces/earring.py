@@ -7,8 +7,8 @@ body's capsules (skull, neck) come with the fit, in this frame.
 
 * a **stud** (``kind = "stud"``): the centre stone in a setting the rings use
   (:mod:`jewelrender.geometry.mounts`: ``prong`` head, ``bezel`` or pearl ``cup``), its
-  table facing out of the lobe, on a post through the lobe to a butterfly back (the lobe
-  hides both);
+  table facing out of the lobe, on a post into the lobe (the butterfly back behind the lobe
+  is not modelled: a photo does not show it);
 * a **huggie** (``kind = "huggie"``): a small band through the piercing hugging the lobe's
   edge, hanging along gravity;
 * a **hoop** (``kind = "hoop"``): a round wire through the piercing; it hangs along gravity
@@ -43,9 +43,8 @@ __all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "front_area_mm2", "hang_chain
 KINDS = ("stud", "huggie", "hoop", "drop")
 BAND_KEYS = ("wire_mm", "diameter_mm", "width_mm", "thickness_mm", "links", "link_mm", "profile")
 _STUD_STYLES = ("prong", "bezel", "cup")
-#: A post is 0.8 mm across (20 gauge); the butterfly back a 5 mm disc.
+#: A post is 0.8 mm across (20 gauge).
 _POST_MM = 0.8
-_BACK_MM = 5.0
 #: Gap between a setting's back and the lobe's skin.
 _STUD_GAP_MM = 0.3
 
@@ -150,11 +149,11 @@ def _stud(piece, fit) -> list[MeshPart]:
     out = [assets.transform(p, m) for p in setting_parts] + [assets.transform(stone, m, name="stone")]
     wire = float(piece.band.get("wire_mm", _POST_MM))
     t = fit.lobe_thickness_mm
-    post = assets.tube(np.linspace([0.0, 0.0, _STUD_GAP_MM + 0.2], [0.0, 0.0, -t - 1.6], 6), wire / 2, sides=10,
+    # The post ends inside the lobe and the butterfly back is left out: both are behind the lobe in a
+    # photo, and where the calibrated piercing misses the real lobe by a few mm they would float beside it.
+    post = assets.tube(np.linspace([0.0, 0.0, _STUD_GAP_MM + 0.2], [0.0, 0.0, -t / 2], 4), wire / 2, sides=10,
                        name="post")
-    back = assets.tube(np.linspace([0.0, 0.0, -t - 0.3], [0.0, 0.0, -t - 1.3], 3), _BACK_MM / 2, sides=24,
-                       name="back")
-    return out + [post, back]
+    return out + [post]
 
 
 def _hang_basis(fit) -> tuple[np.ndarray, np.ndarray]:
@@ -248,13 +247,29 @@ def _jump_ring(a: np.ndarray, b: np.ndarray, wire: float, turn: int) -> MeshPart
     return assets.tube(path, wire / 2, sides=8, closed=True, name="link")
 
 
+def _hang_stone(anchor: np.ndarray, up: np.ndarray, tip: float, back: float) -> np.ndarray:
+    """The 4x4 transform of a stone (stone frame: table +Y, long axis +Z) hanging from ``anchor``.
+
+    Its +Z end (a pear's point; ``tip`` = its z) points ``up`` the chain, just under the anchor;
+    its table faces out of the lobe (the piece's +Z made perpendicular to ``up``); and it stands
+    off the lobe's outer face so that its back (``back`` = the setting's lowest y) clears it.
+    """
+    out = np.array([0.0, 0.0, 1.0]) - up[2] * up
+    out /= max(float(np.linalg.norm(out)), 1e-9)
+    m = _frame_to(np.zeros(3), np.cross(out, up), out, up)
+    origin = anchor - up * tip
+    origin = origin + out * max(0.0, _STUD_GAP_MM - float((origin + out * back) @ [0.0, 0.0, 1.0]))
+    m[:3, 3] = origin
+    return m
+
+
 def _drop(piece, fit) -> list[MeshPart]:
     from ..geometry import cuts
     from .stones import gem_density, stone_part
 
     b = piece.band
     wire, n, L = float(b["wire_mm"]), int(b["links"]), float(b["link_mm"])
-    # the top: a small bezel-set round stone of the piece's gem (or a 3 mm ball) on a post
+    # the top: a 3 mm round of the piece's gem in a bezel on a post, covering the piercing
     top_stone = cuts.make_stone("round-brilliant", size_mm=3.0, density_g_cm3=gem_density(piece.stone["gem"]))
     top_parts, top_back = _setting_parts(top_stone, {"style": "bezel"}, base_gap=0.3)
     m = _rot_x90()
@@ -262,7 +277,7 @@ def _drop(piece, fit) -> list[MeshPart]:
     out = [assets.transform(p, m, name="top_bezel") for p in top_parts]
     out.append(assets.transform(top_stone, m, name="top_stone"))
     t = fit.lobe_thickness_mm
-    out.append(assets.tube(np.linspace([0.0, 0.0, 0.4], [0.0, 0.0, -t - 1.6], 6), _POST_MM / 2, sides=10,
+    out.append(assets.tube(np.linspace([0.0, 0.0, 0.4], [0.0, 0.0, -t / 2], 4), _POST_MM / 2, sides=10,
                            name="post"))
     # the chain hangs from a loop under the top's bezel
     start = np.array([0.0, -1.9, _STUD_GAP_MM + 0.8])
@@ -272,63 +287,29 @@ def _drop(piece, fit) -> list[MeshPart]:
         if piece.accent is not None and i < n - 1:
             acc = cuts.make_stone("round-brilliant", size_mm=piece.accent["size_mm"],
                                   density_g_cm3=gem_density(piece.accent["gem"]))
-            parts, back = _setting_parts(acc, {"style": "bezel"}, base_gap=0.2)
-            mid = joints[i + 1]
-            fr = _pendant_frame(joints[i], joints[i + 1], mid, face_out=True)
-            out += [assets.transform(p, fr @ _lift(-back), name="accent_bezel") for p in parts]
-            out.append(assets.transform(acc, fr @ _lift(-back), name=f"accent_{i}"))
-    # the centre stone hangs by its point from the last joint, its table facing out
+            parts_, back = _setting_parts(acc, {"style": "bezel"}, base_gap=0.2)
+            up = joints[i] - joints[i + 1]
+            up /= max(float(np.linalg.norm(up)), 1e-9)
+            # set on the link's middle, its back against the link
+            tf = _hang_stone((joints[i] + joints[i + 1]) / 2, up, 0.0, back)
+            out += [assets.transform(p, tf, name="accent_bezel") for p in parts_]
+            out.append(assets.transform(acc, tf, name=f"accent_{i}"))
+    # the centre stone hangs by its top (a pear by its point) from a bail on the last joint
     stone = stone_part(piece.stone)
     setting_parts, back_y = _setting_parts(stone, piece.setting, base_gap=0.3)
-    v = stone.vertices.astype(np.float64)
-    z_top = float(v[:, 2].max())  # the pear's point (+Z in the stone frame)
-    a, bj = joints[-2] if n > 0 else start, joints[-1]
-    down = bj - a
-    down /= np.linalg.norm(down)
-    fr = _pendant_frame(a, bj, bj, face_out=True)
-    # stone frame: +Z (the point) up the chain, table (+Y) out of the lobe
-    hang = np.eye(4)
-    hang[:3, :3] = [[1, 0, 0], [0, 0, -1], [0, 1, 0]]
-    hang = _flip_z() @ hang
-    place = fr @ _translate(0.0, -(z_top + 0.8 + wire), 0.0) @ hang @ _lift(-back_y + 0.0)
-    out += [assets.transform(p, place, name="drop_setting") for p in setting_parts]
-    out.append(assets.transform(stone, place, name="stone"))
-    bail = _ring_about(bj + down * (0.4 + wire), 0.4 + wire, down, np.cross(down, [0.0, 0.0, 1.0]) /
-                       max(np.linalg.norm(np.cross(down, [0.0, 0.0, 1.0])), 1e-9), n=24)
-    out.append(assets.tube(bail, wire / 2, sides=8, closed=True, name="bail"))
+    tip = max(float(np.max(p.vertices[:, 2])) for p in setting_parts + [stone])
+    last = joints[-1]
+    up = joints[-2] - last
+    up /= max(float(np.linalg.norm(up)), 1e-9)
+    bail_c = last - up * (0.4 + wire)
+    tf = _hang_stone(bail_c - up * (0.4 + wire / 2), up, tip, back_y)
+    out += [assets.transform(p, tf, name="drop_setting") for p in setting_parts]
+    out.append(assets.transform(stone, tf, name="stone"))
+    side = np.cross(up, [0.0, 0.0, 1.0])
+    side /= max(float(np.linalg.norm(side)), 1e-9)
+    out.append(assets.tube(_ring_about(bail_c, 0.4 + wire, up, np.cross(side, up), n=24), wire / 2, sides=8,
+                           closed=True, name="bail"))
     return out
-
-
-def _translate(x, y, z) -> np.ndarray:
-    m = np.eye(4)
-    m[:3, 3] = x, y, z
-    return m
-
-
-def _lift(z: float) -> np.ndarray:
-    """In the stone frame, lift by ``z`` along +Y (the table's direction)."""
-    return _translate(0.0, z, 0.0)
-
-
-def _flip_z() -> np.ndarray:
-    """Rotate 180 degrees about the table's axis: the stone frame's +Z points the other way."""
-    m = np.eye(4)
-    m[0, 0] = m[2, 2] = -1.0
-    return m
-
-
-def _pendant_frame(a, b, origin, *, face_out: bool) -> np.ndarray:
-    """A frame at ``origin``: +Y up the chain (from b to a), +Z out of the lobe (piece +Z, made
-    perpendicular), +X = Y x Z; maps the stone frame's table (+Y after the hang turn) outward."""
-    y = a - b
-    y = y / max(np.linalg.norm(y), 1e-9)
-    z = np.array([0.0, 0.0, 1.0]) - y[2] * y
-    z /= max(np.linalg.norm(z), 1e-9)
-    x = np.cross(y, z)
-    if face_out:
-        # stone frame: table +Y -> out (+Z of this frame)
-        return _frame_to(origin, x, y, z) @ _rot_x90()
-    return _frame_to(origin, x, y, z)
 
 
 def parts(piece, fit) -> list[MeshPart]:

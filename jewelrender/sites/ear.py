@@ -49,7 +49,7 @@ from .base import piece_to_cam
 from .hand import Capsule
 
 __all__ = ["EarSite", "EAR", "EarSide", "EarPlacement", "EarFit", "EarDetection", "HeadFrame", "head_frame",
-           "lobe_point_px3d", "lobe_offset_mm", "ear_visibility", "IRIS_DIAMETER_MM", "SIDE_CHOICES",
+           "lobe_point_px3d", "lobe_offset_mm", "settle_on_lobe", "ear_visibility", "IRIS_DIAMETER_MM", "SIDE_CHOICES",
            "TRAGUS_POINT", "LOBE_THICKNESS_MM", "MAX_TURNED_AWAY_DEG", "MAX_HAIR_COVER"]
 
 #: The visible iris's diameter in adults, mm (11.7 +- 0.5: Forrester et al., *The Eye*; MediaPipe's own
@@ -64,9 +64,10 @@ _FOREHEAD, _CHIN = 10, 152
 SIDE_CHOICES = ("auto", "left", "right", "both")
 #: An adult ear lobe is 4-6 mm thick where it is pierced.
 LOBE_THICKNESS_MM = 5.0
-#: The lobe's outer face turns this far forward of the head's left-right axis (ears stand out of
-#: the head's side and the lobe follows the cheek forward); a prior, not measured here.
-LOBE_FORWARD_DEG = 15.0
+#: The lobe's outer face turns this far forward of the head's left-right axis: the auricle stands
+#: out of the head's side by 20-35 degrees (auriculocephalic angle) with its front turned forward;
+#: a prior, not measured here. From the front a post and its back are then behind the lobe.
+LOBE_FORWARD_DEG = 30.0
 #: An ear still shows when its outward axis points up to this far past edge-on away from the
 #: camera (the auricle stands out of the head by ~20-30 degrees).
 MAX_TURNED_AWAY_DEG = 25.0
@@ -163,6 +164,34 @@ def lobe_point_px3d(face, frame: HeadFrame, side: str, offset_mm=None) -> np.nda
     return face.points3d_px[TRAGUS_POINT[side]] + d / frame.mm_per_px
 
 
+#: A calibrated piercing that falls off the person (on the background below a lobe) slides up the
+#: head's vertical at most this far to the lobe's skin, and this far onto it (mm): the piercing is
+#: ~6 mm above a lobe's lowest point.
+MAX_SETTLE_MM = 10.0
+SETTLE_INTO_LOBE_MM = 5.0
+
+
+def settle_on_lobe(frame: HeadFrame, lobe: np.ndarray, hair) -> tuple[np.ndarray, dict]:
+    """The calibrated piercing, moved up onto the lobe when it falls off the person.
+
+    The calibration's error is mostly vertical (docs/ear.md); in a frontal view a piercing
+    predicted below a short lobe lands on the background, where an earring would float. There
+    the point slides up the head's vertical to the first skin on the person, then
+    :data:`SETTLE_INTO_LOBE_MM` onto it. A point on the person (skin, hair, an earring already
+    worn) is left where it is.
+    """
+    if hair is None or bool(hair.in_person(lobe[None, :2])[0]):
+        return lobe, {"settled_mm": 0.0}
+    up = -frame.axes[1]
+    steps = np.arange(0.5, MAX_SETTLE_MM + 0.01, 0.5)
+    pts = lobe[None, :] + steps[:, None] * up[None, :] / frame.mm_per_px
+    on = hair.on_body(pts[:, :2])
+    if not on.any():
+        return lobe, {"settled_mm": 0.0, "settle": "no lobe found above"}
+    d = float(steps[int(np.argmax(on))]) + SETTLE_INTO_LOBE_MM
+    return lobe + up * d / frame.mm_per_px, {"settled_mm": round(d, 1)}
+
+
 def _to_cam(px3d: np.ndarray, frame: HeadFrame, K: np.ndarray) -> np.ndarray:
     """Mesh-pixel points to the camera frame (metres): each keeps its pixel; depth from the iris scale.
 
@@ -184,11 +213,12 @@ def _hull_signed_distance_px(hull: np.ndarray, pt: np.ndarray) -> float:
     return float(cv2.pointPolygonTest(hull.astype(np.float32), (float(pt[0]), float(pt[1])), True))
 
 
-def ear_visibility(photo, face, frame: HeadFrame, side: str, hair=None) -> dict:
-    """Whether ``side``'s lobe shows: ``{"visible": bool, "reason": ..., measurements}``."""
+def ear_visibility(photo, face, frame: HeadFrame, side: str, hair=None, lobe=None) -> dict:
+    """Whether ``side``'s lobe (default: the calibrated piercing) shows: ``{"visible": bool, "reason": ...,
+    measurements}``."""
     import cv2
 
-    lobe = lobe_point_px3d(face, frame, side)
+    lobe = lobe_point_px3d(face, frame, side) if lobe is None else lobe
     out = _outward(frame, side)
     # how far the ear's outward axis points away from the camera past edge-on (deg)
     away_deg = math.degrees(math.asin(float(np.clip(out[2], -1.0, 1.0))))
@@ -341,17 +371,20 @@ def _head_proxies(face, frame: HeadFrame, K: np.ndarray) -> list[Capsule]:
 
 
 def _lobe_proxies(center: np.ndarray, axis: np.ndarray, up: np.ndarray, fwd: np.ndarray, side: str) -> list[Capsule]:
-    """The lobe as a flap (two capsules, :data:`LOBE_THICKNESS_MM` thick) behind the piercing's outer face."""
+    """The lobe as a flap :data:`LOBE_THICKNESS_MM` thick behind the piercing's outer face: three capsules in
+    its plane, ~7 mm of lobe below the piercing, 9 mm across it and the ear's concha above (adult lobes are
+    ~18 mm high and ~16 mm wide, the piercing about half-way down)."""
     r = LOBE_THICKNESS_MM / 2e3
     c = center - axis * r  # the lobe's mid-plane
-    return [Capsule(f"ear.{side}.lobe", c - fwd * 0.004, c + fwd * 0.004 - up * 0.003, r),
-            Capsule(f"ear.{side}.concha", c + up * 0.002, c + up * 0.010 + fwd * 0.002, r * 1.2)]
+    f = _unit(fwd - (fwd @ axis) * axis)
+    return [Capsule(f"ear.{side}.lobe", c - f * 0.006, c + f * 0.003, r),
+            Capsule(f"ear.{side}.lobe_low", c - up * 0.0045 - f * 0.004, c - up * 0.0045 + f * 0.002, r),
+            Capsule(f"ear.{side}.concha", c + up * 0.003, c + up * 0.012 - f * 0.002, r * 1.2)]
 
 
-def place_ear(photo, face, frame: HeadFrame, K: np.ndarray, side: str, visibility: dict,
+def place_ear(face, frame: HeadFrame, K: np.ndarray, side: str, lobe: np.ndarray, visibility: dict,
               head_caps: list[Capsule]) -> EarSide:
-    """One ear's frame, fit and proxies."""
-    lobe = lobe_point_px3d(face, frame, side)
+    """One ear's frame, fit and proxies, the piercing at ``lobe`` (mesh-pixel space)."""
     cam = _to_cam(lobe, frame, K)[0]
     # the head's axes in the camera frame: differences of mapped points
     o = _to_cam(frame.origin, frame, K)[0]
@@ -420,8 +453,11 @@ class EarSite:
         face = det.face
         frame = head_frame(face)
         hair = hair_model(photo, face, det.person_mask, frame.mm_per_px)
-        vis = {s: ear_visibility(photo, face, frame, s, hair) for s in ("right", "left")}
-        return frame, hair, vis
+        lobes, vis = {}, {}
+        for s in ("right", "left"):
+            lobes[s], settle = settle_on_lobe(frame, lobe_point_px3d(face, frame, s), hair)
+            vis[s] = dict(ear_visibility(photo, face, frame, s, hair, lobes[s]), **settle)
+        return frame, hair, vis, lobes
 
     def gate(self, photo, detections, *, options: dict, refuse_multiple: bool = False):
         from ..quality import GateCheck, GateReport
@@ -434,7 +470,7 @@ class EarSite:
 
             raise TooManyHandsError("several faces are in the photo; take a photo of one person")
         det = detections[0]
-        frame, hair, vis = self._ears(photo, det, options)
+        frame, hair, vis, _ = self._ears(photo, det, options)
         checks = [GateCheck("iris_px", "EAR_NOT_VISIBLE", frame.iris_px, MIN_IRIS_PX, ">=",
                             frame.iris_px >= MIN_IRIS_PX, "px")]
         report = GateReport(passed=True, code=None, message=None, hand_index=0, hands_found=len(detections),
@@ -455,12 +491,12 @@ class EarSite:
     def place(self, photo, detection, camera, *, options: dict) -> EarPlacement:
         K = np.asarray(camera.K, dtype=np.float64)
         face = detection.face
-        frame, hair, vis = self._ears(photo, detection, options)
+        frame, hair, vis, lobes = self._ears(photo, detection, options)
         sides = _chosen_sides(options["side"], vis)
         if not sides:
             raise EarNotVisibleError(_not_visible_message(options["side"], vis), details={"ears": vis})
         head_caps = _head_proxies(face, frame, K)
-        ears = tuple(place_ear(photo, face, frame, K, s, vis[s], head_caps) for s in sides)
+        ears = tuple(place_ear(face, frame, K, s, lobes[s], vis[s], head_caps) for s in sides)
         lobe_caps = tuple(c for e in ears for c in e.proxies if c.name.startswith("ear."))
         hidden = {s: vis[s]["reason"] for s in ("right", "left") if s not in sides}
         from ..segmentation_hair import SKIN_POINTS
