@@ -93,7 +93,12 @@ class HairModel:
         return self.person[y, x] > 0.5
 
     def ear_cover(self, tragus_px, lobe_px, mm_per_px: float) -> float:
-        """Share of hair in a disc over the ear just above the lobe (towards the tragus point)."""
+        """Share of a disc over the ear just above the lobe (towards the tragus point) under hair.
+
+        The smaller of two readings, each of which alone errs towards "covered": the share that
+        is hair-coloured (shaded ear skin can be as dark as the hair) and the share that is not
+        skin-coloured (a piercing predicted a few mm off the ear lands on the hair beside it).
+        """
         lobe = np.asarray(lobe_px, float)
         d = np.asarray(tragus_px, float) - lobe
         n = float(np.linalg.norm(d))
@@ -104,10 +109,13 @@ class HairModel:
         x1, y1 = int(min(W, c[0] + r + 1)), int(min(H, c[1] + r + 1))
         if x1 <= x0 or y1 <= y0:
             return 0.0
-        m = self.hair_mask(x0, y0, x1, y1)
         yy, xx = np.mgrid[y0:y1, x0:x1]
         disc = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= r * r
-        return float(m[disc].mean()) if disc.any() else 0.0
+        if not disc.any():
+            return 0.0
+        skin = self.on_body(np.column_stack([xx[disc], yy[disc]]).astype(float))
+        hair = self.hair_mask(x0, y0, x1, y1)[disc]
+        return float(min(1.0 - skin.mean(), hair.mean()))
 
 
 def hair_model(photo, face, person_mask, mm_per_px: float) -> HairModel:

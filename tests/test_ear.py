@@ -67,13 +67,17 @@ def test_piercings_on_the_real_earrings(prepared):
 def test_which_ears_show(prepared, renderer, ears):
     assert prepared["u2net_480112.jpg"].placement.hidden == {"right": "behind the face"}
     assert [e.side for e in prepared["deepface_img50_earrings.jpg"].placement.instances] == ["right", "left"]
-    # the subject's left ear in this photo is under her hair (a real earring hangs below it)
-    ph = load_photo(ears / "300wlp_AFW_134212_2_0.jpg")
+    # the subject's left ear in this portrait is under her hair (her right one wears a long earring)
+    ph = load_photo(ears.parent / "necks" / "deepface_img8.jpg")
     with pytest.raises(EarNotVisibleError) as exc:
         renderer.prepare(ph, site="ear", side="left", refine_lighting=False)
-    assert "left ear" in exc.value.message and "--side" in exc.value.message
+    assert "left ear: hair covers it" in exc.value.message and "--side" in exc.value.message
+    assert exc.value.code == "EAR_NOT_VISIBLE"
+    with pytest.raises(EarNotVisibleError, match="both ears"):
+        renderer.prepare(ph, site="ear", side="both", refine_lighting=False)
     prep = renderer.prepare(ph, site="ear", refine_lighting=False)
     assert [e.side for e in prep.placement.instances] == ["right"]
+    assert prep.placement.hidden == {"left": "under hair"}
 
 
 def test_scale_from_the_iris(prepared):

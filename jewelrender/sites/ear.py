@@ -75,8 +75,8 @@ MAX_TURNED_AWAY_DEG = 25.0
 HIDDEN_INSIDE_FACE_MM = 4.0
 #: Above this share of hair over the ear (between the tragus and the lobe), the ear is under hair.
 MAX_HAIR_COVER = 0.55
-#: The smallest face the site works on: iris diameter in pixels (about 0.9 mm per pixel at 13 px).
-MIN_IRIS_PX = 9.0
+#: The smallest face the site works on: iris diameter in pixels (1.5 mm per pixel: a 4 mm stud is ~3 px).
+MIN_IRIS_PX = 8.0
 #: Head proxies in the head frame (mm; origin midway between the tragus points, x left, y down,
 #: z back): a skull capsule and a neck capsule, sized from adult head and neck breadths
 #: (ANSUR II: head breadth ~150 mm, neck breadth ~110 mm).
@@ -464,7 +464,8 @@ class EarSite:
 
         if not detections:
             raise FaceNotFoundError("no face found in the photo; an earring is placed from the face: take the photo "
-                                    "with the whole face and the ear in the picture, in good light")
+                                    "with the whole face and the ear in the picture, in good light (in a strict side "
+                                    "view turn the face a little towards the camera)")
         if refuse_multiple and len(detections) > 1:
             from ..errors import TooManyHandsError
 
