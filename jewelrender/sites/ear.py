@@ -64,10 +64,12 @@ _FOREHEAD, _CHIN = 10, 152
 SIDE_CHOICES = ("auto", "left", "right", "both")
 #: An adult ear lobe is 4-6 mm thick where it is pierced.
 LOBE_THICKNESS_MM = 5.0
-#: The lobe's outer face turns this far forward of the head's left-right axis: the auricle stands
-#: out of the head's side by 20-35 degrees (auriculocephalic angle) with its front turned forward;
-#: a prior, not measured here. From the front a post and its back are then behind the lobe.
-LOBE_FORWARD_DEG = 30.0
+#: The lobe's outer face (and a stud's face) turns this far forward of the head's left-right axis.
+#: Measured on the frontal dev portraits with real studs and drop tops (deepface_img2, img50, img6):
+#: their faces show nearly round (width/height 0.8-1.0), so they face the camera within ~40 deg and
+#: the lobe's normal is turned >= 50 deg forward (the auricle stands out 20-35 deg, the lobe curls
+#: further forward along the cheek, and a stud's weight tips its face forward).
+LOBE_FORWARD_DEG = 50.0
 #: An ear still shows when its outward axis points up to this far past edge-on away from the
 #: camera (the auricle stands out of the head by ~20-30 degrees).
 MAX_TURNED_AWAY_DEG = 25.0
