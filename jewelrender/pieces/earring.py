@@ -269,13 +269,13 @@ def _drop(piece, fit) -> list[MeshPart]:
 
     b = piece.band
     wire, n, L = float(b["wire_mm"]), int(b["links"]), float(b["link_mm"])
-    # the top: a 3 mm round of the piece's gem in a bezel on a post, covering the piercing
-    top_stone = cuts.make_stone("round-brilliant", size_mm=3.0, density_g_cm3=gem_density(piece.stone["gem"]))
+    # the top: a 3 mm round of the accent gem (diamond unless the entry names one) in a bezel on a post
+    top_stone = cuts.make_stone("round-brilliant", size_mm=3.0)
     top_parts, top_back = _setting_parts(top_stone, {"style": "bezel"}, base_gap=0.3)
     m = _rot_x90()
     m[2, 3] = -top_back + _STUD_GAP_MM
     out = [assets.transform(p, m, name="top_bezel") for p in top_parts]
-    out.append(assets.transform(top_stone, m, name="top_stone"))
+    out.append(assets.transform(top_stone, m, name="accent_top"))  # the accent gem (diamond by default)
     t = fit.lobe_thickness_mm
     out.append(assets.tube(np.linspace([0.0, 0.0, 0.4], [0.0, 0.0, -t / 2], 4), _POST_MM / 2, sides=10,
                            name="post"))
