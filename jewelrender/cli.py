@@ -195,6 +195,10 @@ def _cmd_try_on(a) -> int:
         where = (f"on the {' and '.join(pl['sides'])} ear{'s' if len(pl['sides']) > 1 else ''} "
                  f"({head['mm_per_px']:.3f} mm/px from the iris, head yaw {head['yaw_deg']:.0f} deg"
                  + "".join(f"; {s} ear hidden: {why}" for s, why in pl["hidden_ears"].items()) + ")")
+        sz = res.report["piece"].get("sizes_mm") or {}
+        if sz:
+            where += (f", earring {sz['width_mm']:.1f} mm wide, hanging {sz['hangs_below_piercing_mm']:.1f} mm below "
+                      "the piercing")
     elif pl["site"] == "wrist":
         where = (f"on the {pl['hand']} wrist, wrist {pl['wrist_circumference_cm']:.1f} cm "
                  f"(bracelet {pl['bracelet_length_cm']:g} cm, bangle {pl['bangle_inner_diameter_mm']:.0f} mm)")

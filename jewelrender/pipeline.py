@@ -459,9 +459,16 @@ class Renderer:
         score = score_output(ph, image, mask, inputs, min_quality=min_quality, metal_mask=metal)
         t["score"] = time.perf_counter() - tick
         t["total"] = time.perf_counter() - t0
+        sizes = {}
+        if not hasattr(piece, "fitted_parts"):  # catalog pieces: a family may report its sizes as made (mm)
+            from .pieces import piece_sizes_mm
+
+            fit = site.piece_size_mm(instances[0])
+            made = piece_sizes_mm(piece, fit, self._parts(piece, fit))
+            sizes = {"sizes_mm": made} if made else {}
         report = {
             "version": _version(),
-            "piece": piece.to_report(),
+            "piece": dict(piece.to_report(), **sizes),
             "backend": variant,
             "quality": {"name": q.name, "spp": q.spp, "max_depth": q.max_depth},
             "photo": {"source": ph.source, "format": ph.format, "width": ph.width, "height": ph.height,

@@ -137,6 +137,9 @@ def test_pair_of_studs_renders_on_both_lobes(renderer, prepared):
         r = int(round(3.0 / e.fit.mm_per_px)) + 2
         assert res.mask[y - r:y + r + 1, x - r:x + r + 1].max() > 0.5, e.side
     assert rep["placement"]["head"]["mm_per_px"] > 0
+    # sizes in mm: a 0.5 ct round is ~5.1 mm across; its bezel adds a wall each side
+    sizes = rep["piece"]["sizes_mm"]
+    assert 5.0 < sizes["stone_mm"][0] < 5.3 and 5.5 < sizes["width_mm"] < 7.5
     assert res.image.shape == prep.photo.srgb.shape
 
 

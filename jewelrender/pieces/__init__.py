@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import bangle, earring, ring
 
-__all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts"]
+__all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts", "piece_sizes_mm"]
 
 #: Family name -> its module.
 FAMILIES = {"ring": ring, "bangle": bangle, "earring": earring}
@@ -24,3 +24,10 @@ PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in modul
 def piece_parts(piece, size_mm: float):
     """The piece's meshes (piece frame, mm) made to ``size_mm`` (see :meth:`Site.piece_size_mm`)."""
     return FAMILIES[PIECE_KINDS[piece.kind]].parts(piece, size_mm)
+
+
+def piece_sizes_mm(piece, size_mm, parts) -> dict | None:
+    """The piece's own sizes as made (mm) when its family reports them (earrings: ``sizes_mm``), else None."""
+    family = FAMILIES.get(PIECE_KINDS.get(piece.kind))
+    fn = getattr(family, "sizes_mm", None)
+    return None if fn is None else fn(piece, size_mm, parts)

@@ -38,7 +38,7 @@ from ..geometry import assets
 from ..geometry.assets import MeshPart
 from ..geometry.mounts import bezel_setting, cup_setting, prong_head
 
-__all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "front_area_mm2", "hang_chain"]
+__all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "sizes_mm", "front_area_mm2", "hang_chain"]
 
 KINDS = ("stud", "huggie", "hoop", "drop")
 BAND_KEYS = ("wire_mm", "diameter_mm", "width_mm", "thickness_mm", "links", "link_mm", "profile")
@@ -315,6 +315,23 @@ def _drop(piece, fit) -> list[MeshPart]:
 def parts(piece, fit) -> list[MeshPart]:
     """An earring's meshes (piece frame, mm) made to one ear's ``fit``."""
     return {"stud": _stud, "huggie": _huggie, "hoop": _hoop, "drop": _drop}[piece.kind](piece, fit)
+
+
+def sizes_mm(piece, fit, parts_: list[MeshPart]) -> dict:
+    """An earring's size as worn (mm, for the report): across its front, how far it hangs below the
+    piercing (along gravity), how far it stands out of the lobe; and the centre stone's size."""
+    v = np.concatenate([p.vertices for p in parts_]).astype(np.float64)
+    g = np.asarray(fit.gravity, float)
+    g /= np.linalg.norm(g)
+    out = {"width_mm": round(float(np.ptp(v[:, 0])), 1),
+           "hangs_below_piercing_mm": round(float(max(0.0, np.max(v @ g))), 1),
+           "stands_out_mm": round(float(max(0.0, v[:, 2].max())), 1)}
+    stones = [p for p in parts_ if p.name == "stone"]
+    if stones:
+        sv = stones[0].vertices.astype(np.float64)
+        ext = np.sort(np.ptp(sv, axis=0))[::-1]
+        out["stone_mm"] = [round(float(ext[0]), 1), round(float(ext[1]), 1)]
+    return out
 
 
 def front_area_mm2(piece) -> float:
