@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"jewelrender {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("try-on", help="render a piece onto a hand or wrist photo (the piece's site decides)")
+    t = sub.add_parser("try-on", help="render a piece onto a hand, wrist or ear photo (the piece's site decides)")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
     t.add_argument("--piece", required=True,
                    help="catalog id (see 'jewelrender pieces') or a whole-piece file: .glb/.gltf/.obj/.stl/.ply")

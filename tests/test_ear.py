@@ -71,7 +71,7 @@ def test_which_ears_show(prepared, renderer, ears):
     ph = load_photo(ears.parent / "necks" / "deepface_img8.jpg")
     with pytest.raises(EarNotVisibleError) as exc:
         renderer.prepare(ph, site="ear", side="left", refine_lighting=False)
-    assert "left ear: hair covers it" in exc.value.message and "--side" in exc.value.message
+    assert "the left ear is not visible: hair covers it" in exc.value.message and "--side" in exc.value.message
     assert exc.value.code == "EAR_NOT_VISIBLE"
     with pytest.raises(EarNotVisibleError, match="both ears"):
         renderer.prepare(ph, site="ear", side="both", refine_lighting=False)

@@ -560,12 +560,15 @@ def _not_visible_message(side: str, vis: dict) -> str:
            "behind the face": "the head is turned so that the face hides it",
            "out of the frame": "it is at or beyond the edge of the photo",
            "under hair": "hair covers it"}
-    parts = [f"the {s} ear: {why.get(vis[s]['reason'], vis[s]['reason'])}" for s in ("right", "left")
-             if not vis[s]["visible"]]
-    ask = {"auto": "no ear is visible", "both": "both ears were asked for but not both are visible",
-           "left": "the left ear is not visible", "right": "the right ear is not visible"}[side]
-    return (f"{ask} ({'; '.join(parts)}); photograph the ear from the side or in a 3/4 view with the hair "
-            "tucked behind it" + ("" if side in ("auto", "both") else ", or choose the other side with --side"))
+    if side in ("left", "right"):
+        head = f"the {side} ear is not visible: {why.get(vis[side]['reason'], vis[side]['reason'])}"
+    else:
+        parts = [f"the {s} ear: {why.get(vis[s]['reason'], vis[s]['reason'])}" for s in ("right", "left")
+                 if not vis[s]["visible"]]
+        ask = "no ear is visible" if side == "auto" else "both ears were asked for but not both are visible"
+        head = f"{ask} ({'; '.join(parts)})"
+    return (f"{head}; photograph the ear from the side or in a 3/4 view with the hair tucked behind it"
+            + ("" if side in ("auto", "both") else ", or choose the other ear with --side"))
 
 
 EAR = EarSite()
