@@ -15,6 +15,7 @@ import sys
 from . import __version__
 from .errors import InputError, InvalidOptionError, JewelrenderError
 from .landmarks.types import FINGER_NAMES
+from .sites.ear import SIDE_CHOICES as EAR_SIDE_CHOICES
 from .sites.hand import HAND_CHOICES
 from .sites.ring import DEFAULT_POSITION
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"jewelrender {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("try-on", help="render a piece onto a hand or wrist photo (the piece's site decides)")
+    t = sub.add_parser("try-on", help="render a piece onto a hand, wrist or ear photo (the piece's site decides)")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
     t.add_argument("--piece", required=True,
                    help="catalog id (see 'jewelrender pieces') or a whole-piece file: .glb/.gltf/.obj/.stl/.ply")
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a ring's finger (default ring); an error for a wrist piece")
     t.add_argument("--hand", "--wrist", dest="hand", default="auto", choices=list(HAND_CHOICES),
                    help="which hand (a ring) or wrist (a bangle); auto takes the clearest")
+    t.add_argument("--side", default=None, choices=list(EAR_SIDE_CHOICES),
+                   help="an earring's ear, the subject's own (default auto: every visible ear); an error otherwise")
     t.add_argument("--position", type=_fraction, default=None,
                    help=f"a ring: along the finger's first segment, 0 = knuckle, 1 = middle joint (default "
                         f"{DEFAULT_POSITION}); a wrist piece: along the forearm, 0 = wrist crease, 1 = 60 mm up")
@@ -180,14 +183,23 @@ def _cmd_try_on(a) -> int:
     from .pipeline import try_on
 
     _check_outputs(a.out, a.mask, a.report)
-    res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, quality=a.quality,
+    res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, side=a.side, quality=a.quality,
                  lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed,
                  refine_lighting=True if a.refine_lighting is None else a.refine_lighting,
                  min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands,
                  stone=a.stone, cut=a.cut, carat=a.carat, setting=a.setting)
     res.save(a.out, mask_path=a.mask, report_path=a.report)
     pl = res.report["placement"]
-    if pl["site"] == "wrist":
+    if pl["site"] == "ear":
+        head = pl["head"]
+        where = (f"on the {' and '.join(pl['sides'])} ear{'s' if len(pl['sides']) > 1 else ''} "
+                 f"({head['mm_per_px']:.3f} mm/px from the iris, head yaw {head['yaw_deg']:.0f} deg"
+                 + "".join(f"; {s} ear hidden: {why}" for s, why in pl["hidden_ears"].items()) + ")")
+        sz = res.report["piece"].get("sizes_mm") or {}
+        if sz:
+            where += (f", earring {sz['width_mm']:.1f} mm wide, hanging {sz['hangs_below_piercing_mm']:.1f} mm below "
+                      "the piercing")
+    elif pl["site"] == "wrist":
         where = (f"on the {pl['hand']} wrist, wrist {pl['wrist_circumference_cm']:.1f} cm "
                  f"(bracelet {pl['bracelet_length_cm']:g} cm, bangle {pl['bangle_inner_diameter_mm']:.0f} mm)")
     else:

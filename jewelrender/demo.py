@@ -25,7 +25,8 @@ BODY_SITE_OF = {
 
 #: The piece each body site's demo shows when none is asked for; a site missing here
 #: shows its first catalog piece.
-DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-round-6mm-18k-yellow"}
+DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-round-6mm-18k-yellow",
+                  "ear": "stud-round-0.5ct-4prong-platinum"}
 
 
 def body_site(piece) -> str:

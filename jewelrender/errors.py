@@ -20,6 +20,8 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
     │   │   ├── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
     │   │   ├── WristCoveredError         WRIST_COVERED        a sleeve, cuff or worn watch covers the wrist
+    │   │   ├── FaceNotFoundError         FACE_NOT_FOUND       no face in the photo (an ear piece needs one)
+    │   │   ├── EarNotVisibleError        EAR_NOT_VISIBLE      the ear asked for is turned away, out of frame or under hair
     │   │   └── ProductNotFoundError      PRODUCT_NOT_FOUND    no piece on a plain backdrop in a product photo (match-material)
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
@@ -67,6 +69,8 @@ __all__ = [
     "FingerNotVisibleError",
     "WristNotVisibleError",
     "WristCoveredError",
+    "FaceNotFoundError",
+    "EarNotVisibleError",
     "ProductNotFoundError",
     "PhotoQualityError",
     "PhotoTooDarkError",
@@ -171,6 +175,18 @@ class WristCoveredError(DetectionError):
     """Something covers the wrist where the piece goes: a sleeve, a cuff, a watch or bracelet already worn."""
 
     code = "WRIST_COVERED"
+
+
+class FaceNotFoundError(DetectionError):
+    """An ear piece was asked for, but no face was found (the ear is placed from the face mesh)."""
+
+    code = "FACE_NOT_FOUND"
+
+
+class EarNotVisibleError(DetectionError):
+    """The ear asked for (or every ear) is turned away from the camera, out of the frame or covered by hair."""
+
+    code = "EAR_NOT_VISIBLE"
 
 
 class ProductNotFoundError(DetectionError):

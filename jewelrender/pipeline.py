@@ -94,7 +94,7 @@ def _check_render_options(quality, min_quality=None):
 
 
 def check_options(piece, *, quality: str = "preview", min_quality=None, finger=None, hand: str = "auto",
-                  position=None) -> dict:
+                  position=None, side=None) -> dict:
     """Check a try-on's options without a photo (what a service checks before queueing).
 
     Raises :class:`UnknownPieceError` or :class:`InvalidOptionError`; returns the
@@ -104,7 +104,8 @@ def check_options(piece, *, quality: str = "preview", min_quality=None, finger=N
     from .sites import get_site
 
     _check_render_options(quality, min_quality)
-    return get_site(catalog.get_piece(piece).site).check_options(finger=finger, hand=hand, position=position)
+    return get_site(catalog.get_piece(piece).site).check_options(finger=finger, hand=hand, position=position,
+                                                                  side=side)
 
 @dataclass
 class Prepared:
@@ -148,6 +149,7 @@ class Renderer:
         self._variants = tuple(variants) if variants else None
         self._detector = None
         self._pose_detector = None
+        self._other_detectors: dict = {}  # face, pose: made when a site first needs them
         self._parts_cache: dict = {}
         self._prepared = None  # (photo, key, Prepared) of the last _prepare, for the same Photo object
         self._lock = threading.Lock()
@@ -160,10 +162,11 @@ class Renderer:
         self.close()
 
     def close(self) -> None:
-        for det in (self._detector, self._pose_detector):
+        for det in (self._detector, self._pose_detector, *self._other_detectors.values()):
             if det is not None:
                 det.close()
         self._detector = self._pose_detector = None
+        self._other_detectors.clear()
         self._closed = True
 
     @property
@@ -182,6 +185,22 @@ class Renderer:
             self._detector = HandDetector()
         return self._detector
 
+    def _detect(self, site, photo) -> list:
+        """Stage 2: the site's detectors on the photo; a hand site's detections are the hands."""
+        if site.detectors[0] == "hand":
+            # Hand-led sites: the gate picks a hand first; a wrist's body pose follows the gate (_prepare).
+            return self.detector.detect(photo)
+        from .landmarks import FaceDetector, PoseDetector
+
+        makers = {"hand": lambda: self.detector, "face": FaceDetector, "pose": PoseDetector}
+        found = {}
+        for name in site.detectors:
+            det = self._other_detectors.get(name) if name != "hand" else self.detector
+            if det is None:
+                det = self._other_detectors[name] = makers[name]()
+            found[name] = det.detect(photo)
+        return site.detections(found)
+
     def _parts(self, piece, size_mm: float):
         from .pieces import piece_parts
 
@@ -195,7 +214,7 @@ class Renderer:
         return parts
 
     def try_on(self, photo, piece, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
-               quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
+               side: str | None = None, quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
                refine_lighting: bool | int = True, stone: str | None = None, cut: str | None = None,
@@ -216,7 +235,10 @@ class Renderer:
         position : float, optional
             A ring: along the proximal phalanx, 0 = knuckle (MCP), 1 = middle joint (PIP)
             (default 0.35). A wrist piece: along the forearm, 0 = the wrist crease,
-            1 = 60 mm towards the elbow (default 0.3).
+            1 = 60 mm towards the elbow (default 0.3). An error for an ear piece.
+        side : {"auto", "left", "right", "both"}, optional
+            An ear piece's ear (the subject's own); default ``auto``, every visible ear.
+            An ``INVALID_OPTION`` error for other pieces.
         quality : {"preview", "final"}
         metal : str, optional
             A metal preset id (``jewelrender materials``) replacing the piece's own.
@@ -245,14 +267,14 @@ class Renderer:
         if self._closed:
             raise InvalidOptionError("this Renderer is closed")
         with self._lock:
-            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
+            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, side=side, quality=quality,
                                 lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
                                 max_pixels=max_pixels, min_quality=min_quality,
                                 refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting,
                                 compose={"stone": stone, "cut": cut, "carat": carat, "setting": setting})
 
     def prepare(self, photo, *, site: str = "ring", finger: str | None = None, hand: str = "auto",
-                position: float | None = None, quality: str = "preview", lighting: str = "photo_fit",
+                position: float | None = None, side: str | None = None, quality: str = "preview", lighting: str = "photo_fit",
                 focal_35mm: float | None = None, refuse_multiple_hands: bool = False, max_pixels: int = 40_000_000,
                 refine_lighting: bool | int = True, env_height: int | None = None) -> Prepared:
         """Run stages 1-4 alone (photo, detection + gate, camera + placement, lighting).
@@ -269,7 +291,7 @@ class Renderer:
 
         _check_render_options(quality)
         st = get_site(site)
-        options = st.check_options(finger=finger, hand=hand, position=position)
+        options = st.check_options(finger=finger, hand=hand, position=position, side=side)
         q = catalog.quality_preset(quality)
         with self._lock:
             return self._prepare(photo, st, options, lighting=lighting, focal_35mm=focal_35mm,
@@ -296,7 +318,7 @@ class Renderer:
         t["photo"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        detections = self.detector.detect(ph)
+        detections = self._detect(site, ph)
         t["landmarks"] = time.perf_counter() - tick
 
         # The input gate: refuse unusable photos before any render time is spent,
@@ -307,7 +329,8 @@ class Renderer:
         chosen = detections[gate.hand_index]
 
         extra = {}
-        if "pose" in site.detectors:  # the body pose (a wrist's elbow), after the gate: refusals cost nothing
+        if site.detectors[0] == "hand" and "pose" in site.detectors:
+            # A hand-led site's body pose (a wrist's elbow), after the gate: refusals cost nothing.
             tick = time.perf_counter()
             extra["pose"] = self.pose_detector.detect(ph).pose
             t["pose"] = time.perf_counter() - tick
@@ -326,7 +349,7 @@ class Renderer:
             if isinstance(photo, Photo) else None
         return prepared
 
-    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
+    def _try_on(self, photo, piece, *, finger, hand, position, side, quality, lighting, focal_35mm, metal, finish, seed,
                 max_pixels, min_quality, refuse_multiple_hands, refine_lighting, compose=None):
         from .cad import CadPiece, is_piece_file, load_piece
         from .compose import compose_piece
@@ -344,7 +367,7 @@ class Renderer:
             raise InvalidOptionError("stone, cut, carat and setting compose catalog pieces; a piece file brings "
                                      "its own stones (assign their gem in a sidecar TOML)")
         site = get_site(piece.site)
-        options = site.check_options(finger=finger, hand=hand, position=position)
+        options = site.check_options(finger=finger, hand=hand, position=position, side=side)
         q = catalog.quality_preset(quality)
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
@@ -359,28 +382,33 @@ class Renderer:
                              refine_lighting=refine_lighting, env_height=q.env_height)
         t = prep.timings
         tick = time.perf_counter()
-        spec, variant = self._scene(prep, piece, q, metal_preset, metal_override=metal)
+        # A pair (earrings) is one placement per ear, each rendered in its own small crop.
+        instances = getattr(prep.placement, "instances", None) or (prep.placement,)
+        specs = [self._scene(prep, piece, q, metal_preset, metal_override=metal, placement=inst)
+                 for inst in instances]
         t["scene"] = time.perf_counter() - tick
-        return self._finish(prep, piece, q, spec, variant, seed=seed, min_quality=min_quality, t=t, t0=t0)
+        return self._finish(prep, piece, q, specs, instances, specs[0][1], seed=seed, min_quality=min_quality, t=t,
+                            t0=t0)
 
-    def _scene(self, prep: Prepared, piece, q, metal_preset, *, metal_override=None):
-        """Stage 5: the Mitsuba scene of the piece on the body, in the photo's light."""
+    def _scene(self, prep: Prepared, piece, q, metal_preset, *, metal_override=None, placement=None):
+        """Stage 5: the Mitsuba scene of the piece on the body (``placement``: one of a pair's), in the photo's light."""
         from . import backend
         from .library import materials
         from .cad import CadPiece
         from .scene import build_scene, stone_material
 
         variant = backend.select(self._variants)
+        placement = prep.placement if placement is None else placement
         part_materials = None
         if isinstance(piece, CadPiece):
-            parts = piece.fitted_parts(prep.site.piece_size_mm(prep.placement))
+            parts = piece.fitted_parts(prep.site.piece_size_mm(placement))
             part_materials = piece.scene_materials(dispersive_accents=q.accent_dispersion,
                                                    thick_media=q.thick_media, finish=piece.finish,
                                                    metal=metal_override)
         else:
             from .pieces import piece_materials
 
-            parts = self._parts(piece, prep.site.piece_size_mm(prep.placement))
+            parts = self._parts(piece, prep.site.piece_size_mm(placement))
             part_materials = piece_materials(piece)
         stones = None
         if piece.stone or piece.accent:
@@ -389,54 +417,77 @@ class Renderer:
                                                dispersive=q.accent_dispersion)}
             if piece.stone:
                 stones["stone"] = stone_material(piece.stone["gem"], thick_media=q.thick_media)
-        spec = build_scene(prep.camera, prep.placement, piece, prep.lighting, q,
+        spec = build_scene(prep.camera, placement, piece, prep.lighting, q,
                            metal_bsdf=materials.metal_bsdf_dict(metal_preset, finish=piece.finish),
                            metal_bsdf_no_uv=materials.metal_bsdf_dict(metal_preset, finish=piece.finish,
                                                                       has_texcoords=False),
                            stones=stones, photo_linear=prep.photo.linear, parts=parts, part_materials=part_materials)
         return spec, variant
 
-    def _finish(self, prep: Prepared, piece, q, spec, variant, *, seed, min_quality, t, t0) -> TryOnResult:
-        """Stages 6-8: render, composite, visibility check, score; the report is written last, output only."""
+    def _finish(self, prep: Prepared, piece, q, specs, instances, variant, *, seed, min_quality, t, t0) -> TryOnResult:
+        """Stages 6-8: render, composite, visibility check, score; the report is written last, output only.
+
+        ``specs`` are the scenes of ``instances`` (one, or one per ear of a pair): each is rendered
+        and composited onto the previous one's result.
+        """
         from .composite import composite, stone_chroma_sigma
         from .lighting.advice import skin_advice
         from .quality import require_quality, score_output
         from .render import render_layers
 
         ph, placement, light, site = prep.photo, prep.placement, prep.lighting, prep.site
-        tick = time.perf_counter()
-        layers = render_layers(spec, seed=seed)
-        t["render"] = time.perf_counter() - tick
+        t["render"] = t["integration"] = t["composite"] = 0.0
+        current, mask, metal = ph, None, None
+        comp_infos, crops, triangles = [], [], 0
+        for (spec, _variant), inst in zip(specs, instances):
+            tick = time.perf_counter()
+            layers = render_layers(spec, seed=seed)
+            t["render"] += time.perf_counter() - tick
 
-        tick = time.perf_counter()
-        # The photo's side of the composite (the body's real silhouette, the piece's contact, the camera's
-        # look), as far as the site provides it.
-        integ = site.integration(ph, prep.detection, prep.camera, placement, piece, light, spec.crop, layers.alpha)
-        t["integration"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            # The photo's side of the composite (the body's real silhouette, the piece's contact, the camera's
+            # look), as far as the site provides it.
+            integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop, layers.alpha)
+            t["integration"] += time.perf_counter() - tick
 
-        tick = time.perf_counter()
-        skin = light.info.get("skin_reference_rgb")
-        image, mask, comp_info = composite(ph, layers, spec.crop, skin_rgb=skin, seed=seed,
-                                           stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
-                                           visible=integ and integ.visible, contact=integ and integ.contact,
-                                           look=integ and integ.look)
-        if integ is not None:
-            comp_info["integration"] = integ.report
-        t["composite"] = time.perf_counter() - tick
-
+            tick = time.perf_counter()
+            skin = light.info.get("skin_reference_rgb")
+            image, mask_i, comp_info = composite(current, layers, spec.crop, skin_rgb=skin, seed=seed,
+                                                 stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
+                                                 visible=integ and integ.visible, contact=integ and integ.contact,
+                                                 look=integ and integ.look)
+            if integ is not None:
+                comp_info["integration"] = integ.report
+            # The metal's share of the coverage, applied to the composite's (blurred) mask.
+            share = np.where(layers.alpha > 0.01, layers.metal / np.maximum(layers.alpha, 0.01), 1.0)
+            metal_i = mask_i.copy()
+            metal_i[spec.crop.slices] *= share.astype(metal_i.dtype)
+            mask = mask_i if mask is None else np.maximum(mask, mask_i)
+            metal = metal_i if metal is None else np.maximum(metal, metal_i)
+            comp_infos.append(comp_info)
+            crops.append(spec.crop.to_report())
+            triangles += spec.meta["triangles"]
+            if len(specs) > 1:
+                current = dataclasses.replace(ph, srgb=image)
+            t["composite"] += time.perf_counter() - tick
+        spec = specs[0][0]
+        comp_info = comp_infos[0] if len(comp_infos) == 1 else {"instances": comp_infos}
         visible = site.check_visible(mask, placement, piece, spec.crop.to_report())
         tick = time.perf_counter()
-        # The metal's share of the coverage, applied to the composite's (blurred) mask.
-        share = np.where(layers.alpha > 0.01, layers.metal / np.maximum(layers.alpha, 0.01), 1.0)
-        metal = mask.copy()
-        metal[spec.crop.slices] *= share.astype(metal.dtype)
         inputs = site.score_inputs(placement, piece, prep.detection, spec.crop.to_report(), visible)
         score = score_output(ph, image, mask, inputs, min_quality=min_quality, metal_mask=metal)
         t["score"] = time.perf_counter() - tick
         t["total"] = time.perf_counter() - t0
+        sizes = {}
+        if not hasattr(piece, "fitted_parts"):  # catalog pieces: a family may report its sizes as made (mm)
+            from .pieces import piece_sizes_mm
+
+            fit = site.piece_size_mm(instances[0])
+            made = piece_sizes_mm(piece, fit, self._parts(piece, fit))
+            sizes = {"sizes_mm": made} if made else {}
         report = {
             "version": _version(),
-            "piece": piece.to_report(),
+            "piece": dict(piece.to_report(), **sizes),
             "backend": variant,
             "quality": {"name": q.name, "spp": q.spp, "max_depth": q.max_depth},
             "photo": {"source": ph.source, "format": ph.format, "width": ph.width, "height": ph.height,
@@ -445,8 +496,9 @@ class Renderer:
             "hands_found": len(prep.detections),
             "placement": site.report(placement, prep.detection),
             "lighting": light.to_report(),
-            "render": {"crop": spec.crop.to_report(), "triangles": spec.meta["triangles"], "seed": seed,
-                       **{k: spec.meta[k] for k in ("triangles_stored", "instances") if k in spec.meta}},
+            "render": {"crop": spec.crop.to_report(), "triangles": triangles, "seed": seed,
+                       **{k: spec.meta[k] for k in ("triangles_stored", "instances") if k in spec.meta},
+                       **({"crops": crops} if len(crops) > 1 else {})},
             "composite": comp_info,
             "gate": prep.gate.to_report(),
             "skin": skin_advice(light.info),

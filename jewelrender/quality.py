@@ -730,6 +730,10 @@ def highlight_side(photo8: np.ndarray, xy: np.ndarray, y_metal: np.ndarray, pl: 
             "highlight_on_lit_side": bool(np.sign(offset) == np.sign(math.log(max(ratio, 1e-6)))) if clear else None}
 
 
+#: The surround luminance (linear) below which the halo is judged against this instead (sRGB ~64).
+HALO_FLOOR_LUMINANCE = 0.05
+
+
 def score_output(photo, result_image, mask, inputs, *, min_quality: float | None = None,
                  metal_mask=None) -> dict:
     """Rate a finished try-on in [0, 1]: would a customer believe the ring is really there?
@@ -864,7 +868,10 @@ def score_output(photo, result_image, mask, inputs, *, min_quality: float | None
     ring = grown & (a <= 0.02)
     halo = 0.0
     if ring.sum() >= 10:
-        halo = float(np.mean(np.maximum(y_res[ring] - y_ph[ring], 0.0)) / max(float(np.mean(y_ph[ring])), 1e-4))
+        # Relative to the surround, but not below a dim grey's luminance: over black hair or a night
+        # background any blur of a bright piece is a large share of almost nothing.
+        halo = float(np.mean(np.maximum(y_res[ring] - y_ph[ring], 0.0)) / max(float(np.mean(y_ph[ring])),
+                                                                           HALO_FLOOR_LUMINANCE))
     edge_band = (cv2.dilate((a > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & \
                 (cv2.erode((a > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0)
     s_piece = _edge_sigma(y_res, edge_band, 0.5)

@@ -120,7 +120,7 @@ def test_demo_for_a_site_without_pieces_is_refused_and_writes_nothing(tmp_path):
         pytest.skip("every body site with a sample has catalog pieces now")
     r = run("demo", "--site", missing[0], "--out", tmp_path / "demo.png")
     line = _one_line_error(r, "INVALID_OPTION", tmp_path)
-    assert f"the {missing[0]} site is not available yet" in line and "available: hand" in line
+    assert f"the {missing[0]} site is not available yet" in line and "available: " in line and "hand" in line
 
 
 def test_demo_refuses_a_piece_of_another_site_and_unknown_sites(tmp_path):

@@ -208,6 +208,9 @@ def _parse_family_piece(pid: str, raw: dict, where: str, family, source_dir: Pat
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     fields = family.parse(where, raw)
+    if isinstance(fields.get("stone"), dict) and "cut" in fields["stone"]:
+        # A family's cut centre stone (an earring's) is checked as a ring's; a tennis row's stones are the family's.
+        fields["stone"] = _parse_stone(where, fields["stone"], source_dir)
     finish = raw.get("finish", "polished")
     if not isinstance(finish, str):
         raise CatalogError(f"{where}: 'finish' must name a finish")

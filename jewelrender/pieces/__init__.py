@@ -1,21 +1,22 @@
-"""Pieces, assembled per family in their own module (``ring`` today; pendant, earring, bangle, watch later).
+"""Pieces, assembled per family in their own module (``ring``, ``bangle``, ``bracelet``, ``watch``, ``earring``).
 
 A family module has ``KINDS`` (the catalog kinds it assembles), a catalog schema
 check and ``parts(piece, size_mm) -> list[MeshPart]`` in the piece frame, where
 ``size_mm`` is what the body site measured (a ring's inner diameter; a wrist
-piece's :class:`jewelrender.sites.wrist.WristFit`, the whole cross-section).
+piece's :class:`jewelrender.sites.wrist.WristFit`, the whole cross-section; an earring's
+:class:`jewelrender.sites.ear.EarFit`, one ear's gravity, lobe and neck).
 A family other than ``ring`` also has ``parse(where, raw) -> dict`` for its catalog fields. Adding a
 family is a module here and a row in :data:`FAMILIES`.
 """
 
 from __future__ import annotations
 
-from . import bangle, bracelet, ring, watch
+from . import bangle, bracelet, earring, ring, watch
 
-__all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts", "piece_materials"]
+__all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts", "piece_materials", "piece_sizes_mm"]
 
 #: Family name -> its module.
-FAMILIES = {"ring": ring, "bangle": bangle, "bracelet": bracelet, "watch": watch}
+FAMILIES = {"ring": ring, "bangle": bangle, "bracelet": bracelet, "watch": watch, "earring": earring}
 #: Catalog kind -> the family that assembles it.
 PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in module.KINDS}
 
@@ -30,3 +31,10 @@ def piece_materials(piece) -> dict | None:
     a watch's crystal, dial, hands, strap), or None; metal and stones come from the piece's presets."""
     family = FAMILIES[PIECE_KINDS[piece.kind]]
     return family.materials(piece) if hasattr(family, "materials") else None
+
+
+def piece_sizes_mm(piece, size_mm, parts) -> dict | None:
+    """The piece's own sizes as made (mm) when its family reports them (earrings: ``sizes_mm``), else None."""
+    family = FAMILIES.get(PIECE_KINDS.get(piece.kind))
+    fn = getattr(family, "sizes_mm", None)
+    return None if fn is None else fn(piece, size_mm, parts)

@@ -68,7 +68,7 @@ def parse(where: str, raw: dict) -> dict:
         d = _number(where, stone, "size_mm", 1.0, 8.0)
         if raw.get("band") is not None:
             raise CatalogError(f"{where}: a tennis bracelet's size is its stones' (no 'band' table)")
-        return {"stone": {"gem": stone["gem"], "cut": "round", "size_mm": d},
+        return {"stone": {"gem": stone["gem"], "cut": "round-brilliant", "size_mm": d},
                 "band": {"width_mm": round(d * (1 + 2 * 0.1), 3)}}
     band = raw.get("band")
     if not isinstance(band, dict):

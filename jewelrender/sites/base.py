@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Site", "Placement", "piece_to_cam"]
+__all__ = ["Site", "Placement", "piece_to_cam", "refuse_side"]
 
 
 @runtime_checkable
@@ -41,6 +41,9 @@ class Placement(Protocol):
 
     def to_report(self) -> dict: ...
 
+    # Optional: ``instances``, a tuple of placements each rendered in its own crop and composited in
+    # turn (a pair of earrings, one per ear); the pipeline reads the Placement fields of each.
+
 
 @runtime_checkable
 class Site(Protocol):
@@ -55,8 +58,13 @@ class Site(Protocol):
     piece_families: tuple[str, ...]
 
     def check_options(self, **options: Any) -> dict:
-        """Validate the site's own options (a ring: ``finger``, ``hand``, ``position``) once, at the boundary."""
+        """Validate the site's own options (a ring: ``finger``, ``hand``, ``position``; an ear: ``side``) once,
+        at the boundary."""
         ...
+
+    # Optional: ``detections(found) -> list`` for a site whose ``detectors`` are not just ``("hand",)``:
+    # ``found`` maps each detector's name to what it returned on the photo; the list is what the gate
+    # chooses from (an ear: each face with the photo's person mask).
 
     def gate(self, photo, detections, *, options: dict, refuse_multiple: bool = False):
         """The input gate: a :class:`jewelrender.quality.GateReport` whose ``hand_index`` picks the detection."""
@@ -97,3 +105,12 @@ def piece_to_cam(up_cam: np.ndarray, axis_cam: np.ndarray, center_cam: np.ndarra
     m[:3, 2] = axis_cam * 1e-3
     m[:3, 3] = center_cam
     return m
+
+
+def refuse_side(side, what: str) -> None:
+    """``side`` chooses an ear; any other site refuses it (INVALID_OPTION) rather than ignore it."""
+    if side is not None:
+        from ..errors import InvalidOptionError
+
+        raise InvalidOptionError(f"side={side!r} does not apply to {what} (it chooses the ear of an earring); "
+                                 "leave it out", details={"option": "side"})
