@@ -19,6 +19,8 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
     │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
     │   │   ├── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
+    │   │   ├── FaceNotFoundError         FACE_NOT_FOUND       a neck piece, but no face (the neck is found below it)
+    │   │   ├── NeckNotVisibleError       NECK_NOT_VISIBLE     the neck or the shoulders are not in the photo
     │   │   └── ProductNotFoundError      PRODUCT_NOT_FOUND    no piece on a plain backdrop in a product photo (match-material)
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
@@ -29,7 +31,9 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandCutOffError           HAND_CUT_OFF         the finger's base runs out of the frame
     │   │   ├── TooManyHandsError         TOO_MANY_HANDS       several hands, and the caller asked to refuse that
     │   │   ├── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
-    │   │   └── FingerCurledError         FINGER_CURLED        the finger is curled (fist, thumbs gesture): a band would float
+    │   │   ├── FingerCurledError         FINGER_CURLED        the finger is curled (fist, thumbs gesture): a band would float
+    │   │   ├── NeckCoveredError          NECK_COVERED         clothes, a scarf or hair cover where a necklace lies
+    │   │   └── HeadTurnedError           HEAD_TURNED          the head is turned or tilted past what the neck model handles
     │   ├── LowQualityError               LOW_QUALITY          the rendered try-on scored below min_quality
     │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
     │   ├── UnknownSampleError            UNKNOWN_SAMPLE       no bundled sample photo of that name ("sample:NAME")
@@ -65,6 +69,8 @@ __all__ = [
     "HandNotFoundError",
     "FingerNotVisibleError",
     "WristNotVisibleError",
+    "FaceNotFoundError",
+    "NeckNotVisibleError",
     "ProductNotFoundError",
     "PhotoQualityError",
     "PhotoTooDarkError",
@@ -76,6 +82,8 @@ __all__ = [
     "TooManyHandsError",
     "FingerCoveredError",
     "FingerCurledError",
+    "NeckCoveredError",
+    "HeadTurnedError",
     "LowQualityError",
     "UnknownPieceError",
     "UnknownSampleError",
@@ -165,6 +173,18 @@ class WristNotVisibleError(DetectionError):
     code = "WRIST_NOT_VISIBLE"
 
 
+class FaceNotFoundError(DetectionError):
+    """A neck piece was asked for, but no face was found: the neck site finds the neck below the face."""
+
+    code = "FACE_NOT_FOUND"
+
+
+class NeckNotVisibleError(DetectionError):
+    """A neck piece was asked for, but the neck's base or both shoulders are not in the photo."""
+
+    code = "NECK_NOT_VISIBLE"
+
+
 class ProductNotFoundError(DetectionError):
     """A product photo (``match-material``) shows no piece that stands out from a plain backdrop: the
     border is not one even colour, or nothing (or everything) differs from it, or no metal is left."""
@@ -217,6 +237,18 @@ class FingerCurledError(PhotoQualityError):
     """The ring's finger is curled (a fist, a thumbs gesture): its base is hidden and a band would float."""
 
     code = "FINGER_CURLED"
+
+
+class NeckCoveredError(PhotoQualityError):
+    """The neck and upper chest where a necklace lies are covered (turtleneck, scarf, high collar, hair)."""
+
+    code = "NECK_COVERED"
+
+
+class HeadTurnedError(PhotoQualityError):
+    """The head is turned (yaw) or tilted past the neck model's measured limit."""
+
+    code = "HEAD_TURNED"
 
 
 class LowQualityError(InputError):

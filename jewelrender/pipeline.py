@@ -93,8 +93,21 @@ def _check_render_options(quality, min_quality=None):
 
 
 
+def _site_options(site, *, finger=None, hand="auto", position=None, length_in=None) -> dict:
+    """The site's validated options; ``length_in`` only reaches a site that takes it (a necklace's)."""
+    import inspect
+
+    opts = {"finger": finger, "hand": hand, "position": position}
+    if length_in is not None:
+        if "length_in" not in inspect.signature(site.check_options).parameters:
+            raise InvalidOptionError(f"length_in (--length-in) sets a necklace's length; it does not apply to a "
+                                     f"{site.name} piece: leave it out", details={"option": "length_in"})
+        opts["length_in"] = length_in
+    return site.check_options(**opts)
+
+
 def check_options(piece, *, quality: str = "preview", min_quality=None, finger=None, hand: str = "auto",
-                  position=None) -> dict:
+                  position=None, length_in=None) -> dict:
     """Check a try-on's options without a photo (what a service checks before queueing).
 
     Raises :class:`UnknownPieceError` or :class:`InvalidOptionError`; returns the
@@ -104,7 +117,8 @@ def check_options(piece, *, quality: str = "preview", min_quality=None, finger=N
     from .sites import get_site
 
     _check_render_options(quality, min_quality)
-    return get_site(catalog.get_piece(piece).site).check_options(finger=finger, hand=hand, position=position)
+    return _site_options(get_site(catalog.get_piece(piece).site), finger=finger, hand=hand, position=position,
+                         length_in=length_in)
 
 @dataclass
 class Prepared:
@@ -147,6 +161,7 @@ class Renderer:
     def __init__(self, *, variants=None):
         self._variants = tuple(variants) if variants else None
         self._detector = None
+        self._detectors: dict = {}
         self._parts_cache: dict = {}
         self._prepared = None  # (photo, key, Prepared) of the last _prepare, for the same Photo object
         self._lock = threading.Lock()
@@ -162,6 +177,9 @@ class Renderer:
         if self._detector is not None:
             self._detector.close()
             self._detector = None
+        for det in self._detectors.values():
+            det.close()
+        self._detectors.clear()
         self._closed = True
 
     @property
@@ -171,6 +189,24 @@ class Renderer:
 
             self._detector = HandDetector()
         return self._detector
+
+    def named_detector(self, name: str):
+        """A warm detector by the name a site lists in ``detectors`` (``"hand"``, ``"face"``, ``"pose"``)."""
+        if name == "hand":
+            return self.detector
+        det = self._detectors.get(name)
+        if det is None:
+            from .landmarks import FaceDetector, PoseDetector
+
+            det = self._detectors[name] = {"face": FaceDetector, "pose": PoseDetector}[name]()
+        return det
+
+    def _detect(self, site, photo) -> list:
+        """Stage 2: a site with its own ``detect`` (the neck: face + pose) runs it; hand sites get hands."""
+        detect = getattr(site, "detect", None)
+        if detect is None:
+            return self.detector.detect(photo)
+        return detect(photo, self.named_detector)
 
     def _parts(self, piece, size_mm: float):
         from .pieces import piece_parts
@@ -185,7 +221,7 @@ class Renderer:
         return parts
 
     def try_on(self, photo, piece, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
-               quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
+               length_in: float | None = None, quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
                refine_lighting: bool | int = True, stone: str | None = None, cut: str | None = None,
@@ -206,7 +242,10 @@ class Renderer:
         position : float, optional
             A ring: along the proximal phalanx, 0 = knuckle (MCP), 1 = middle joint (PIP)
             (default 0.35). A wrist piece: along the forearm, 0 = the wrist crease,
-            1 = 60 mm towards the elbow (default 0.3).
+            1 = 60 mm towards the elbow (default 0.3). Not for a necklace.
+        length_in : float, optional
+            A necklace's length in inches, 14-30 (default 18: on the collarbone; 16 at the
+            base of the neck, 20 just below the collarbone, 24 mid-bust). Only for neck pieces.
         quality : {"preview", "final"}
         metal : str, optional
             A metal preset id (``jewelrender materials``) replacing the piece's own.
@@ -235,14 +274,15 @@ class Renderer:
         if self._closed:
             raise InvalidOptionError("this Renderer is closed")
         with self._lock:
-            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, quality=quality,
+            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, length_in=length_in,
+                                quality=quality,
                                 lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
                                 max_pixels=max_pixels, min_quality=min_quality,
                                 refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting,
                                 compose={"stone": stone, "cut": cut, "carat": carat, "setting": setting})
 
     def prepare(self, photo, *, site: str = "ring", finger: str | None = None, hand: str = "auto",
-                position: float | None = None, quality: str = "preview", lighting: str = "photo_fit",
+                position: float | None = None, length_in: float | None = None, quality: str = "preview", lighting: str = "photo_fit",
                 focal_35mm: float | None = None, refuse_multiple_hands: bool = False, max_pixels: int = 40_000_000,
                 refine_lighting: bool | int = True, env_height: int | None = None) -> Prepared:
         """Run stages 1-4 alone (photo, detection + gate, camera + placement, lighting).
@@ -259,7 +299,7 @@ class Renderer:
 
         _check_render_options(quality)
         st = get_site(site)
-        options = st.check_options(finger=finger, hand=hand, position=position)
+        options = _site_options(st, finger=finger, hand=hand, position=position, length_in=length_in)
         q = catalog.quality_preset(quality)
         with self._lock:
             return self._prepare(photo, st, options, lighting=lighting, focal_35mm=focal_35mm,
@@ -286,7 +326,7 @@ class Renderer:
         t["photo"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        detections = self.detector.detect(ph)
+        detections = self._detect(site, ph)
         t["landmarks"] = time.perf_counter() - tick
 
         # The input gate: refuse unusable photos before any render time is spent,
@@ -310,7 +350,7 @@ class Renderer:
             if isinstance(photo, Photo) else None
         return prepared
 
-    def _try_on(self, photo, piece, *, finger, hand, position, quality, lighting, focal_35mm, metal, finish, seed,
+    def _try_on(self, photo, piece, *, finger, hand, position, length_in, quality, lighting, focal_35mm, metal, finish, seed,
                 max_pixels, min_quality, refuse_multiple_hands, refine_lighting, compose=None):
         from .cad import CadPiece, is_piece_file, load_piece
         from .compose import compose_piece
@@ -328,7 +368,7 @@ class Renderer:
             raise InvalidOptionError("stone, cut, carat and setting compose catalog pieces; a piece file brings "
                                      "its own stones (assign their gem in a sidecar TOML)")
         site = get_site(piece.site)
-        options = site.check_options(finger=finger, hand=hand, position=position)
+        options = _site_options(site, finger=finger, hand=hand, position=position, length_in=length_in)
         q = catalog.quality_preset(quality)
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)

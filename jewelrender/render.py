@@ -151,6 +151,18 @@ def mitsuba_mesh(mi, m, *, emit: bool = True) -> object:
     return _mesh(mi, m, emit=emit)
 
 
+def _shapes(mi, key: str, m, *, emit: bool = True) -> dict:
+    """Scene-dict entries of one SceneMesh: the mesh itself, or for an instanced one (a chain's links)
+    a ``shapegroup`` holding the mesh once and an ``instance`` per transform."""
+    if getattr(m, "instances", None) is None:
+        return {key: _mesh(mi, m, emit=emit)}
+    out = {f"{key}_group": {"type": "shapegroup", "shape": _mesh(mi, m, emit=False)}}
+    ref = {"type": "ref", "id": f"{key}_group"}
+    for i, t in enumerate(m.instances):
+        out[f"{key}_i{i}"] = {"type": "instance", "shapegroup": ref, "to_world": mi.ScalarTransform4f(np.asarray(t))}
+    return out
+
+
 def _sensor(mi, spec) -> dict:
     """The photo's pinhole camera, filming only the crop, at ``supersample`` x the photo's resolution."""
     k = spec.supersample
@@ -212,7 +224,10 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
 
     register_integrator()
     try:
-        jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.jewel)}
+        keys = [_key("j", i, m.name) for i, m in enumerate(spec.jewel)]
+        jewel = {}
+        for k, m in zip(keys, spec.jewel):
+            jewel.update(_shapes(mi, k, m))
         proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
         scene = mi.load_dict({
             "type": "scene",
@@ -225,8 +240,10 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
             **proxies,
         })
         integrator = scene.integrator()
-        integrator.jewel_scene = mi.load_dict({"type": "scene",
-                                               **{k: _mesh(mi, m, emit=False) for k, m in zip(jewel, spec.jewel)}})
+        jewel_only = {"type": "scene"}
+        for k, m in zip(keys, spec.jewel):
+            jewel_only.update(_shapes(mi, k, m, emit=False))
+        integrator.jewel_scene = mi.load_dict(jewel_only)
         integrator.proxy_scene = mi.load_dict({"type": "scene",
                                                **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
         acc = None

@@ -79,6 +79,9 @@ class SceneMesh:
     texcoords: np.ndarray | None = None   # (N, 2) float32, uv in [0, 1]^2 over the photo (v down)
     emission: np.ndarray | None = None    # (h, w, 3) float32 linear radiance texture, looked up at texcoords
     interior: dict | None = None          # scene-dict medium inside a closed mesh (scattering stones)
+    #: (K, 4, 4) transforms to the camera frame: the mesh is one shape in its own frame (a chain's
+    #: link, mm) drawn K times (a Mitsuba ``shapegroup`` and K ``instance``s); None: plain mesh.
+    instances: np.ndarray | None = None
 
 
 @dataclass
@@ -212,8 +215,17 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     jewel = []
     all_pts = []
     for p in parts:
-        v, n = _transform(p.vertices, p.normals, M)
-        all_pts.append(v)
+        instances = None
+        if getattr(p, "instances", None) is not None:
+            # One link's mesh, many placements: the mesh stays in its own frame (mm) and each
+            # instance carries the whole transform to the camera (metres).
+            instances = M[None] @ p.instances
+            v, n = np.asarray(p.vertices, np.float32), p.normals
+            corners = np.array([[x, y, z, 1.0] for x in p.bounds[:, 0] for y in p.bounds[:, 1] for z in p.bounds[:, 2]])
+            all_pts.append((instances @ corners.T).transpose(0, 2, 1)[..., :3].reshape(-1, 3).astype(np.float32))
+        else:
+            v, n = _transform(p.vertices, p.normals, M)
+            all_pts.append(v)
         uv = getattr(p, "texcoords", None)
         interior = None
         if part_materials is not None and p.name in part_materials:
@@ -226,7 +238,8 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         else:
             bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
         jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf,
-                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior))
+                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior,
+                               instances=instances))
 
     proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
@@ -235,5 +248,7 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
         crop=crop, jewel=jewel, proxies=proxies,
         env=lighting.render_env if getattr(lighting, "render_env", None) is not None else lighting.env, supersample=quality.supersample,
         passes=quality.passes, max_depth=quality.max_depth,
-        meta={"parts": [p.name for p in parts], "triangles": int(sum(len(m.faces) for m in jewel))},
+        meta={"parts": [p.name for p in parts],
+              "triangles": int(sum(len(m.faces) * (1 if m.instances is None else len(m.instances)) for m in jewel)),
+              "instanced_shapes": int(sum(0 if m.instances is None else len(m.instances) for m in jewel))},
     )

@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "MeshPart",
+    "expand_instances",
     "DIAMOND_DENSITY_G_CM3",
     "GRAMS_PER_CARAT",
     "court_band",
@@ -104,6 +105,11 @@ class MeshPart:
         which orients brushed (anisotropic) finishes and normal maps.  The
         seams (u = 0/1, v = 0/1) are duplicated vertices, so uv never jumps
         inside a triangle.
+    instances : ndarray, shape (K, 4, 4), float64, or None
+        When given, the mesh is one *instance shape* (a chain's link, in its own
+        frame) and these are the K transforms placing copies of it in the piece
+        frame (mm); the renderer makes one Mitsuba ``shapegroup`` and K
+        ``instance`` objects (:func:`expand_instances` bakes them instead).
     """
 
     name: str
@@ -112,6 +118,7 @@ class MeshPart:
     faces: np.ndarray
     normals: np.ndarray | None = None
     texcoords: np.ndarray | None = None
+    instances: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         v = np.ascontiguousarray(self.vertices, dtype=np.float32)
@@ -151,6 +158,12 @@ class MeshPart:
         object.__setattr__(self, "faces", f)
         object.__setattr__(self, "normals", n)
         object.__setattr__(self, "texcoords", uv)
+        if self.instances is not None:
+            t = np.array(self.instances, dtype=np.float64)
+            if t.ndim != 3 or t.shape[1:] != (4, 4) or not len(t) or not np.all(np.isfinite(t)):
+                raise InvalidOptionError(f"MeshPart {self.name!r}: instances must be finite (K, 4, 4) transforms")
+            t.setflags(write=False)
+            object.__setattr__(self, "instances", t)
 
     @property
     def n_triangles(self) -> int:
@@ -183,6 +196,22 @@ class MeshPart:
         if self.normals is not None:
             kw["vertex_normals"] = self.normals.astype(np.float64)
         return trimesh.Trimesh(v, f, process=False, **kw)
+
+
+def expand_instances(part: MeshPart) -> MeshPart:
+    """One plain mesh with every instance of ``part`` baked in (``part`` itself when it has none)."""
+    if part.instances is None:
+        return part
+    T = part.instances
+    k, nv = len(T), len(part.vertices)
+    v = np.einsum("kij,nj->kni", T[:, :3, :3], part.vertices.astype(np.float64)) + T[:, None, :3, 3]
+    f = (part.faces[None].astype(np.int64) + (np.arange(k) * nv)[:, None, None]).reshape(-1, 3)
+    n = None
+    if part.normals is not None:
+        n = np.einsum("kij,nj->kni", T[:, :3, :3], part.normals.astype(np.float64))
+        n = (n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)).reshape(-1, 3)
+    uv = None if part.texcoords is None else np.tile(part.texcoords, (k, 1))
+    return MeshPart(part.name, part.role, v.reshape(-1, 3), f, n, uv)
 
 
 # --------------------------------------------------------------------------- #

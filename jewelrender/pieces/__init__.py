@@ -1,4 +1,4 @@
-"""Pieces, assembled per family in their own module (``ring`` today; pendant, earring, bangle, watch later).
+"""Pieces, assembled per family in their own module (rings, bangles, necklaces; earrings and watches later).
 
 A family module has ``KINDS`` (the catalog kinds it assembles), a catalog schema
 check and ``parts(piece, size_mm) -> list[MeshPart]`` in the piece frame, where
@@ -10,12 +10,12 @@ family is a module here and a row in :data:`FAMILIES`.
 
 from __future__ import annotations
 
-from . import bangle, ring
+from . import bangle, necklace, ring
 
 __all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts"]
 
 #: Family name -> its module.
-FAMILIES = {"ring": ring, "bangle": bangle}
+FAMILIES = {"ring": ring, "bangle": bangle, "necklace": necklace}
 #: Catalog kind -> the family that assembles it.
 PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in module.KINDS}
 

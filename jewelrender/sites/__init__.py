@@ -1,4 +1,4 @@
-"""Body sites: where on the body a piece is worn (``ring`` and ``wrist`` today; neck and ear next).
+"""Body sites: where on the body a piece is worn (``ring``, ``wrist`` and ``neck`` today; ear next).
 
 :data:`SITES` maps a site's name (a catalog entry's ``site``) to its object, which
 implements :class:`jewelrender.sites.base.Site`. The hand model shared by hand
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from ..errors import InvalidOptionError
 from .base import Placement, Site
+from .neck import NECK
 from .ring import RING
 from .wrist import WRIST
 
 __all__ = ["SITES", "Site", "Placement", "get_site"]
 
 #: Site name -> site object.
-SITES: dict[str, Site] = {RING.name: RING, WRIST.name: WRIST}
+SITES: dict[str, Site] = {RING.name: RING, WRIST.name: WRIST, NECK.name: NECK}
 
 
 def get_site(name: str) -> Site:
