@@ -370,6 +370,8 @@ class Renderer:
         site = get_site(piece.site)
         options = _site_options(site, finger=finger, hand=hand, position=position, length_in=length_in)
         q = catalog.quality_preset(quality)
+        # A site may trade samples for area (a necklace's crop is ~10x a ring's): its own preset.
+        q = getattr(site, "render_quality", lambda q: q)(q)
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
         if metal is not None and metal not in materials.list_metals():

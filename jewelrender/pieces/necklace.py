@@ -185,11 +185,11 @@ def _drape_cached(fit, max_bend, bail_mass):
 
     L = fit.length_mm
     n = max(24, int(round(L / PHYSICS_LINK_MM)))
-    # Start as a horizontal loop around the neck above the body, centred on the neck's axis,
-    # 40 mm above the notch; the front at +Z (joint 0 at the front, where a pendant hangs).
+    # Start as a horizontal loop around the neck, centred on its axis, just above the body's lowest
+    # support (so it cannot catch on a higher one); the front at +Z (joint 0, where a pendant hangs).
     r = L / (2 * math.pi)
     th = np.linspace(0, 2 * math.pi, n, endpoint=False)
-    pts = np.stack([r * np.sin(th), np.full(n, 40.0), r * np.cos(th)], axis=1)
+    pts = np.stack([r * np.sin(th), np.full(n, fit.start_height_mm), r * np.cos(th)], axis=1)
     masses = None
     bail = None
     if bail_mass > 1.0:

@@ -68,20 +68,30 @@ MAX_YAW_DEG = 30.0
 NOTCH_ABOVE_SHOULDERS = 0.06
 #: ... and never above this share of the way from chin to shoulder line.
 NOTCH_MIN_FROM_CHIN = 0.5
-#: Prior neck width over shoulder width (landmark to landmark) when the skin gives no edges:
-#: ~115 mm neck over ~380 mm between the shoulder joints (adult means, ANSUR II).
-PRIOR_NECK_TO_SHOULDERS = 0.30
-_PLAUSIBLE_NECK_TO_SHOULDERS = (0.18, 0.5)
+#: Prior neck width over the distance between the shoulder joints (pose 11-12) when the photo gives no
+#: edges: ANSUR II adult means, neck circumference 33 cm (women) / 38.5 cm (men) over ~3.2 (an
+#: almost round section) against biacromial breadth 36 / 41 cm less ~2.5 cm a side to the joints'
+#: centres: ~0.33 for both.
+PRIOR_NECK_TO_SHOULDERS = 0.33
+#: A measured width outside this share of the shoulders' is a wrong edge (hair, jaw, collar, background).
+_PLAUSIBLE_NECK_TO_SHOULDERS = (0.25, 0.45)
 #: Below this share of the necklace's front that can show (skin, not hair or clothes), NECK_COVERED.
 MIN_VISIBLE_FRACTION = 0.25
+#: Long hair over the shoulders hides the chain's sides on most portraits: from this share showing,
+#: the score counts the necklace as fully visible.
+FULLY_VISIBLE_FRACTION = 0.6
 #: Below this share of skin in the neck's column, the neck is covered (turtleneck, scarf).
 MIN_NECK_SKIN = 0.35
+#: The preview's sub-pixels per side and the crop's margin for necklaces (see NeckSite.render_quality).
+NECK_PREVIEW_SUPERSAMPLE = 4
+NECK_CROP_MARGIN = 1.15
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
 #: The neck base's discs: (height above the notch mm, half-width / r, half-depth / r); their fronts
-#: are level with the neck's.
-_BASE_DISCS = ((24.0, 1.12, 1.05), (10.0, 1.3, 1.15), (-4.0, 1.55, 1.3))
-_DISC_HALF_MM = 12.0
+#: are level with the neck's. Calibrated so that on an average neck (r = 52 mm) 16" rests at the
+#: neck's base, 18" on the collarbones, 20" below them, 24" mid-chest (docs/neck.md).
+BASE_DISCS = ((24.0, 1.12, 1.05), (10.0, 1.3, 1.15), (-4.0, 1.55, 1.3))
+DISC_HALF_MM = 12.0
 #: Skin is smooth: local L* contrast (band-pass, 640 px scale) below this many times the cheeks'
 #: and at least _MIN_TEXTURE (cheeks ~0.3-0.5, hair strands 1-6 on the dev portraits).
 _TEXTURE_X_FACE = 2.5
@@ -272,6 +282,9 @@ class NeckFit:
     gravity: tuple[float, float, float]
     neck_radius_mm: float
     shoulder_half_mm: float
+    #: Where a necklace starts falling from (mm above the notch): just above the lowest disc of the
+    #: neck's base, so that no higher disc can catch it.
+    start_height_mm: float = BASE_DISCS[-1][0] + DISC_HALF_MM + 2.0
 
     def chain_colliders(self, scale: float = 1.0):
         """The colliders as :mod:`jewelrender.physics.chain` shapes (units: mm x ``scale``)."""
@@ -303,8 +316,8 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
     shapes = [("neck", ("capsule", 0.0, -40.0, 0.0, 0.0, neck_len, 10.0, r))]
     # The base's flare as a stack of flat discs (a cone in steps): a loop rests at the disc whose
     # girth matches its own, widening backwards (the notch stays at the neck's front).
-    for i, (y, kx, kz) in enumerate(_BASE_DISCS):
-        shapes.append((f"neck.base{i}", ("ellipsoid", 0.0, y, r - kz * r, kx * r, _DISC_HALF_MM, kz * r)))
+    for i, (y, kx, kz) in enumerate(BASE_DISCS):
+        shapes.append((f"neck.base{i}", ("ellipsoid", 0.0, y, r - kz * r, kx * r, DISC_HALF_MM, kz * r)))
     for name, sx in (("left", 1.0), ("right", -1.0)):
         shapes.append((f"trapezius.{name}", ("capsule", sx * 0.35 * r, -15.0, -0.3 * r, sx * side, -45.0, -25.0, 35.0)))
         shapes.append((f"collarbone.{name}", ("capsule", sx * 18.0, -6.0, 0.8 * r, sx * side, 6.0, 0.1 * r, 8.0)))
@@ -314,10 +327,14 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
 
 def render_capsules(shapes) -> list[tuple[str, tuple]]:
     """The render's body proxies (capsules: the scene meshes and ray-casts only those) from the
-    colliders: capsules as they are; an ellipsoid as a capsule inside it along its longest axis,
-    2 mm in, so it never hides a chain resting on it."""
+    colliders: capsules as they are (but the collarbones); an ellipsoid as a capsule inside it along
+    its longest axis, 2 mm in, so it never hides a chain resting on it."""
     out = []
     for name, c in shapes:
+        if name.startswith("collarbone"):
+            # a thin ridge the chain is held by; seen from the front it would hide the chain where it
+            # rises over the shoulder, which photos show (the camera is above the clavicle's top)
+            continue
         v = np.asarray(c[1:], float)
         if c[0] == "capsule":
             out.append((name, (v[:3], v[3:6], float(v[6]))))
@@ -406,7 +423,7 @@ def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: 
     H, W = skin.shape
     g = float((mid - chin) @ down)
     across = np.array([down[1], -down[0]])
-    widths, rows = [], []
+    widths, rows, mids = [], [], []
     for f in np.linspace(0.25, 0.55, 13):
         c = chin + (mid - chin) * f
         s = np.arange(-0.6 * g, 0.6 * g, max(0.5, g / 300))
@@ -430,8 +447,13 @@ def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: 
         while b < len(s) - 1 and on[b + 1]:
             b += 1
         widths.append(float(s[b] - s[a]))
+        mids.append(float(s[b] + s[a]) / 2)
         rows.append(round(float(f), 3))
     info = {"row_widths_px": [round(v, 1) for v in widths], "rows": rows}
+    if widths:
+        # how far the neck's middle lies off the chin-to-shoulders line, in neck widths (a turned head
+        # moves the chin sideways off the neck)
+        info["centre_offset"] = round(float(np.median(mids) / max(np.median(widths), 1e-6)), 3)
     if len(widths) < 4:
         info["reason"] = "too few rows of skin across the neck"
         return None, info
@@ -596,6 +618,15 @@ class NeckSite:
     def place(self, photo, detection, camera, *, options: dict):
         return place_neck(photo, detection, camera, length_in=options["length_in"])
 
+    def render_quality(self, q):
+        """The preset for a necklace: its crop spans the chest (~10x a ring's area), so the preview
+        takes 4x4 sub-pixels (16 spp: a thin chain stays anti-aliased) and every preset a tight
+        margin (a chain's shadow reaches a few pixels, not a ring's head height)."""
+        import dataclasses
+
+        ss = min(q.supersample, NECK_PREVIEW_SUPERSAMPLE) if q.name == "preview" else q.supersample
+        return dataclasses.replace(q, supersample=ss, crop_margin=min(q.crop_margin, NECK_CROP_MARGIN))
+
     def piece_size_mm(self, placement) -> NeckFit:
         """A necklace is made to the body around the neck and its length: the :class:`NeckFit`."""
         return placement.fit
@@ -636,14 +667,14 @@ class NeckSite:
     def score_inputs(self, placement, piece, detection, crop, visible: float):
         from ..quality import ScoreInputs
 
-        down = placement.shoulders_px[1] - placement.shoulders_px[0]
+        # No limb axis: a ring's "spans the finger" and "highlight on the lit flank" terms do not
+        # apply to a chain lying across the chest (axis_px None skips them).
         return ScoreInputs(
-            crop=tuple(crop), center_px=tuple(float(v) for v in placement.center_px),
-            axis_px=(float(-down[1]), float(down[0])) if np.linalg.norm(down) > 0 else (0.0, 1.0),
+            crop=tuple(crop), center_px=tuple(float(v) for v in placement.center_px), axis_px=None,
             across_px=float(placement.neck_width_px), across_source=placement.neck_width_source,
             size_mm=float(placement.neck_width_mm), size_range_mm=(80.0, 160.0),
-            landmark_score=float(detection.score), pose_method="iris-scale", visible_fraction=visible,
-            min_visible_fraction=MIN_VISIBLE_FRACTION)
+            landmark_score=float(detection.score), pose_method="iris-scale",
+            visible_fraction=min(1.0, visible / FULLY_VISIBLE_FRACTION), min_visible_fraction=MIN_VISIBLE_FRACTION)
 
     def report(self, placement, detection) -> dict[str, Any]:
         return dict(placement.to_report(), faces_found=detection.faces_found, pose_score=round(detection.score, 3))
