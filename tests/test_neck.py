@@ -73,8 +73,9 @@ def test_lengths_rest_at_their_levels_and_keep_their_length(scenes, name):
     from the notch at its height and rise ~1-2 cm to the shoulders; a chain on them rests on the
     manubrium just below: retailers' charts put 18" "on the collarbone", 16" at the base of the
     neck, 24" mid-bust). The band is wide because the neck's girth is measured, not known: the
-    same 18" falls ~25 mm lower on a 88 mm neck than on a 104 mm one. 16" rests higher and 24" lower,
-    each by at least 15 mm; every chain keeps its length within 1 % and its link count."""
+    same 18" falls ~25 mm lower on a 88 mm neck than on a 104 mm one. 16" rests higher (by 5 mm at
+    least: on a slim neck both lie on the chest's slope, ~10 mm apart) and 24" lower (by 30 mm at
+    least); every chain keeps its length within 1 % and its link count."""
     ph, det, cam, pls = scenes[name]
     lowest = {}
     for L, pl in pls.items():
@@ -84,7 +85,7 @@ def test_lengths_rest_at_their_levels_and_keep_their_length(scenes, name):
         assert len(d.points) == max(24, round(pl.fit.length_mm / necklace.PHYSICS_LINK_MM))
         lowest[L] = -float(d.points[:, 1].min())  # mm below the notch
     assert 10.0 <= lowest[18] <= 80.0, lowest
-    assert lowest[16] < lowest[18] - 15.0 and lowest[24] > lowest[18] + 15.0, lowest
+    assert lowest[16] < lowest[18] - 5.0 and lowest[24] > lowest[18] + 30.0, lowest
 
 
 def test_a_pendant_pulls_the_front_into_a_v(scenes):

@@ -77,6 +77,10 @@ PRIOR_NECK_TO_SHOULDERS = 0.33
 _PLAUSIBLE_NECK_TO_SHOULDERS = (0.25, 0.45)
 #: Below this share of the necklace's front that can show (skin, not hair or clothes), NECK_COVERED.
 MIN_VISIBLE_FRACTION = 0.25
+#: A fine chain's metal spread (stops) scoring 0 and 1 (quality.ScoreInputs): at 2-3 px/mm its wire is a
+#: pixel or two wide, each pixel averaging the wire's highlight and its dark flanks (0.5 stops measured
+#: on compreface_002_A's cable chain, where a band scores from 0.5 to 1.5).
+FINE_CHAIN_SPREAD_STOPS = (0.1, 0.6)
 #: Long hair over the shoulders hides the chain's sides on most portraits: from this share showing,
 #: the score counts the necklace as fully visible.
 FULLY_VISIBLE_FRACTION = 0.6
@@ -303,13 +307,11 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
     at the jugular notch's height, +Y up, +Z forward, +X the subject's left).
 
     Adult proportions (mm) around the measured neck radius ``r`` and half shoulder
-    width: the neck a capsule of radius r; its base flares (the trapezius' and
-    sternocleidomastoid's insertions) to ~1.3 r, a flattened ellipsoid whose top is
-    ~25 mm above the notch at the back; the back of the neck's base (C7) ~30 mm above
-    the notch; the trapezius falls from there to the shoulders; the collarbones run
-    from beside the notch out and slightly up; the upper chest is an ellipsoid whose
-    front is level with the neck's at the notch and ~25 mm ahead of it 90 mm lower
-    (the sternum leans forward ~15°).
+    width ``S``: the neck a capsule of radius r; its base's flare as flat discs
+    (:data:`BASE_DISCS`); the trapezius falling from beside the neck's base to the
+    shoulders; the collarbones from beside the notch out and slightly up; the upper
+    chest an ellipsoid whose front is 36 mm behind the neck's at the notch (a dip)
+    and 17 mm ahead of it 90 mm lower (the sternum leans forward). See docs/neck.md.
     """
     r, S = float(neck_r), float(shoulder_half)
     side = max(S - 25.0, r + 20.0)
@@ -674,10 +676,21 @@ class NeckSite:
             across_px=float(placement.neck_width_px), across_source=placement.neck_width_source,
             size_mm=float(placement.neck_width_mm), size_range_mm=(80.0, 160.0),
             landmark_score=float(detection.score), pose_method="iris-scale",
-            visible_fraction=min(1.0, visible / FULLY_VISIBLE_FRACTION), min_visible_fraction=MIN_VISIBLE_FRACTION)
+            visible_fraction=min(1.0, visible / FULLY_VISIBLE_FRACTION), min_visible_fraction=MIN_VISIBLE_FRACTION,
+            advice=_ADVICE, reflection_spread_stops=FINE_CHAIN_SPREAD_STOPS)
 
     def report(self, placement, detection) -> dict[str, Any]:
         return dict(placement.to_report(), faces_found=detection.faces_found, pose_score=round(detection.score, 3))
+
+
+#: What to do when a neck try-on scores low, by its weakest part (quality.require_quality).
+_ADVICE = {
+    "reflection": "take the photo in even light, away from direct sun or a single bright lamp",
+    "scale": "face the camera with the neck and both shoulders in the photo, hair behind the shoulders",
+    "edges": "take a sharper photo: hold the camera still and tap the neck to focus",
+    "placement": "face the camera in good light with a bare neck and both shoulders in the photo, hair behind "
+                 "the shoulders",
+}
 
 
 def _neck_skin_share(tissue: TissueMasks, det: NeckDetection) -> float:
