@@ -1,4 +1,4 @@
-"""Pieces, assembled per family in their own module (``ring``, ``bangle``, ``bracelet``, ``watch``, ``earring``).
+"""Pieces, assembled per family in their own module (``ring``, ``bangle``, ``bracelet``, ``watch``, ``necklace``, ``earring``).
 
 A family module has ``KINDS`` (the catalog kinds it assembles), a catalog schema
 check and ``parts(piece, size_mm) -> list[MeshPart]`` in the piece frame, where
@@ -11,14 +11,17 @@ family is a module here and a row in :data:`FAMILIES`.
 
 from __future__ import annotations
 
-from . import bangle, bracelet, earring, ring, watch
+from . import bangle, bracelet, earring, necklace, ring, watch
 
 __all__ = ["FAMILIES", "PIECE_KINDS", "piece_parts", "piece_materials", "piece_sizes_mm"]
 
 #: Family name -> its module.
-FAMILIES = {"ring": ring, "bangle": bangle, "bracelet": bracelet, "watch": watch, "earring": earring}
+FAMILIES = {"ring": ring, "bangle": bangle, "bracelet": bracelet, "watch": watch, "necklace": necklace,
+            "earring": earring}
 #: Catalog kind -> the family that assembles it.
 PIECE_KINDS = {kind: name for name, module in FAMILIES.items() for kind in module.KINDS}
+# A kind names one family: two claiming it would silently hand one family's pieces to the other.
+assert len(PIECE_KINDS) == sum(len(m.KINDS) for m in FAMILIES.values()), "a catalog kind is claimed twice"
 
 
 def piece_parts(piece, size_mm: float):
