@@ -179,7 +179,7 @@ def crease_gain(shape, placement, piece, *, scale: float = 1.0) -> np.ndarray | 
     along = np.abs(dx * ax[0] + dy * ax[1])
     lateral = np.abs(-dx * ax[1] + dy * ax[0])
     near = np.exp(-np.maximum(along - half, 0.0) / fall)
-    on_finger = 1.0 / (1.0 + np.exp((lateral - 0.6 * fw) / max(0.08 * fw, 0.5)))
+    on_finger = 1.0 / (1.0 + np.exp(np.clip((lateral - 0.6 * fw) / max(0.08 * fw, 0.5), -50.0, 50.0)))
     return (1.0 - CREASE_DEPTH * near * on_finger).astype(np.float32)
 
 
