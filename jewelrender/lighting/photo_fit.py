@@ -559,11 +559,12 @@ RING_FOOTPRINT_WIDTHS = 0.85
 TORSO_WIDTH_DEG = 30.0     # half-width of the torso below the head, degrees
 
 
-def photographer_gain(d: np.ndarray, toward_camera: np.ndarray) -> np.ndarray:
-    """(H, W) gain: the photographer's head around ``toward_camera`` and the torso below it, dark.
+def photographer(d: np.ndarray, toward_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(gain, head)``, each (H, W): the photographer's head around ``toward_camera`` and the torso below it.
 
-    The head is a soft disc of :data:`PHOTOGRAPHER_DEG`; the torso continues from it downwards
-    (+y in the camera frame) with :data:`TORSO_WIDTH_DEG` of half-width.
+    ``gain`` darkens both (:data:`PHOTOGRAPHER_GAIN`); ``head`` (0..1) is where the head and the hands
+    holding the phone are. The head is a soft disc of :data:`PHOTOGRAPHER_DEG`; the torso continues
+    from it downwards (+y in the camera frame) with :data:`TORSO_WIDTH_DEG` of half-width.
     """
     t = np.asarray(toward_camera, float)
     t = t / np.linalg.norm(t)
@@ -576,7 +577,7 @@ def photographer_gain(d: np.ndarray, toward_camera: np.ndarray) -> np.ndarray:
     below = (d[..., 1] > t[1]) & (d @ t > 0.0)
     torso = below / (1.0 + np.exp((np.abs(lateral) - TORSO_WIDTH_DEG) / 4.0))
     occl = np.maximum(head, torso)
-    return 1.0 - (1.0 - PHOTOGRAPHER_GAIN) * occl
+    return 1.0 - (1.0 - PHOTOGRAPHER_GAIN) * occl, head
 
 
 def _without_ring(small: np.ndarray, placement, scale: float) -> np.ndarray:
@@ -615,7 +616,7 @@ def _hand_directions(d: np.ndarray, placement) -> np.ndarray:
 
 
 def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int = DETAIL_HEIGHT,
-                     key_direction=None, key_render_deg: float = KEY_RENDER_DEG) -> EnvMap:
+                     key_direction=None, key_render_deg: float = KEY_RENDER_DEG, skin_rgb=None) -> EnvMap:
     """The fitted map with the photo's own high-frequency content: what the metal mirrors.
 
     The fit (:func:`estimate_photo_fit`) is deliberately smooth: a few degrees a texel, the hand
@@ -635,8 +636,9 @@ def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int 
       backdrop behind it (which made white end caps);
     - behind the camera (the unseen room, see :data:`BACK_COLOUR_BLUR`): the fitted level, the
       structure of the background with the hand inpainted away, mirrored, the photo's colours at
-      room scale (a white metal takes the skin's warmth) and the lower quarter darker
-      (:data:`LOWER_BACK_GAIN`);
+      room scale (a white metal takes the skin's warmth), the lower quarter darker
+      (:data:`LOWER_BACK_GAIN`), and the photographer seen from the ring (:func:`photographer`),
+      dark, their face and hands in ``skin_rgb`` (the subject's skin, linear);
     - beyond the frame the border's continuation is a guess: no detail is added there;
     - the key's lobe (``key_direction``) is re-spread to ``key_render_deg`` with its energy kept
       (:data:`KEY_RENDER_DEG`).
@@ -698,7 +700,14 @@ def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int 
     back_out = back_out * (1.0 - (1.0 - LOWER_BACK_GAIN) * lower * lower * (3 - 2 * lower))[..., None]
     c = np.asarray(getattr(placement, "center_cam", None) if placement is not None else None, float)
     if c.shape == (3,) and np.all(np.isfinite(c)) and np.linalg.norm(c) > 1e-9:
-        back_out = back_out * photographer_gain(d, -c / np.linalg.norm(c))[..., None]
+        gain, head = photographer(d, -c / np.linalg.norm(c))
+        back_out = back_out * gain[..., None]
+        skin = np.asarray(skin_rgb if skin_rgb is not None else [], float)
+        if skin.shape == (3,) and np.all(np.isfinite(skin)) and skin.sum() > 0:
+            # The photographer's face and hands are skin: a band facing the lens mirrors them, warm.
+            y = luminance(back_out)[..., None]
+            tint = y * (skin / max(float(luminance(skin[None])[0]), 1e-9))[None, None, :]
+            back_out = back_out + head[..., None] * (tint - back_out)
     out = np.where(front, out, back_out)
     return EnvMap(np.maximum(out, 0.0).astype(np.float32), meta=dict(env.meta, detail_height=h))
 
