@@ -346,10 +346,15 @@ def apply_look(photo, out8: np.ndarray, crop, alpha: np.ndarray, look: CameraLoo
     near = cv2.GaussianBlur(near, (0, 0), 1.5)
     near = np.maximum(near, a)
     img = out8.astype(np.float32)
+    # The photo's own pixels around the piece were sharpened and fringed by its camera already:
+    # only what the piece changed gets the look, else the photo's edges there get it twice.
+    sy, sx = crop.slices
+    base = photo.srgb[sy, sx].astype(np.float32)
 
     amount = usm_amount_for(look.halo, look.blur_sigma_px, halo_radius_px)
     if amount > 0.01:
-        detail = img - cv2.GaussianBlur(img, (0, 0), halo_radius_px)
+        change = img - base
+        detail = change - cv2.GaussianBlur(change, (0, 0), halo_radius_px)
         img = img + amount * detail * near[..., None]
     applied["usm_amount"] = round(float(amount), 3)
 
@@ -363,9 +368,10 @@ def apply_look(photo, out8: np.ndarray, crop, alpha: np.ndarray, look: CameraLoo
         for c, s in ((0, fr), (2, fb)):
             if abs(s) > 0.1:
                 # Sampling from further in moves the channel's edges outward by s.
-                ch = cv2.remap(img[..., c], xx - s * rx / rn, yy - s * ry / rn, cv2.INTER_LINEAR,
+                change = img[..., c] - base[..., c]
+                ch = cv2.remap(change, xx - s * rx / rn, yy - s * ry / rn, cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REFLECT)
-                img[..., c] = img[..., c] + (ch - img[..., c]) * near
+                img[..., c] = img[..., c] + (ch - change) * near
     applied["fringe_px_rb"] = [round(float(fr), 3), round(float(fb), 3)]
 
     tables = getattr(photo, "jpeg_qtables", None)

