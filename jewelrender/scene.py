@@ -15,7 +15,8 @@ import numpy as np
 
 from .sites.proxies import capsule_mesh
 
-__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material"]
+__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material",
+           "crease_gain"]
 
 
 def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bool = True) -> dict:
@@ -157,7 +158,46 @@ def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int, min_
 BODY_TEXTURE_SIDE = 768
 
 
-def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
+#: The skin beside the band lies in the crease the band makes with the finger: the metal blocks most of
+#: the room's light there. The photo shows that skin lit (no ring in it), so reflected as is, the band's
+#: rounded edges mirrored bright skin and the band read as glass (issue 14, second blind round). The
+#: emitted photo is darkened by up to CREASE_DEPTH over the band's footprint on its finger, falling off
+#: over CREASE_FALLOFF band thicknesses (at least CREASE_MIN_PX) either side of it.
+CREASE_DEPTH = 0.65
+CREASE_FALLOFF = 1.5
+CREASE_MIN_PX = 2.0
+
+
+def crease_gain(shape, placement, piece, *, scale: float = 1.0) -> np.ndarray | None:
+    """(h, w) gain on the photo the body emits: the band's crease on its finger (see CREASE_DEPTH).
+
+    ``shape`` is the texture's (h, w); ``scale`` the texture's pixels per photo pixel. None for a
+    piece without a band or a placement without the finger's image measures.
+    """
+    band = getattr(piece, "band", None) or {}
+    try:
+        c = np.asarray(placement.center_px, float) * scale
+        ax = np.asarray(placement.axis_px, float)
+        fw = float(placement.finger_width_px) * scale
+        px_per_mm = fw / max(float(placement.inner_diameter_mm), 1e-3)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if not (band and np.all(np.isfinite(c)) and np.all(np.isfinite(ax)) and np.isfinite(fw) and fw > 0):
+        return None
+    ax = ax / max(np.linalg.norm(ax), 1e-9)
+    half = 0.5 * float(band.get("width_mm", 2.0)) * px_per_mm
+    fall = max(CREASE_FALLOFF * float(band.get("thickness_mm", 1.7)) * px_per_mm, CREASE_MIN_PX * scale)
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = xx + 0.5 - c[0], yy + 0.5 - c[1]
+    along = np.abs(dx * ax[0] + dy * ax[1])
+    lateral = np.abs(-dx * ax[1] + dy * ax[0])
+    near = np.exp(-np.maximum(along - half, 0.0) / fall)
+    on_finger = 1.0 / (1.0 + np.exp(np.clip((lateral - 0.6 * fw) / max(0.08 * fw, 0.5), -50.0, 50.0)))
+    return (1.0 - CREASE_DEPTH * near * on_finger).astype(np.float32)
+
+
+def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, piece=None) -> SceneMesh:
     """All proxy capsules as one mesh that shows the photo's own pixels.
 
     The body is what the piece reflects and refracts (the finger inside a band, the
@@ -182,6 +222,10 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
     tex = photo_linear if scale >= 1.0 else cv2.resize(
         photo_linear, (max(1, round(photo_linear.shape[1] * scale)), max(1, round(photo_linear.shape[0] * scale))),
         interpolation=cv2.INTER_AREA)
+    if placement is not None and piece is not None:
+        gain = crease_gain(tex.shape[:2], placement, piece, scale=min(1.0, scale))
+        if gain is not None:
+            tex = tex * gain[..., None]
     black = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}
     return SceneMesh("body", "proxy", v, np.concatenate(fs), np.concatenate(ns), black,
                      texcoords=np.clip(uv, 0.0, 1.0).astype(np.float32),
@@ -256,7 +300,7 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
                                texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior,
                                instances=instances))
 
-    proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
+    proxies = [_body_mesh(camera, placement.proxies, photo_linear, placement=placement, piece=piece)]
     # A site may allow an oblong crop (a bracelet seen from above is a thin band across the arm: a square
     # around it would path-trace several times the pixels it covers).
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple,

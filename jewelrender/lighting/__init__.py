@@ -87,7 +87,8 @@ def _photo_fit(photo, camera, placement, *, env_height=64, refine=True, **kw) ->
         detail = detail.result()
     albedo = np.asarray(info.get("skin_albedo_rgb", [0.45, 0.33, 0.27]), dtype=np.float64)
     return Lighting(env=env, skin_albedo=albedo, info=info, render_env=photo_detail_env(
-        env, photo, camera, placement, key_direction=info.get("key_direction"), detail=detail))
+        env, photo, camera, placement, key_direction=info.get("key_direction"),
+        skin_rgb=info.get("skin_reference_rgb"), detail=detail))
 
 
 def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, refine=False, **kw) -> Lighting:
