@@ -26,7 +26,21 @@ _NAMES = (("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
           ("openblas_get_num_threads", "openblas_set_num_threads"))
 
 
+_found: list[tuple] | None = None
+
+
 def _openblas() -> list[tuple]:
+    """The loaded OpenBLAS libraries' (get, set) thread functions, found once (``/proc/self/maps`` is long
+    in a process with LLVM loaded); SciPy's is loaded first so that it is among them."""
+    global _found
+    if _found is None:
+        import scipy.linalg  # noqa: F401  (SciPy's own OpenBLAS, which the estimate's NNLS uses)
+
+        _found = _scan()
+    return _found
+
+
+def _scan() -> list[tuple]:
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
             fields = [line.split() for line in f]
