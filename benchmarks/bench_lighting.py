@@ -422,7 +422,7 @@ def _merge(base: Path, partial: Path, out: str | None) -> int:
     for r in b["rows"]:
         q = new[(r["hdri"], r["skin"])]
         for k, v in q.items():
-            same_method = any(k.startswith(f"{m}_") or f"_{m}_" in k for m in changed)
+            same_method = any(k.startswith(f"{m}_") or f"_{m}_" in k for m in changed) or k.startswith("refine_")
             if k in r and not same_method and isinstance(v, float) and not k.endswith("seconds") and k != "seconds":
                 rel = abs(v - r[k]) / max(1.0, abs(v))
                 if rel > 1e-3:

@@ -33,6 +33,7 @@ SOURCES = {
     "lighting": RESULTS / "lighting--cpu2-llvm.json",
     "lighting_cost": RESULTS / "lighting-cost--cpu2-llvm.json",
     "lighting_cost_before": RESULTS / "lighting-cost-7239d12--cpu2-llvm.json",
+    "refine_change": RESULTS / "lighting-refine-change--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -152,6 +153,10 @@ def readme_block(stages: dict, replay: dict, stones: dict) -> str:
             f"[docs/performance.md](docs/performance.md)): warm preview {pv['warm']['total']['median']:.1f} s "
             f"(lighting {pv['warm']['lighting']['median']:.2f} s), cold {pv['cold']['total']:.1f} s, peak memory "
             f"{max(r['peak_rss_mb'] for r in stages['runs'].values()) / 1024:.1f} GB")
+    if stages.get("load_note") and "cpu_s" in pv:
+        text += (f" — {stages['load_note']}; CPU seconds, which other jobs inflate far less: "
+                 f"{pv['cpu_s']['warm']['median']:.2f} per warm preview try-on, "
+                 f"{pv['lighting_alone']['cpu']['median']:.2f} for the lighting estimate")
     text += (" — a run made before the gate and score stages existed (its timings have neither), so today's "
              "try-on takes longer; rerun `python benchmarks/bench_stages.py --update-docs`.\n" if stale else ".\n")
     dates = " and ".join(dict.fromkeys((replay["date"], stones["date"])))
@@ -307,6 +312,37 @@ def lighting_cost_table(d: dict, before: dict) -> str:
             f"{len(rows)} rows (see below). Before: {provenance(before)}. Now: {provenance(d)}.\n")
 
 
+def refine_change_table(d: dict) -> str:
+    """docs/lighting.md: the refined column before and after a change of the refinement, on the rows both runs
+    have (``before`` every method, ``after`` the refined column: ``bench_lighting.py --render-methods refined``)."""
+    rows = d["rows"]
+    pieces = ("band", "solitaire")
+    skins = [sk for sk in ("light", "medium", "dark") if any(r["skin"] == sk for r in rows)]
+    lines = ["| rows | " + " | ".join(f"{p} ΔE00 before → after | {p} beats every baseline, before → after"
+                                      for p in pieces) + " | refined ΔE00 lower after (band, solitaire) |",
+             "|---|" + "---|" * (2 * len(pieces) + 1)]
+
+    def wins(sel, p, col):
+        return sum(all(r[f"{p}_{col}_de"] < r[f"{p}_{b}_de"] for b in LIGHT_BASELINES) for r in sel)
+
+    for label, sel in [(f"{sk} ({sum(r['skin'] == sk for r in rows)})", [r for r in rows if r["skin"] == sk])
+                       for sk in skins] + [(f"**all ({len(rows)})**", rows)]:
+        cells = []
+        for p in pieces:
+            b = statistics.median(r[f"{p}_refined_de"] for r in sel)
+            a = statistics.median(r[f"{p}_refined_after_de"] for r in sel)
+            cells.append(f"{b:.2f} → {a:.2f}")
+            cells.append(f"{wins(sel, p, 'refined')} → {wins(sel, p, 'refined_after')} of {len(sel)}")
+        lower = [sum(r[f"{p}_refined_after_de"] < r[f"{p}_refined_de"] for r in sel) for p in pieces]
+        same = [sum(r[f"{p}_refined_after_de"] == r[f"{p}_refined_de"] for r in sel) for p in pieces]
+        cells.append(", ".join(f"{lo} ({sa} equal)" for lo, sa in zip(lower, same)))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    pw_b = statistics.median(r["refined_power_err"] for r in rows)
+    pw_a = statistics.median(r["refined_after_power_err"] for r in rows)
+    return ("\n".join(lines) + f"\n\nMedian power error of the refined map {_pct(pw_b)} → {_pct(pw_a)}. "
+            f"{d['note']} Source: {provenance(d)}.\n")
+
+
 def blocks() -> dict[str, str]:
     st, rp, sn = load("stages"), load("replay"), load("stones")
     return {
@@ -319,6 +355,7 @@ def blocks() -> dict[str, str]:
         "readme-performance": readme_block(st, rp, sn),
         **lighting_tables(load("lighting")),
         "lighting-cost": lighting_cost_table(load("lighting_cost"), load("lighting_cost_before")),
+        "lighting-refine-change": refine_change_table(load("refine_change")),
     }
 
 

@@ -5,7 +5,7 @@ two cores busy with its own threads (``photo_fit`` builds the light transport an
 while the closed-form fit runs). OpenBLAS's own worker threads then only compete with them and spin
 while they wait: on the project's 2-core machine the estimate took ~25 % more CPU with OpenBLAS's
 default threads than with one (0.91-1.02 s against 0.74-0.78 s, medians of 6, a loaded machine).
-:func:`blas_threads` sets every OpenBLAS the process has loaded (NumPy's and SciPy's each bundle one)
+:func:`blas_threads` sets every OpenBLAS the process has loaded (NumPy, SciPy and OpenCV each bundle one)
 to ``n`` threads for a block and restores them after; where there is none, or no ``/proc``, it does
 nothing.
 """
@@ -26,7 +26,23 @@ _NAMES = (("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
           ("openblas_get_num_threads", "openblas_set_num_threads"))
 
 
+_found: list[tuple] | None = None
+
+
 def _openblas() -> list[tuple]:
+    """The loaded OpenBLAS libraries' (get, set) thread functions, found once (``/proc/self/maps`` is long
+    in a process with LLVM loaded); SciPy and OpenCV, which bundle their own and which the estimate uses,
+    are loaded first so that theirs are among them."""
+    global _found
+    if _found is None:
+        import cv2  # noqa: F401
+        import scipy.linalg  # noqa: F401
+
+        _found = _scan()
+    return _found
+
+
+def _scan() -> list[tuple]:
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
             fields = [line.split() for line in f]
