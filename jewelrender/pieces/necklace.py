@@ -44,7 +44,7 @@ KINDS = ("chain", "pendant", "strand", "tennis")
 CHAIN_STYLES = ("cable", "curb", "rope", "box", "snake")
 PENDANT_STYLES = ("solitaire", "heart", "bar")
 #: Joint spacing of the physics chain (mm); the links are laid along its rested curve.
-PHYSICS_LINK_MM = 8.0
+PHYSICS_LINK_MM = 10.0
 #: Stiff chains resist bending: the largest angle between neighbouring physics links (deg).
 _MAX_BEND = {"cable": None, "curb": 40.0, "rope": 30.0, "box": 35.0, "snake": 20.0, "pearl": None, "tennis": 25.0}
 #: The solver's fall per step (m) and its step budget: a necklace starts ~10 cm above where it
