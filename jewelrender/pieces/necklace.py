@@ -315,10 +315,11 @@ def _chain_instances(band: dict, centres, t, n, b) -> np.ndarray:
     return np.array(inst)
 
 
-def _front_only(centres: np.ndarray, fit, keep_back: float = 0.25) -> np.ndarray:
-    """Links the camera can see: not those behind the neck's axis further than a quarter neck radius
-    (the neck hides them; fewer instances render faster)."""
-    return centres[:, 2] > -keep_back * fit.neck_radius_mm - 1e-9
+def _front_only(centres: np.ndarray, fit) -> np.ndarray:
+    """Links in front of the neck's axis: the rest runs behind the neck and over the shoulders' top to
+    the back, hidden by the body from a front camera (the render has only the neck as a proxy: the
+    shoulders are in the photo, and a proxy for them hid the chain where it rises beside the neck)."""
+    return centres[:, 2] > 0.0
 
 
 def _ring(radius: float, wire: float, name: str) -> MeshPart:

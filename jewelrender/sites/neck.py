@@ -97,6 +97,11 @@ _MASK_SIDE = 640
 BASE_CONE = (-25.0, 45.0, (1.0, 1.0), (1.35, 1.45))
 #: The neck's base slopes from the back (C7) down to the front (the notch, ~6 cm lower: T2's level).
 BASE_TILT_DEG = 22.0
+#: Colour distance (in the skin model's spreads) beyond which a non-hair person pixel is clothing: the
+#: neck's shaded flanks fall between 3.5 (skin) and this; a neckline's fabric beyond it.
+_MAYBE_SKIN_SIGMAS = 7.0
+#: ... or within this many degrees of the skin's CIELAB hue (a highlight pales skin, keeps its hue).
+_SKIN_HUE_DEG = 15.0
 #: Skin is smooth: local L* contrast (band-pass, 640 px scale) below this many times the cheeks'
 #: and at least _MIN_TEXTURE (cheeks ~0.3-0.5, hair strands 1-6 on the dev portraits).
 _TEXTURE_X_FACE = 2.5
@@ -224,6 +229,13 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
         pick = np.random.default_rng(0).choice(np.nonzero(near)[0], size=min(4000, int(near.sum())), replace=False)
         m, sp = model(lab[ys[pick], xs[pick]])
         skin = classify(m, sp, 3.5)
+    # Skin-like but not sure (a shaded flank, a highlight that pales it: it keeps the skin's hue):
+    # neither skin nor cloth.
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    skin_hue = math.degrees(math.atan2(m[1], m[0]))
+    same_hue = (np.abs((hue - skin_hue + 180.0) % 360.0 - 180.0) < _SKIN_HUE_DEG) & (chroma > 4.0) & (L > 0.3 * med_L)
+    maybe_skin = classify(m, sp, _MAYBE_SKIN_SIGMAS) | same_hue
     med = np.array([med_L, *m])
     spread = np.array([0.0, *sp])
     # Hair of a skin-like colour (light brown, blond ends) differs by texture: strands give fine
@@ -267,7 +279,7 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
         info["hair_samples"] = int(len(hs))
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
-    cloth = other & ~hair & (rows > chin[1])
+    cloth = other & ~hair & ~maybe_skin & (rows > chin[1])
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
     return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), info=info)
@@ -393,16 +405,17 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
 
 def render_capsules(shapes) -> list[tuple[str, tuple]]:
     """The render's body proxies (capsules: the scene meshes and ray-casts only those) from the
-    colliders: capsules as they are (but the collarbones); an ellipsoid as a capsule inside it along
-    its longest axis, 2 mm in, so it never hides a chain resting on it."""
+    colliders: the neck's capsule (an ellipsoid would be a capsule inside it along its longest axis,
+    2 mm in, so it never hides a chain resting on it)."""
     out = []
     for name, c in shapes:
-        if name.startswith("collarbone") or c[0] == "cone" or name == "chest":
-            # The collarbones: a thin ridge the chain is held by; seen from the front it would hide the
-            # chain where it rises over the shoulder, which photos show. The base's cone: a physics
-            # support. The chest: a capsule inside its ellipsoid lies up to ~2 cm behind the chain, and
-            # the render's shadow on it fell that far from the chain, a detached smudge; the chain's
-            # shadow on the chest is the image-space contact shadow (integration) instead.
+        if name != "neck":
+            # Only the neck: the piece keeps the links in front of the neck's axis (pieces/necklace.py),
+            # which nothing but the neck can hide; the rest of the body is in the photo itself. A
+            # trapezius capsule hid the chain where it rises along the neck's side (which photos show),
+            # the collarbones where it crosses them, and a chest capsule inside its ellipsoid lies up
+            # to ~2 cm behind the chain, so its rendered shadow fell that far off, a detached smudge;
+            # the chain's shadow on the body is the image-space contact shadow (integration).
             continue
         v = np.asarray(c[1:], float)
         if c[0] == "capsule":
