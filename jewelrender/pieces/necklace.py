@@ -316,10 +316,10 @@ def _chain_instances(band: dict, centres, t, n, b) -> np.ndarray:
 
 
 def _front_only(centres: np.ndarray, fit) -> np.ndarray:
-    """Links in front of the neck's axis: the rest runs behind the neck and over the shoulders' top to
-    the back, hidden by the body from a front camera (the render has only the neck as a proxy: the
-    shoulders are in the photo, and a proxy for them hid the chain where it rises beside the neck)."""
-    return centres[:, 2] > 0.0
+    """Links a front camera can see: in front of the neck's axis, or beside the neck (where the chain
+    rises over the shoulders' top to the back). The rest runs behind the neck, which hides it (the
+    render's neck proxy would too; not instancing them renders faster)."""
+    return (centres[:, 2] > 0.0) | (np.abs(centres[:, 0]) > 0.9 * fit.neck_radius_mm)
 
 
 def _ring(radius: float, wire: float, name: str) -> MeshPart:

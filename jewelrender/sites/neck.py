@@ -410,8 +410,7 @@ def render_capsules(shapes) -> list[tuple[str, tuple]]:
     out = []
     for name, c in shapes:
         if name != "neck":
-            # Only the neck: the piece keeps the links in front of the neck's axis (pieces/necklace.py),
-            # which nothing but the neck can hide; the rest of the body is in the photo itself. A
+            # Only the neck, which hides the chain's back; the rest of the body is in the photo itself. A
             # trapezius capsule hid the chain where it rises along the neck's side (which photos show),
             # the collarbones where it crosses them, and a chest capsule inside its ellipsoid lies up
             # to ~2 cm behind the chain, so its rendered shadow fell that far off, a detached smudge;
