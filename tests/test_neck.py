@@ -48,20 +48,18 @@ def scenes(data_dir, detectors):
 
 
 def _drape_px(placement, piece_id=CHAIN):
-    """The rested chain's joints in the piece frame (mm) and projected into the photo (px)."""
+    """The rested chain (joints in the piece frame, mm) and its joints in the camera frame (m)."""
     piece = catalog.get_piece(piece_id)
     d = necklace.drape(piece, placement.fit)
     M = placement.piece_to_cam
-    cam_pts = d.points @ M[:3, :3].T + M[:3, 3]
-    K = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
-    return d, cam_pts, K
+    return d, d.points @ M[:3, :3].T + M[:3, 3]
 
 
 @pytest.mark.parametrize("name", PORTRAITS)
 def test_the_chain_lies_below_the_chin_and_between_the_shoulders(scenes, name):
     ph, det, cam, pls = scenes[name]
     pl = pls[18]
-    d, cam_pts, _ = _drape_px(pl)
+    d, cam_pts = _drape_px(pl)
     uv = cam.project(cam_pts)
     front = d.points[:, 2] > 0  # the half in front of the neck's axis (the camera's side)
     chin_y = det.face.image_px[152][1]
@@ -82,7 +80,7 @@ def test_lengths_rest_at_their_levels_and_keep_their_length(scenes, name):
     ph, det, cam, pls = scenes[name]
     lowest = {}
     for L, pl in pls.items():
-        d, _, _ = _drape_px(pl)
+        d, _ = _drape_px(pl)
         assert abs(chain_length(d.points, True) / pl.fit.length_mm - 1.0) < 0.01
         assert d.state.length_error < 0.01 and d.state.max_link_error < 0.01
         assert len(d.points) == max(24, round(pl.fit.length_mm / necklace.PHYSICS_LINK_MM))
@@ -94,8 +92,8 @@ def test_lengths_rest_at_their_levels_and_keep_their_length(scenes, name):
 def test_a_pendant_pulls_the_front_into_a_v(scenes):
     ph, det, cam, pls = scenes[PORTRAITS[0]]
     pl = pls[18]
-    plain, _, _ = _drape_px(pl)
-    pend, _, _ = _drape_px(pl, "solitaire-pendant-half-carat-18k-white")
+    plain, _ = _drape_px(pl)
+    pend, _ = _drape_px(pl, "solitaire-pendant-half-carat-18k-white")
     assert pend.bail == 0
     # the pendant's joint is the chain's lowest point, not above a plain chain's
     assert int(np.argmin(pend.points[:, 1])) == 0
@@ -135,7 +133,7 @@ def test_hair_in_front_hides_the_chain(hair_render):
     res, prep = hair_render
     pl = prep.placement
     hair = pl.tissue.hair
-    d, cam_pts, _ = _drape_px(pl)
+    d, cam_pts = _drape_px(pl)
     uv = np.round(prep.camera.project(cam_pts[d.points[:, 2] > 0])).astype(int)
     on_hair = hair[uv[:, 1], uv[:, 0]]
     on_skin = pl.tissue.skin[uv[:, 1], uv[:, 0]]

@@ -87,7 +87,7 @@ FULLY_VISIBLE_FRACTION = 0.6
 #: Below this share of skin in the neck's column, the neck is covered (turtleneck, scarf).
 MIN_NECK_SKIN = 0.35
 #: The preview's sub-pixels per side and the crop's margin for necklaces (see NeckSite.render_quality).
-NECK_PREVIEW_SUPERSAMPLE = 4
+NECK_PREVIEW_SUPERSAMPLE = 3
 NECK_CROP_MARGIN = 1.15
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
@@ -701,7 +701,7 @@ class NeckSite:
 
     def render_quality(self, q):
         """The preset for a necklace: its crop spans the chest (~10x a ring's area), so the preview
-        takes 4x4 sub-pixels (16 spp: a thin chain stays anti-aliased) and every preset a tight
+        takes 3x3 sub-pixels (9 spp: a thin chain stays anti-aliased) and every preset a tight
         margin (a chain's shadow reaches a few pixels, not a ring's head height)."""
         import dataclasses
 
