@@ -123,9 +123,12 @@ def test_links_are_instances_of_one_mesh(scenes):
 @pytest.fixture(scope="module")
 def hair_render(data_dir):
     """One preview try-on where long hair falls over the chest (compreface_002_A)."""
+    photo = load_photo(data_dir / "photos" / "necks" / "compreface_002_A.jpg")
     with Renderer() as r:
-        res = r.try_on(data_dir / "photos" / "necks" / "compreface_002_A.jpg", CHAIN, length_in=18, min_quality=0)
-        prep = r.prepare(data_dir / "photos" / "necks" / "compreface_002_A.jpg", site="neck", length_in=18)
+        res = r.try_on(photo, CHAIN, length_in=18, min_quality=0, refine_lighting=False)
+        # the same Photo object and options: stages 1-4 come back from the Renderer's cache
+        prep = r.prepare(photo, site="neck", length_in=18, refine_lighting=False)
+    assert prep.reused
     return res, prep
 
 
