@@ -150,12 +150,14 @@ def head_pose(face) -> dict:
 
 @dataclass
 class TissueMasks:
-    """Full-resolution bool masks of the photo: skin, hair, clothes; and what the colour models were."""
+    """Full-resolution bool masks of the photo: skin, hair, clothes, the face, the person; and what the colour models were."""
 
     skin: np.ndarray
     hair: np.ndarray
     cloth: np.ndarray
     face: np.ndarray
+    #: The person mask (the body, hair and clothes against the background).
+    person: np.ndarray
     info: dict = field(default_factory=dict)
 
     @property
@@ -282,7 +284,8 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
     cloth = other & ~hair & ~maybe_skin & (rows > chin[1])
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
-    return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), info=info)
+    return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), person=full(person),
+                       info=info)
 
 
 @dataclass(frozen=True)
@@ -500,7 +503,7 @@ class NeckPlacement:
 def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: np.ndarray) -> tuple[float | None, dict]:
     """The neck's width (px) along the chin-to-shoulders line: the median run across it of the person
     that is not hair (the neck's shaded flanks fail the skin colour test; hair and background bound it)."""
-    skin = tissue.skin | tissue.cloth
+    skin = tissue.person & ~tissue.hair & ~tissue.face
     H, W = skin.shape
     g = float((mid - chin) @ down)
     across = np.array([down[1], -down[0]])
