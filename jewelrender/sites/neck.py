@@ -150,7 +150,8 @@ def head_pose(face) -> dict:
 
 @dataclass
 class TissueMasks:
-    """Full-resolution bool masks of the photo: skin, hair, clothes, the face, the person; and what the colour models were."""
+    """Full-resolution bool masks of the photo (skin, hair, clothes, the face, the person) and what the
+    colour models were."""
 
     skin: np.ndarray
     hair: np.ndarray
