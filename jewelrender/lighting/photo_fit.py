@@ -556,7 +556,10 @@ RING_FOOTPRINT_WIDTHS = 0.85
 #: ring off the frame's centre sees the lens (and the person behind it) along its own line of sight. A
 #: band facing the camera mirrors exactly that direction; with the silhouette elsewhere it mirrored the
 #: bright wall in the skin's colours and read as glass. The torso continues below the head.
-TORSO_WIDTH_DEG = 30.0     # half-width of the torso below the head, degrees
+TORSO_WIDTH_DEG = 30.0
+#: What gives the back hemisphere its structure: "photo" (mirrored, the ring's footprint filled from the
+#: skin around it) or "background" (the hand inpainted away too).
+BACK_STRUCTURE = "photo"     # half-width of the torso below the head, degrees
 
 
 def photographer(d: np.ndarray, toward_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -683,8 +686,9 @@ def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int 
         k = float(np.median(luminance(base[seen]) / np.maximum(luminance(lo[seen]), 1e-6))) if seen.sum() > 50 else 1.0
         k = float(np.clip(k, 0.25, 4.0))
         out = np.where(hand[..., None], k * pe, out)
-    # Behind the camera: the background's structure only (the hand inpainted away), mirrored.
-    bg_small = _background_only(small, camera, placement, scale) if placement is not None else small
+    # Behind the camera: the structure of the photo with the ring's footprint filled (BACK_STRUCTURE).
+    bg_small = _background_only(small, camera, placement, scale) \
+        if placement is not None and BACK_STRUCTURE == "background" else small
     bg = cv2.remap(srgb8_to_linear(bg_small).astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
                    borderMode=cv2.BORDER_REPLICATE)
     bg_lo = lowpass(bg)
@@ -696,12 +700,23 @@ def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int 
     y_back = luminance(back_out)[..., None]
     colour = (room_e + eps) / (luminance(room_e)[..., None] + eps)
     back_out = y_back * (1.0 + inside * (colour - 1.0))
+    # The key reached the hand (the skin's shading measured it): nothing below darkens its lobe.
+    k = np.asarray(key_direction if key_direction is not None else [], float)
+    keep = np.zeros(d.shape[:2])
+    if k.shape == (3,) and np.all(np.isfinite(k)) and np.linalg.norm(k) > 1e-9:
+        cos_k = np.clip(d @ (k / np.linalg.norm(k)), -1.0, 1.0)
+        keep = np.exp(-(1.0 - cos_k) / np.radians(key_render_deg) ** 2)
+
+    def unblocked(gain):
+        return gain + (1.0 - gain) * keep
+
     lower = np.clip(d[..., 1] / LOWER_BACK_RAMP, 0.0, 1.0)
-    back_out = back_out * (1.0 - (1.0 - LOWER_BACK_GAIN) * lower * lower * (3 - 2 * lower))[..., None]
+    back_out = back_out * unblocked(1.0 - (1.0 - LOWER_BACK_GAIN) * lower * lower * (3 - 2 * lower))[..., None]
     c = np.asarray(getattr(placement, "center_cam", None) if placement is not None else None, float)
     if c.shape == (3,) and np.all(np.isfinite(c)) and np.linalg.norm(c) > 1e-9:
         gain, head = photographer(d, -c / np.linalg.norm(c))
-        back_out = back_out * gain[..., None]
+        back_out = back_out * unblocked(gain)[..., None]
+        head = head * (1.0 - keep)
         skin = np.asarray(skin_rgb if skin_rgb is not None else [], float)
         if skin.shape == (3,) and np.all(np.isfinite(skin)) and skin.sum() > 0:
             # The photographer's face and hands are skin: a band facing the lens mirrors them, warm.
