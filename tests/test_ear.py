@@ -175,3 +175,15 @@ def test_cli_finger_on_an_ear_piece(capsys, ears):
                "--out", "/tmp/never-written.png"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and err[-1].startswith("error: INVALID_OPTION:")
+
+
+def test_compose_a_stud_and_refuse_a_hoop():
+    """--stone/--cut/--carat/--setting recompose an earring's centre stone; a hoop has none."""
+    from jewelrender.compose import compose_piece
+
+    stud = compose_piece("stud-round-0.5ct-4prong-platinum", stone="ruby", carat=1.0)
+    assert stud.kind == "stud" and stud.site == "ear" and stud.stone["gem"] == "ruby" and stud.stone["carat"] == 1.0
+    with pytest.raises(InvalidOptionError, match="without a centre stone"):
+        compose_piece("hoop-30mm-18k-yellow", stone="ruby")
+    with pytest.raises(InvalidOptionError, match="prong, bezel, cup"):
+        compose_piece("stud-round-0.5ct-4prong-platinum", setting="halo")

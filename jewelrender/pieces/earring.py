@@ -91,7 +91,8 @@ def parse(where: str, raw: dict) -> dict:
             raise CatalogError(f"{where}: 'stone' must be a table")
         out["stone"] = dict(stone)  # the catalog checks it as a ring's centre stone
         if not isinstance(setting, dict) or setting.get("style") not in _STUD_STYLES:
-            raise CatalogError(f"{where}: setting style must be one of {_STUD_STYLES}")
+            raise CatalogError(f"{where}: an earring's setting style must be one of {', '.join(_STUD_STYLES)}, "
+                               f"got {setting.get('style') if isinstance(setting, dict) else setting!r}")
         allowed = {"style", "prongs", "prong_diameter_mm", "lip_mm", "wall_mm"}
         if set(setting) - allowed:
             raise CatalogError(f"{where}: unknown setting key(s) {', '.join(sorted(set(setting) - allowed))}")
