@@ -58,6 +58,7 @@ def test_calibration_file_matches_a_refit(calibration):
     mod, ms = calibration
     assert len(ms) >= 19 and sum(m["what"].startswith("earring") for m in ms) >= 11
     assert np.allclose(mod.solve(ms), ear_site.lobe_offset_mm(), atol=0.06)
+    assert 5.0 < ear_site.lobe_uncertainty_mm() < TOLERANCE_MM  # the report's stated uncertainty
 
 
 def test_every_real_earring_within_tolerance(calibration):

@@ -49,7 +49,7 @@ from .base import piece_to_cam
 from .hand import Capsule
 
 __all__ = ["EarSite", "EAR", "EarSide", "EarPlacement", "EarFit", "EarDetection", "HeadFrame", "head_frame",
-           "lobe_point_px3d", "lobe_offset_mm", "settle_on_lobe", "ear_visibility", "IRIS_DIAMETER_MM", "SIDE_CHOICES",
+           "lobe_point_px3d", "lobe_offset_mm", "lobe_uncertainty_mm", "settle_on_lobe", "ear_visibility", "IRIS_DIAMETER_MM", "SIDE_CHOICES",
            "TRAGUS_POINT", "LOBE_THICKNESS_MM", "MAX_TURNED_AWAY_DEG", "MAX_HAIR_COVER"]
 
 #: The visible iris's diameter in adults, mm (11.7 +- 0.5: Forrester et al., *The Eye*; MediaPipe's own
@@ -98,6 +98,11 @@ def lobe_offset_mm() -> tuple[float, float, float]:
     """The calibrated piercing offset (out, down, back) in mm from the tragus point (``scenes/ear_lobe.toml``)."""
     fit = _calibration()["fit"]
     return float(fit["out_mm"]), float(fit["down_mm"]), float(fit["back_mm"])
+
+
+def lobe_uncertainty_mm() -> float:
+    """How far a new face's piercing may lie from the calibrated one (the fit's leave-one-out RMS, mm)."""
+    return float(_calibration()["fit"]["uncertainty_mm"])
 
 
 def lobe_measurements() -> list[dict]:
@@ -290,7 +295,10 @@ class EarSide:
 
     def to_report(self) -> dict:
         r = lambda v, n=2: [round(float(x), n) for x in v]  # noqa: E731
-        return {"side": self.side, "piercing_px": r(self.center_px), "center_cam_m": r(self.center_cam, 5),
+        return {"side": self.side, "piercing_px": r(self.center_px),
+                "piercing_uncertainty_mm": lobe_uncertainty_mm(),
+                "piercing_uncertainty_px": round(lobe_uncertainty_mm() / self.fit.mm_per_px, 1),
+                "center_cam_m": r(self.center_cam, 5),
                 "axis_cam": r(self.axis_cam, 4), "up_cam": r(self.up_cam, 4),
                 "gravity_piece": r(self.fit.gravity, 4), "lobe_thickness_mm": self.fit.lobe_thickness_mm,
                 "mm_per_px": round(self.fit.mm_per_px, 4), "distance_m": round(self.distance_m, 4),
