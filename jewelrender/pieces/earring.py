@@ -43,6 +43,7 @@ __all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "sizes_mm", "front_area_mm2",
 KINDS = ("stud", "huggie", "hoop", "drop")
 BAND_KEYS = ("wire_mm", "diameter_mm", "width_mm", "thickness_mm", "links", "link_mm", "profile")
 _STUD_STYLES = ("prong", "bezel", "cup")
+
 #: A post is 0.8 mm across (20 gauge).
 _POST_MM = 0.8
 #: Gap between a setting's back and the lobe's skin.

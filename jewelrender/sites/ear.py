@@ -517,6 +517,12 @@ class EarSite:
                             proxies=lobe_caps + tuple(head_caps), hidden=hidden,
                             details={"skin_px": skin_px, "hair": hair})
 
+    def reference_size(self) -> EarFit:
+        """What an earring is made to without a photo (an export): an upright head, gravity straight
+        down, no body around it."""
+        return EarFit(side="left", gravity=(0.0, -1.0, 0.0), lobe_thickness_mm=LOBE_THICKNESS_MM, colliders=(),
+                      mm_per_px=0.1)
+
     def piece_size_mm(self, placement) -> EarFit:
         """An earring is made to its ear's :class:`EarFit` (gravity, the lobe, the neck it must miss)."""
         return placement.fit

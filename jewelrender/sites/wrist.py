@@ -426,6 +426,15 @@ class WristSite:
     def place(self, photo, detection, camera, *, options: dict):
         return place_wrist(photo, detection, camera, position=options["position"])
 
+    def reference_size(self) -> WristFit:
+        """What a wrist piece is made to without a photo (an export): the prior wrist, gravity across it."""
+        a = PRIOR_WRIST_WIDTH_MM / 2
+        b = WRIST_DEPTH_TO_WIDTH * a
+        breadth = PRIOR_WRIST_WIDTH_MM * 1.5  # an adult hand's breadth over the skin (~84 mm)
+        return WristFit(wrist_a_mm=a, wrist_b_mm=b, gravity_x=0.0, gravity_y=-1.0,
+                        bangle_inner_diameter_mm=bangle_inner_diameter_mm(breadth, ellipse_perimeter(a, b), 2 * a),
+                        hand_stop_mm=30.0)
+
     def piece_size_mm(self, placement) -> WristFit:
         """A wrist piece is made to the whole cross-section, not one number: the :class:`WristFit`."""
         return placement.fit
