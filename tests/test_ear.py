@@ -188,3 +188,13 @@ def test_compose_a_stud_and_refuse_a_hoop():
         compose_piece("hoop-30mm-18k-yellow", stone="ruby")
     with pytest.raises(InvalidOptionError, match="prong, bezel, cup"):
         compose_piece("stud-round-0.5ct-4prong-platinum", setting="halo")
+
+
+def test_gltf_export_of_an_earring():
+    """An earring exports at the ear's reference fit (upright, gravity down): the drop hangs below the piercing."""
+    pytest.importorskip("pygltflib")
+    from jewelrender.gltf import piece_gltf
+
+    doc = piece_gltf("drop-pear-sapphire-18k-white")
+    names = {n.name for n in doc.nodes}
+    assert {"stone", "accent_top", "link", "post"} <= names
