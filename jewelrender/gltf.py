@@ -175,11 +175,9 @@ def piece_gltf(piece, *, inner_diameter_mm: float = DEFAULT_INNER_DIAMETER_MM, m
     metal_id = metal or piece.metal
     materials.metal(metal_id)  # a bad preset in a catalog file: CatalogError before anything is written
     if parts is None:
-        from .sites import get_site
+        from .sites import made_to_without_photo
 
-        # a ring at the given size; a wrist or ear piece at its site's reference (no customer to measure)
-        site = get_site(piece.site)
-        parts = piece_parts(piece, site.reference_size() if hasattr(site, "reference_size") else inner_diameter_mm)
+        parts = piece_parts(piece, made_to_without_photo(piece, inner_diameter_mm))
 
     blob = bytearray()
     views, accessors, meshes, nodes, mats = [], [], [], [], []
