@@ -86,6 +86,8 @@ _HEAD_RADIUS_FRAC = 0.80   # of half the tragus-to-tragus width: keeps the proxy
 _NECK_TOP = np.array([0.0, 45.0, 10.0])
 _NECK_BOTTOM = np.array([0.0, 170.0, 25.0])
 _NECK_RADIUS_MM = 52.0
+#: The cheek-and-jaw proxies' radius: the jaw's soft tissue over the mandible (~10-15 mm).
+_JAW_RADIUS_MM = 12.0
 
 
 @lru_cache(maxsize=1)
@@ -365,7 +367,7 @@ class EarDetection:
 
 
 def _head_proxies(face, frame: HeadFrame, K: np.ndarray) -> list[Capsule]:
-    """A skull and a neck capsule (camera frame), in the head frame's proportions."""
+    """A skull and a neck capsule in the head frame's proportions, and the cheeks and jaw (camera frame)."""
     p = face.points3d_px
     half_w_mm = 0.5 * float(np.linalg.norm(p[454] - p[234])) * frame.mm_per_px
     r_head = _HEAD_RADIUS_FRAC * half_w_mm
@@ -377,6 +379,16 @@ def _head_proxies(face, frame: HeadFrame, K: np.ndarray) -> list[Capsule]:
     top, bottom = at([0.0, -60.0, 20.0]), at([0.0, 20.0, 20.0])
     caps = [Capsule("head.skull", top, bottom, r_head * 1e-3),
             Capsule("head.neck", at(_NECK_TOP), at(_NECK_BOTTOM), _NECK_RADIUS_MM * 1e-3)]
+    # The cheek and jaw on each side, through the mesh's own points (tragus -> jaw angle -> chin), set in
+    # by their radius so that their surface is the skin: what hangs behind the jaw (a hoop's far half,
+    # seen from the front) is hidden by the real face's shape, not by the skull's round proxy.
+    r = _JAW_RADIUS_MM / frame.mm_per_px
+    for side, (tragus, jaw) in (("right", (234, 132)), ("left", (454, 361))):
+        inward = -_outward(frame, side)
+        a, b, c = (p[i] + inward * r for i in (tragus, jaw, _CHIN))
+        cam = _to_cam(np.stack([a, b, c]), frame, K)
+        caps += [Capsule(f"face.{side}.cheek", cam[0], cam[1], _JAW_RADIUS_MM * 1e-3),
+                 Capsule(f"face.{side}.jaw", cam[1], cam[2], _JAW_RADIUS_MM * 1e-3)]
     return caps
 
 
