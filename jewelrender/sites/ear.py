@@ -15,8 +15,13 @@ hair, MediaPipe Pose's person mask; no ear model is downloaded.
   mesh pixel. The face's distance follows from the camera's focal length.
 * **The lobe.** The mesh has no ear points: the piercing is a fixed offset, in
   the head frame, from the cheek point in front of the tragus (234 right, 454
-  left), **calibrated** on the dev ear photos with real earrings
-  (``scenes/ear_lobe.toml``, ``scripts/calibrate_ear.py``, docs/ear.md).
+  left), **calibrated** on the dev photos with real earrings and bare lobes
+  (``scenes/ear_lobe.toml``, ``scripts/calibrate_ear.py``, docs/ear.md; ~7 mm RMS,
+  reported as ``piercing_uncertainty_mm``). A prediction that falls off the person
+  settles up onto the lobe (:func:`settle_on_lobe`).
+* **Occlusion.** The lobe (three capsules), the skull, the neck and, through the
+  mesh's points, each cheek and jaw are proxy capsules: they hide the post and what
+  hangs behind the head or jaw (a hoop's far half).
 * **Which ears show.** An ear turned away from the camera (its outward axis
   more than :data:`MAX_TURNED_AWAY_DEG` past edge-on), a piercing inside the
   face's own outline (the far ear in a 3/4 view: the cheek hides it), out of the
@@ -33,6 +38,7 @@ A pair is two :class:`EarSide` placements in one :class:`EarPlacement`
 from __future__ import annotations
 
 import math
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
