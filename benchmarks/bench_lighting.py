@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import data_dir, dump, machine
+from common import data_dir, dump, machine, provenance
 
 #: Diffuse skin albedos (linear sRGB) of the proxy: illustrative light / medium / dark skins (luminance
 #: 0.49 / 0.33 / 0.09), chosen to span the range, not measured values.
@@ -248,7 +248,15 @@ def main(argv=None) -> int:
                     help="write each HDRI's photo, ring renders and maps (sRGB PNG, photo exposure) here")
     ap.add_argument("--summary", type=Path, default=None,
                     help="print the summary of a saved --json run instead of running")
+    ap.add_argument("--render-methods", default=",".join(METHODS),
+                    help="the maps whose rings are rendered (the truth's always are); with fewer, merge the "
+                         "run into a full one with --merge")
+    ap.add_argument("--merge", type=Path, nargs=2, default=None, metavar=("BASE", "PARTIAL"),
+                    help="BASE's rows with PARTIAL's figures put over them (same rows and settings; the "
+                         "other methods' figures must agree), summarised and written to --json")
     args = ap.parse_args(argv)
+    if args.merge:
+        return _merge(*args.merge, args.json)
     if args.summary:
         import json
 
@@ -337,11 +345,14 @@ def main(argv=None) -> int:
         for m, e in envs.items():
             shots[f"env_{m}"] = e.radiance
             row[f"{m}_power_err"] = float(luminance(e.mean_radiance()[None])[0]) / P_true - 1.0
+        rendered = [m.strip() for m in args.render_methods.split(",") if m.strip()]
         for piece in pieces:
             ring = rings[skin, piece]
             ref = ring.render(truth)
             shots[f"{piece}_truth"] = ref
             for m, e in envs.items():
+                if m not in rendered:
+                    continue
                 img = ring.render(e)
                 shots[f"{piece}_{m}"] = img
                 row[f"{piece}_{m}_psnr"], row[f"{piece}_{m}_de"] = ring_errors(img, ref, ring.mask)
@@ -380,13 +391,56 @@ def main(argv=None) -> int:
     total = time.perf_counter() - t_start
     print(f"variant {variant}; photo {W}x{H} at {args.photo_spp} spp, rings {RING_RES}x{RING_RES} at {args.spp} "
           f"(band) / {args.stone_spp} (solitaire) spp; {total:.0f} s total")
-    dump(args.json, {"rows": rows, "machine": machine(), "seconds": total,
-                     "settings": {"spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
+    dump(args.json, {"rows": rows, "machine": machine(), "seconds": total, **provenance(),
+                     "settings": {"render_methods": rendered, "spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
                                   "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
                                   "skin_target": SKIN_TARGET, "studio_hdri": studio_name,
                                   "key_cone_deg": KEY_CONE_DEG, "key_share_min": KEY_SHARE_MIN, "turns": turns,
                                   "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
+    return 0
+
+
+def _merge(base: Path, partial: Path, out: str | None) -> int:
+    """A full run's rows with a partial run's figures over them (``--render-methods``: only some maps'
+    rings rendered, e.g. after a change that touches one method alone). Every figure both runs have
+    for the methods the partial run did not change must agree, or nothing is written."""
+    import json
+
+    b, p = (json.loads(path.read_text()) for path in (base, partial))
+    keep = ("render_methods", "hdri_dir")
+    if {k: v for k, v in b["settings"].items() if k not in keep} != \
+            {k: v for k, v in p["settings"].items() if k not in keep}:
+        sys.exit("the two runs' settings differ")
+    changed = set(p["settings"]["render_methods"])
+    new = {(r["hdri"], r["skin"]): r for r in p["rows"]}
+    if set(new) != {(r["hdri"], r["skin"]) for r in b["rows"]}:
+        sys.exit("the two runs have different rows")
+    # Mitsuba's LLVM film sums its samples in thread order, so two runs' synthetic photos (and so the
+    # estimates from them) agree to rounding, not bit for bit: a figure may differ by 1e-6 relative.
+    rows, checked, worst = [], 0, (0.0, "")
+    for r in b["rows"]:
+        q = new[(r["hdri"], r["skin"])]
+        for k, v in q.items():
+            same_method = any(k.startswith(f"{m}_") or f"_{m}_" in k for m in changed) or k.startswith("refine_")
+            if k in r and not same_method and isinstance(v, float) and not k.endswith("seconds") and k != "seconds":
+                rel = abs(v - r[k]) / max(1.0, abs(v))
+                if rel > 1e-3:
+                    sys.exit(f"{r['hdri']}/{r['skin']}: {k} differs ({r[k]} vs {v}): not the same code for it")
+                worst = max(worst, (rel, f"{r['hdri']}/{r['skin']} {k}"))
+                checked += 1
+        rows.append({**r, **{k: v for k, v in q.items() if k not in r or any(
+            k.startswith(f"{m}_") or f"_{m}_" in k or k.startswith("refine_") for m in changed)}})
+    print(f"merged {len(rows)} rows; {checked} figures of the unchanged methods agree between the two runs "
+          f"(largest relative difference {worst[0]:.1e}, {worst[1] or '-'})")
+    st = b["settings"]
+    _summary(rows, st["pieces"], list(st["skins"]), st.get("studio_hdri", "studio_small_03"))
+    merged = {**p, "rows": rows, "settings": {**st, "render_methods": list(METHODS)},
+              "merged_from": {"base": {"file": base.name, **{k: b.get(k) for k in ("date", "commit", "seconds")}},
+                              "agreement": {"figures": checked, "max_relative_difference": worst[0]},
+                              "partial": {"file": partial.name, "render_methods": sorted(changed),
+                                          **{k: p.get(k) for k in ("date", "commit", "seconds")}}}}
+    dump(out, merged)
     return 0
 
 

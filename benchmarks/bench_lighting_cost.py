@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lighting import PHOTO_SCALE, SKIN_TARGET, SKINS, load_hdri, render_photo  # noqa: E402
-from common import data_dir, dump, machine  # noqa: E402
+from common import data_dir, dump, machine, provenance  # noqa: E402
 
 #: The eight HDRIs of the saved lighting benchmark (benchmarks/results/0.1.0/lighting--cpu2-llvm.json).
 DEV_HDRIS = ("adams_place_bridge", "dikhololo_night", "empty_warehouse_01", "immenstadter_horn", "kiara_1_dawn",
@@ -62,6 +62,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.diff:
         return _diff(*a.diff)
+    prov = provenance()
     variant = backend.select()
     print(f"jewelrender from {Path(jr.__file__).parent}")
     data = data_dir()
@@ -100,7 +101,7 @@ def main(argv=None) -> int:
     med = {k: statistics.median(r[k] for r in rows) for k in ("cpu_fit", "cpu_refined")}
     print(f"median CPU s over {len(rows)} rows: fit {med['cpu_fit']:.3f}, refined {med['cpu_refined']:.3f} "
           f"({variant})")
-    out = {"rows": rows, "median_cpu_s": med, "variant": variant, "machine": machine(),
+    out = {**prov, "rows": rows, "median_cpu_s": med, "variant": variant, "machine": machine(),
            "note": "CPU seconds (time.process_time, all threads), best of --repeat, preview map (64 rows)"}
     if a.compare:
         prev = {(r["skin"], r["hdri"]): r for r in json.loads(a.compare.read_text())["rows"]}

@@ -6,7 +6,10 @@ Methodology (see docs/performance.md):
 - *cold (cached kernels)* is the first try-on of a fresh process whose on-disk
   kernel cache is warm (what a restarted service worker sees);
 - *warm* is a repeat try-on in the same process (a service worker's steady state);
-  ``--repeat`` warm runs, reported as median and IQR.
+  ``--repeat`` warm runs, reported as median and IQR;
+- *CPU s*: ``time.process_time`` (all threads of the process) per try-on, and the lighting estimate
+  alone (``estimate_lighting`` on the prepared photo, ``--repeat`` times, wall and CPU): on a shared
+  machine other jobs inflate wall times several-fold but CPU seconds far less.
 Each cold figure is a separate subprocess, so nothing leaks between them.
 
 Usage::
@@ -38,17 +41,36 @@ from make_docs_tables import SOURCES, STAGES  # noqa: E402  (every stage of repo
 
 
 def _one_process(photo: str, piece: str, quality: str, repeat: int) -> dict:
-    """Runs inside a child process: one cold try-on, then ``repeat`` warm ones."""
-    import jewelrender as jr
+    """Runs inside a child process: one cold try-on, then ``repeat`` warm ones; then, with ``repeat``,
+    the lighting estimate alone ``repeat`` times on that photo's prepared inputs.
 
-    runs = []
+    Besides the stages' wall times (the report's), CPU seconds (``time.process_time``: every thread of
+    this process, so other jobs on a shared machine inflate them far less than wall times) of each
+    try-on and of each lighting estimate."""
+    import time
+
+    import jewelrender as jr
+    from jewelrender.lighting import estimate_lighting
+
+    runs, cpu = [], []
     with jr.Renderer() as r:
         for i in range(1 + repeat):
+            c = time.process_time()
             res = r.try_on(photo, piece, quality=quality, seed=i)
+            cpu.append(time.process_time() - c)
             runs.append(res.report["timings"])
         backend = res.report["backend"]
         crop = res.report["render"]["crop"]
-    return {"cold": runs[0], "warm": runs[1:], "backend": backend, "crop": crop, "peak_rss_mb": peak_rss_mb()}
+        light = {"wall": [], "cpu": []}
+        if repeat:
+            prep = r.prepare(photo, quality=quality)
+            for _ in range(repeat):
+                c, t = time.process_time(), time.perf_counter()
+                estimate_lighting(prep.photo, prep.camera, prep.placement, env_height=prep.lighting.env.shape[0])
+                light["wall"].append(time.perf_counter() - t)
+                light["cpu"].append(time.process_time() - c)
+    return {"cold": runs[0], "warm": runs[1:], "cpu_cold": cpu[0], "cpu_warm": cpu[1:], "lighting_alone": light,
+            "backend": backend, "crop": crop, "peak_rss_mb": peak_rss_mb()}
 
 
 def _child(args, env) -> dict:
@@ -100,6 +122,9 @@ def main() -> None:
         cached = _child(args, dict(os.environ))
         results["runs"][quality] = {"cold": cold["cold"], "cold_cached_kernels": cached["cold"],
                                     "warm": {s: summary([w[s] for w in cached["warm"]]) for s in STAGES},
+                                    "cpu_s": {"cold": cold["cpu_cold"], "cold_cached_kernels": cached["cpu_cold"],
+                                              "warm": summary(cached["cpu_warm"])},
+                                    "lighting_alone": {k: summary(v) for k, v in cached["lighting_alone"].items()},
                                     "backend": cached["backend"], "crop": cached["crop"],
                                     "peak_rss_mb": max(cold["peak_rss_mb"], cached["peak_rss_mb"])}
 
@@ -113,6 +138,11 @@ def main() -> None:
             w = r["warm"][s]
             row += f"{r['cold'][s]:>14.3f}{r['cold_cached_kernels'][s]:>14.3f}{w['median']:>10.3f} ±{w['iqr']:<6.3f}"
         print(row)
+    for q, r in results["runs"].items():
+        la = r["lighting_alone"]
+        print(f"{q}: CPU s per try-on cold {r['cpu_s']['cold']:.2f}, cold* {r['cpu_s']['cold_cached_kernels']:.2f}, "
+              f"warm {r['cpu_s']['warm']['median']:.2f}; lighting estimate alone, warm: wall "
+              f"{la['wall']['median']:.3f} s, CPU {la['cpu']['median']:.3f} s")
     print("peak RSS MiB: " + ", ".join(f"{q} {r['peak_rss_mb']:.0f}" for q, r in results["runs"].items()))
     print("cold = empty kernel cache; cold* = fresh process, cached kernels; warm = median ± IQR of repeats (s)")
     dump(args.json, results)

@@ -72,6 +72,10 @@ REAL_REFS: tuple[str, ...] = ()
 #: faces the camera enough for a stone to show.
 SHOWS_HEAD_COS = 0.2
 CROP_WIDTHS = 3.2  # crop side, in finger widths
+#: Our crops smaller than this (px, at the photo's resolution) are left out: the real crops are 152-546 px,
+#: and a 61 px crop blown up to 256 px is told apart by its upscaling alone (the second round's
+#: judges named "the ring sharper than the soft, upscaled hand" on the two 61 px crops).
+MIN_CROP_PX = 80
 SMALL = 256
 
 JUDGES_TEXT = """# Blind test: which rings were added to the photo?
@@ -134,7 +138,7 @@ def _candidate_photos(hands_dir, exclude):
     return photos
 
 
-def _our_crops(hands_dir, quality, n, position, exclude):
+def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0):
     import jewelrender as jr
     from jewelrender.errors import JewelrenderError
 
@@ -155,6 +159,10 @@ def _our_crops(hands_dir, quality, n, position, exclude):
                 prep = r.prepare(ph, **opts)
             except JewelrenderError as e:
                 print(f"  ours {p.name}: {e.code}, skipped")
+                continue
+            side = CROP_WIDTHS * float(prep.placement.finger_width_px)
+            if side < min_crop_px:
+                print(f"  ours {p.name}: crop {side:.0f} px < {min_crop_px}, skipped")
                 continue
             c = np.asarray(prep.placement.center_cam, float)
             shows_head = float(np.asarray(prep.placement.up_cam) @ (-c / np.linalg.norm(c))) > SHOWS_HEAD_COS
@@ -187,7 +195,8 @@ def build(args) -> None:
         real = _real_crops(det, hands_dir)
     if args.n_real is not None:
         real = real[:args.n_real]
-    ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real})
+    ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real},
+                      args.min_crop_px)
     both = {c["photo"] for c in real} & {c["photo"] for c in ours}
     assert not both, f"a photo is in both sets: {both}"
     persons = [SAME_PERSON.get(c["photo"], c["photo"]) for c in ours]
@@ -285,6 +294,8 @@ def main(argv=None) -> None:
     b.add_argument("--n-real", type=int, default=None, help="at most this many real crops (default: all)")
     b.add_argument("--position", type=float, default=None, help="ring position for ours (default: the pipeline's)")
     b.add_argument("--seed", type=int, default=0, help="shuffle seed")
+    b.add_argument("--min-crop-px", type=int, default=MIN_CROP_PX,
+                   help="skip photos where our crop would be smaller than this at the photo's resolution")
     s = sub.add_parser("score", help="score judges' answers against the key")
     s.add_argument("--key", required=True)
     s.add_argument("--no-save", dest="save", action="store_false")

@@ -30,8 +30,12 @@ SOURCES = {
     "replay": RESULTS / "replay--h100-cuda.json",
     "stones": RESULTS / "replay--h100-cuda-stones.json",
     "match": RESULTS / "match_material--cpu2-llvm.json",
+    "lighting": RESULTS / "lighting--cpu2-llvm.json",
+    "lighting_cost": RESULTS / "lighting-cost--cpu2-llvm.json",
+    "lighting_cost_before": RESULTS / "lighting-cost-7239d12--cpu2-llvm.json",
+    "refine_change": RESULTS / "lighting-refine-change--cpu2-llvm.json",
 }
-DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md")
+DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
 STAGES = ("photo", "landmarks", "gate", "placement", "lighting", "scene", "render", "integration", "composite", "score",
           "total")
@@ -100,6 +104,14 @@ def stages_table(d: dict) -> str:
                  f"**{pv['warm']['total']['median']:.1f} s** (target ≤ 8 s), cold first run **{pv['cold']['total']:.1f} s** "
                  f"(target ≤ 60 s), peak memory **{max(r['peak_rss_mb'] for r in runs.values()) / 1024:.1f} GB** "
                  "(target ≤ 3 GB).\n")
+    if all("cpu_s" in runs[q] for q in quals):
+        text += "\nCPU seconds (`time.process_time`, every thread of the process; other jobs on the machine inflate " \
+                "them far less than the wall times above): " + "; ".join(
+                    f"{q} try-on warm {runs[q]['cpu_s']['warm']['median']:.2f} (cold {runs[q]['cpu_s']['cold']:.2f}, "
+                    f"cold* {runs[q]['cpu_s']['cold_cached_kernels']:.2f})" for q in quals) + ". The lighting estimate " \
+                "alone, warm (`estimate_lighting` on the prepared photo, median of the repeats): " + "; ".join(
+                    f"{q} **{runs[q]['lighting_alone']['cpu']['median']:.3f} s CPU**, "
+                    f"{runs[q]['lighting_alone']['wall']['median']:.3f} s wall" for q in quals) + ".\n"
     if missing:
         text += (f"\nThis run has no {' or '.join(missing)} stage: it predates them, and the total above is what "
                  "the code of that commit did. Rerun `python benchmarks/bench_stages.py --update-docs` on a quiet "
@@ -141,6 +153,10 @@ def readme_block(stages: dict, replay: dict, stones: dict) -> str:
             f"[docs/performance.md](docs/performance.md)): warm preview {pv['warm']['total']['median']:.1f} s "
             f"(lighting {pv['warm']['lighting']['median']:.2f} s), cold {pv['cold']['total']:.1f} s, peak memory "
             f"{max(r['peak_rss_mb'] for r in stages['runs'].values()) / 1024:.1f} GB")
+    if stages.get("load_note") and "cpu_s" in pv:
+        text += (f" — {stages['load_note']}; CPU seconds, which other jobs inflate far less: "
+                 f"{pv['cpu_s']['warm']['median']:.2f} per warm preview try-on, "
+                 f"{pv['lighting_alone']['cpu']['median']:.2f} for the lighting estimate")
     text += (" — a run made before the gate and score stages existed (its timings have neither), so today's "
              "try-on takes longer; rerun `python benchmarks/bench_stages.py --update-docs`.\n" if stale else ".\n")
     dates = " and ".join(dict.fromkeys((replay["date"], stones["date"])))
@@ -186,6 +202,147 @@ def match_table(d: dict) -> str:
             f"shot for both fits and the pose, {sm['cpu_s_total']:.0f} s CPU in all. Source: {provenance(d)}.\n")
 
 
+LIGHT_METHODS = ("photo_fit", "refined", "uniform", "studio", "surround")
+LIGHT_BASELINES = ("uniform", "studio", "surround")
+LIGHT_SHORT = {"photo_fit": "fit", "refined": "refined", "uniform": "uniform", "studio": "studio", "surround": "surround"}
+
+
+def _med(rows: list[dict], key: str) -> float | None:
+    v = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(v) if v else None
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:+.0f} %".replace("-", "−")
+
+
+def _beats(r: dict, piece: str, m: str) -> bool:
+    return all(r[f"{piece}_{m}_de"] < r[f"{piece}_{b}_de"] for b in LIGHT_BASELINES if f"{piece}_{b}_de" in r)
+
+
+def lighting_tables(d: dict) -> dict[str, str]:
+    """docs/lighting.md: the lighting benchmark's medians per skin, win counts, key-light and refinement figures."""
+    rows, st = d["rows"], d["settings"]
+    pieces, skins = st["pieces"], list(st["skins"])
+    studio = st.get("studio_hdri", "studio_small_03")
+    head = ("| skin | " + " | ".join(f"{p} {LIGHT_SHORT[m]}" for p in pieces for m in LIGHT_METHODS)
+            + " | power err fit / refined | albedo Y est / true | albedo ΔE00 |")
+    lines = [head, "|---|" + "---|" * (len(pieces) * len(LIGHT_METHODS) + 3)]
+    for label, sel in [(sk, [r for r in rows if r["skin"] == sk]) for sk in skins] + [("**all**", rows)]:
+        cells = []
+        for p in pieces:
+            for m in LIGHT_METHODS:
+                de = _fmt(_med(sel, f"{p}_{m}_de"), 1)
+                cells.append(f"{_fmt(_med(sel, f'{p}_{m}_psnr'), 1)} / " + (f"**{de}**" if label == "**all**" and m == "refined" else de))
+        cells.append(f"{_pct(_med(sel, 'photo_fit_power_err'))} / {_pct(_med(sel, 'refined_power_err'))}")
+        cells.append(f"{_fmt(_med(sel, 'albedo_lum'), 2)} / {_fmt(_med(sel, 'albedo_lum_true'), 2)}")
+        cells.append(_fmt(_med(sel, "albedo_de"), 1))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    medians = "\n".join(lines) + "\n"
+
+    names = sorted({r["hdri"].split("@")[0] for r in rows})
+    fair = [r for r in rows if not r["hdri"].startswith(studio)]
+    wins = ["| | " + " | ".join(pieces) + " |", "|---|" + "---|" * len(pieces)]
+    per_hdri, per_row, per_fair = [], [], []
+    for p in pieces:
+        cell_h, cell_r, cell_f = [], [], []
+        for m in ("photo_fit", "refined"):
+            won = []
+            for h in names:
+                sel = [r for r in rows if r["hdri"].split("@")[0] == h]
+                med = {k: statistics.median(r[f"{p}_{k}_de"] for r in sel) for k in (m, *LIGHT_BASELINES)}
+                if all(med[m] < v for k, v in med.items() if k != m):
+                    won.append(h)
+            lost = [h for h in names if h not in won]
+            cell_h.append(f"{len(won)}/{len(names)}")
+            n_r, n_f = sum(_beats(r, p, m) for r in rows), sum(_beats(r, p, m) for r in fair)
+            cell_r.append(f"{n_r}/{len(rows)}" + (f" ({n_r / len(rows):.0%})".replace("%", " %") if m == "refined" else ""))
+            cell_f.append(f"{n_f}/{len(fair)}" + (f" ({n_f / len(fair):.0%})".replace("%", " %") if m == "refined" else ""))
+        per_hdri.append(" / ".join(cell_h) + (f" (not {', '.join(lost)})" if lost else ""))
+        per_row.append(" / ".join(cell_r))
+        per_fair.append(" / ".join(cell_f))
+        per_skin = ", ".join(f"{sk} {sum(_beats(r, p, 'refined') for r in rows if r['skin'] == sk)}/"
+                             f"{sum(r['skin'] == sk for r in rows)}" for sk in skins)
+        per_row[-1] += f"; refined per skin: {per_skin}"
+    wins.append("| per HDRI (median over its turns × skins), fit / refined | " + " | ".join(per_hdri) + " |")
+    wins.append(f"| per row, all {len(rows)}, fit / refined | " + " | ".join(per_row) + " |")
+    wins.append(f"| per row, without {studio}'s own {len(rows) - len(fair)} rows, fit / refined | "
+                + " | ".join(per_fair) + " |")
+
+    key = []
+    for label, front in (("on the camera's side", True), ("behind the hand", False)):
+        sel = [r["key_err_deg"] for r in rows if r["key_true_front"] == front and r["key_err_deg"] is not None]
+        if sel:
+            key.append(f"{statistics.median(sel):.0f}° {label} (n = {len(sel)})")
+    allk = [r["key_err_deg"] for r in rows if r["key_err_deg"] is not None]
+    text = "\n".join(wins) + "\n\n"
+    if allk:
+        text += (f"Key light (closed-form fit, unchanged by the refinement): {', '.join(key)}, "
+                 f"**{statistics.median(allk):.1f}° over all {len(allk)} rows with a clear key**. ")
+    ref = [r for r in rows if r.get("refine_loss_before")]
+    if ref:
+        text += (f"Refinement: loss lower after in {sum(r['refine_loss_after'] < r['refine_loss_before'] for r in ref)}"
+                 f"/{len(ref)} rows, median {statistics.median(r['refine_loss_before'] for r in ref):.4f} → "
+                 f"{statistics.median(r['refine_loss_after'] for r in ref):.4f}; "
+                 f"{statistics.median(r['refine_seconds'] for r in ref):.2f} s per call, closed-form fit "
+                 f"{statistics.median(r['fit_seconds'] for r in rows):.2f} s (wall, median).")
+    text += f"\n\nSource: {provenance(d)}"
+    if "merged_from" in d:
+        mf = d["merged_from"]
+        text += (f"; the `{'`, `'.join(mf['partial']['render_methods'])}` column's rings rendered by the run of that "
+                 f"commit, every other figure from the full run of commit {mf['base'].get('commit') or '?'} "
+                 f"(`bench_lighting.py --merge`, which checks that the figures both runs compute agree)")
+    text += f". {len(rows)} rows: {len(names)} HDRIs × {len(st['turns'])} turns × {len(skins)} skins.\n"
+    return {"lighting-medians": medians, "lighting-wins": text}
+
+
+def lighting_cost_table(d: dict, before: dict) -> str:
+    """docs/lighting.md: CPU seconds of the estimate (``bench_lighting_cost.py``), this code against the code
+    it changed, run on the same rows."""
+    key = lambda r: (r["skin"], r["hdri"])
+    prev = {key(r): r for r in before["rows"]}
+    rows = [r for r in d["rows"] if key(r) in prev]
+    lines = ["| median over the rows, CPU s | before | now |", "|---|---:|---:|"]
+    for k, label in (("cpu_fit", "closed-form fit (`refine=0`)"), ("cpu_refined", "with the refinement (the default)")):
+        lines.append(f"| {label} | {statistics.median(prev[key(r)][k] for r in rows):.2f} | "
+                     f"**{statistics.median(r[k] for r in rows):.2f}** |")
+    same = sum(prev[key(r)]["digest_fit"] == r["digest_fit"] for r in rows)
+    return ("\n".join(lines) + f"\n\n{len(rows)} rows ({', '.join(sorted({r['skin'] for r in rows}))} skin; "
+            f"{', '.join(sorted({r['hdri'] for r in rows}))}). Closed-form estimates byte-identical in {same}/"
+            f"{len(rows)} rows (see below). Before: {provenance(before)}. Now: {provenance(d)}.\n")
+
+
+def refine_change_table(d: dict) -> str:
+    """docs/lighting.md: the refined column before and after a change of the refinement, on the rows both runs
+    have (``before`` every method, ``after`` the refined column: ``bench_lighting.py --render-methods refined``)."""
+    rows = d["rows"]
+    pieces = ("band", "solitaire")
+    skins = [sk for sk in ("light", "medium", "dark") if any(r["skin"] == sk for r in rows)]
+    lines = ["| rows | " + " | ".join(f"{p} ΔE00 before → after | {p} beats every baseline, before → after"
+                                      for p in pieces) + " | refined ΔE00 lower after (band, solitaire) |",
+             "|---|" + "---|" * (2 * len(pieces) + 1)]
+
+    def wins(sel, p, col):
+        return sum(all(r[f"{p}_{col}_de"] < r[f"{p}_{b}_de"] for b in LIGHT_BASELINES) for r in sel)
+
+    for label, sel in [(f"{sk} ({sum(r['skin'] == sk for r in rows)})", [r for r in rows if r["skin"] == sk])
+                       for sk in skins] + [(f"**all ({len(rows)})**", rows)]:
+        cells = []
+        for p in pieces:
+            b = statistics.median(r[f"{p}_refined_de"] for r in sel)
+            a = statistics.median(r[f"{p}_refined_after_de"] for r in sel)
+            cells.append(f"{b:.2f} → {a:.2f}")
+            cells.append(f"{wins(sel, p, 'refined')} → {wins(sel, p, 'refined_after')} of {len(sel)}")
+        lower = [sum(r[f"{p}_refined_after_de"] < r[f"{p}_refined_de"] for r in sel) for p in pieces]
+        same = [sum(r[f"{p}_refined_after_de"] == r[f"{p}_refined_de"] for r in sel) for p in pieces]
+        cells.append(", ".join(f"{lo} ({sa} equal)" for lo, sa in zip(lower, same)))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    pw_b = statistics.median(r["refined_power_err"] for r in rows)
+    pw_a = statistics.median(r["refined_after_power_err"] for r in rows)
+    return ("\n".join(lines) + f"\n\nMedian power error of the refined map {_pct(pw_b)} → {_pct(pw_a)}. "
+            f"{d['note']} Source: {provenance(d)}.\n")
+
+
 def blocks() -> dict[str, str]:
     st, rp, sn = load("stages"), load("replay"), load("stones")
     return {
@@ -196,6 +353,9 @@ def blocks() -> dict[str, str]:
         "gpu-stones": gpu_table(sn, (("lighting", "lighting", "warm_median"), ("render", "render", "warm_median"),
                                      ("total warm", "total", "warm_median"))),
         "readme-performance": readme_block(st, rp, sn),
+        **lighting_tables(load("lighting")),
+        "lighting-cost": lighting_cost_table(load("lighting_cost"), load("lighting_cost_before")),
+        "lighting-refine-change": refine_change_table(load("refine_change")),
     }
 
 

@@ -35,12 +35,19 @@ def _fraction(text: str) -> float:
     return v
 
 
+def _inches(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidOptionError(f"--length-in must be a necklace length in inches (14-30), got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jewelrender", description="Physically based jewelry try-on on a customer's photo.")
     p.add_argument("--version", action="version", version=f"jewelrender {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("try-on", help="render a piece onto a hand, wrist or ear photo (the piece's site decides)")
+    t = sub.add_parser("try-on", help="render a piece onto a hand, wrist, neck or ear photo (the piece's site decides)")
     t.add_argument("photo", help="the photo: JPEG, PNG or WebP")
     t.add_argument("--piece", required=True,
                    help="catalog id (see 'jewelrender pieces') or a whole-piece file: .glb/.gltf/.obj/.stl/.ply")
@@ -53,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--position", type=_fraction, default=None,
                    help=f"a ring: along the finger's first segment, 0 = knuckle, 1 = middle joint (default "
                         f"{DEFAULT_POSITION}); a wrist piece: along the forearm, 0 = wrist crease, 1 = 60 mm up")
+    t.add_argument("--length-in", dest="length_in", type=_inches, default=None,
+                   help="a necklace's length in inches, 14-30 (default 18: on the collarbone; 16 at the base of "
+                        "the neck, 20 just below the collarbone, 24 mid-bust); only for neck pieces")
     t.add_argument("--quality", default="preview", choices=["preview", "final"])
     t.add_argument("--lighting", default="photo_fit", help="lighting method (default photo_fit)")
     t.add_argument("--metal", default=None, help="metal preset replacing the piece's own (see 'jewelrender materials'), "
@@ -183,7 +193,8 @@ def _cmd_try_on(a) -> int:
     from .pipeline import try_on
 
     _check_outputs(a.out, a.mask, a.report)
-    res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, side=a.side, quality=a.quality,
+    res = try_on(a.photo, a.piece, finger=a.finger, hand=a.hand, position=a.position, side=a.side,
+                 length_in=a.length_in, quality=a.quality,
                  lighting=a.lighting, focal_35mm=a.focal_35mm, metal=a.metal, finish=a.finish, seed=a.seed,
                  refine_lighting=True if a.refine_lighting is None else a.refine_lighting,
                  min_quality=a.min_quality, refuse_multiple_hands=a.refuse_multiple_hands,
@@ -199,6 +210,9 @@ def _cmd_try_on(a) -> int:
         if sz:
             where += (f", earring {sz['width_mm']:.1f} mm wide, hanging {sz['hangs_below_piercing_mm']:.1f} mm below "
                       "the piercing")
+    elif pl["site"] == "neck":
+        where = (f"around the neck, {pl['length_in']:g} in ({pl['length_mm']:.0f} mm), neck {pl['neck_width_mm']:.0f} mm "
+                 f"wide ({pl['neck_width_source']})")
     elif pl["site"] == "wrist":
         where = (f"on the {pl['hand']} wrist, wrist {pl['wrist_circumference_cm']:.1f} cm "
                  f"(bracelet {pl['bracelet_length_cm']:g} cm, bangle {pl['bangle_inner_diameter_mm']:.0f} mm)")

@@ -26,7 +26,8 @@ BODY_SITE_OF = {
 #: The piece each body site's demo shows when none is asked for; a site missing here
 #: shows its first catalog piece.
 DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-round-6mm-18k-yellow",
-                  "ear": "stud-round-0.5ct-4prong-platinum"}
+                  "ear": "stud-round-0.5ct-4prong-platinum",
+                  "neck": "solitaire-pendant-half-carat-18k-white"}
 
 
 def body_site(piece) -> str:

@@ -19,8 +19,10 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandNotFoundError         HAND_NOT_FOUND       no hand in the photo
     │   │   ├── FingerNotVisibleError     FINGER_NOT_VISIBLE   the requested finger cannot be used
     │   │   ├── WristNotVisibleError      WRIST_NOT_VISIBLE    no wrist with forearm beyond it in the photo
-    │   │   ├── FaceNotFoundError         FACE_NOT_FOUND       no face in the photo (an ear piece needs one)
+    │   │   ├── WristCoveredError         WRIST_COVERED        a sleeve, cuff or worn watch covers the wrist
+    │   │   ├── FaceNotFoundError         FACE_NOT_FOUND       no face in the photo (a neck or ear piece needs one)
     │   │   ├── EarNotVisibleError        EAR_NOT_VISIBLE      the ear asked for is turned away, out of frame or under hair
+    │   │   ├── NeckNotVisibleError       NECK_NOT_VISIBLE     the neck or the shoulders are not in the photo
     │   │   └── ProductNotFoundError      PRODUCT_NOT_FOUND    no piece on a plain backdrop in a product photo (match-material)
     │   ├── PhotoQualityError             POOR_PHOTO           readable, but unusable for a try-on (quality gate)
     │   │   ├── PhotoTooDarkError         PHOTO_TOO_DARK       the photo or the hand's skin is too dark
@@ -31,7 +33,9 @@ the customer what to do, and optional structured ``details``.
     │   │   ├── HandCutOffError           HAND_CUT_OFF         the finger's base runs out of the frame
     │   │   ├── TooManyHandsError         TOO_MANY_HANDS       several hands, and the caller asked to refuse that
     │   │   ├── FingerCoveredError        FINGER_COVERED       the finger is not bare skin (glove, sleeve, bandage)
-    │   │   └── FingerCurledError         FINGER_CURLED        the finger is curled (fist, thumbs gesture): a band would float
+    │   │   ├── FingerCurledError         FINGER_CURLED        the finger is curled (fist, thumbs gesture): a band would float
+    │   │   ├── NeckCoveredError          NECK_COVERED         clothes, a scarf or hair cover where a necklace lies
+    │   │   └── HeadTurnedError           HEAD_TURNED          the head is turned or tilted past what the neck model handles
     │   ├── LowQualityError               LOW_QUALITY          the rendered try-on scored below min_quality
     │   ├── UnknownPieceError             UNKNOWN_PIECE        no such catalog id
     │   ├── UnknownSampleError            UNKNOWN_SAMPLE       no bundled sample photo of that name ("sample:NAME")
@@ -67,8 +71,10 @@ __all__ = [
     "HandNotFoundError",
     "FingerNotVisibleError",
     "WristNotVisibleError",
+    "WristCoveredError",
     "FaceNotFoundError",
     "EarNotVisibleError",
+    "NeckNotVisibleError",
     "ProductNotFoundError",
     "PhotoQualityError",
     "PhotoTooDarkError",
@@ -80,6 +86,8 @@ __all__ = [
     "TooManyHandsError",
     "FingerCoveredError",
     "FingerCurledError",
+    "NeckCoveredError",
+    "HeadTurnedError",
     "LowQualityError",
     "UnknownPieceError",
     "UnknownSampleError",
@@ -169,8 +177,14 @@ class WristNotVisibleError(DetectionError):
     code = "WRIST_NOT_VISIBLE"
 
 
+class WristCoveredError(DetectionError):
+    """Something covers the wrist where the piece goes: a sleeve, a cuff, a watch or bracelet already worn."""
+
+    code = "WRIST_COVERED"
+
+
 class FaceNotFoundError(DetectionError):
-    """An ear piece was asked for, but no face was found (the ear is placed from the face mesh)."""
+    """A neck or ear piece was asked for, but no face was found (both are placed from the face mesh)."""
 
     code = "FACE_NOT_FOUND"
 
@@ -179,6 +193,12 @@ class EarNotVisibleError(DetectionError):
     """The ear asked for (or every ear) is turned away from the camera, out of the frame or covered by hair."""
 
     code = "EAR_NOT_VISIBLE"
+
+
+class NeckNotVisibleError(DetectionError):
+    """A neck piece was asked for, but the neck's base or both shoulders are not in the photo."""
+
+    code = "NECK_NOT_VISIBLE"
 
 
 class ProductNotFoundError(DetectionError):
@@ -233,6 +253,18 @@ class FingerCurledError(PhotoQualityError):
     """The ring's finger is curled (a fist, a thumbs gesture): its base is hidden and a band would float."""
 
     code = "FINGER_CURLED"
+
+
+class NeckCoveredError(PhotoQualityError):
+    """The neck and upper chest where a necklace lies are covered (turtleneck, scarf, high collar, hair)."""
+
+    code = "NECK_COVERED"
+
+
+class HeadTurnedError(PhotoQualityError):
+    """The head is turned (yaw) or tilted past the neck model's measured limit."""
+
+    code = "HEAD_TURNED"
 
 
 class LowQualityError(InputError):

@@ -132,7 +132,7 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     thick = band_thickness_px(placement, piece)
     has_head = bool(piece.stone) or piece.kind != "band"
     exempt = setting_footprint(camera, placement, crop) if has_head else None
-    visible = visible_mask(seg, crop, thick, exempt=exempt)
+    visible = visible_mask(seg, crop, thick, exempt=exempt, finger_width_px=placement.finger_width_px)
     # The real finger hides the band's back wherever the finger is.
     _, own_c = seg.window(crop)
     hidden_back = band_back_mask(camera, placement, piece, crop) & own_c

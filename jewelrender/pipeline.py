@@ -93,8 +93,29 @@ def _check_render_options(quality, min_quality=None):
 
 
 
+#: Options only some sites take, and what each is for (the error's wording elsewhere).
+SITE_ONLY_OPTIONS = {"side": "chooses an ear piece's ear", "length_in": "sets a necklace's length"}
+
+
+def _site_options(site, *, finger=None, hand="auto", position=None, **only) -> dict:
+    """The site's validated options; a site-only option (:data:`SITE_ONLY_OPTIONS`) that is set reaches only
+    a site whose ``check_options`` takes it, and is an ``INVALID_OPTION`` error for the others."""
+    import inspect
+
+    opts = {"finger": finger, "hand": hand, "position": position}
+    takes = inspect.signature(site.check_options).parameters
+    for name, value in only.items():
+        if value is None:
+            continue
+        if name not in takes:
+            raise InvalidOptionError(f"{name} {SITE_ONLY_OPTIONS[name]}; it does not apply to a {site.name} piece: "
+                                     f"leave it out", details={"option": name})
+        opts[name] = value
+    return site.check_options(**opts)
+
+
 def check_options(piece, *, quality: str = "preview", min_quality=None, finger=None, hand: str = "auto",
-                  position=None, side=None) -> dict:
+                  position=None, side=None, length_in=None) -> dict:
     """Check a try-on's options without a photo (what a service checks before queueing).
 
     Raises :class:`UnknownPieceError` or :class:`InvalidOptionError`; returns the
@@ -104,8 +125,8 @@ def check_options(piece, *, quality: str = "preview", min_quality=None, finger=N
     from .sites import get_site
 
     _check_render_options(quality, min_quality)
-    return get_site(catalog.get_piece(piece).site).check_options(finger=finger, hand=hand, position=position,
-                                                                  side=side)
+    return _site_options(get_site(catalog.get_piece(piece).site), finger=finger, hand=hand, position=position,
+                         side=side, length_in=length_in)
 
 @dataclass
 class Prepared:
@@ -148,7 +169,7 @@ class Renderer:
     def __init__(self, *, variants=None):
         self._variants = tuple(variants) if variants else None
         self._detector = None
-        self._other_detectors: dict = {}  # face, pose: made when a site first needs them
+        self._detectors: dict = {}  # face, pose: made when a site first needs them
         self._parts_cache: dict = {}
         self._prepared = None  # (photo, key, Prepared) of the last _prepare, for the same Photo object
         self._lock = threading.Lock()
@@ -164,9 +185,9 @@ class Renderer:
         if self._detector is not None:
             self._detector.close()
             self._detector = None
-        for det in self._other_detectors.values():
+        for det in self._detectors.values():
             det.close()
-        self._other_detectors.clear()
+        self._detectors.clear()
         self._closed = True
 
     @property
@@ -177,20 +198,30 @@ class Renderer:
             self._detector = HandDetector()
         return self._detector
 
-    def _detect(self, site, photo) -> list:
-        """Stage 2: the site's detectors on the photo; a hand site's detections are the hands."""
-        if tuple(site.detectors) == ("hand",):
-            return self.detector.detect(photo)
-        from .landmarks import FaceDetector, PoseDetector
+    def named_detector(self, name: str):
+        """A warm detector by the name a site lists in ``detectors`` (``"hand"``, ``"face"``, ``"pose"``)."""
+        if name == "hand":
+            return self.detector
+        det = self._detectors.get(name)
+        if det is None:
+            from .landmarks import FaceDetector, PoseDetector
 
-        makers = {"hand": lambda: self.detector, "face": FaceDetector, "pose": PoseDetector}
-        found = {}
-        for name in site.detectors:
-            det = self._other_detectors.get(name) if name != "hand" else self.detector
-            if det is None:
-                det = self._other_detectors[name] = makers[name]()
-            found[name] = det.detect(photo)
-        return site.detections(found)
+            det = self._detectors[name] = {"face": FaceDetector, "pose": PoseDetector}[name]()
+        return det
+
+    def _detect(self, site, photo) -> list:
+        """Stage 2: the site's detections, the list the gate chooses from.
+
+        A site with its own ``detect`` (the neck) runs it with :meth:`named_detector`; a hand-led site
+        (ring, wrist) gets the hands (a wrist's body pose follows the gate, in :meth:`_prepare`); any
+        other (the ear) gets ``detections({name: what that detector found})``.
+        """
+        detect = getattr(site, "detect", None)
+        if detect is not None:
+            return detect(photo, self.named_detector)
+        if site.detectors[0] == "hand":
+            return self.detector.detect(photo)
+        return site.detections({name: self.named_detector(name).detect(photo) for name in site.detectors})
 
     def _parts(self, piece, size_mm: float):
         from .pieces import piece_parts
@@ -205,7 +236,8 @@ class Renderer:
         return parts
 
     def try_on(self, photo, piece, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
-               side: str | None = None, quality: str = "preview", lighting: str = "photo_fit", focal_35mm: float | None = None,
+               side: str | None = None, length_in: float | None = None, quality: str = "preview",
+               lighting: str = "photo_fit", focal_35mm: float | None = None,
                metal: str | None = None, finish: str | None = None, min_quality: float | None = None,
                refuse_multiple_hands: bool = False, seed: int = 0, max_pixels: int = 40_000_000,
                refine_lighting: bool | int = True, stone: str | None = None, cut: str | None = None,
@@ -230,6 +262,9 @@ class Renderer:
         side : {"auto", "left", "right", "both"}, optional
             An ear piece's ear (the subject's own); default ``auto``, every visible ear.
             An ``INVALID_OPTION`` error for other pieces.
+        length_in : float, optional
+            A necklace's length in inches, 14-30 (default 18: on the collarbone; 16 at the
+            base of the neck, 20 just below the collarbone, 24 mid-bust). Only for neck pieces.
         quality : {"preview", "final"}
         metal : str, optional
             A metal preset id (``jewelrender materials``) replacing the piece's own.
@@ -258,14 +293,16 @@ class Renderer:
         if self._closed:
             raise InvalidOptionError("this Renderer is closed")
         with self._lock:
-            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, side=side, quality=quality,
+            return self._try_on(photo, piece, finger=finger, hand=hand, position=position, side=side,
+                                length_in=length_in, quality=quality,
                                 lighting=lighting, focal_35mm=focal_35mm, metal=metal, finish=finish, seed=seed,
                                 max_pixels=max_pixels, min_quality=min_quality,
                                 refuse_multiple_hands=refuse_multiple_hands, refine_lighting=refine_lighting,
                                 compose={"stone": stone, "cut": cut, "carat": carat, "setting": setting})
 
     def prepare(self, photo, *, site: str = "ring", finger: str | None = None, hand: str = "auto",
-                position: float | None = None, side: str | None = None, quality: str = "preview", lighting: str = "photo_fit",
+                position: float | None = None, side: str | None = None, length_in: float | None = None,
+                quality: str = "preview", lighting: str = "photo_fit",
                 focal_35mm: float | None = None, refuse_multiple_hands: bool = False, max_pixels: int = 40_000_000,
                 refine_lighting: bool | int = True, env_height: int | None = None) -> Prepared:
         """Run stages 1-4 alone (photo, detection + gate, camera + placement, lighting).
@@ -282,7 +319,7 @@ class Renderer:
 
         _check_render_options(quality)
         st = get_site(site)
-        options = st.check_options(finger=finger, hand=hand, position=position, side=side)
+        options = _site_options(st, finger=finger, hand=hand, position=position, side=side, length_in=length_in)
         q = catalog.quality_preset(quality)
         with self._lock:
             return self._prepare(photo, st, options, lighting=lighting, focal_35mm=focal_35mm,
@@ -319,9 +356,16 @@ class Renderer:
         t["gate"] = time.perf_counter() - tick
         chosen = detections[gate.hand_index]
 
+        extra = {}
+        if site.detectors[0] == "hand" and "pose" in site.detectors:
+            # A hand-led site's body pose (a wrist's elbow), after the gate: refusals cost nothing.
+            tick = time.perf_counter()
+            extra["pose"] = self.named_detector("pose").detect(ph).pose
+            t["pose"] = time.perf_counter() - tick
+
         tick = time.perf_counter()
         cam = camera_from_photo(ph, focal_35mm=focal_35mm)
-        placement = site.place(ph, chosen, cam, options=options)
+        placement = site.place(ph, chosen, cam, options=options, **extra)
         t["placement"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
@@ -333,7 +377,8 @@ class Renderer:
             if isinstance(photo, Photo) else None
         return prepared
 
-    def _try_on(self, photo, piece, *, finger, hand, position, side, quality, lighting, focal_35mm, metal, finish, seed,
+    def _try_on(self, photo, piece, *, finger, hand, position, side, length_in, quality, lighting, focal_35mm,
+                metal, finish, seed,
                 max_pixels, min_quality, refuse_multiple_hands, refine_lighting, compose=None):
         from .cad import CadPiece, is_piece_file, load_piece
         from .compose import compose_piece
@@ -351,8 +396,10 @@ class Renderer:
             raise InvalidOptionError("stone, cut, carat and setting compose catalog pieces; a piece file brings "
                                      "its own stones (assign their gem in a sidecar TOML)")
         site = get_site(piece.site)
-        options = site.check_options(finger=finger, hand=hand, position=position, side=side)
+        options = _site_options(site, finger=finger, hand=hand, position=position, side=side, length_in=length_in)
         q = catalog.quality_preset(quality)
+        # A site may trade samples for area (a necklace's crop is ~10x a ring's): its own preset.
+        q = getattr(site, "render_quality", lambda q: q)(q)
         if metal is not None or finish is not None:
             piece = dataclasses.replace(piece, metal=metal or piece.metal, finish=finish or piece.finish)
         if metal is not None and metal not in materials.list_metals():
@@ -390,7 +437,10 @@ class Renderer:
                                                    thick_media=q.thick_media, finish=piece.finish,
                                                    metal=metal_override)
         else:
+            from .pieces import piece_materials
+
             parts = self._parts(piece, prep.site.piece_size_mm(placement))
+            part_materials = piece_materials(piece)
         stones = None
         if piece.stone or piece.accent:
             # Halo melee are accents too, so a set stone brings the accent material along.
@@ -478,6 +528,7 @@ class Renderer:
             "placement": site.report(placement, prep.detection),
             "lighting": light.to_report(),
             "render": {"crop": spec.crop.to_report(), "triangles": triangles, "seed": seed,
+                       **{k: spec.meta[k] for k in ("triangles_stored", "instances") if k in spec.meta},
                        **({"crops": crops} if len(crops) > 1 else {})},
             "composite": comp_info,
             "gate": prep.gate.to_report(),

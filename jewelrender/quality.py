@@ -614,6 +614,13 @@ class ScoreInputs:
     #: Share of the piece that shows (see the site's visible fraction) and the refusal floor.
     visible_fraction: float | None = None
     min_visible_fraction: float = MIN_VISIBLE_FRACTION
+    #: The metal's luminance spread (stops, p90/p10) that scores 0 and 1: a band shows its reflections'
+    #: range; a fine chain's wire is a pixel or two wide, each pixel averaging its highlight and its
+    #: dark flanks, so its range is narrower (the neck site's own).
+    reflection_spread_stops: tuple[float, float] = (0.5, 1.5)
+    #: Advice per weakest part for :func:`require_quality`'s message, replacing the hand's wording
+    #: (a site whose photos are not of a hand: the neck).
+    advice: dict | None = None
 
     def placement_view(self) -> dict:
         """The keys :func:`highlight_side` reads."""
@@ -832,7 +839,7 @@ def score_output(photo, result_image, mask, inputs, *, min_quality: float | None
         around = (a < 0.02) & (cv2.dilate((a > 0.02).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0)
         y_around = float(np.median(y_ph[around])) if around.sum() >= 10 else float(np.median(y_ph))
         rel = float(p50 / max(y_around, 1e-6))
-        refl = _ramp(spread, 0.5, 1.5) * (1.0 - _ramp(blown, 0.0, 0.5)) * _ramp(math.log2(max(rel, 1e-6)),
+        refl = _ramp(spread, *inp.reflection_spread_stops) * (1.0 - _ramp(blown, 0.0, 0.5)) * _ramp(math.log2(max(rel, 1e-6)),
                                                                               math.log2(1 / 30), math.log2(1 / 6))
         meas.update(metal_spread_stops=spread, metal_clipped_fraction=blown, metal_to_surround=rel,
                     piece_pixels=int(piece.sum()), reflection_pixels=int(cover.sum()), reflection_over=over)
@@ -895,8 +902,10 @@ def score_output(photo, result_image, mask, inputs, *, min_quality: float | None
     parts = {"reflection": refl, "scale": scale, "edges": edges, "placement": placement}
     vals = np.clip(np.array([v for v in parts.values() if v is not None], float), 0.0, 1.0)
     score = float(np.exp(np.mean(np.log(np.maximum(vals, 1e-6))))) if np.all(vals > 0) else 0.0
-    return _jsonable({"score": score, "parts": parts, "measurements": meas, "min_quality": mq,
-                      "passed": bool(score >= mq)})
+    out = {"score": score, "parts": parts, "measurements": meas, "min_quality": mq, "passed": bool(score >= mq)}
+    if inp.advice:
+        out["advice"] = dict(inp.advice)
+    return _jsonable(out)
 
 
 def require_quality(quality: dict, min_quality: float | None = None) -> None:
@@ -923,6 +932,7 @@ def require_quality(quality: dict, min_quality: float | None = None) -> None:
             "edges": "take a sharper photo: hold the camera still and tap the hand to focus",
             "placement": "photograph the back of the hand flat, fingers straight and apart, the whole hand in view",
         }.get(weakest, "try another photo")
+        advice = (quality.get("advice") or {}).get(weakest, advice)
         raise LowQualityError(
             f"the try-on's quality score is {score:.2f}, below the minimum {float(mq):.2f} "
             f"(weakest part: {weakest} {parts.get(weakest, score):.2f}); {advice}",

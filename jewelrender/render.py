@@ -146,6 +146,17 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
     return mesh
 
 
+def _shapes(mi, key: str, m, *, emit: bool = True) -> dict:
+    """Scene-dict entries for one SceneMesh: the mesh, or a shapegroup and one instance per transform."""
+    if m.instances is None:
+        return {key: _mesh(mi, m, emit=emit)}
+    out = {f"{key}_group": {"type": "shapegroup", "mesh": _mesh(mi, m, emit=emit)}}
+    for i, T in enumerate(m.instances):
+        out[f"{key}_i{i}"] = {"type": "instance", "group": {"type": "ref", "id": f"{key}_group"},
+                              "to_world": mi.ScalarTransform4f(np.asarray(T, np.float64))}
+    return out
+
+
 def mitsuba_mesh(mi, m, *, emit: bool = True) -> object:
     """A :class:`~jewelrender.scene.SceneMesh` as a Mitsuba mesh with its BSDF (and interior, emission)."""
     return _mesh(mi, m, emit=emit)
@@ -212,7 +223,9 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
 
     register_integrator()
     try:
-        jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.jewel)}
+        jewel = {}
+        for i, m in enumerate(spec.jewel):
+            jewel.update(_shapes(mi, _key("j", i, m.name), m))
         proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
         scene = mi.load_dict({
             "type": "scene",
@@ -225,8 +238,10 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
             **proxies,
         })
         integrator = scene.integrator()
-        integrator.jewel_scene = mi.load_dict({"type": "scene",
-                                               **{k: _mesh(mi, m, emit=False) for k, m in zip(jewel, spec.jewel)}})
+        jewel_only = {}
+        for i, m in enumerate(spec.jewel):
+            jewel_only.update(_shapes(mi, _key("j", i, m.name), m, emit=False))
+        integrator.jewel_scene = mi.load_dict({"type": "scene", **jewel_only})
         integrator.proxy_scene = mi.load_dict({"type": "scene",
                                                **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
         acc = None

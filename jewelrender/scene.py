@@ -15,7 +15,8 @@ import numpy as np
 
 from .sites.proxies import capsule_mesh
 
-__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material"]
+__all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material",
+           "crease_gain"]
 
 
 def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bool = True) -> dict:
@@ -79,6 +80,9 @@ class SceneMesh:
     texcoords: np.ndarray | None = None   # (N, 2) float32, uv in [0, 1]^2 over the photo (v down)
     emission: np.ndarray | None = None    # (h, w, 3) float32 linear radiance texture, looked up at texcoords
     interior: dict | None = None          # scene-dict medium inside a closed mesh (scattering stones)
+    #: (K, 4, 4) transforms from the mesh's own frame to the camera frame: drawn K times (a Mitsuba
+    #: shapegroup and K instances); ``vertices``/``normals`` are then in the mesh's own frame.
+    instances: np.ndarray | None = None
 
 
 @dataclass
@@ -126,24 +130,74 @@ def _transform(vertices, normals, M):
     return v.astype(np.float32), n
 
 
-def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int) -> Crop:
+def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int, min_aspect: float = 1.0) -> Crop:
+    """The square crop around the piece's projection (``margin`` x its larger side), or, with
+    ``min_aspect`` < 1, a rectangle whose shorter side is at least that share of the longer one."""
     uv = camera.project(points_cam)
     lo, hi = uv.min(axis=0), uv.max(axis=0)
     centre = (lo + hi) / 2
-    side = max(hi - lo) * margin + 8
-    w = int(np.ceil(side / multiple) * multiple)
-    w = min(w, (camera.width // multiple) * multiple or camera.width, (camera.height // multiple) * multiple or camera.height)
-    w = max(w, min(multiple, camera.width, camera.height))
-    x = int(np.clip(round(centre[0] - w / 2), 0, camera.width - w))
-    y = int(np.clip(round(centre[1] - w / 2), 0, camera.height - w))
-    return Crop(x, y, w, w)
+    extent = (hi - lo) * margin + 8
+    sides = np.maximum(extent, max(extent) * min_aspect)
+
+    def fit(side, limit):
+        w = int(np.ceil(side / multiple) * multiple)
+        w = min(w, (limit // multiple) * multiple or limit)
+        return max(w, min(multiple, limit))
+
+    if min_aspect >= 1.0:
+        w = min(fit(max(extent), camera.width), fit(max(extent), camera.height))
+        cw, ch = w, w
+    else:
+        cw, ch = fit(sides[0], camera.width), fit(sides[1], camera.height)
+    x = int(np.clip(round(centre[0] - cw / 2), 0, camera.width - cw))
+    y = int(np.clip(round(centre[1] - ch / 2), 0, camera.height - ch))
+    return Crop(x, y, cw, ch)
 
 
 #: Longest side of the photo texture the body proxy emits (reflections of skin are blurry anyway).
 BODY_TEXTURE_SIDE = 768
 
 
-def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
+#: The skin beside the band lies in the crease the band makes with the finger: the metal blocks most of
+#: the room's light there. The photo shows that skin lit (no ring in it), so reflected as is, the band's
+#: rounded edges mirrored bright skin and the band read as glass (issue 14, second blind round). The
+#: emitted photo is darkened by up to CREASE_DEPTH over the band's footprint on its finger, falling off
+#: over CREASE_FALLOFF band thicknesses (at least CREASE_MIN_PX) either side of it.
+CREASE_DEPTH = 0.65
+CREASE_FALLOFF = 1.5
+CREASE_MIN_PX = 2.0
+
+
+def crease_gain(shape, placement, piece, *, scale: float = 1.0) -> np.ndarray | None:
+    """(h, w) gain on the photo the body emits: the band's crease on its finger (see CREASE_DEPTH).
+
+    ``shape`` is the texture's (h, w); ``scale`` the texture's pixels per photo pixel. None for a
+    piece without a band or a placement without the finger's image measures.
+    """
+    band = getattr(piece, "band", None) or {}
+    try:
+        c = np.asarray(placement.center_px, float) * scale
+        ax = np.asarray(placement.axis_px, float)
+        fw = float(placement.finger_width_px) * scale
+        px_per_mm = fw / max(float(placement.inner_diameter_mm), 1e-3)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if not (band and np.all(np.isfinite(c)) and np.all(np.isfinite(ax)) and np.isfinite(fw) and fw > 0):
+        return None
+    ax = ax / max(np.linalg.norm(ax), 1e-9)
+    half = 0.5 * float(band.get("width_mm", 2.0)) * px_per_mm
+    fall = max(CREASE_FALLOFF * float(band.get("thickness_mm", 1.7)) * px_per_mm, CREASE_MIN_PX * scale)
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = xx + 0.5 - c[0], yy + 0.5 - c[1]
+    along = np.abs(dx * ax[0] + dy * ax[1])
+    lateral = np.abs(-dx * ax[1] + dy * ax[0])
+    near = np.exp(-np.maximum(along - half, 0.0) / fall)
+    on_finger = 1.0 / (1.0 + np.exp(np.clip((lateral - 0.6 * fw) / max(0.08 * fw, 0.5), -50.0, 50.0)))
+    return (1.0 - CREASE_DEPTH * near * on_finger).astype(np.float32)
+
+
+def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, piece=None) -> SceneMesh:
     """All proxy capsules as one mesh that shows the photo's own pixels.
 
     The body is what the piece reflects and refracts (the finger inside a band, the
@@ -168,6 +222,10 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray) -> SceneMesh:
     tex = photo_linear if scale >= 1.0 else cv2.resize(
         photo_linear, (max(1, round(photo_linear.shape[1] * scale)), max(1, round(photo_linear.shape[0] * scale))),
         interpolation=cv2.INTER_AREA)
+    if placement is not None and piece is not None:
+        gain = crease_gain(tex.shape[:2], placement, piece, scale=min(1.0, scale))
+        if gain is not None:
+            tex = tex * gain[..., None]
     black = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}
     return SceneMesh("body", "proxy", v, np.concatenate(fs), np.concatenate(ns), black,
                      texcoords=np.clip(uv, 0.0, 1.0).astype(np.float32),
@@ -212,9 +270,20 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     jewel = []
     all_pts = []
     for p in parts:
-        v, n = _transform(p.vertices, p.normals, M)
-        all_pts.append(v)
-        uv = getattr(p, "texcoords", None)
+        transforms = getattr(p, "transforms", None)  # an InstancedPart: one mesh, many copies
+        base = p.part if transforms is not None else p
+        if transforms is not None:
+            v = np.asarray(base.vertices, np.float32)
+            n = None if base.normals is None else np.asarray(base.normals, np.float32)
+            instances = M[None] @ np.asarray(transforms, np.float64)
+            local = v.astype(np.float64)
+            all_pts.append((np.einsum("kij,nj->kni", instances[:, :3, :3], local)
+                            + instances[:, None, :3, 3]).reshape(-1, 3).astype(np.float32))
+        else:
+            v, n = _transform(p.vertices, p.normals, M)
+            instances = None
+            all_pts.append(v)
+        uv = getattr(base, "texcoords", None)
         interior = None
         if part_materials is not None and p.name in part_materials:
             bsdf, interior = part_materials[p.name]["bsdf"], part_materials[p.name]["interior"]
@@ -223,17 +292,27 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
             if m is None:
                 raise ValueError(f"part {p.name!r} is a stone but the piece has no material for it")
             bsdf, interior = m["bsdf"], m["interior"]
+        elif p.role == "other":
+            raise ValueError(f"part {p.name!r} needs its material from the piece's family (part_materials)")
         else:
             bsdf = metal_bsdf if uv is not None or metal_bsdf_no_uv is None else metal_bsdf_no_uv
-        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(p.faces, np.uint32), n, bsdf,
-                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior))
+        jewel.append(SceneMesh(p.name, p.role, v, np.asarray(base.faces, np.uint32), n, bsdf,
+                               texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior,
+                               instances=instances))
 
-    proxies = [_body_mesh(camera, placement.proxies, photo_linear)]
-    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple)
+    proxies = [_body_mesh(camera, placement.proxies, photo_linear, placement=placement, piece=piece)]
+    # A site may allow an oblong crop (a bracelet seen from above is a thin band across the arm: a square
+    # around it would path-trace several times the pixels it covers).
+    crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple,
+                     getattr(placement, "crop_min_aspect", 1.0))
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
         crop=crop, jewel=jewel, proxies=proxies,
         env=lighting.render_env if getattr(lighting, "render_env", None) is not None else lighting.env, supersample=quality.supersample,
         passes=quality.passes, max_depth=quality.max_depth,
-        meta={"parts": [p.name for p in parts], "triangles": int(sum(len(m.faces) for m in jewel))},
+        meta={"parts": [p.name for p in parts],
+              # triangles drawn (every instance) and held (each instanced mesh once)
+              "triangles": int(sum(len(m.faces) * (1 if m.instances is None else len(m.instances)) for m in jewel)),
+              "triangles_stored": int(sum(len(m.faces) for m in jewel)),
+              "instances": int(sum(0 if m.instances is None else len(m.instances) for m in jewel))},
     )

@@ -101,6 +101,17 @@ class HandSegmentation:
             own[dst] = self.own[src]
         return hand, own
 
+    def other_fingers(self, crop) -> np.ndarray:
+        """(h, w) bool over ``crop``: pixels labelled as a finger other than the ring's."""
+        other = np.zeros((crop.height, crop.width), bool)
+        x0, y0 = max(crop.x, self.x), max(crop.y, self.y)
+        x1 = min(crop.x + crop.width, self.x + self.hand.shape[1])
+        y1 = min(crop.y + crop.height, self.y + self.hand.shape[0])
+        if x1 > x0 and y1 > y0:
+            lab = self.labels[y0 - self.y:y1 - self.y, x0 - self.x:x1 - self.x]
+            other[y0 - crop.y:y1 - crop.y, x0 - crop.x:x1 - crop.x] = (lab >= 0) & (lab != self.finger_index)
+        return other
+
     def to_report(self) -> dict:
         return {"method": self.method, "region": [self.x, self.y, int(self.hand.shape[1]), int(self.hand.shape[0])],
                 "hand_fraction": round(float(self.hand.mean()), 4),
@@ -306,14 +317,24 @@ def overhang_px(thickness_px: float) -> float:
     return float(min(OVERHANG_FRACTION * max(float(thickness_px), 1.0), OVERHANG_MAX_PX))
 
 
-def visible_mask(seg: HandSegmentation, crop, thickness_px: float, exempt: np.ndarray | None = None
-                 ) -> np.ndarray:
+#: Along the ring finger's axis, the band may always show this share of the measured finger width
+#: (centred on the landmarks' axis) unless another finger covers it: a finger's own shaded flank can
+#: read as the gap beside it (on ``11khands_female_palmar`` a band spanned 0.70 x the measured width
+#: and visibly stopped short of the finger's edge; on ``palmistry_hand6`` a third of it was cut).
+MEASURED_SPAN = 0.9
+NARROW_SHARE = 0.8   # ... where the segmented finger spans less than this share of the measured width
+
+
+def visible_mask(seg: HandSegmentation, crop, thickness_px: float, exempt: np.ndarray | None = None,
+                 finger_width_px: float | None = None) -> np.ndarray:
     """Where in ``crop`` the ring may show, (h, w) float32 in [0, 1].
 
     The ring's own finger and a sliver of :func:`overhang_px` around it (the band
     turns out of sight at the finger's outline: its back is hidden inside it), less
     the other fingers (they cover it, or it would bridge the gap to them).
     ``exempt`` pixels (a setting that rises above the finger) are always allowed.
+    With ``finger_width_px`` (the measured width), :data:`MEASURED_SPAN` of it about the
+    finger's axis is allowed wherever no other finger is.
     """
     import cv2
 
@@ -322,6 +343,7 @@ def visible_mask(seg: HandSegmentation, crop, thickness_px: float, exempt: np.nd
     m = overhang_px(t)
     h, w = own.shape
     dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+    floor = None
     if len(seg.axis_px) == 2:
         # Along each line across the finger, the band may reach the finger's own edges plus its
         # thickness: the cut runs along the finger's outline, smoothed along the finger, so the
@@ -348,13 +370,23 @@ def visible_mask(seg: HandSegmentation, crop, thickness_px: float, exempt: np.nd
             k = max(int(round(t)) | 1, 3)
             lo, hi = median_filter(lo, k, mode="nearest"), median_filter(hi, k, mode="nearest")
             allowed = (across >= lo[b] - m) & (across <= hi[b] + m)
+            if finger_width_px is not None and np.isfinite(finger_width_px) and finger_width_px > 0:
+                # Only where the segmented finger is much narrower than measured: where it is about
+                # right the landmarks' axis may be off-centre, and the floor would overhang a real gap.
+                half = 0.5 * MEASURED_SPAN * float(finger_width_px)
+                narrow = (hi - lo) < NARROW_SHARE * float(finger_width_px)
+                lo = np.where(narrow, np.minimum(lo, -half), lo)
+                hi = np.where(narrow, np.maximum(hi, half), hi)
+                allowed = (across >= lo[b] - m) & (across <= hi[b] + m)
+                floor = narrow[b] & (np.abs(across) <= half)
         else:
             allowed = dist <= m
     else:
         allowed = dist <= m
     # Never further than the sliver from the finger; inside another finger the ring is covered
     # by it (or would bridge the gap to it).
-    allowed &= (dist <= m) & ~(hand & ~own & (dist > m))
+    near_own = (dist <= m) & ~(hand & ~own & (dist > m))
+    allowed &= near_own if floor is None else near_own | (floor & ~seg.other_fingers(crop))
     allowed = allowed.astype(np.uint8)
     r = max(int(round(t / 3.0)), 1)
     allowed = cv2.morphologyEx(allowed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))

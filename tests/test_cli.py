@@ -25,7 +25,7 @@ def test_pieces_lists_the_catalog():
     assert r.returncode == 0
     assert PIECE in r.stdout and "band-court-2mm-18k-yellow" in r.stdout
     listed = json.loads(run("pieces", "--json").stdout)
-    assert {p["site"] for p in listed} == {"ring", "wrist", "ear"}  # every piece names its body site
+    assert {p["site"] for p in listed} == {"ring", "wrist", "neck", "ear"}  # every piece names its body site
     assert {p["id"] for p in listed} >= {PIECE, "band-court-4mm-18k-yellow"}
 
 

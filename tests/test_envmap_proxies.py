@@ -7,7 +7,7 @@ import pytest
 
 from jewelrender.lighting.envmap import EnvMap, direction_to_uv, fibonacci_sphere, texel_directions
 from jewelrender.sites.hand import Capsule
-from jewelrender.sites.proxies import capsule_mesh, raycast_capsules
+from jewelrender.sites.proxies import capsule_mesh, capsule_meshes, raycast_capsules
 
 
 def test_texel_directions_layout():
@@ -101,3 +101,20 @@ def test_capsule_mesh_is_closed_and_outward():
     assert np.all(np.einsum("ij,ij->i", n, v - centre) > 0)
     v2, f2, _ = capsule_mesh([1, 2, 3], [1, 2, 4], 0.1)
     assert v2.shape == v.shape and f2.shape == f.shape  # fixed topology: updatable in place
+
+
+def test_capsule_meshes_are_each_capsule_mesh_merged():
+    import trimesh
+
+    rng = np.random.default_rng(3)
+    caps = [(rng.normal(size=3), rng.normal(size=3), 0.05 + rng.random()) for _ in range(6)]
+    caps += [([0, 0, 0], [0, 0, 0], 0.1), ([0, 0, 0], [0.95, 0.1, 0.0], 0.1)]   # a sphere; an axis near x
+    v, f, n = capsule_meshes(*zip(*caps))
+    off = 0
+    for k, (p0, p1, r) in enumerate(caps):
+        vk, fk, nk = capsule_mesh(p0, p1, r)
+        assert np.array_equal(v[off:off + len(vk)], vk) and np.array_equal(n[off:off + len(vk)], nk)
+        assert np.array_equal(f[k * len(fk):(k + 1) * len(fk)], fk + off)
+        assert trimesh.Trimesh(vk, fk, process=True).volume > 0      # each one closed and outward
+        off += len(vk)
+    assert off == len(v)

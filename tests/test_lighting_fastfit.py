@@ -67,3 +67,32 @@ def test_raycast_culling_keeps_every_hit():
         assert hit.sum() > 500
         assert np.array_equal(np.isfinite(t), hit)
         assert np.array_equal(t[hit], want_t[hit]) and np.array_equal(idx[hit], brute[hit].argmin(axis=1))
+
+
+def test_blas_threads_are_limited_inside_the_block_and_restored():
+    import ctypes
+
+    import cv2  # noqa: F401  (OpenCV's OpenBLAS too)
+    import scipy.linalg  # noqa: F401  (and SciPy's)
+
+    from jewelrender.lighting.blas import blas_threads
+
+    # The process's OpenBLAS builds (NumPy's, SciPy's), found independently of the module under test.
+    names = [("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+             ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+             ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+             ("openblas_get_num_threads", "openblas_set_num_threads")]
+    paths = {line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line.lower()}
+    libs = [ctypes.CDLL(p) for p in sorted(paths) if p.startswith("/")]
+    funcs = [next((getattr(lib, g), getattr(lib, s)) for g, s in names if hasattr(lib, g)) for lib in libs
+             if any(hasattr(lib, g) for g, _ in names)]
+    if not funcs:
+        pytest.skip("no OpenBLAS loaded in this process")
+    for _, put in funcs:
+        put(2)
+    start = [get() for get, _ in funcs]   # 2, or 1 where a build has a single thread (OpenCV's here)
+    assert 2 in start
+    with blas_threads(1):
+        assert [get() for get, _ in funcs] == [1] * len(funcs)
+        assert float(np.ones((300, 300)) @ np.ones(300) @ np.ones(300)) == 300.0 * 300.0
+    assert [get() for get, _ in funcs] == start

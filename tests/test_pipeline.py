@@ -145,9 +145,24 @@ def _assert_no_overhang(renderer, path, res):
                        finger_width_px=rep["placement"]["finger_width_px"], radius_px=seg_rep["radius_px"])
     own = np.zeros(res.mask.shape, bool)
     own[seg.y:seg.y + seg.own.shape[0], seg.x:seg.x + seg.own.shape[1]] = seg.own
+    from jewelrender.segmentation import MEASURED_SPAN, NARROW_SHARE, overhang_px
+
+    # Where the segmented finger is much narrower than measured (its shaded flank taken for the gap),
+    # the band may reach MEASURED_SPAN of the measured width about the axis, and no further.
+    mcp, _, axis, perp = _segment_frame(rep)
+    width = rep["placement"]["finger_width_px"]
+    ys, xs = np.mgrid[0:own.shape[0], 0:own.shape[1]]
+    rel = np.stack([xs + 0.5 - mcp[0], ys + 0.5 - mcp[1]], -1)
+    along, across = rel @ axis, rel @ perp
+    b = np.round(along - along.min()).astype(int)
+    lo = np.full(b.max() + 1, np.inf)
+    hi = np.full(b.max() + 1, -np.inf)
+    np.minimum.at(lo, b[own], across[own])
+    np.maximum.at(hi, b[own], across[own])
+    narrow = np.isfinite(lo) & ((hi - lo) < NARROW_SHARE * width)
+    own |= narrow[b] & (np.abs(across) <= 0.5 * MEASURED_SPAN * width)
     dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
     over = dist[res.mask > 0.5]
-    from jewelrender.segmentation import overhang_px
 
     lim = overhang_px(seg_rep["band_thickness_px"]) + 2.0
     assert over.max() <= lim, f"{path.name}: the band overhangs the finger by {over.max():.1f}px (> {lim:.1f})"
@@ -156,8 +171,8 @@ def _assert_no_overhang(renderer, path, res):
 def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
     # The plain band: its extent across the finger is the finger's (it turns out of sight at the
     # segmented outline, which may lie inside the measured width's edges: 0.85 x on the dorsal 11K photo;
-    # 0.70 x on 11khands_female_palmar, where the shaded flank of the finger is taken for the gap beside it,
-    # a known shortfall of the gap seeds, docs/realism.md).
+    # where the segmented finger is under NARROW_SHARE of the measured width, as on 11khands_female_palmar
+    # where its shaded flank is taken for the gap beside it, MEASURED_SPAN of the measured width, docs/realism.md).
     checked = 0
     for p in hand_photos:
         try:
@@ -176,7 +191,7 @@ def test_band_width_across_finger_matches_measured_width(renderer, hand_photos):
         assert meas["reflection_over"] == "metal" and meas["reflection_pixels"] == meas["piece_pixels"], \
             f"{p.name}: a plain band is all metal"
         ratio = extent / width
-        assert 0.65 <= ratio <= 1.4, f"{p.name}: band spans {extent:.1f}px on a {width:.1f}px finger ({ratio:.2f}x)"
+        assert 0.8 <= ratio <= 1.4, f"{p.name}: band spans {extent:.1f}px on a {width:.1f}px finger ({ratio:.2f}x)"
         _assert_no_overhang(renderer, p, res)
         checked += 1
         if checked >= 8:

@@ -430,3 +430,77 @@ def test_ring_carries_the_photos_own_jpeg_quantisation(placed):
     skin = _quantisation_misfit(np.ascontiguousarray(ph.srgb[crop.slices]), ~ring, qt, crop.x, crop.y)
     assert clean > 0.15 and skin < 0.08
     assert after < 0.08, f"ring blocks misfit the photo's tables by {after:.3f} (skin {skin:.3f}, clean {clean:.3f})"
+
+
+def test_render_map_never_mirrors_the_pixels_under_the_ring(placed):
+    """A band facing the lens mirrors the way back to the camera: that must not be the skin it covers.
+
+    The photo's ring footprint is painted green; the map the piece is rendered in must not turn green
+    anywhere (the second round's judges saw "skin showing through the metal": the map mirrored the
+    photo pixel for pixel behind the camera). Fails with the pixel-for-pixel mirror.
+    """
+    import dataclasses
+
+    import cv2
+
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.lighting.envmap import EnvMap
+    from jewelrender.lighting.photo_fit import photo_detail_env
+
+    ph, hand, pl = placed["palmistry_hand70.jpg"]
+    cam = camera_from_photo(ph)
+    painted = ph.srgb.copy()
+    c = tuple(int(round(v)) for v in pl.center_px)
+    cv2.circle(painted, c, int(round(0.5 * pl.finger_width_px)), (0, 255, 0), -1)
+    green = dataclasses.replace(ph, srgb=painted)
+    fit = EnvMap(np.full((64, 128, 3), 0.3, np.float32))
+
+    def greenness(p):
+        r = photo_detail_env(fit, p, cam, pl, height=128).radiance
+        return float((r[..., 1] / np.maximum(r[..., [0, 2]].max(axis=-1), 1e-6)).max())
+
+    assert greenness(green) < greenness(ph) + 0.1
+
+
+def test_photographer_is_on_the_rings_line_of_sight_and_warm():
+    """The dark silhouette behind the lens, as seen from an off-centre ring, and the skin's colour on the head."""
+    from jewelrender.lighting.envmap import texel_directions
+    from jewelrender.lighting.photo_fit import PHOTOGRAPHER_GAIN, photographer
+
+    d = texel_directions(128, 256)
+    ring = np.array([0.25, 0.1, 1.0])
+    toward = -ring / np.linalg.norm(ring)
+    gain, head = photographer(d, toward)
+    darkest = d[np.unravel_index(np.argmin(gain + 0.01 * (1 - d @ toward)), gain.shape)]
+    assert float(darkest @ toward) > np.cos(np.radians(3.0))
+    assert gain.min() <= PHOTOGRAPHER_GAIN + 0.02
+    # the torso is below the head (+y), not above it
+    below, above = toward + [0, 0.4, 0], toward - [0, 0.4, 0]
+    g = lambda v: float(gain.ravel()[np.argmax(d.reshape(-1, 3) @ (v / np.linalg.norm(v)))])  # noqa: E731
+    assert g(below) < 0.5 < g(above)
+    assert head.max() > 0.9 and head.min() < 0.01
+
+
+def test_crease_darkens_the_skin_the_band_reflects_only_near_it(placed):
+    """The photo the body emits is darker over the band's footprint and beside it, untouched a finger away."""
+    from jewelrender.library.catalog import load_catalog
+    from jewelrender.scene import CREASE_DEPTH, crease_gain
+
+    ph, hand, pl = placed["palmistry_hand70.jpg"]
+    piece = load_catalog()["band-court-4mm-18k-yellow"]
+    g = crease_gain((ph.height, ph.width), pl, piece)
+    cx, cy = (int(round(v)) for v in pl.center_px)
+    assert abs(g[cy, cx] - (1.0 - CREASE_DEPTH)) < 0.02
+    ax = np.asarray(pl.axis_px, float) / np.linalg.norm(pl.axis_px)
+    far = np.round(np.asarray(pl.center_px) + 1.5 * pl.finger_width_px * ax).astype(int)
+    side = np.round(np.asarray(pl.center_px) + 1.5 * pl.finger_width_px * np.array([-ax[1], ax[0]])).astype(int)
+    assert g[far[1], far[0]] > 0.97 and g[side[1], side[0]] > 0.97
+    assert crease_gain((ph.height, ph.width), pl, load_catalog()["solitaire-round-1ct-18k-yellow"]) is not None
+
+
+def test_applied_fringe_is_half_the_measured_and_capped():
+    from jewelrender.camera_look import FRINGE_MAX_PX, applied_fringe_px
+
+    assert applied_fringe_px((0.2, -0.1)) == (0.1, -0.05)
+    r, b = applied_fringe_px((2.0, -2.0))
+    assert r == FRINGE_MAX_PX and b == -FRINGE_MAX_PX

@@ -63,6 +63,7 @@ __all__ = [
     "translate",
     "merge_parts",
     "with_face_normals",
+    "InstancedPart",
 ]
 
 #: Density of diamond, g/cm^3 (natural diamond 3.51-3.53; GIA Gem Reference Guide).
@@ -70,7 +71,8 @@ DIAMOND_DENSITY_G_CM3 = 3.52
 #: The metric carat (since 1907): 200 mg.
 GRAMS_PER_CARAT = 0.2
 
-_ROLES = ("metal", "stone")
+#: "other": a part whose material its piece family names (a watch's crystal, dial, hands, strap).
+_ROLES = ("metal", "stone", "other")
 
 
 # --------------------------------------------------------------------------- #
@@ -183,6 +185,62 @@ class MeshPart:
         if self.normals is not None:
             kw["vertex_normals"] = self.normals.astype(np.float64)
         return trimesh.Trimesh(v, f, process=False, **kw)
+
+
+@dataclass(frozen=True, eq=False)
+class InstancedPart:
+    """One mesh drawn at many places: the links of a chain, the settings of a tennis bracelet.
+
+    The renderer makes it a Mitsuba ``shapegroup`` with one ``instance`` per
+    transform, so a bracelet of 60 set stones costs one stone's triangles in
+    memory and in the acceleration structure, not 60.
+
+    Parameters
+    ----------
+    part : MeshPart
+        The mesh in its own frame (millimetres).
+    transforms : ndarray, shape (K, 4, 4)
+        Rigid transforms (rotation + translation, no scale) from the part's frame to
+        the piece frame, one per copy.
+    """
+
+    part: MeshPart
+    transforms: np.ndarray
+
+    def __post_init__(self) -> None:
+        t = np.ascontiguousarray(self.transforms, dtype=np.float64)
+        if t.ndim != 3 or t.shape[1:] != (4, 4) or len(t) == 0 or not np.all(np.isfinite(t)):
+            raise InvalidOptionError(f"InstancedPart {self.part.name!r}: transforms must be finite (K, 4, 4), "
+                                     f"got {t.shape}")
+        rot = t[:, :3, :3]
+        if np.abs(rot @ rot.transpose(0, 2, 1) - np.eye(3)).max() > 1e-6 or (np.linalg.det(rot) < 0).any():
+            raise InvalidOptionError(f"InstancedPart {self.part.name!r}: transforms must be rotations (no scale, "
+                                     "no mirror)")
+        t.setflags(write=False)
+        object.__setattr__(self, "transforms", t)
+
+    @property
+    def name(self) -> str:
+        return self.part.name
+
+    @property
+    def role(self) -> str:
+        return self.part.role
+
+    @property
+    def count(self) -> int:
+        return int(len(self.transforms))
+
+    @property
+    def vertices(self) -> np.ndarray:
+        """Every copy's vertices in the piece frame, (K * N, 3) float64 (for bounds and checks)."""
+        v = self.part.vertices.astype(np.float64)
+        return (np.einsum("kij,nj->kni", self.transforms[:, :3, :3], v) + self.transforms[:, None, :3, 3]).reshape(-1, 3)
+
+    def expand(self) -> MeshPart:
+        """All copies merged into one :class:`MeshPart` (exports and checks; the renderer instances)."""
+        return merge_parts([transform(self.part, m, name=f"{self.name}_{i}") for i, m in enumerate(self.transforms)],
+                           self.name)
 
 
 # --------------------------------------------------------------------------- #

@@ -57,6 +57,8 @@ class Piece:
     setting: dict | None = None
     finish: str = "polished"
     accent: dict | None = None
+    #: A family's own tables beyond band/stone/setting/accent (a watch's case, dial, strap).
+    design: dict = field(default_factory=dict)
     #: Folder of the catalog file: user mesh paths are relative to it.
     source_dir: str | None = None
 
@@ -69,6 +71,8 @@ class Piece:
             d["setting"] = dict(self.setting)
         if self.accent:
             d["accent"] = dict(self.accent)
+        if self.design:
+            d["design"] = {k: dict(v) for k, v in self.design.items()}
         return d
 
 
@@ -199,11 +203,13 @@ def _parse_family_piece(pid: str, raw: dict, where: str, family, source_dir: Pat
     metal = raw.get("metal")
     if not isinstance(metal, str) or not metal:
         raise CatalogError(f"{where}: 'metal' must name a metal preset")
-    unknown = set(raw) - {"kind", "site", "label", "metal", "finish", "band", "stone", "setting", "accent"}
+    unknown = set(raw) - {"kind", "site", "label", "metal", "finish", "band", "stone", "setting", "accent",
+                          *getattr(family, "TABLES", ())}
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     fields = family.parse(where, raw)
-    if fields.get("stone") is not None:  # a family's centre stone is checked as a ring's
+    if isinstance(fields.get("stone"), dict) and "cut" in fields["stone"]:
+        # A family's cut centre stone (an earring's) is checked as a ring's; a tennis row's stones are the family's.
         fields["stone"] = _parse_stone(where, fields["stone"], source_dir)
     finish = raw.get("finish", "polished")
     if not isinstance(finish, str):
@@ -211,7 +217,7 @@ def _parse_family_piece(pid: str, raw: dict, where: str, family, source_dir: Pat
     site = _parse_site(where, raw.get("site"), kind)
     return Piece(id=pid, label=str(raw.get("label", pid)), kind=kind, site=site, metal=metal,
                  band=dict(fields.get("band", {})), stone=fields.get("stone"), setting=fields.get("setting"),
-                 finish=finish, accent=fields.get("accent"),
+                 finish=finish, accent=fields.get("accent"), design=dict(fields.get("design", {})),
                  source_dir=None if source_dir is None else str(source_dir))
 
 

@@ -1467,6 +1467,14 @@ def prepare_for_mitsuba(d: Any) -> Any:
     right before ``mi.load_dict``.
     """
     if isinstance(d, dict):
+        if d.get("type") == "bitmap" and isinstance(d.get("data"), np.ndarray) and not d.get("raw", False):
+            # A colour texture: Mitsuba reads a tensor under "data" as its own internal texels (in the
+            # spectral variants, spectral-upsampling coefficients), so an RGB image must come as a Bitmap,
+            # which it converts.
+            import mitsuba as mi
+
+            rest = {k: prepare_for_mitsuba(v) for k, v in d.items() if k != "data"}
+            return {**rest, "bitmap": mi.Bitmap(np.array(d["data"], dtype=np.float32, order="C", copy=True))}
         return {k: prepare_for_mitsuba(v) for k, v in d.items()}
     if isinstance(d, np.ndarray):
         import mitsuba as mi

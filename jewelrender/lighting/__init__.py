@@ -75,14 +75,20 @@ class Lighting:
 
 
 def _photo_fit(photo, camera, placement, *, env_height=64, refine=True, **kw) -> Lighting:
-    from .photo_fit import estimate_photo_fit
+    from concurrent.futures import ThreadPoolExecutor
 
-    from .photo_fit import photo_detail_env
+    from .photo_fit import estimate_photo_fit, photo_detail, photo_detail_env
 
-    env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, refine=refine, **kw)
+    # The render map's photo-side half does not depend on the fit: it is made on a second thread
+    # meanwhile (NumPy and OpenCV release the GIL in their large operations; the result is the same).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo_detail") as pool:
+        detail = pool.submit(photo_detail, photo, camera, placement)
+        env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, refine=refine, **kw)
+        detail = detail.result()
     albedo = np.asarray(info.get("skin_albedo_rgb", [0.45, 0.33, 0.27]), dtype=np.float64)
-    return Lighting(env=env, skin_albedo=albedo, info=info, render_env=photo_detail_env(env, photo, camera, placement,
-                                                key_direction=info.get("key_direction")))
+    return Lighting(env=env, skin_albedo=albedo, info=info, render_env=photo_detail_env(
+        env, photo, camera, placement, key_direction=info.get("key_direction"),
+        skin_rgb=info.get("skin_reference_rgb"), detail=detail))
 
 
 def _uniform(photo, camera, placement, *, env_height=64, albedo_lum=0.35, refine=False, **kw) -> Lighting:
@@ -144,4 +150,8 @@ def estimate_lighting(photo, camera, placement, *, method: str = "photo_fit", re
             f"unknown lighting method {method!r}; valid: {', '.join(sorted(LIGHTING_METHODS))}",
             details={"valid": sorted(LIGHTING_METHODS)},
         ) from None
-    return fn(photo, camera, placement, refine=refine, **options)
+    from .blas import blas_threads
+
+    # Its small products gain nothing from OpenBLAS's threads, which compete with its own (see .blas).
+    with blas_threads(1):
+        return fn(photo, camera, placement, refine=refine, **options)

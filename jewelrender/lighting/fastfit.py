@@ -103,7 +103,11 @@ class IrradianceKernel:
         if k is None:
             d = texel_directions(h, 2 * h).reshape(-1, 3)
             w = np.broadcast_to(texel_solid_angles(h, 2 * h), (h, 2 * h)).reshape(-1)
-            k = self._by_height[h] = np.maximum(0.0, self.normals @ d.T) * w
+            # In place: the same products as max(0, n.d) * w, without two more (N, T) temporaries.
+            k = self.normals @ d.T
+            np.maximum(k, 0.0, out=k)
+            k *= w
+            self._by_height[h] = k
         return k
 
     def irradiance(self, env_small: np.ndarray) -> np.ndarray:

@@ -56,7 +56,8 @@ from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angl
 from .fastfit import IrradianceKernel, nnls_residuals
 from .skin import reference_skin, skin_like, skin_tone
 
-__all__ = ["estimate_photo_fit", "skin_samples", "photo_detail_env", "spread_key", "KEY_RENDER_DEG"]
+__all__ = ["estimate_photo_fit", "skin_samples", "photo_detail", "photo_detail_env", "PhotoDetail", "spread_key",
+           "KEY_RENDER_DEG"]
 
 SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
 KEY_LOBE_DEG = 5.0
@@ -324,6 +325,37 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         closed-form fit: ``True`` = :data:`~jewelrender.lighting.refine.DEFAULT_ITERATIONS`
         Adam steps, an int = that many, ``0``/``False`` = off.
     """
+    if not refine:
+        env, info, _, _ = _closed_form_fit(photo, camera, placement, env_height, key_lobe_deg)
+        return env, info
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .refine import DEFAULT_ITERATIONS, ENV_FIT_HEIGHT, refine_lighting, skin_transport
+
+    # The refinement's light transport depends on the photo and the geometry, not on the map, so it
+    # is built (Mitsuba's ray tests, on this thread) while the closed-form fit (NumPy and OpenCV,
+    # which release the GIL in their large operations) runs on another: both of a 2-core machine's
+    # cores work. Each part is deterministic on its own, so the result does not depend on the timing.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo_fit") as pool:
+        fit = pool.submit(_closed_form_fit, photo, camera, placement, env_height, key_lobe_deg)
+        transport = skin_transport(photo, camera, placement, min(ENV_FIT_HEIGHT, env_height))
+        env, info, key_part, skin_rgb = fit.result()
+    if key_part is None:  # no fit (too few skin samples): nothing to refine
+        return env, info
+    iters = DEFAULT_ITERATIONS if refine is True else int(refine)
+    albedo = np.asarray(info["skin_albedo_rgb"], dtype=np.float64)
+    env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
+                                         key_part=key_part, transport=transport)
+    info["skin_albedo_rgb"] = [float(v) for v in albedo]
+    info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
+    info["skin_tone"] = skin_tone(skin_rgb, albedo)
+    info["refine"] = rinfo
+    return env, info
+
+
+def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: float):
+    """Steps 1-4 of the module docstring: ``(EnvMap, info, key_part, skin rgb)``; ``key_part`` (the key
+    lobe's share of the map) is None when there was too little skin to fit."""
     import cv2
 
     from .skin import albedo_prior
@@ -347,7 +379,7 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         env = EnvMap(surround)
         info.update({"fit": "none (too few skin samples)", "key_direction": None,
                      "skin_tone": skin_tone(samples["rgb"])})
-        return env, info
+        return env, info, None, samples["rgb"]
 
     rgb, nrm = samples["rgb"], samples["normal"]
     if len(rgb) > 4000:  # plenty for a handful of unknowns; keeps the direction search fast
@@ -479,19 +511,8 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
         "split_residual_rel": res_split,
         "skin_tone": skin_tone(samples["rgb"], albedo),
     })
-    if refine:
-        from .refine import DEFAULT_ITERATIONS, refine_lighting
-
-        iters = DEFAULT_ITERATIONS if refine is True else int(refine)
-        env, albedo, rinfo = refine_lighting(photo, camera, placement, env, albedo, iterations=iters,
-                                             key_part=key_part)
-        info["skin_albedo_rgb"] = [float(v) for v in albedo]
-        info["ambient_radiance_rgb"] = [float(v) for v in env.mean_radiance()]
-        info["skin_tone"] = skin_tone(samples["rgb"], albedo)
-        info["refine"] = rinfo
-    else:
-        info["refine"] = None
-    return env, info
+    info["refine"] = None
+    return env, info, key_part, samples["rgb"]
 
 
 def key_lobe(d: np.ndarray, key_dir: np.ndarray, lobe_deg: float) -> np.ndarray:
@@ -541,74 +562,235 @@ def spread_key(base: np.ndarray, d: np.ndarray, key_dir, lobe_deg: float) -> np.
     return base - excess + key_lobe(d, k, lobe_deg)[..., None] * energy[None, None, :]
 
 
+#: Behind the camera the room is unseen. It is not a mirror of the photo: mirrored pixel for pixel, a band
+#: facing the lens reflected the very skin it covers and read as glass (issue 14, second blind round).
+#: It is the fitted level and the background's structure (the hand inpainted away), the photo's colours
+#: blurred to room scale (the skin's warmth, no pixel of it), and darker below the horizon: the
+#: photographer's body, a lap, a table (a dark reflection along part of a real band).
+BACK_COLOUR_BLUR = 0.25    # of the frame's long side: the colour behind the camera is the photo's at room scale
+LOWER_BACK_GAIN = 0.45     # the lower back quarter at most this bright relative to the fit
+LOWER_BACK_RAMP = 0.35     # d_y over which it darkens (y points down)
+#: The ring's own pixels (a disc of this many finger widths around its centre) are replaced by the skin
+#: around them before anything is mirrored: a grazing reflection sees beside the band, never under it.
+RING_FOOTPRINT_WIDTHS = 0.85
+#: The photographer as seen *from the ring*: the fit's silhouette is centred on the camera's axis, but a
+#: ring off the frame's centre sees the lens (and the person behind it) along its own line of sight. A
+#: band facing the camera mirrors exactly that direction; with the silhouette elsewhere it mirrored the
+#: bright wall in the skin's colours and read as glass. The torso continues below the head.
+TORSO_WIDTH_DEG = 30.0     # half-width of the torso below the head, degrees
+
+
+def photographer(d: np.ndarray, toward_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(gain, head)``, each (H, W): the photographer's head around ``toward_camera`` and the torso below it.
+
+    ``gain`` darkens both (:data:`PHOTOGRAPHER_GAIN`); ``head`` (0..1) is where the head and the hands
+    holding the phone are. The head is a soft disc of :data:`PHOTOGRAPHER_DEG`; the torso continues
+    from it downwards (+y in the camera frame) with :data:`TORSO_WIDTH_DEG` of half-width.
+    """
+    t = np.asarray(toward_camera, float)
+    t = t / np.linalg.norm(t)
+    ang = np.degrees(np.arccos(np.clip(d @ t, -1.0, 1.0)))
+    head = 1.0 / (1.0 + np.exp((ang - PHOTOGRAPHER_DEG) / 3.0))
+    # Torso: directions below the head's centre, within TORSO_WIDTH_DEG of its vertical plane.
+    side = np.cross(t, [0.0, 1.0, 0.0])
+    side = side / max(np.linalg.norm(side), 1e-9)
+    lateral = np.degrees(np.arcsin(np.clip(d @ side, -1.0, 1.0)))
+    below = (d[..., 1] > t[1]) & (d @ t > 0.0)
+    torso = below / (1.0 + np.exp((np.abs(lateral) - TORSO_WIDTH_DEG) / 4.0))
+    occl = np.maximum(head, torso)
+    return 1.0 - (1.0 - PHOTOGRAPHER_GAIN) * occl, head
+
+
+def _without_ring(small: np.ndarray, placement, scale: float) -> np.ndarray:
+    """``small`` (uint8, the photo at ``scale``) with the ring's footprint filled from the skin around it."""
+    import cv2
+
+    c = getattr(placement, "center_px", None)
+    w = getattr(placement, "finger_width_px", None)
+    if c is None or w is None or not np.all(np.isfinite(np.asarray(c, float))) or not np.isfinite(w):
+        return small
+    r = max(2, int(round(RING_FOOTPRINT_WIDTHS * float(w) * scale)))
+    cx, cy = (int(round(float(v) * scale)) for v in np.asarray(c, float)[:2])
+    h, wd = small.shape[:2]
+    if not (-r <= cx < wd + r and -r <= cy < h + r):
+        return small
+    mask = np.zeros((h, wd), np.uint8)
+    cv2.circle(mask, (cx, cy), r, 255, -1)
+    # Inpaint a window around the disc only (Telea's cost grows with the image).
+    m = 2 * r + 4
+    x0, y0, x1, y1 = max(0, cx - m), max(0, cy - m), min(wd, cx + m + 1), min(h, cy + m + 1)
+    out = small.copy()
+    out[y0:y1, x0:x1] = cv2.inpaint(np.ascontiguousarray(small[y0:y1, x0:x1]), mask[y0:y1, x0:x1],
+                                    max(3, r // 2), cv2.INPAINT_TELEA)
+    return out
+
+
+def _hand_directions(d: np.ndarray, placement) -> np.ndarray:
+    """(H, W) bool: texel directions in front of the camera that hit the hand's proxies (dilated a texel)."""
+    import cv2
+
+    front_dirs = d[..., 2] > 0
+    _, _, idx = raycast_capsules(np.zeros_like(d[front_dirs]), d[front_dirs], placement.proxies)
+    hand = np.zeros(d.shape[:2], np.uint8)
+    hand[front_dirs] = idx >= 0
+    return cv2.dilate(hand, np.ones((3, 3), np.uint8)) > 0
+
+
 def photo_detail_env(env: EnvMap, photo, camera, placement=None, *, height: int = DETAIL_HEIGHT,
-                     key_direction=None, key_render_deg: float = KEY_RENDER_DEG) -> EnvMap:
+                     key_direction=None, key_render_deg: float = KEY_RENDER_DEG, skin_rgb=None,
+                     detail: "PhotoDetail | None" = None) -> EnvMap:
     """The fitted map with the photo's own high-frequency content: what the metal mirrors.
 
     The fit (:func:`estimate_photo_fit`) is deliberately smooth: a few degrees a texel, the hand
     inpainted away, the hemisphere behind the camera a blurred, desaturated mirror. A polished
     metal mirrors it as one soft gradient, the same on every photo. Here, at ``height`` rows:
 
-    - everywhere the photo is seen (in front, and mirrored behind the camera), the fitted radiance
-      is multiplied by the photo's detail: the photo *with* the hand, over its low-pass at the fit's
-      resolution, per channel (so the fitted energy and key stay, the structure is the photo's).
-      Near a finger's outline a grazing reflection continues almost along the camera's ray past
-      the silhouette, so it sees what the photo shows just beside the finger: the dark gap, the
-      neighbouring finger, not the inpainted background;
-    - behind the camera, the colour is the photo's (skin, sleeves, the room) at the fitted
-      brightness: a close-up's surroundings are mostly the subject's own skin and clothes, and a
-      white metal takes their warmth;
+    - first the ring's own footprint in the photo is filled from the skin around it
+      (:data:`RING_FOOTPRINT_WIDTHS`): nothing below may mirror the pixels the band covers;
+    - in front of the camera, where the photo is seen, the fitted radiance is multiplied by the
+      photo's detail: the photo *with* the hand, over its low-pass at the fit's resolution, per
+      channel (so the fitted energy and key stay, the structure is the photo's). Near a finger's
+      outline a grazing reflection continues almost along the camera's ray past the silhouette, so
+      it sees what the photo shows just beside the finger: the dark gap, the neighbouring finger;
     - where the camera saw the hand (``placement``'s proxies), the fit has the background
-      inpainted; there the map is the photo itself (the skin as the camera saw it, at the fit's
-      level), so a grazing reflection at the band's end mirrors the neighbouring finger, not
-      the bright backdrop behind it (which made white end caps);
+      inpainted; there the map is the photo itself (the skin around the ring, at the fit's level),
+      so a grazing reflection at the band's end mirrors the neighbouring finger, not the bright
+      backdrop behind it (which made white end caps);
+    - behind the camera (the unseen room, see :data:`BACK_COLOUR_BLUR`): the fitted level, the
+      structure of the background with the hand inpainted away, mirrored, the photo's colours at
+      room scale (a white metal takes the skin's warmth), the lower quarter darker
+      (:data:`LOWER_BACK_GAIN`), and the photographer seen from the ring (:func:`photographer`),
+      dark, their face and hands in ``skin_rgb`` (the subject's skin, linear);
     - beyond the frame the border's continuation is a guess: no detail is added there;
     - the key's lobe (``key_direction``) is re-spread to ``key_render_deg`` with its energy kept
       (:data:`KEY_RENDER_DEG`).
+
+    ``detail``: :func:`photo_detail` of the same photo, camera, placement and ``height``, when already
+    computed (it does not depend on the map).
     """
+    detail = detail if detail is not None else photo_detail(photo, camera, placement, height=height)
+    return detail.apply(env, key_direction=key_direction, key_render_deg=key_render_deg, skin_rgb=skin_rgb)
+
+
+class PhotoDetail:
+    """The photo-side half of :func:`photo_detail_env` (:func:`photo_detail`): everything but the fitted
+    map, so it can be computed before the map exists (``lighting._photo_fit`` does, on a second thread)."""
+
+    def __init__(self, photo, camera, placement, height: int):
+        import cv2
+
+        from ..color import srgb8_to_linear
+
+        h = self.height = int(height)
+        self.d = d = texel_directions(h, 2 * h)
+        side = 1024
+        scale = min(1.0, side / max(photo.width, photo.height))
+        sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
+        small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else photo.srgb
+        if placement is not None:
+            small = _without_ring(small, placement, scale)
+        lin = srgb8_to_linear(small).astype(np.float32)
+        mx, my, w_out = _perspective_lookup(camera, d, scale, sw, sh)
+        self.pe = cv2.remap(lin, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        self.w_out = w_out
+        self.hand = None
+        if placement is not None and getattr(placement, "proxies", None):
+            self.hand = _hand_directions(d, placement)
+        # Behind the camera: the background's structure only (the hand inpainted away), mirrored.
+        bg_small = _background_only(small, camera, placement, scale) if placement is not None else small
+        self.bg = cv2.remap(srgb8_to_linear(bg_small).astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+        # The photo's colours at room scale (hand included: a close-up's surroundings are its own skin).
+        room = cv2.GaussianBlur(lin, (0, 0), BACK_COLOUR_BLUR * max(sw, sh))
+        self.room = cv2.remap(room, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        self.photographer = None
+        c = np.asarray(getattr(placement, "center_cam", None) if placement is not None else None, float)
+        if c.shape == (3,) and np.all(np.isfinite(c)) and np.linalg.norm(c) > 1e-9:
+            self.photographer = photographer(d, -c / np.linalg.norm(c))
+        self._by_fit_height: dict[int, tuple] = {}
+
+    def _low_pass(self, fit_height: int):
+        """The photo's and the background's low-pass at a fitted map's texel size, their detail ratios and
+        where the fit's level is read."""
+        import cv2
+
+        got = self._by_fit_height.get(fit_height)
+        if got is None:
+            h, pe, w_out = self.height, self.pe, self.w_out
+            # Low-pass at the fitted map's texel size, wrapping round the seam.
+            sigma = 0.5 * h / fit_height
+            pad = int(np.ceil(3 * sigma)) + 1
+
+            def lowpass(img):
+                wrapped = np.concatenate([img[:, -pad:], img, img[:, :pad]], axis=1)
+                return cv2.GaussianBlur(wrapped, (0, 0), max(sigma, 0.5))[:, pad:-pad]
+
+            lo = lowpass(pe)
+            eps = 1e-4 + 1e-3 * float(np.median(lo))
+            inside = (1.0 - w_out)[..., None]
+            ratio = 1.0 + inside * (np.clip((pe + eps) / (lo + eps), *DETAIL_RATIO_RANGE) - 1.0)
+            bg_ratio = 1.0 + inside * (np.clip((self.bg + eps) / (lowpass(self.bg) + eps), *DETAIL_RATIO_RANGE) - 1.0)
+            seen = None
+            if self.hand is not None:
+                seen = (self.d[..., 2] > 0) & (w_out < 1e-3) & ~self.hand & (pe.max(axis=-1) < 0.9)
+            got = self._by_fit_height[fit_height] = (lo, eps, ratio, bg_ratio, inside, seen)
+        return got
+
+    def apply(self, env: EnvMap, *, key_direction=None, key_render_deg: float = KEY_RENDER_DEG,
+              skin_rgb=None) -> EnvMap:
+        """:func:`photo_detail_env` of ``env`` (see there)."""
+        import cv2
+
+        h, d, pe = self.height, self.d, self.pe
+        base = cv2.resize(env.radiance, (2 * h, h), interpolation=cv2.INTER_LINEAR)
+        if key_direction is not None:
+            base = spread_key(base, d, key_direction, key_render_deg)
+        lo, eps, ratio, bg_ratio, inside, seen = self._low_pass(env.radiance.shape[0])
+        out = base * ratio
+        if self.hand is not None:
+            # The fit's level over what the camera saw at face value (about 1 after the refinement).
+            k = float(np.median(luminance(base[seen]) / np.maximum(luminance(lo[seen]), 1e-6))) if seen.sum() > 50 else 1.0
+            k = float(np.clip(k, 0.25, 4.0))
+            out = np.where(self.hand[..., None], k * pe, out)
+        back_out = base * bg_ratio
+        y_back = luminance(back_out)[..., None]
+        colour = (self.room + eps) / (luminance(self.room)[..., None] + eps)
+        back_out = y_back * (1.0 + inside * (colour - 1.0))
+        lower = np.clip(d[..., 1] / LOWER_BACK_RAMP, 0.0, 1.0)
+        back_out = back_out * (1.0 - (1.0 - LOWER_BACK_GAIN) * lower * lower * (3 - 2 * lower))[..., None]
+        if self.photographer is not None:
+            gain, head = self.photographer
+            back_out = back_out * gain[..., None]
+            skin = np.asarray(skin_rgb if skin_rgb is not None else [], float)
+            if skin.shape == (3,) and np.all(np.isfinite(skin)) and skin.sum() > 0:
+                # The photographer's face and hands are skin: a band facing the lens mirrors them, warm.
+                y = luminance(back_out)[..., None]
+                tint = y * (skin / max(float(luminance(skin[None])[0]), 1e-9))[None, None, :]
+                back_out = back_out + head[..., None] * (tint - back_out)
+        out = np.where((d[..., 2] >= 0)[..., None], out, back_out)
+        return EnvMap(np.maximum(out, 0.0).astype(np.float32), meta=dict(env.meta, detail_height=h))
+
+
+def photo_detail(photo, camera, placement=None, *, height: int = DETAIL_HEIGHT) -> PhotoDetail:
+    """The photo-side half of :func:`photo_detail_env`, for a map to come (``photo_detail_env(..., detail=)``)."""
+    return PhotoDetail(photo, camera, placement, height)
+
+
+def _background_only(small: np.ndarray, camera, placement, scale: float) -> np.ndarray:
+    """``small`` with the hand (the proxies as the camera sees them) inpainted, at <= 256 px for speed."""
     import cv2
 
-    from ..color import srgb8_to_linear
-
-    h = int(height)
-    base = cv2.resize(env.radiance, (2 * h, h), interpolation=cv2.INTER_LINEAR)
-    d = texel_directions(h, 2 * h)
-    if key_direction is not None:
-        base = spread_key(base, d, key_direction, key_render_deg)
-    side = 1024
-    scale = min(1.0, side / max(photo.width, photo.height))
-    sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
-    small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else photo.srgb
-    lin = srgb8_to_linear(small).astype(np.float32)
-    mx, my, w_out = _perspective_lookup(camera, d, scale, sw, sh)
-    pe = cv2.remap(lin, mx, my, interpolation=cv2.INTER_LINEAR,
-                   borderMode=cv2.BORDER_REPLICATE)
-    # Low-pass at the fitted map's texel size, wrapping round the seam.
-    sigma = 0.5 * h / env.radiance.shape[0]
-    pad = int(np.ceil(3 * sigma)) + 1
-    wrapped = np.concatenate([pe[:, -pad:], pe, pe[:, :pad]], axis=1)
-    lo = cv2.GaussianBlur(wrapped, (0, 0), max(sigma, 0.5))[:, pad:-pad]
-    eps = 1e-4 + 1e-3 * float(np.median(lo))
-    ratio = np.clip((pe + eps) / (lo + eps), *DETAIL_RATIO_RANGE)
-    inside = (1.0 - w_out)[..., None]
-    ratio = 1.0 + inside * (ratio - 1.0)
-    out = base * ratio
-    if placement is not None and getattr(placement, "proxies", None):
-        front_dirs = d[..., 2] > 0
-        dirs = d[front_dirs]
-        _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
-        hand = np.zeros(d.shape[:2], np.uint8)
-        hand[front_dirs] = idx >= 0
-        hand = cv2.dilate(hand, np.ones((3, 3), np.uint8)) > 0
-        seen = front_dirs & (w_out < 1e-3) & ~hand & (pe.max(axis=-1) < 0.9)
-        # The fit's level over what the camera saw at face value (about 1 after the refinement).
-        k = float(np.median(luminance(base[seen]) / np.maximum(luminance(lo[seen]), 1e-6))) if seen.sum() > 50 else 1.0
-        k = float(np.clip(k, 0.25, 4.0))
-        out = np.where(hand[..., None], k * pe, out)
-    back = (d[..., 2] < 0)[..., None]
-    y_base = luminance(out)[..., None]
-    y_pe = luminance(pe)[..., None]
-    colour = (pe + eps) / (y_pe + eps)
-    recoloured = y_base * (1.0 + inside * (colour - 1.0))
-    out = np.where(back, recoloured, out)
-    return EnvMap(np.maximum(out, 0.0).astype(np.float32), meta=dict(env.meta, detail_height=h))
+    if not getattr(placement, "proxies", None):
+        return small
+    sh, sw = small.shape[:2]
+    f = min(1.0, 256 / max(sw, sh))
+    tw, th = max(8, round(sw * f)), max(8, round(sh * f))
+    tiny = cv2.resize(small, (tw, th), interpolation=cv2.INTER_AREA)
+    gu, gv = np.meshgrid((np.arange(tw) + 0.5) / (f * scale), (np.arange(th) + 0.5) / (f * scale))
+    dirs = camera.ray_directions(np.stack([gu.ravel(), gv.ravel()], axis=1))
+    _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
+    mask = cv2.dilate((idx >= 0).reshape(th, tw).astype(np.uint8) * 255, np.ones((5, 5), np.uint8))
+    if mask.mean() >= 0.9 * 255:
+        return small
+    filled = cv2.inpaint(tiny, mask, 5, cv2.INPAINT_TELEA)
+    return cv2.resize(filled, (sw, sh), interpolation=cv2.INTER_LINEAR)

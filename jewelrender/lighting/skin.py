@@ -188,15 +188,18 @@ def skin_tone(skin_rgb_linear, albedo_rgb=None) -> dict:
 
 
 def reference_skin(photo, camera, placement) -> np.ndarray:
-    """Median linear colour along the finger bones (robust: always on the hand), or at the pixels a
-    placement names as its skin (``skin_reference_px``: an ear's cheeks and forehead)."""
+    """Median linear colour along the finger bones (robust: always on the hand), at the pixels a placement
+    names as its skin (``skin_reference_px``: an ear's cheeks and forehead), or along its own
+    ``skin_segments`` (pairs of ``points_cam`` rows: the neck)."""
     own = getattr(placement, "skin_reference_px", None)
     if own is not None:
         samples = np.asarray(own, float)
     else:
         uv_l = camera.project(placement.points_cam)
         samples = []
-        for a, b in [(5, 6), (9, 10), (13, 14), (17, 18), (6, 7), (10, 11), (14, 15), (0, 9)]:
+        segments = getattr(placement, "skin_segments", None) or [(5, 6), (9, 10), (13, 14), (17, 18), (6, 7),
+                                                                  (10, 11), (14, 15), (0, 9)]
+        for a, b in segments:
             for s in np.linspace(0.2, 0.8, 7):
                 samples.append(uv_l[a] + s * (uv_l[b] - uv_l[a]))
         samples = np.asarray(samples)

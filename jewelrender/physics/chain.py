@@ -98,6 +98,21 @@ class Ellipsoid:
     axes: np.ndarray
     radii: np.ndarray
 
+    def distance(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Approximate signed distance to the surface (negative inside; first order in the
+        implicit function, exact on a sphere) and the outward unit normal (its gradient)."""
+        c = np.asarray(self.center, float)
+        R = np.asarray(self.axes, float)
+        r = np.asarray(self.radii, float)
+        local = (points - c) @ R.T / r
+        rho = np.linalg.norm(local, axis=1)
+        grad = (local / r) @ R
+        gn = np.linalg.norm(grad, axis=1)
+        n = grad / np.maximum(gn, 1e-12)[:, None]
+        n[gn < 1e-12] = R[2]
+        sd = (rho ** 2 - 1.0) / np.maximum(2.0 * gn * np.maximum(rho, 1e-12), 1e-12)
+        return sd, n
+
     def push_out(self, points):
         c = np.asarray(self.center, float)
         R = np.asarray(self.axes, float)
@@ -276,7 +291,7 @@ def _project_bending(x, w, closed, L, max_angle):
 
 def relax_chain(points: np.ndarray, *, closed: bool, colliders: Sequence[Collider] = (),
                 gravity: Sequence[float] = (0.0, 1.0, 0.0), link_length: float | None = None,
-                pinned: Sequence[int] = (), max_bend_deg: float | None = None,
+                pinned: Sequence[int] = (), masses: Sequence[float] | None = None, max_bend_deg: float | None = None,
                 friction: float = 0.5, damping: float = 0.05, step_m: float = 1e-3,
                 iterations: int = 3, max_steps: int = 1500, rest_tol_m: float | None = None) -> ChainState:
     """Let a chain fall under gravity onto the colliders until it rests.
@@ -288,6 +303,10 @@ def relax_chain(points: np.ndarray, *, closed: bool, colliders: Sequence[Collide
     closed : a loop (necklace, bracelet) or an open strand (a drop from a piercing).
     link_length : each link's length; default: the initial polyline's length / number of links.
     pinned : joints that do not move (an earring's piercing; a clasp held in place).
+    masses : per-joint masses (default all 1). A heavier joint (a necklace's pendant at its bail)
+        gives way less to the link constraints, so its weight pulls the chain on both sides
+        towards it: the front of a pendant necklace falls into a V. Constraint corrections are
+        shared in inverse proportion to mass, as in PBD.
     max_bend_deg : the largest angle between neighbouring links (None: free, like a cable chain).
     friction : 0..1, the share of a touching joint's tangential step removed (skin holds a chain).
     step_m : gravity's displacement per step squared (the "g dt²"), metres; sets how fast it falls.
@@ -309,6 +328,12 @@ def relax_chain(points: np.ndarray, *, closed: bool, colliders: Sequence[Collide
     g = g / gn * step_m
     rest_tol = 0.25 * step_m if rest_tol_m is None else float(rest_tol_m)
     w = np.ones(n)
+    if masses is not None:
+        m = np.asarray(masses, dtype=float)
+        if m.shape != (n,) or not np.isfinite(m).all() or (m <= 0).any():
+            raise InvalidOptionError(f"masses must be {n} positive numbers, one per joint",
+                                     details={"option": "masses"})
+        w = 1.0 / m
     pinned = np.asarray(list(pinned), dtype=int)
     if pinned.size and ((pinned < 0) | (pinned >= n)).any():
         raise InvalidOptionError(f"pinned joints must be in 0..{n - 1}", details={"option": "pinned"})

@@ -1,4 +1,4 @@
-"""Body sites: where on the body a piece is worn (``ring``, ``wrist`` and ``ear`` today; neck next).
+"""Body sites: where on the body a piece is worn (``ring``, ``wrist``, ``neck`` and ``ear``).
 
 :data:`SITES` maps a site's name (a catalog entry's ``site``) to its object, which
 implements :class:`jewelrender.sites.base.Site`. The hand model shared by hand
@@ -11,13 +11,14 @@ from __future__ import annotations
 from ..errors import InvalidOptionError
 from .base import Placement, Site
 from .ear import EAR
+from .neck import NECK
 from .ring import RING
 from .wrist import WRIST
 
 __all__ = ["SITES", "Site", "Placement", "get_site", "made_to_without_photo"]
 
 #: Site name -> site object.
-SITES: dict[str, Site] = {RING.name: RING, WRIST.name: WRIST, EAR.name: EAR}
+SITES: dict[str, Site] = {RING.name: RING, WRIST.name: WRIST, NECK.name: NECK, EAR.name: EAR}
 
 
 def get_site(name: str) -> Site:

@@ -51,7 +51,8 @@ class Site(Protocol):
 
     #: The key in :data:`jewelrender.sites.SITES` and in catalog entries' ``site``.
     name: str
-    #: Detectors it needs, by name (``"hand"``: :class:`jewelrender.landmarks.HandDetector`).
+    #: Detectors it needs, by name (``"hand"``: :class:`jewelrender.landmarks.HandDetector`; ``"pose"``:
+    #: :class:`jewelrender.landmarks.PoseDetector`, whose body pose ``place`` then receives as ``pose=``).
     detectors: tuple[str, ...]
     #: Piece families worn here (keys of :data:`jewelrender.pieces.FAMILIES`).
     piece_families: tuple[str, ...]

@@ -9,11 +9,12 @@ identical shape.
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
 
-__all__ = ["raycast_capsules", "capsule_mesh"]
+__all__ = ["raycast_capsules", "capsule_mesh", "capsule_meshes"]
 
 
 def raycast_capsules(origins: np.ndarray, dirs: np.ndarray, capsules: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -108,38 +109,9 @@ def _ray_capsule(ro, rd, pa, pb, r):
     return t
 
 
-def capsule_mesh(p0, p1, radius: float, *, segments: int = 24, rings: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Closed triangle mesh of a capsule with smooth normals.
-
-    Returns ``(vertices (N, 3) float32, faces (M, 3) uint32, normals (N, 3) float32)``
-    in the frame and units of ``p0``/``p1``. The vertex and face counts depend only
-    on ``segments`` and ``rings``, so a renderer can update positions in place.
-    """
-    p0 = np.asarray(p0, dtype=np.float64)
-    p1 = np.asarray(p1, dtype=np.float64)
-    axis = p1 - p0
-    length = np.linalg.norm(axis)
-    w = axis / length if length > 1e-12 else np.array([0.0, 0.0, 1.0])
-    tmp = np.array([1.0, 0.0, 0.0]) if abs(w[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    u = np.cross(w, tmp)
-    u /= np.linalg.norm(u)
-    v = np.cross(w, u)
-    # Latitude rings (poles excluded): a hemisphere at p0 (pointing -w), then one
-    # at p1 (+w); a single vertex closes each pole so the mesh is watertight.
-    lats = np.concatenate([
-        np.linspace(-np.pi / 2, 0.0, rings + 1)[1:],
-        np.linspace(0.0, np.pi / 2, rings + 1)[:-1],
-    ])
-    centres = [p0] * rings + [p1] * rings
-    ang = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
-    verts, norms = [], []
-    for lat, c in zip(lats, centres):
-        ring_n = (np.cos(lat) * (np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v) + np.sin(lat) * w)
-        verts.append(c + radius * ring_n)
-        norms.append(ring_n)
-    verts = np.concatenate(verts + [[p0 - radius * w], [p1 + radius * w]])
-    norms = np.concatenate(norms + [[-w], [w]])
-    nr = len(lats)
+@functools.lru_cache(maxsize=8)
+def _capsule_faces(segments: int, nr: int) -> np.ndarray:
+    """The capsule mesh's triangles before orientation: they depend only on the tessellation."""
     south, north = nr * segments, nr * segments + 1
     faces = []
     for j in range(segments):
@@ -154,9 +126,60 @@ def capsule_mesh(p0, p1, radius: float, *, segments: int = 24, rings: int = 6) -
             faces.append((a0 + j, a0 + j1, b0 + j1))
             faces.append((a0 + j, b0 + j1, b0 + j))
     faces = np.asarray(faces, dtype=np.int64)
+    faces.setflags(write=False)
+    return faces
+
+
+def capsule_mesh(p0, p1, radius: float, *, segments: int = 24, rings: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed triangle mesh of a capsule with smooth normals.
+
+    Returns ``(vertices (N, 3) float32, faces (M, 3) uint32, normals (N, 3) float32)``
+    in the frame and units of ``p0``/``p1``. The vertex and face counts depend only
+    on ``segments`` and ``rings``, so a renderer can update positions in place.
+    """
+    return capsule_meshes([p0], [p1], [radius], segments=segments, rings=rings)
+
+
+def capsule_meshes(p0, p1, radius, *, segments: int = 24, rings: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`capsule_mesh` of ``K`` capsules at once (``p0``, ``p1`` (K, 3), ``radius`` (K,)), as one mesh.
+
+    The vertices of capsule ``k`` come ``k``-th, each capsule's exactly as :func:`capsule_mesh` makes
+    it, and the faces index the merged vertex array.
+    """
+    p0 = np.asarray(p0, dtype=np.float64).reshape(-1, 3)
+    p1 = np.asarray(p1, dtype=np.float64).reshape(-1, 3)
+    radius = np.asarray(radius, dtype=np.float64).reshape(-1)[:, None, None]
+    axis = p1 - p0
+    length = np.sqrt(np.einsum("ij,ij->i", axis, axis))[:, None]
+    w = np.where(length > 1e-12, axis / np.where(length > 1e-12, length, 1.0), np.array([0.0, 0.0, 1.0]))
+    tmp = np.where((np.abs(w[:, 0]) < 0.9)[:, None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    u = np.cross(w, tmp)
+    u /= np.sqrt(np.einsum("ij,ij->i", u, u))[:, None]
+    v = np.cross(w, u)
+    # Latitude rings (poles excluded): a hemisphere at p0 (pointing -w), then one
+    # at p1 (+w); a single vertex closes each pole so the mesh is watertight.
+    lats = np.concatenate([
+        np.linspace(-np.pi / 2, 0.0, rings + 1)[1:],
+        np.linspace(0.0, np.pi / 2, rings + 1)[:-1],
+    ])
+    ang = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
+    # (K, rings, segments, 3): the same products, in the same order, as one ring at a time.
+    around = np.cos(ang)[None, :, None] * u[:, None, :] + np.sin(ang)[None, :, None] * v[:, None, :]
+    ring_n = np.cos(lats)[None, :, None, None] * around[:, None] + np.sin(lats)[None, :, None, None] * w[:, None, None]
+    centres = np.where((np.arange(len(lats)) < rings)[None, :, None, None], p0[:, None, None], p1[:, None, None])
+    verts = centres + radius[..., None] * ring_n
+    k = len(p0)
+    r = radius[:, 0]
+    verts = np.concatenate([verts.reshape(k, -1, 3), (p0 - r * w)[:, None], (p1 + r * w)[:, None]], axis=1)
+    norms = np.concatenate([ring_n.reshape(k, -1, 3), -w[:, None], w[:, None]], axis=1)
+    nv = verts.shape[1]
+    faces = np.broadcast_to(_capsule_faces(segments, len(lats)), (k,) + _capsule_faces(segments, len(lats)).shape).copy()
     # Orient outward, per face: each triangle's normal must agree with its vertex normals.
-    tri = verts[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    flip = np.einsum("ij,ij->i", fn, norms[faces].mean(axis=1)) < 0
+    tri = np.take_along_axis(verts[:, :, None, :], faces.reshape(k, -1, 1, 1), axis=1).reshape(k, -1, 3, 3)
+    fn = np.cross(tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0])
+    nf = np.take_along_axis(norms[:, :, None, :], faces.reshape(k, -1, 1, 1), axis=1).reshape(k, -1, 3, 3)
+    flip = np.einsum("kij,kij->ki", fn, nf.mean(axis=2)) < 0
     faces[flip] = faces[flip][:, ::-1]
-    return verts.astype(np.float32), faces.astype(np.uint32), norms.astype(np.float32)
+    faces = faces + (np.arange(k) * nv)[:, None, None]
+    return (verts.reshape(-1, 3).astype(np.float32), faces.reshape(-1, 3).astype(np.uint32),
+            norms.reshape(-1, 3).astype(np.float32))

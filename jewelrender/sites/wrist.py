@@ -37,12 +37,13 @@ from typing import Any
 import numpy as np
 
 from ..checks import is_number
-from ..errors import InvalidOptionError, JewelrenderError, WristNotVisibleError
+from ..errors import InvalidOptionError, JewelrenderError, WristCoveredError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
 from .base import piece_to_cam, refuse_side
 
-__all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter",
+__all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter", "forearm_from_pose",
+           "skin_across_wrist", "wrist_visible_mask", "MIN_SKIN_ACROSS",
            "bangle_inner_diameter_mm", "measure_wrist_px", "WRIST_DEPTH_TO_WIDTH", "HAND_CIRCUMFERENCE_TO_BREADTH",
            "DEFAULT_WRIST_POSITION", "POSITION_SPAN_MM", "BANGLE_DIAMETER_RANGE_MM", "MIN_VISIBLE_FRACTION"]
 
@@ -66,6 +67,17 @@ BRACELET_EASE_CM = 1.5
 BANGLE_DIAMETER_RANGE_MM = (50.0, 75.0)
 #: Below this share of the expected front arc showing, the piece is refused (WRIST_NOT_VISIBLE).
 MIN_VISIBLE_FRACTION = 0.35
+#: The body pose's wrist must lie within this many palm lengths of the hand's landmark 0 to be its arm.
+POSE_WRIST_MATCH_PALMS = 0.6
+#: A pose forearm more than this far from the palm's line (image plane) is taken for a mismatch.
+POSE_MAX_TURN_DEG = 60.0
+#: Below this share of skin-coloured pixels across the wrist's middle, something covers it (WRIST_COVERED).
+MIN_SKIN_ACROSS = 0.5
+#: A wrist pixel's CIELAB chroma within this many of the hand's spreads is skin.
+SKIN_CHROMA_SIGMAS = 3.5
+#: How far (mm) past the body proxies a piece may stand (a strap's thickness): within it, a pixel that is not
+#: skin hides the piece too (the silhouette cut).
+STANDOUT_MM = 4.5
 #: The forearm proxy's length from landmark 0 towards the elbow (only its start shows).
 FOREARM_PROXY_MM = 160.0
 #: Landmark 0 must be at least this far (in hand-size units) inside the frame, and the
@@ -119,10 +131,31 @@ class WristFit:
     bangle_inner_diameter_mm: float
     #: From the piece's centre along +Z to where the hand starts (its proxies' reach towards the elbow).
     hand_stop_mm: float
+    #: Which way along X the thumb (radial) side lies: +1 or -1. A watch's 12 o'clock points there.
+    radial_x: float = 1.0
+    #: The side the wrist is on ("left"/"right"): a watch's crown (3 o'clock) faces the hand on the left wrist.
+    hand: str = "left"
 
     def wrist_support_mm(self, ux: float, uy: float) -> float:
         """How far the wrist's surface reaches from its axis in the direction (ux, uy)."""
         return _support(self.wrist_a_mm, self.wrist_b_mm, ux, uy)
+
+    @property
+    def circumference_mm(self) -> float:
+        return ellipse_perimeter(self.wrist_a_mm, self.wrist_b_mm)
+
+    @property
+    def bracelet_length_cm(self) -> float:
+        """Wrist circumference + ease, rounded up to the half centimetre (how chain bracelets are sold)."""
+        return math.ceil((self.circumference_mm / 10.0 + BRACELET_EASE_CM) * 2.0) / 2.0
+
+    def forearm_stadium_mm(self) -> tuple[float, float]:
+        """The wrist proxy's cross-section: two capsules of radius ``b`` whose axes sit at x = +-offset.
+
+        Returns ``(offset, radius)``: a stadium of width 2a and depth 2b, what
+        hides the piece, catches its shadow and stops a chain (one home for its shape).
+        """
+        return max(self.wrist_a_mm - self.wrist_b_mm, 0.0), self.wrist_b_mm
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +187,9 @@ class WristPlacement:
     proxies: tuple[Capsule, ...]
     details: dict = field(default_factory=dict)
 
+    #: The render's crop may be oblong down to this aspect: a bracelet is a band across the arm.
+    crop_min_aspect = 0.4
+
     @property
     def right_cam(self) -> np.ndarray:
         return np.cross(self.up_cam, self.axis_cam)
@@ -165,8 +201,8 @@ class WristPlacement:
 
     @property
     def bracelet_length_cm(self) -> float:
-        """Wrist circumference + ease, rounded up to the half centimetre (how chain bracelets are sold)."""
-        return math.ceil((self.wrist_circumference_mm / 10.0 + BRACELET_EASE_CM) * 2.0) / 2.0
+        """The chain bracelet made to this wrist (:attr:`WristFit.bracelet_length_cm`)."""
+        return self.fit.bracelet_length_cm
 
     def to_report(self) -> dict:
         r = lambda v, n=2: [round(float(x), n) for x in v]  # noqa: E731
@@ -194,10 +230,55 @@ class WristPlacement:
         }
 
 
-def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray) -> np.ndarray:
+def forearm_from_pose(pose, image_px: np.ndarray) -> tuple[np.ndarray | None, dict]:
+    """The forearm's image direction (unit, towards the elbow) from a body pose, or None, and why.
+
+    The pose's wrist nearest to the hand's landmark 0 picks the arm; it must lie
+    within :data:`POSE_WRIST_MATCH_PALMS` palm lengths of landmark 0 (else the
+    pose found another arm or person), and that arm's elbow must be visible
+    (MediaPipe visibility >= 0.5). A direction more than :data:`POSE_MAX_TURN_DEG`
+    from the palm's line is a mismatch too (a wrist does not bend that far in the image plane).
+    """
+    from ..landmarks import PoseLandmark
+
+    if pose is None:
+        return None, {"source": "hand", "reason": "no body pose found"}
+    palm_len = float(np.linalg.norm(image_px[9] - image_px[0]))
+    palm_dir = image_px[0] - image_px[list(_PALM)].mean(axis=0)
+    palm_dir = palm_dir / np.linalg.norm(palm_dir)
+    best = None
+    for wrist, elbow in ((PoseLandmark.LEFT_WRIST, PoseLandmark.LEFT_ELBOW),
+                         (PoseLandmark.RIGHT_WRIST, PoseLandmark.RIGHT_ELBOW)):
+        dist = float(np.linalg.norm(pose.image_px[wrist] - image_px[0]))
+        if best is None or dist < best[0]:
+            best = (dist, wrist, elbow)
+    dist, wrist, elbow = best
+    info = {"source": "hand", "pose_wrist_px_from_landmark_0": round(dist, 1), "pose_arm": wrist.name.split("_")[0].lower()}
+    if dist > POSE_WRIST_MATCH_PALMS * palm_len:
+        info["reason"] = "the pose's wrists are not at this hand"
+        return None, info
+    if not pose.visible(elbow):
+        info["reason"] = "the elbow is not visible"
+        return None, info
+    d = pose.image_px[elbow] - pose.image_px[wrist]
+    if float(np.linalg.norm(d)) < 0.5 * palm_len:
+        info["reason"] = "the forearm is foreshortened (seen end-on)"
+        return None, info
+    d = d / np.linalg.norm(d)
+    turn = math.degrees(math.acos(float(np.clip(d @ palm_dir, -1.0, 1.0))))
+    info["turn_from_palm_line_deg"] = round(turn, 1)
+    if turn > POSE_MAX_TURN_DEG:
+        info["reason"] = "the pose's forearm disagrees with the hand"
+        return None, info
+    info["source"] = "pose"
+    return d, info
+
+
+def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray, d_px: np.ndarray | None = None) -> np.ndarray:
     """Unit forearm direction (towards the elbow), camera frame.
 
-    In the image: from the palm's centre through landmark 0. In depth the hand's
+    In the image: ``d_px`` (the pose's wrist-to-elbow line, :func:`forearm_from_pose`)
+    or, without it, from the palm's centre through landmark 0. In depth the hand's
     3-D landmarks say little about the forearm (the palm tilts on the wrist), so
     the forearm is taken to lie across the line of sight at landmark 0, the
     same "camera above the arm" assumption as gravity's: the 3-D direction in
@@ -205,8 +286,9 @@ def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray) -> 
     the image direction.
     """
     p0 = pts[0]
-    d_px = image_px[0] - image_px[list(_PALM)].mean(axis=0)
-    d_px /= np.linalg.norm(d_px)
+    if d_px is None:
+        d_px = image_px[0] - image_px[list(_PALM)].mean(axis=0)
+    d_px = np.asarray(d_px, float) / np.linalg.norm(d_px)
     ray = np.linalg.inv(K) @ np.array([*(image_px[0] + 10.0 * d_px), 1.0])
     n = p0 / np.linalg.norm(p0)
     q = ray * (p0 @ n) / (ray @ n)  # the ray's point on the plane through p0 perpendicular to n
@@ -217,6 +299,9 @@ def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray) -> 
 def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, prior_px: float,
                      *, n_profiles: int = 11) -> tuple[float | None, dict]:
     """The forearm's silhouette width (pixels) across ``c_px``, or None.
+
+    ``info["centre_offset_px"]`` is how far the outline's middle lies from
+    ``c_px`` across the forearm (along the forearm direction turned +90 deg).
 
     The finger rule (:func:`jewelrender.sites.hand.measure_width_px`: walk out
     until the colour leaves the centre's skin model) stops early on a wrist,
@@ -239,7 +324,7 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
     grad[:, k:-k] = np.linalg.norm(lab[:, 2 * k:] - lab[:, :-2 * k], axis=-1)
     H, W = srgb.shape[:2]
     inside = (pts[..., 0] >= 0) & (pts[..., 0] < W) & (pts[..., 1] >= 0) & (pts[..., 1] < H)
-    widths = []
+    widths, centres = [], []
     for i in range(n_profiles):
         edges = []
         for sign in (1, -1):
@@ -251,6 +336,7 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
             j = np.nonzero(band)[0]
             edges.append(float(abs(s[j[int(np.argmax(grad[i, j]))]])))
         widths.append(edges[0] + edges[1])
+        centres.append((edges[0] - edges[1]) / 2.0)  # the outline's middle, off the centre line along +nrm
     w = np.asarray(widths)
     support = [(np.abs(w - wi) <= 0.15 * wi).sum() for wi in w]
     best = w[int(np.argmax(support))]
@@ -261,16 +347,113 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
         return None, info
     width = float(np.median(w[ok]))
     info["ratio_to_prior"] = round(width / prior_px, 3)
+    info["centre_offset_px"] = round(float(np.median(np.asarray(centres)[ok])), 2)
     if not _PLAUSIBLE_WIDTH[0] <= width / prior_px <= _PLAUSIBLE_WIDTH[1]:
         info["reason"] = "implausible relative to the hand's size"
         return None, info
     return width, info
 
 
-def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.ndarray):
+def _skin_model(srgb: np.ndarray, hand) -> tuple[np.ndarray, np.ndarray] | None:
+    """The back of the hand's CIELAB median and spread (pixels inside landmarks 0, 1, 5, 9, 13, 17, shrunk
+    towards their centre, away from the outline), or None when there are too few."""
+    import cv2
+
+    H, W = srgb.shape[:2]
+    poly = hand.image_px[[0, 1, 5, 9, 13, 17]]
+    centre = poly.mean(axis=0)
+    poly = centre + 0.7 * (poly - centre)
+    m = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    ys, xs = np.nonzero(m)
+    if len(xs) < 20:
+        return None
+    step = max(1, len(xs) // 4000)
+    ref = cv2.cvtColor(srgb[ys[::step], xs[::step]][None].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[0]
+    med = np.median(ref, axis=0)
+    return med, np.maximum(1.4826 * np.median(np.abs(ref - med), axis=0), [6.0, 3.0, 3.0])
+
+
+def _is_skin(lab: np.ndarray, model) -> np.ndarray:
+    med, spread = model
+    chroma = np.hypot((lab[..., 1] - med[1]) / spread[1], (lab[..., 2] - med[2]) / spread[2])
+    return (chroma < SKIN_CHROMA_SIGMAS) & (lab[..., 0] > med[0] / 3.0)
+
+
+def skin_across_wrist(srgb: np.ndarray, hand, c_px: np.ndarray, fore_px: np.ndarray, width_px: float,
+                      *, n_profiles: int = 7) -> tuple[float, dict]:
+    """The share of the wrist's middle, across the forearm at ``c_px``, that has the hand's skin colour.
+
+    The skin model is the back of the hand's own colour: its median CIELAB
+    chroma and spread. A wrist pixel is skin when its chroma lies within
+    :data:`SKIN_CHROMA_SIGMAS` spreads of the hand's and it is not much darker than
+    a shadowed flank (L* above a third of the hand's). The profiles cover the
+    middle 80 % of the wrist's width, where the forearm's own outline and the
+    background do not reach; a sleeve, a glove, a watch or a cuff there is not skin.
+    """
+    H, W = srgb.shape[:2]
+    model = _skin_model(srgb, hand)
+    if model is None:
+        return 1.0, {"reason": "the back of the hand is too small to sample"}
+    a = np.asarray(fore_px, float) / np.linalg.norm(fore_px)
+    nrm = np.array([-a[1], a[0]])
+    s = np.linspace(-0.4, 0.4, 41) * width_px
+    offs = np.linspace(-0.15, 0.15, n_profiles) * width_px
+    pts = np.asarray(c_px, float)[None, None] + offs[:, None, None] * a + s[None, :, None] * nrm
+    inside = (pts[..., 0] >= 0) & (pts[..., 0] < W) & (pts[..., 1] >= 0) & (pts[..., 1] < H)
+    skin = _is_skin(hand_model.lab_profiles(srgb, pts), model)
+    frac = float(skin[inside].mean()) if inside.any() else 0.0
+    return frac, {"skin_fraction": round(frac, 3), "hand_lab": [round(float(v), 1) for v in model[0]]}
+
+
+def wrist_visible_mask(srgb: np.ndarray, hand, camera, placement, crop) -> tuple[np.ndarray, dict]:
+    """(h, w) in [0, 1] over ``crop``: where the photo lets the piece show.
+
+    The piece is hidden where the body proxies say the wrist or hand is (a ray
+    through the pixel hits them) but the photo shows something that is not the
+    hand's skin: a sleeve, a cuff, a watch already worn. Thin dark strands (arm
+    hair) are closed over first (a closing a twentieth of the wrist's width
+    across), and specks smaller than that are not cuts. The body reaches
+    :data:`STANDOUT_MM` past the proxies' outline (a strap wrapping a proxy wider
+    than the real arm would stand out over the background); further off it
+    nothing is cut.
+    """
+    import cv2
+
+    from .proxies import raycast_capsules
+
+    sy, sx = crop.slices
+    sub = srgb[sy, sx]
+    h, w = sub.shape[:2]
+    model = _skin_model(srgb, hand)
+    if model is None:
+        return np.ones((h, w), np.float32), {"reason": "no skin model"}
+    lab = cv2.cvtColor(sub.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    skin = _is_skin(lab, model).astype(np.uint8)
+    k = max(3, int(round(placement.wrist_width_px / 20.0)) | 1)
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, ker)
+    K = np.asarray(camera.K, float)
+    yy, xx = np.mgrid[0:h, 0:w]
+    rays = np.column_stack([(xx.ravel() + crop.x + 0.5 - K[0, 2]) / K[0, 0],
+                            (yy.ravel() + crop.y + 0.5 - K[1, 2]) / K[1, 1], np.ones(h * w)])
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    _, _, idx = raycast_capsules(np.zeros_like(rays), rays, placement.proxies)
+    body = (idx >= 0).reshape(h, w).astype(np.uint8)
+    # Within a piece's thickness of the proxies' outline too: where the real arm is narrower than the
+    # proxy, a strap or chain wrapping the proxy's flank would stand out over the background.
+    reach = max(1, int(round(STANDOUT_MM * placement.wrist_width_px / (2.0 * placement.fit.wrist_a_mm))))
+    body = cv2.dilate(body, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+    covered = (body & (skin == 0)).astype(np.uint8)
+    covered = cv2.morphologyEx(covered, cv2.MORPH_OPEN, ker)
+    vis = 1.0 - cv2.GaussianBlur(covered.astype(np.float32), (0, 0), 0.7)
+    return np.clip(vis, 0.0, 1.0).astype(np.float32), {"covered_fraction_of_crop": round(float(covered.mean()), 4)}
+
+
+def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.ndarray, d_px=None):
     """Forearm direction (towards the elbow), dorsal normal across it, palm centre (camera frame)."""
     palm_c = pts[list(_PALM)].mean(axis=0)
-    fore = _forearm_direction(pts, image_px, K)
+    fore = _forearm_direction(pts, image_px, K, d_px)
     dorsal = hand_model.dorsal_normal(pts, handedness)
     up = dorsal - (dorsal @ fore) * fore
     if np.linalg.norm(up) < 1e-6:
@@ -279,13 +462,14 @@ def _wrist_frame(pts: np.ndarray, handedness: str, image_px: np.ndarray, K: np.n
     return fore, up / np.linalg.norm(up), palm_c
 
 
-def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION) -> WristPlacement:
-    """The wrist's frame, cross-section, sizes and proxies from one detected hand."""
+def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION, pose=None) -> WristPlacement:
+    """The wrist's frame, cross-section, sizes and proxies from one detected hand (and the body pose, if given)."""
     srgb = np.asarray(getattr(photo, "srgb", photo))
     K = np.asarray(camera.K, dtype=np.float64)
     fx = float(K[0, 0])
     pts, pose_info = hand_model.hand_points_cam(hand, K)
-    fore, up, palm_c = _wrist_frame(pts, hand.handedness, hand.image_px, K)
+    d_px, fore_info = forearm_from_pose(pose, hand.image_px)
+    fore, up, palm_c = _wrist_frame(pts, hand.handedness, hand.image_px, K, d_px)
     axis = -fore  # the piece's +Z runs towards the hand, as a ring's towards the fingertip
     center = pts[0] + fore * (position * POSITION_SPAN_MM * 1e-3)
     right = np.cross(up, axis)
@@ -304,6 +488,24 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     source = "measured" if width_px is not None else "prior"
     if width_px is None:
         width_px = prior_px
+    if source == "measured":
+        # The forearm's axis through the middle of its measured outline: the palm's line (or the pose's)
+        # fixes the direction, not where across the arm the axis runs (a hand turned on the wrist shifts it).
+        nrm_px = np.array([-fore_px[1], fore_px[0]])
+        off_px = float(winfo.get("centre_offset_px", 0.0))
+        ray = np.linalg.inv(K) @ np.array([*(c_px + off_px * nrm_px), 1.0])
+        shift = ray * (center @ center) / (ray @ center) - center  # on the plane through center facing the camera
+        shift -= (shift @ fore) * fore
+        center = center + shift
+        c_px = project(center)
+    else:
+        shift = np.zeros(3)
+    skin_frac, skin_info = skin_across_wrist(srgb, hand, c_px, fore_px, width_px)
+    if skin_frac < MIN_SKIN_ACROSS:
+        raise WristCoveredError(
+            "something covers the wrist where the piece goes (a sleeve, a watch or bracelet you wear, or the other "
+            "hand); push the sleeve back, take off what you wear there and photograph the bare wrist",
+            details={"skin": skin_info, "center_px": [round(float(v), 1) for v in c_px]})
     half_m = width_px / 2.0 * z / fx
     # The silhouette's half-width is the ellipse's support along the image's across direction.
     across = np.cross(axis, center)
@@ -321,22 +523,25 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     g = g - (g @ axis) * axis
     gn = float(np.linalg.norm(g))
     gx, gy = (float(g @ right / gn), float(g @ up / gn)) if gn > 1e-9 else (0.0, -1.0)
-    # Proxies: the wrist and forearm as an elliptic cylinder, approximated by two capsules of
-    # radius b side by side (a stadium of width 2a, depth 2b); the hand's capsules as for rings.
-    start = pts[0] - fore * 0.005
-    end = pts[0] + fore * (FOREARM_PROXY_MM * 1e-3)
-    off = right * max(a_m - b_m, 0.0)
     hand_caps = hand_model.hand_proxies(srgb, hand, pts, K, finger="ring",
                                         finger_radius_m=hand_model.PRIOR_FINGER_WIDTH_MM["ring"] / 2e3)
-    caps = [Capsule("forearm.radial", start + off, end + off, float(b_m)),
-            Capsule("forearm.ulnar", start - off, end - off, float(b_m)), *hand_caps]
     # Where the hand begins, seen from the piece: the hand's proxies' nearest reach along -Z.
     hand_start_m = min(min((c.p0 - center) @ axis, (c.p1 - center) @ axis) - c.radius for c in hand_caps)
+    # The thumb's (radial) side: from the little finger's knuckle to the index's.
+    radial_x = 1.0 if float((pts[5] - pts[17]) @ right) >= 0 else -1.0
     fit = WristFit(wrist_a_mm=round(a_mm, 2), wrist_b_mm=round(b_mm, 2), gravity_x=round(gx, 4),
                    gravity_y=round(gy, 4), bangle_inner_diameter_mm=bangle_inner_diameter_mm(breadth, perim, 2 * a_mm),
-                   hand_stop_mm=round(hand_start_m * 1e3, 2))
+                   hand_stop_mm=round(hand_start_m * 1e3, 2), radial_x=radial_x, hand=hand.handedness)
+    # Proxies: the wrist and forearm as an elliptic cylinder, approximated by two capsules side by
+    # side (WristFit.forearm_stadium_mm); the hand's capsules as for rings.
+    start = pts[0] + shift - fore * 0.005
+    end = pts[0] + shift + fore * (FOREARM_PROXY_MM * 1e-3)
+    off_mm, r_mm = fit.forearm_stadium_mm()
+    off = right * off_mm * 1e-3
+    caps = [Capsule("forearm.right", start + off, end + off, r_mm * 1e-3),
+            Capsule("forearm.left", start - off, end - off, r_mm * 1e-3), *hand_caps]
     facing = "away" if float(up @ (-center)) > 0 else "camera"  # which way the palm faces
-    details = {"pose": pose_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
+    details = {"pose": pose_info, "forearm": fore_info, "skin": skin_info, "width": {**winfo, "prior_px": round(prior_px, 2)},
                "gravity_piece_xy": [fit.gravity_x, fit.gravity_y]}
     return WristPlacement(
         site="wrist", hand=hand.handedness, position=float(position), palm_facing=facing,
@@ -368,8 +573,9 @@ class WristSite:
     """Pieces on the wrist: :class:`jewelrender.sites.base.Site` for bangles and cuffs."""
 
     name = "wrist"
-    detectors = ("hand",)
-    piece_families = ("bangle",)
+    #: The body pose (its elbow) steers the forearm's direction where the photo shows it.
+    detectors = ("hand", "pose")
+    piece_families = ("bangle", "bracelet", "watch")
 
     def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
                       side: str | None = None) -> dict:
@@ -423,8 +629,8 @@ class WristSite:
         report.passed, report.code, report.message = True, None, None
         return report
 
-    def place(self, photo, detection, camera, *, options: dict):
-        return place_wrist(photo, detection, camera, position=options["position"])
+    def place(self, photo, detection, camera, *, options: dict, pose=None):
+        return place_wrist(photo, detection, camera, position=options["position"], pose=pose)
 
     def reference_size(self) -> WristFit:
         """What a wrist piece is made to without a photo (an export): the prior wrist, gravity across it."""
@@ -440,9 +646,15 @@ class WristSite:
         return placement.fit
 
     def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
-        # The ring's silhouette cut, contact line and camera look are finger-specific (jewelrender.integration);
-        # a wrist piece is composited with the proxies' occlusion and the render's own shadow for now.
-        return None
+        """The photo's own silhouette: what covers the wrist (a sleeve, a cuff) hides the piece
+        (:func:`wrist_visible_mask`). The ring's contact line and camera look are finger-specific
+        (:mod:`jewelrender.integration`); a wrist piece keeps the render's own shadow."""
+        from ..integration import Integration
+
+        vis, info = wrist_visible_mask(np.asarray(photo.srgb), detection, camera, placement, crop)
+        a = np.asarray(alpha, np.float32)
+        info["piece_hidden_fraction"] = round(float((a * (1.0 - vis)).sum() / max(float(a.sum()), 1e-6)), 4)
+        return Integration(visible=vis, contact=None, look=None, segmentation=None, report=info)
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         ppm = placement.wrist_width_px / (2 * placement.fit.wrist_a_mm)  # px per mm at the wrist

@@ -1,0 +1,471 @@
+"""Necklaces: chains (cable, curb, rope, box, snake), pearl strands, tennis necklaces and pendants.
+
+Piece frame (as the neck site's placement defines it, :class:`jewelrender.sites.neck.NeckFit`):
+millimetres, origin on the neck's axis at the jugular notch's height, +Y up, +Z forward
+(out of the chest), +X the wearer's left.
+
+A necklace is made to the fit the site measured: a closed loop of ``fit.length_mm``
+is relaxed under gravity against the fit's body capsules by
+:func:`jewelrender.physics.chain.relax_chain` (:func:`drape`), then its links are laid
+along the rested curve. A pendant's weight is a heavier joint at the front of the
+loop, which pulls the chain into a V; the pendant hangs from it on its bail, lying on
+the chest.
+
+Every link of a chain is the same mesh: a part carries that one mesh and the
+transforms of its copies (:class:`jewelrender.geometry.assets.InstancedPart`),
+rendered as a Mitsuba ``shapegroup`` with one ``instance`` per link.
+
+Catalog schema::
+
+    kind = "necklace" | "pendant" | "strand" | "tennis-necklace"
+    band = { style = "cable" | "curb" | "rope" | "box" | "snake",   # chain and pendant
+             wire_mm, link_mm }                                    # link_mm: a link's outer length
+    band = { style = "pearl", pearl_mm }                           # strand
+    band = { style = "tennis", stone_mm }                          # tennis (diamonds in four-prong boxes)
+    setting = { style = "solitaire" | "heart" | "bar", size_mm }   # pendant only
+    stone = { cut, size_mm | carat, gem }                          # solitaire pendant (and a strand's gem)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ..errors import CatalogError
+from ..geometry import assets
+from ..geometry.assets import InstancedPart, MeshPart
+
+__all__ = ["KINDS", "CHAIN_STYLES", "PENDANT_STYLES", "parse", "parts", "drape", "Drape", "link_pitch_mm",
+           "PHYSICS_LINK_MM"]
+
+KINDS = ("necklace", "pendant", "strand", "tennis-necklace")  # a bracelet's kinds are "chain", "tennis"
+CHAIN_STYLES = ("cable", "curb", "rope", "box", "snake")
+PENDANT_STYLES = ("solitaire", "heart", "bar")
+#: Joint spacing of the physics chain (mm); the links are laid along its rested curve.
+PHYSICS_LINK_MM = 8.0
+#: Stiff chains resist bending: the largest angle between neighbouring physics links (deg).
+_MAX_BEND = {"cable": None, "curb": 40.0, "rope": 30.0, "box": 35.0, "snake": 20.0, "pearl": None, "tennis": 25.0}
+#: The solver's fall per step (m) and its step budget: a necklace starts ~10 cm above where it
+#: rests, so it lands in ~100 steps; the rest settle it (a bounded time, at rest or not).
+_STEP_M = 2e-3
+_MAX_STEPS = 500
+#: Density of gold alloys and silver, g/mm^3 (~15.5 g/cm^3 for 18k, 10.4 for silver: a middle value).
+_METAL_G_MM3 = 0.013
+
+
+def _num(where, table, key, lo, hi, default=None):
+    v = table.get(key, default)
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
+        raise CatalogError(f"{where}: {key} must be a number in [{lo}, {hi}], got {v!r}")
+    return float(v)
+
+
+def parse(where: str, raw: dict) -> dict:
+    """Check a necklace entry's fields; returns ``{"band", "setting", "stone"}`` (validated, with defaults)."""
+    kind = raw.get("kind")
+    band = raw.get("band")
+    if not isinstance(band, dict):
+        raise CatalogError(f"{where}: 'band' table missing (the chain: style, wire_mm, link_mm)")
+    style = band.get("style")
+    out: dict = {"style": style}
+    if kind in ("necklace", "pendant"):
+        if style not in CHAIN_STYLES:
+            raise CatalogError(f"{where}: band style must be one of {', '.join(CHAIN_STYLES)}, got {style!r}")
+        unknown = set(band) - {"style", "wire_mm", "link_mm"}
+        out["wire_mm"] = _num(where, band, "wire_mm", 0.2, 4.0)
+        if style == "snake":  # one smooth tube of short segments: no links to size
+            if "link_mm" in band:
+                raise CatalogError(f"{where}: a snake chain has no link_mm (its wire_mm is its diameter)")
+            out["link_mm"] = out["wire_mm"]
+        else:
+            out["link_mm"] = _num(where, band, "link_mm", 2.2 * out["wire_mm"], 20.0, 4.5 * out["wire_mm"])
+    elif kind == "strand":
+        if style != "pearl":
+            raise CatalogError(f"{where}: a strand's band style is 'pearl'")
+        unknown = set(band) - {"style", "pearl_mm"}
+        out["pearl_mm"] = _num(where, band, "pearl_mm", 2.0, 14.0)
+        out["wire_mm"] = out["pearl_mm"]
+    elif kind == "tennis-necklace":
+        if style != "tennis":
+            raise CatalogError(f"{where}: a tennis necklace's band style is 'tennis'")
+        unknown = set(band) - {"style", "stone_mm"}
+        out["stone_mm"] = _num(where, band, "stone_mm", 1.5, 6.0)
+        out["wire_mm"] = 0.7 * out["stone_mm"]
+    else:
+        raise CatalogError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if unknown:
+        raise CatalogError(f"{where}: unknown band key(s) {', '.join(sorted(unknown))}")
+    setting, stone = raw.get("setting"), raw.get("stone")
+    res = {"band": out, "setting": None, "stone": None, "accent": None}
+    if kind == "pendant":
+        if not isinstance(setting, dict) or setting.get("style") not in PENDANT_STYLES:
+            raise CatalogError(f"{where}: a pendant needs setting = {{ style = {' | '.join(PENDANT_STYLES)} }}")
+        if set(setting) - {"style", "size_mm"}:
+            raise CatalogError(f"{where}: a pendant's setting has style and size_mm")
+        st = setting["style"]
+        res["setting"] = {"style": st, "size_mm": _num(where, setting, "size_mm", 3.0, 40.0,
+                                                       {"solitaire": 6.5, "heart": 14.0, "bar": 22.0}[st])}
+        if st == "solitaire":
+            res["stone"] = _stone(where, stone)
+        elif stone is not None:
+            raise CatalogError(f"{where}: only a solitaire pendant has a stone")
+    elif kind == "strand":
+        res["stone"] = {"cut": "pearl", "gem": (stone or {}).get("gem", "pearl"), "size_mm": out["pearl_mm"]}
+    elif kind == "tennis-necklace":
+        res["accent"] = {"gem": (stone or {}).get("gem", "diamond"), "style": "tennis"}
+        if setting is not None:
+            raise CatalogError(f"{where}: a tennis necklace has no pendant setting")
+    elif setting is not None or stone is not None:
+        raise CatalogError(f"{where}: a plain chain has no setting or stone (use kind 'pendant')")
+    return res
+
+
+def _stone(where, stone) -> dict:
+    if not isinstance(stone, dict) or not isinstance(stone.get("gem"), str):
+        raise CatalogError(f"{where}: a solitaire pendant needs stone = {{ cut, size_mm, gem }}")
+    if set(stone) - {"cut", "size_mm", "carat", "gem"}:
+        raise CatalogError(f"{where}: a pendant's stone has cut, size_mm or carat, gem")
+    out = {"cut": stone.get("cut", "round-brilliant"), "gem": stone["gem"]}
+    if "carat" in stone:
+        out["carat"] = _num(where, stone, "carat", 0.05, 10.0)
+    else:
+        out["size_mm"] = _num(where, stone, "size_mm", 2.0, 16.0, 6.5)
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# The drape
+# --------------------------------------------------------------------------- #
+
+
+class Drape:
+    """A rested necklace, piece frame (mm): ``points`` the physics joints, ``state`` the solver's
+    :class:`jewelrender.physics.chain.ChainState` (in metres), ``bail`` the heavy joint's index (or None)."""
+
+    def __init__(self, points, state, bail, fit):
+        self.points = points
+        self.state = state
+        self.bail = bail
+        self.fit = fit
+
+
+def link_pitch_mm(band: dict) -> float:
+    """Centre-to-centre spacing of a chain's links (mm): an interlocking link's outer length less two
+    wire diameters; a snake's segments, a pearl's diameter plus a silk knot, a tennis box's stone plus walls."""
+    style = band["style"]
+    if style == "pearl":
+        return band["pearl_mm"] + 0.6
+    if style == "tennis":
+        return band["stone_mm"] + 0.5
+    if style == "snake":
+        return 0.45 * band["wire_mm"]
+    if style == "rope":
+        return 0.5 * band["link_mm"]
+    return band["link_mm"] - 2.0 * band["wire_mm"]
+
+
+def _pendant_mass_links(piece, pitch: float) -> float:
+    """The pendant's weight in physics links' weights (the heavy joint's mass)."""
+    if not piece.setting:
+        return 1.0
+    size = piece.setting["size_mm"]
+    vol = {"solitaire": 0.35 * size ** 3 / 8, "heart": 0.12 * size ** 2 * 1.6,
+           "bar": 0.25 * size * 1.6 * 0.2 * size}[piece.setting["style"]]
+    w = piece.band["wire_mm"]
+    link_vol = math.pi * (w / 2) ** 2 * 2 * (piece.band["link_mm"] + 0.6 * piece.band["link_mm"]) * 0.5
+    per_physics = link_vol * PHYSICS_LINK_MM / max(pitch, 0.1)
+    return float(np.clip(vol / max(per_physics, 1e-6), 3.0, 60.0))
+
+
+@functools.lru_cache(maxsize=32)
+def _drape_cached(fit, max_bend, bail_mass):
+    from ..physics.chain import relax_chain
+
+    L = fit.length_mm
+    n = max(24, int(round(L / PHYSICS_LINK_MM)))
+    # Start as a horizontal loop around the neck, centred on its axis, just above the body's lowest
+    # support (so it cannot catch on a higher one); the front at +Z (joint 0, where a pendant hangs).
+    r = L / (2 * math.pi)
+    th = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    pts = np.stack([r * np.sin(th), np.full(n, fit.start_height_mm), r * np.cos(th)], axis=1)
+    masses = None
+    bail = None
+    if bail_mass > 1.0:
+        masses = np.ones(n)
+        masses[0] = bail_mass
+        bail = 0
+    s = 1e-3  # the solver's step and rest tolerance are in metres
+    state = relax_chain(pts * s, closed=True, colliders=fit.chain_colliders(s), gravity=fit.gravity,
+                        link_length=L * s / n, masses=masses, max_bend_deg=max_bend, friction=0.3,
+                        step_m=_STEP_M, max_steps=_MAX_STEPS)
+    return state.points / s, state, bail
+
+
+def drape(piece, fit) -> Drape:
+    """The necklace ``piece`` rested on the body ``fit`` (cached by both)."""
+    band = piece.band
+    pitch = link_pitch_mm(band)
+    mass = _pendant_mass_links(piece, pitch) if piece.kind == "pendant" else 1.0
+    points, state, bail = _drape_cached(fit, _MAX_BEND.get(band["style"]), round(mass, 2))
+    return Drape(points, state, bail, fit)
+
+
+# --------------------------------------------------------------------------- #
+# Geometry
+# --------------------------------------------------------------------------- #
+
+
+def _surface_normals(points: np.ndarray, fit) -> np.ndarray:
+    """Outward normal of the nearest body capsule at each point (piece frame)."""
+    best = np.full(len(points), np.inf)
+    nrm = np.tile([0.0, 0.0, 1.0], (len(points), 1))
+    for c in fit.chain_colliders(1.0):
+        sd, n = c.distance(points)
+        closer = sd < best
+        best[closer] = sd[closer]
+        nrm[closer] = n[closer]
+    return nrm
+
+
+def _resample_closed(points: np.ndarray, pitch: float):
+    """Link centres every ``pitch`` mm along the closed curve (the count rounded; spacing adjusted)."""
+    from ..physics.chain import chain_length, resample_polyline
+
+    L = chain_length(points, True)
+    n = max(8, int(round(L / pitch)))
+    return resample_polyline(points, n, True)
+
+
+def _frames(centres: np.ndarray, fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per link: tangent, body normal (perpendicular to it), binormal."""
+    t = np.roll(centres, -1, axis=0) - np.roll(centres, 1, axis=0)
+    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+    n = _surface_normals(centres, fit)
+    n = n - (n * t).sum(1, keepdims=True) * t
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    b = np.cross(n, t)
+    return t, n, b
+
+
+def _instance(c, x, y, z) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, z, c
+    return m
+
+
+def _rot(t, n, b, angle):
+    """Frame (x = t, y, z) turned by ``angle`` about t, from (y = b, z = n)."""
+    ca, sa = math.cos(angle), math.sin(angle)
+    return t, ca * b + sa * n, -sa * b + ca * n
+
+
+def _stadium(length: float, width: float, k: int = 12) -> np.ndarray:
+    """Centre line of an oval link (x along its length), closed, in the z = 0 plane."""
+    r = width / 2
+    straight = max(length - width, 0.0) / 2
+    a1 = np.linspace(-math.pi / 2, math.pi / 2, k)
+    a2 = np.linspace(math.pi / 2, 3 * math.pi / 2, k)
+    right = np.stack([straight + r * np.cos(a1), r * np.sin(a1)], 1)
+    left = np.stack([-straight + r * np.cos(a2), r * np.sin(a2)], 1)
+    p = np.vstack([right, left])
+    return np.column_stack([p, np.zeros(len(p))])
+
+
+def _link_mesh(band: dict) -> MeshPart:
+    """One link in its own frame: x along the chain, z its plane's normal (mm)."""
+    w, Lo = band["wire_mm"], band["link_mm"]
+    style = band["style"]
+    if style == "snake":
+        # a short round segment: the snake's scales, one per instance, overlapping
+        path = np.array([[-0.32 * w, 0, 0], [0.32 * w, 0, 0]])
+        return assets.tube(path, w / 2, sides=14, cap_rings=3, name="links")
+    if style == "box":
+        c = _stadium(Lo - w, Lo - w, k=3)
+        return assets.tube(c, w / 2, sides=4, closed=True, name="links")
+    if style == "curb":
+        c = _stadium(Lo - w, 0.7 * Lo - w)
+        part = assets.tube(c, w / 2, sides=10, closed=True, name="links")
+        v = part.vertices.astype(np.float64) * [1.0, 1.0, 0.55]  # flattened (diamond-cut) wire
+        return MeshPart("links", "metal", v, part.faces, None)
+    width = {"cable": 0.72, "rope": 0.6}[style] * Lo
+    c = _stadium(Lo - w, width - w)
+    return assets.tube(c, w / 2, sides=10, closed=True, name="links")
+
+
+def _chain_instances(band: dict, centres, t, n, b) -> np.ndarray:
+    style = band["style"]
+    inst = []
+    for i in range(len(centres)):
+        if style in ("cable", "box"):
+            ang = 0.0 if i % 2 == 0 else math.pi / 2  # alternate links at right angles
+        elif style == "curb":
+            ang = 0.35 if i % 2 == 0 else -0.35        # twisted to lie nearly flat
+        elif style == "rope":
+            ang = i * (math.pi / 3)                    # a helix of links around the chain's axis
+        else:
+            ang = 0.0
+        x, y, z = _rot(t[i], n[i], b[i], ang)
+        if style == "rope":
+            # each link leans along the helix, giving the rope's diagonal ridges
+            lean = math.radians(35.0)
+            x, y = math.cos(lean) * x + math.sin(lean) * y, -math.sin(lean) * x + math.cos(lean) * y
+        inst.append(_instance(centres[i], x, y, z))
+    return np.array(inst)
+
+
+def _front_only(centres: np.ndarray, fit, keep_back: float = 0.25) -> np.ndarray:
+    """Links the camera can see: not those behind the neck's axis further than a quarter neck radius
+    (the neck hides them; fewer instances render faster)."""
+    return centres[:, 2] > -keep_back * fit.neck_radius_mm - 1e-9
+
+
+def _ring(radius: float, wire: float, name: str) -> MeshPart:
+    th = np.linspace(0, 2 * math.pi, 24, endpoint=False)
+    path = np.stack([radius * np.cos(th), radius * np.sin(th), np.zeros_like(th)], 1)
+    return assets.tube(path, wire / 2, sides=10, closed=True, name=name)
+
+
+def _extrude(outline: np.ndarray, thickness: float, name: str, bevel: float = 0.35) -> MeshPart:
+    """A flat plate of the closed ``outline`` (K, 2) in the xy plane, ``thickness`` along z, edges
+    rounded by shrinking the outline towards its centroid at the faces (a soft bevel)."""
+    k = len(outline)
+    c = outline.mean(axis=0)
+    size = np.ptp(outline, axis=0).max()
+    levels = []
+    for a in np.linspace(-math.pi / 2, math.pi / 2, 7):
+        z = math.sin(a) * thickness / 2
+        shrink = (1 - math.cos(a)) * bevel * thickness / max(size / 2, 1e-6)
+        levels.append(np.column_stack([c + (outline - c) * (1 - shrink), np.full(k, z)]))
+    v = np.vstack(levels)
+    faces = []
+    for j in range(len(levels) - 1):
+        a0, a1 = j * k, (j + 1) * k
+        for i in range(k):
+            i2 = (i + 1) % k
+            faces += [(a0 + i, a0 + i2, a1 + i2), (a0 + i, a1 + i2, a1 + i)]
+    tris = assets.ear_clip(outline) or []
+    top, bot = (len(levels) - 1) * k, 0
+    faces += [(top + a, top + b_, top + c_) for a, b_, c_ in tris]
+    faces += [(bot + a, bot + c_, bot + b_) for a, b_, c_ in tris]
+    f = assets.orient_outward(v, np.asarray(faces, np.int64))
+    return MeshPart(name, "metal", v, f, assets.vertex_normals(v, f))
+
+
+def _heart_outline(size: float, k: int = 96) -> np.ndarray:
+    t = np.linspace(0, 2 * math.pi, k, endpoint=False)
+    x = 16 * np.sin(t) ** 3
+    y = 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+    p = np.stack([x, y], 1)
+    p -= (p.max(0) + p.min(0)) / 2
+    p *= size / np.ptp(p, axis=0).max()
+    return p[::-1] if assets.signed_area(p) < 0 else p
+
+
+def _bar_outline(length: float, height: float, k: int = 10) -> np.ndarray:
+    r = height / 2
+    s = length / 2 - r
+    a1 = np.linspace(-math.pi / 2, math.pi / 2, k)
+    a2 = np.linspace(math.pi / 2, 3 * math.pi / 2, k)
+    return np.vstack([np.stack([s + r * np.cos(a1), r * np.sin(a1)], 1),
+                      np.stack([-s + r * np.cos(a2), r * np.sin(a2)], 1)])
+
+
+def _pendant_parts(piece) -> tuple[list[MeshPart], float, float]:
+    """The pendant in its frame (x right, y up, z out of the chest; the bail's top at the origin),
+    its height below the bail and its thickness (mm)."""
+    st, size = piece.setting["style"], piece.setting["size_mm"]
+    w = piece.band["wire_mm"]
+    bail_r = max(1.0, 1.6 * w)
+    out = []
+    if st == "solitaire":
+        from ..geometry import mounts
+        from .stones import stone_part
+
+        stone = stone_part(piece.stone)
+        D = float(np.ptp(stone.vertices[:, 0]))
+        head = mounts.prong_head(stone)
+        # stone frame: +Y is the table; turn it to face out of the chest (+Z), girdle centre below the bail
+        drop = bail_r * 2 + 0.55 * D
+        R = np.array([[1, 0, 0, 0], [0, 0, -1, -drop], [0, 1, 0, 0.35 * D], [0, 0, 0, 1.0]])
+        out.append(assets.transform(stone, R, name="stone"))
+        out += [assets.transform(p, R, name=f"head_{i}") for i, p in enumerate(head)]
+        height, thick = drop + 0.55 * D, 0.9 * D
+        top = -drop + 0.5 * D
+    else:
+        outline = _heart_outline(size) if st == "heart" else _bar_outline(size, max(2.0, 0.18 * size))
+        thick = 1.4 if st == "heart" else 1.2
+        h = float(np.ptp(outline[:, 1]))
+        drop = bail_r * 2 + h / 2
+        body = _extrude(outline, thick, "pendant")
+        out.append(assets.translate(body, (0.0, -drop, thick / 2)))
+        height = drop + h / 2
+        top = -drop + h / 2 - 0.3
+    # the bail: a ring standing in the chest's plane, turned to carry the chain through it,
+    # and a jump ring joining it to the pendant's top
+    bail = _ring(bail_r, 0.8 * w + 0.3, "bail")
+    rot = np.array([[0, 0, 1, 0], [0, 1, 0, -bail_r], [-1, 0, 0, thick / 2], [0, 0, 0, 1.0]])
+    out.append(assets.transform(bail, rot, name="bail"))
+    jr = _ring(0.5 * bail_r, 0.6 * w + 0.2, "jump_ring")
+    out.append(assets.translate(jr, (0.0, (top - 2 * bail_r) / 2 - 0.2, thick / 2), name="jump_ring"))
+    return out, height, thick
+
+
+def _place_pendant(piece, d: Drape, fit) -> list[MeshPart]:
+    parts, height, thick = _pendant_parts(piece)
+    p = d.points[d.bail]
+    nrm = _surface_normals(p[None], fit)[0]
+    g = -np.asarray(fit.gravity, float)  # up
+    down = -(g - (g @ nrm) * nrm)
+    down /= max(np.linalg.norm(down), 1e-9)
+    x = np.cross(-down, nrm)
+    x /= max(np.linalg.norm(x), 1e-9)
+    y = -down
+    z = np.cross(x, y)
+    origin = p + nrm * 0.5 * piece.band["wire_mm"]
+    # It lies on the chest: the whole plate pushed out of the body where its centre would sink in.
+    centre = origin - y * (height / 2)
+    sd = min(float(c.distance(centre[None])[0][0]) for c in fit.chain_colliders(1.0))
+    if sd < 0:
+        origin = origin + z * (-sd)
+    M = _instance(origin, x, y, z)
+    return [assets.transform(q, M, name=f"pendant_{q.name}") for q in parts]
+
+
+def parts(piece, fit) -> list[MeshPart]:
+    """The necklace's meshes in the piece frame (mm), draped on ``fit``."""
+    band = piece.band
+    d = drape(piece, fit)
+    centres = _resample_closed(d.points, link_pitch_mm(band))
+    t, n, b = _frames(centres, fit)
+    keep = _front_only(centres, fit)
+    # Lift links onto the skin: the joints run through the wires' centres.
+    lift = 0.5 * band["wire_mm"]
+    centres = centres + n * lift
+    style = band["style"]
+    out: list = []
+    if style == "pearl":
+        from .stones import stone_part
+
+        pearl = stone_part(piece.stone)
+        inst = _chain_instances({"style": "snake"}, centres, t, n, b)[keep]
+        out.append(InstancedPart(MeshPart("pearls", "stone", pearl.vertices, pearl.faces, pearl.normals), inst))
+    elif style == "tennis":
+        D = band["stone_mm"]
+        stone = assets.round_brilliant(diameter_mm=D, name="accent_stone")
+        # stone frame +Y (table) to the link's z (out of the body); link x along the chain
+        R = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0.05 * D], [0, 0, 0, 1.0]])
+        s = assets.transform(stone, R, name="accent_stones")
+        inst = _chain_instances({"style": "snake"}, centres, t, n, b)[keep]
+        out.append(InstancedPart(MeshPart("accent_stones", "stone", s.vertices, s.faces, s.normals), inst))
+        box = _extrude(_bar_outline(D + 0.5, D + 0.5, k=4), 0.45 * D, "settings")
+        box = assets.translate(box, (0.0, 0.0, -0.25 * D))
+        out.append(InstancedPart(MeshPart("settings", "metal", box.vertices, box.faces, box.normals), inst))
+    else:
+        link = _link_mesh(band)
+        inst = _chain_instances(band, centres, t, n, b)[keep]
+        out.append(InstancedPart(MeshPart("links", "metal", link.vertices, link.faces, link.normals), inst))
+    if piece.kind == "pendant":
+        out += _place_pendant(piece, d, fit)
+    return out

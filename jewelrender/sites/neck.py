@@ -1,0 +1,716 @@
+"""The neck site: necklaces, chains and pendants draped around the neck.
+
+Detectors: MediaPipe Face Mesh (478 points with irises) and MediaPipe Pose (33
+points and a person mask), through :class:`jewelrender.landmarks.FaceDetector`
+and :class:`jewelrender.landmarks.PoseDetector`. See ``docs/neck.md``.
+
+* **Head pose.** No canonical face model ships inside the mediapipe wheel, so the
+  pose is read from the mesh's own 3-D points (pixels and MediaPipe's relative
+  depth, in the same units): yaw from the depth difference across the face
+  outline at the ears (landmarks 234/454), pitch from the forehead-chin line's
+  depth, roll from the eye line in the image. Only yaw is gated
+  (:data:`MAX_YAW_DEG`, measured on the dev portraits: see docs/neck.md).
+* **Metric scale.** The iris is 11.7 mm across in adults (±0.5 mm; Caroline &
+  Andre 2002); the camera's focal length turns its diameter in pixels into the
+  eyes' distance. The neck's axis is :data:`NECK_BEHIND_EYES_M` behind them.
+* **The neck.** No landmark marks it. Its centre line runs from the chin (mesh
+  152) to the middle of the shoulders (pose 11/12); its width is measured along
+  that line in the image as the run of skin (colour model from the face's cheeks)
+  inside the person mask, on the rows between a quarter and a half of the way
+  from chin to shoulders (below the jaw's shadow, above the flare into the
+  trapezius). Its base, the jugular notch, is :data:`NOTCH_ABOVE_SHOULDERS` x the
+  shoulder width above the shoulder line (the shoulder landmarks are the joints'
+  centres, below the clavicles' outer ends), never above
+  :data:`NOTCH_MIN_FROM_CHIN` of the way down from the chin.
+* **Proxies.** The neck is a capsule of the measured width; the back of its
+  base, the trapezius on each side, the collarbones and the upper chest are
+  capsules placed by adult proportions around the notch, scaled by the measured
+  shoulder width (:func:`neck_colliders`). They stop the chain in
+  :func:`jewelrender.physics.chain.relax_chain` and hide and shadow it in the render.
+* **Occlusion.** Hair (non-skin person pixels of the colour found around the top
+  of the face), clothes (other non-skin person pixels below the chin: the chain
+  goes *under* a neckline) and the face above the chin hide the chain
+  (:func:`tissue_masks`); the proxies hide its back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..checks import is_number
+from ..errors import (FaceNotFoundError, HeadTurnedError, InvalidOptionError, NeckCoveredError,
+                      NeckNotVisibleError)
+from ..physics.chain import Capsule as ChainCapsule
+from ..physics.chain import Ellipsoid
+from .base import piece_to_cam
+from .hand import Capsule
+
+__all__ = ["NeckSite", "NECK", "NeckDetection", "NeckPlacement", "NeckFit", "TissueMasks", "head_pose",
+           "tissue_masks", "neck_colliders", "render_capsules", "IRIS_DIAMETER_MM", "MAX_YAW_DEG", "LENGTH_RANGE_IN",
+           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM"]
+
+INCH_MM = 25.4
+#: Adult human iris diameter (horizontal visible iris), mm.
+IRIS_DIAMETER_MM = 11.7
+#: The neck's axis lies this far behind the eyes (the head's mid-depth: ear canals sit ~8-9 cm
+#: behind the corneas, and the cervical column under them).
+NECK_BEHIND_EYES_M = 0.08
+#: Necklace lengths sold (inches) and the default (18": "princess", on the collarbone).
+LENGTH_RANGE_IN = (14.0, 30.0)
+DEFAULT_LENGTH_IN = 18.0
+#: |yaw| above this is HEAD_TURNED (measured on the dev portraits, docs/neck.md).
+MAX_YAW_DEG = 30.0
+#: The jugular notch above the shoulder joints' line, in shoulder widths (see the module doc).
+NOTCH_ABOVE_SHOULDERS = 0.06
+#: ... and never above this share of the way from chin to shoulder line.
+NOTCH_MIN_FROM_CHIN = 0.5
+#: Prior neck width over the distance between the shoulder joints (pose 11-12) when the photo gives no
+#: edges: ANSUR II adult means, neck circumference 33 cm (women) / 38.5 cm (men) over ~3.2 (an
+#: almost round section) against biacromial breadth 36 / 41 cm less ~2.5 cm a side to the joints'
+#: centres: ~0.33 for both.
+PRIOR_NECK_TO_SHOULDERS = 0.33
+#: A measured width outside this share of the shoulders' is a wrong edge (hair, jaw, collar, background).
+_PLAUSIBLE_NECK_TO_SHOULDERS = (0.25, 0.45)
+#: Below this share of the necklace's front that can show (skin, not hair or clothes), NECK_COVERED.
+MIN_VISIBLE_FRACTION = 0.25
+#: A fine chain's metal spread (stops) scoring 0 and 1 (quality.ScoreInputs): at 2-3 px/mm its wire is a
+#: pixel or two wide, each pixel averaging the wire's highlight and its dark flanks (0.5 stops measured
+#: on compreface_002_A's cable chain, where a band scores from 0.5 to 1.5).
+FINE_CHAIN_SPREAD_STOPS = (0.1, 0.6)
+#: Long hair over the shoulders hides the chain's sides on most portraits: from this share showing,
+#: the score counts the necklace as fully visible.
+FULLY_VISIBLE_FRACTION = 0.6
+#: Below this share of skin in the neck's column, the neck is covered (turtleneck, scarf).
+MIN_NECK_SKIN = 0.35
+#: The preview's sub-pixels per side and the crop's margin for necklaces (see NeckSite.render_quality).
+NECK_PREVIEW_SUPERSAMPLE = 4
+NECK_CROP_MARGIN = 1.15
+#: Working resolution of the colour masks (longest side, px).
+_MASK_SIDE = 640
+#: The neck base's discs: (height above the notch mm, half-width / r, half-depth / r); their fronts
+#: are level with the neck's. Calibrated so that on an average neck (r = 52 mm) 16" rests at the
+#: neck's base, 18" on the collarbones, 20" below them, 24" mid-chest (docs/neck.md).
+BASE_DISCS = ((24.0, 1.12, 1.05), (10.0, 1.3, 1.15), (-4.0, 1.55, 1.3))
+DISC_HALF_MM = 12.0
+#: Skin is smooth: local L* contrast (band-pass, 640 px scale) below this many times the cheeks'
+#: and at least _MIN_TEXTURE (cheeks ~0.3-0.5, hair strands 1-6 on the dev portraits).
+_TEXTURE_X_FACE = 2.5
+_MIN_TEXTURE = 0.9
+#: Face-mesh points on the cheeks, chin and nose bridge: the skin colour model's samples.
+_SKIN_POINTS = (50, 280, 101, 330, 205, 425, 187, 411, 199, 6, 195, 36, 266)
+#: The face oval (mesh silhouette), in order.
+_FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+              148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+
+
+@dataclass(frozen=True, eq=False)
+class NeckDetection:
+    """What the neck site detects: the largest face, the body pose and the person mask."""
+
+    face: Any
+    pose: Any
+    person_mask: np.ndarray | None
+    faces_found: int
+
+    @property
+    def score(self) -> float:
+        if self.pose is None:
+            return 0.0
+        return float(np.mean(self.pose.visibility[[11, 12]]))
+
+
+def head_pose(face) -> dict:
+    """Yaw, pitch and roll (degrees) from the face mesh's own 3-D points.
+
+    Yaw: positive when the face turns towards the image's right. The mesh's
+    depth is in the same pixel units as its x, y; across the face outline at the
+    ears (234, 454) the depth difference over the x distance is tan(yaw).
+    """
+    p = face.points3d_px
+    r, l = p[234], p[454]
+    d = l - r
+    yaw = math.degrees(math.atan2(-d[2], d[0]))
+    top, chin = p[10], p[152]
+    v = chin - top
+    pitch = math.degrees(math.atan2(-v[2], v[1]))
+    e = p[263] - p[33]
+    roll = math.degrees(math.atan2(e[1], e[0]))
+    return {"yaw_deg": yaw, "pitch_deg": pitch, "roll_deg": roll}
+
+
+@dataclass
+class TissueMasks:
+    """Full-resolution bool masks of the photo: skin, hair, clothes; and what the colour models were."""
+
+    skin: np.ndarray
+    hair: np.ndarray
+    cloth: np.ndarray
+    face: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    @property
+    def covering(self) -> np.ndarray:
+        """What hides a necklace: hair, clothes, the face above the chin."""
+        return self.hair | self.cloth | self.face
+
+
+def _lab(srgb8: np.ndarray) -> np.ndarray:
+    import cv2
+
+    lab = cv2.cvtColor(srgb8, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return lab
+
+
+def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
+    """Skin, hair and clothes from the person mask, the face mesh and colour (no model download).
+
+    * skin: a CIELAB model from the cheeks, chin and nose bridge (median and spread
+      of a*, b*; L* from half to 1.3 times the face's, so the neck's shade passes);
+    * hair: person pixels unlike the skin and like the colour found just above
+      and beside the face (the hairline), or touching the face's top;
+    * clothes: the other person pixels unlike skin, below the chin;
+    * face: the mesh's outline (the chin hides a chain under it when the head bows).
+    """
+    import cv2
+
+    srgb = np.asarray(photo.srgb)
+    H, W = srgb.shape[:2]
+    s = min(1.0, _MASK_SIDE / max(H, W))
+    w, h = max(1, round(W * s)), max(1, round(H * s))
+    small = cv2.resize(srgb, (w, h), interpolation=cv2.INTER_AREA) if s < 1 else srgb
+    lab = _lab(cv2.GaussianBlur(small, (0, 0), 1.0))
+    pts = det.face.image_px * s
+    face_w = float(np.linalg.norm(pts[454] - pts[234]))
+    rad = max(1, int(round(face_w * 0.025)))
+    samples = []
+    for i in _SKIN_POINTS:
+        x, y = np.round(pts[i]).astype(int)
+        patch = lab[max(0, y - rad):y + rad + 1, max(0, x - rad):x + rad + 1].reshape(-1, 3)
+        samples.append(patch)
+    sk = np.concatenate(samples) if samples else np.zeros((0, 3), np.float32)
+    if len(sk) < 10:
+        sk = lab.reshape(-1, 3)[:10]
+    L = lab[..., 0]
+    # Chroma scales with light: compare a*, b* brought to the face's lightness, so the shaded
+    # neck and the lit shoulders match the face's skin.
+    med_L = float(np.median(sk[:, 0]))
+    ab = lab[..., 1:] * ((med_L + 10.0) / (L + 10.0))[..., None]
+
+    def model(samples_lab):
+        sn = samples_lab[:, 1:] * ((med_L + 10.0) / (samples_lab[:, :1] + 10.0))
+        m = np.median(sn, axis=0)
+        sp = np.maximum(1.4826 * np.median(np.abs(sn - m), axis=0), 3.0)
+        return m, sp
+
+    def classify(m, sp, k):
+        d = np.sqrt((((ab - m) / sp) ** 2).sum(axis=-1))
+        return (d < k) & (L > 0.3 * med_L) & (L < 99.0)
+
+    m, sp = model(sk)
+    skin = classify(m, sp, 4.0)
+    # Second pass: the model refitted on the skin it found around the face's lower half and below
+    # the chin (the neck and chest are lit unlike the face).
+    ys, xs = np.nonzero(skin)
+    chin_y = pts[152][1]
+    near = (ys > chin_y - 0.3 * face_w) & (ys < chin_y + 1.5 * face_w) & (np.abs(xs - pts[152][0]) < 1.2 * face_w)
+    if near.sum() > 50:
+        pick = np.random.default_rng(0).choice(np.nonzero(near)[0], size=min(4000, int(near.sum())), replace=False)
+        m, sp = model(lab[ys[pick], xs[pick]])
+        skin = classify(m, sp, 3.5)
+    med = np.array([med_L, *m])
+    spread = np.array([0.0, *sp])
+    # Hair of a skin-like colour (light brown, blond ends) differs by texture: strands give fine
+    # contrast where skin is smooth at this scale. Local contrast of L* in a band-pass.
+    hp = cv2.GaussianBlur(L, (0, 0), 0.8) - cv2.GaussianBlur(L, (0, 0), 2.5)
+    tex = np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), 1.5))
+    face_tex = [float(tex[int(round(pts[i][1])) % h, int(round(pts[i][0])) % w]) for i in (50, 280, 101, 330, 205, 425)]
+    tex_limit = max(_MIN_TEXTURE, _TEXTURE_X_FACE * float(np.median(face_tex)))
+    skin &= tex < tex_limit
+    person = (np.ones((h, w), bool) if det.person_mask is None else
+              cv2.resize(det.person_mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5)
+    face = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(face, [np.round(pts[list(_FACE_OVAL)]).astype(np.int32)], 1)
+    face = face.astype(bool)
+    skin &= person
+    k = np.ones((3, 3), np.uint8)
+    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, k)
+    skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool)
+    other = person & ~skin & ~face
+    # Hair colour: just outside the face's outline at the forehead and temples.
+    top, chin = pts[10], pts[152]
+    up = (top - chin) / max(np.linalg.norm(top - chin), 1e-6)
+    hair_s = []
+    for i in (10, 109, 338, 67, 297, 54, 284, 162, 389, 127, 356, 234, 454):
+        c = pts[i] + (pts[i] - pts[1]) / max(np.linalg.norm(pts[i] - pts[1]), 1e-6) * 0.12 * face_w
+        for t in (0.0, 0.08):
+            q = np.round(c + up * t * face_w).astype(int)
+            if 0 <= q[0] < w and 0 <= q[1] < h and other[q[1], q[0]]:
+                hair_s.append(lab[max(0, q[1] - rad):q[1] + rad + 1, max(0, q[0] - rad):q[0] + rad + 1].reshape(-1, 3))
+    info = {"skin_lab": [round(float(v), 1) for v in med], "skin_spread": [round(float(v), 1) for v in spread],
+            "texture_limit": round(tex_limit, 2),
+            "mask_scale": round(s, 4)}
+    hair = np.zeros((h, w), bool)
+    if hair_s:
+        hs = np.concatenate(hair_s)
+        hmed = np.median(hs, axis=0)
+        hspread = np.maximum(1.4826 * np.median(np.abs(hs - hmed), axis=0), [6.0, 3.0, 3.0])
+        dh = np.sqrt((((lab - hmed) / hspread) ** 2).sum(axis=-1))
+        hair = other & (dh < 3.5)
+        info["hair_lab"] = [round(float(v), 1) for v in hmed]
+        info["hair_samples"] = int(len(hs))
+    # Clothes: what is neither skin nor hair, below the chin's level.
+    rows = np.arange(h)[:, None]
+    cloth = other & ~hair & (rows > chin[1])
+    # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
+    full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
+    return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), info=info)
+
+
+@dataclass(frozen=True)
+class NeckFit:
+    """What a necklace is made to, in the piece frame (mm: +X the subject's left, +Y up, +Z forward).
+
+    Hashable: the pipeline caches meshes by it. ``colliders`` are the body's shapes the
+    chain rests on: ``("capsule", x0, y0, z0, x1, y1, z1, radius)`` or
+    ``("ellipsoid", cx, cy, cz, rx, ry, rz)`` (axis-aligned); ``gravity`` a direction.
+    """
+
+    length_mm: float
+    colliders: tuple[tuple, ...]
+    gravity: tuple[float, float, float]
+    neck_radius_mm: float
+    shoulder_half_mm: float
+    #: Where a necklace starts falling from (mm above the notch): just above the lowest disc of the
+    #: neck's base, so that no higher disc can catch it.
+    start_height_mm: float = BASE_DISCS[-1][0] + DISC_HALF_MM + 2.0
+
+    def chain_colliders(self, scale: float = 1.0):
+        """The colliders as :mod:`jewelrender.physics.chain` shapes (units: mm x ``scale``)."""
+        out = []
+        for c in self.colliders:
+            v = np.asarray(c[1:], float) * scale
+            if c[0] == "capsule":
+                out.append(ChainCapsule(v[:3], v[3:6], float(v[6])))
+            else:
+                out.append(Ellipsoid(v[:3], np.eye(3), v[3:6]))
+        return out
+
+
+def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list[tuple[str, tuple]]:
+    """The body around the neck's base as named shapes, piece frame (mm; origin on the neck's axis
+    at the jugular notch's height, +Y up, +Z forward, +X the subject's left).
+
+    Adult proportions (mm) around the measured neck radius ``r`` and half shoulder
+    width ``S``: the neck a capsule of radius r; its base's flare as flat discs
+    (:data:`BASE_DISCS`); the trapezius falling from beside the neck's base to the
+    shoulders; the collarbones from beside the notch out and slightly up; the upper
+    chest an ellipsoid whose front is 36 mm behind the neck's at the notch (a dip)
+    and 17 mm ahead of it 90 mm lower (the sternum leans forward). See docs/neck.md.
+    """
+    r, S = float(neck_r), float(shoulder_half)
+    side = max(S - 25.0, r + 20.0)
+    shapes = [("neck", ("capsule", 0.0, -40.0, 0.0, 0.0, neck_len, 10.0, r))]
+    # The base's flare as a stack of flat discs (a cone in steps): a loop rests at the disc whose
+    # girth matches its own, widening backwards (the notch stays at the neck's front).
+    for i, (y, kx, kz) in enumerate(BASE_DISCS):
+        shapes.append((f"neck.base{i}", ("ellipsoid", 0.0, y, r - kz * r, kx * r, DISC_HALF_MM, kz * r)))
+    for name, sx in (("left", 1.0), ("right", -1.0)):
+        shapes.append((f"trapezius.{name}", ("capsule", sx * 0.35 * r, -15.0, -0.3 * r, sx * side, -45.0, -25.0, 35.0)))
+        shapes.append((f"collarbone.{name}", ("capsule", sx * 18.0, -6.0, 0.8 * r, sx * side, 6.0, 0.1 * r, 8.0)))
+    shapes.append(("chest", ("ellipsoid", 0.0, -200.0, r - 55.0, max(S - 10.0, 2 * r), 205.0, 85.0)))
+    return shapes
+
+
+def render_capsules(shapes) -> list[tuple[str, tuple]]:
+    """The render's body proxies (capsules: the scene meshes and ray-casts only those) from the
+    colliders: capsules as they are (but the collarbones); an ellipsoid as a capsule inside it along
+    its longest axis, 2 mm in, so it never hides a chain resting on it."""
+    out = []
+    for name, c in shapes:
+        if name.startswith("collarbone"):
+            # a thin ridge the chain is held by; seen from the front it would hide the chain where it
+            # rises over the shoulder, which photos show (the camera is above the clavicle's top)
+            continue
+        v = np.asarray(c[1:], float)
+        if c[0] == "capsule":
+            out.append((name, (v[:3], v[3:6], float(v[6]))))
+            continue
+        centre, radii = v[:3], v[3:6]
+        k = int(np.argmax(radii))
+        # radius 0.8 of the narrow cross-section, reaching 0.6 of the long axis: there the
+        # ellipsoid's section is still 0.8 wide, and the caps stay inside it
+        rad = 0.8 * float(np.min(np.delete(radii, k))) - 2.0
+        e = np.zeros(3)
+        e[k] = 0.6 * radii[k]
+        out.append((name, (centre - e, centre + e, rad)))
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class NeckPlacement:
+    """Where a necklace sits (camera frame, metres); the :class:`jewelrender.sites.base.Placement` fields.
+
+    ``center_cam`` is on the neck's axis at the jugular notch's height; ``up_cam``
+    is the body's up, ``axis_cam`` its forward (towards the camera for a front view).
+    """
+
+    site: str
+    length_in: float
+    center_cam: np.ndarray
+    axis_cam: np.ndarray
+    up_cam: np.ndarray
+    center_px: np.ndarray
+    chin_px: np.ndarray
+    shoulders_px: np.ndarray
+    notch_px: np.ndarray
+    neck_width_px: float
+    neck_width_source: str
+    neck_width_mm: float
+    shoulder_width_mm: float
+    distance_m: float
+    head: dict
+    fit: NeckFit
+    points_cam: np.ndarray
+    proxies: tuple
+    tissue: TissueMasks
+    details: dict = field(default_factory=dict)
+    #: Pairs of ``points_cam`` rows along which the photo shows skin (the lighting's reference colour).
+    skin_segments: tuple = ((0, 1), (0, 2), (0, 3))
+    #: The render's coverage of the piece before hair and clothes cut it (set by the site's
+    #: integration, read by its visibility check; not reported).
+    render_coverage: dict = field(default_factory=dict)
+
+    @property
+    def piece_to_cam(self) -> np.ndarray:
+        return piece_to_cam(self.up_cam, self.axis_cam, self.center_cam)
+
+    @property
+    def px_per_mm(self) -> float:
+        return self.neck_width_px / self.neck_width_mm
+
+    def to_report(self) -> dict:
+        r = lambda v, n=2: [round(float(x), n) for x in np.ravel(v)]  # noqa: E731
+        return {
+            "site": self.site,
+            "length_in": self.length_in,
+            "length_mm": round(self.fit.length_mm, 1),
+            "center_px": r(self.center_px),
+            "notch_px": r(self.notch_px),
+            "chin_px": r(self.chin_px),
+            "shoulders_px": r(self.shoulders_px),
+            "center_cam_m": r(self.center_cam, 5),
+            "up_cam": r(self.up_cam, 4),
+            "axis_cam": r(self.axis_cam, 4),
+            "neck_width_px": round(self.neck_width_px, 2),
+            "neck_width_source": self.neck_width_source,
+            "neck_width_mm": round(self.neck_width_mm, 1),
+            "shoulder_width_mm": round(self.shoulder_width_mm, 1),
+            "distance_m": round(self.distance_m, 4),
+            "head_pose_deg": {k: round(v, 1) for k, v in self.head.items()},
+            "tissue": self.tissue.info,
+            "details": self.details,
+        }
+
+
+def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: np.ndarray) -> tuple[float | None, dict]:
+    """The neck's width (px) along the chin-to-shoulders line: the median run across it of the person
+    that is not hair (the neck's shaded flanks fail the skin colour test; hair and background bound it)."""
+    skin = tissue.skin | tissue.cloth
+    H, W = skin.shape
+    g = float((mid - chin) @ down)
+    across = np.array([down[1], -down[0]])
+    widths, rows, mids = [], [], []
+    for f in np.linspace(0.25, 0.55, 13):
+        c = chin + (mid - chin) * f
+        s = np.arange(-0.6 * g, 0.6 * g, max(0.5, g / 300))
+        p = c[None] + s[:, None] * across[None]
+        ix, iy = np.round(p[:, 0]).astype(int), np.round(p[:, 1]).astype(int)
+        ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
+        on = np.zeros(len(s), bool)
+        on[ok] = skin[iy[ok], ix[ok]]
+        j0 = int(np.argmin(np.abs(s)))
+        # the run containing the centre, or the nearest run within a tenth of the gap
+        near = np.nonzero(on)[0]
+        if not len(near):
+            continue
+        j = near[np.argmin(np.abs(near - j0))]
+        if abs(s[j]) > 0.1 * g:
+            continue
+        a = j
+        while a > 0 and on[a - 1]:
+            a -= 1
+        b = j
+        while b < len(s) - 1 and on[b + 1]:
+            b += 1
+        widths.append(float(s[b] - s[a]))
+        mids.append(float(s[b] + s[a]) / 2)
+        rows.append(round(float(f), 3))
+    info = {"row_widths_px": [round(v, 1) for v in widths], "rows": rows}
+    if widths:
+        # how far the neck's middle lies off the chin-to-shoulders line, in neck widths (a turned head
+        # moves the chin sideways off the neck)
+        info["centre_offset"] = round(float(np.median(mids) / max(np.median(widths), 1e-6)), 3)
+    if len(widths) < 4:
+        info["reason"] = "too few rows of skin across the neck"
+        return None, info
+    return float(np.median(widths)), info
+
+
+def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_LENGTH_IN,
+               tissue: TissueMasks | None = None) -> NeckPlacement:
+    """The neck's frame, width, proxies and the necklace's fit from one face and pose."""
+    K = np.asarray(camera.K, dtype=np.float64)
+    fx = float(K[0, 0])
+    face, pose = det.face, det.pose
+    if tissue is None:
+        tissue = tissue_masks(photo, det)
+    chin = np.asarray(face.image_px[152], float)
+    rs, ls = np.asarray(pose.image_px[12], float), np.asarray(pose.image_px[11], float)
+    mid = (ls + rs) / 2
+    sw_px = float(np.linalg.norm(ls - rs))
+    ex2 = (ls - rs) / max(sw_px, 1e-9)  # image direction of the subject's left
+    down2 = np.array([-ex2[1], ex2[0]])
+    if down2 @ (mid - chin) < 0:
+        down2 = -down2
+    iris = max(face.iris_diameter_px("left"), face.iris_diameter_px("right"))
+    z_eyes = fx * IRIS_DIAMETER_MM * 1e-3 / max(iris, 1e-6)
+    z = z_eyes + NECK_BEHIND_EYES_M
+    m_per_px = z / fx
+    g = float((mid - chin) @ down2)
+    # The notch: above the shoulder line by a share of the shoulder width, not above mid-way from the chin.
+    notch_off = max(g - NOTCH_ABOVE_SHOULDERS * sw_px, NOTCH_MIN_FROM_CHIN * g)
+    # The neck's centre line: from the chin towards the shoulders' midpoint.
+    centre_at = lambda off: chin + (mid - chin) * (off / g)  # noqa: E731
+    notch_px = centre_at(notch_off)
+    width_px, winfo = _measure_neck(tissue, chin, mid, down2)
+    prior_px = PRIOR_NECK_TO_SHOULDERS * sw_px
+    source = "measured"
+    if width_px is None or not (_PLAUSIBLE_NECK_TO_SHOULDERS[0] <= width_px / sw_px <= _PLAUSIBLE_NECK_TO_SHOULDERS[1]):
+        if width_px is not None:
+            winfo["reason"] = f"implausible: {width_px / sw_px:.2f} of the shoulder width"
+        width_px, source = prior_px, "prior"
+    neck_r_mm = width_px / 2 * m_per_px * 1e3
+    S_mm = sw_px / 2 * m_per_px * 1e3 + 20.0  # the shoulders' outline lies ~20 mm beyond the joints
+    neck_len_mm = float(notch_off * m_per_px * 1e3) + 10.0
+    center = np.asarray(camera.backproject(notch_px, z), float).reshape(3)
+    ex = np.array([ex2[0], ex2[1], 0.0])
+    ey = np.array([down2[0], down2[1], 0.0])
+    up = -ey
+    axis = -np.cross(ex, ey)  # the body's forward: towards the camera
+    caps_mm = neck_colliders(neck_r_mm, S_mm, neck_len_mm)
+    M = piece_to_cam(up, axis, center)
+    to_cam = lambda p: M[:3, :3] @ np.asarray(p, float) + M[:3, 3]  # noqa: E731
+    proxies = tuple(Capsule(name, to_cam(p0), to_cam(p1), rad * 1e-3) for name, (p0, p1, rad) in render_capsules(caps_mm))
+    g_cam = np.array([0.0, 1.0, 0.0])  # the photo's down (phones hold the horizon level)
+    R = M[:3, :3] * 1e3
+    g_piece = R.T @ g_cam
+    fit = NeckFit(length_mm=round(float(length_in) * INCH_MM, 3),
+                  colliders=tuple((c[0], *(round(float(v), 3) for v in c[1:])) for _, c in caps_mm),
+                  gravity=tuple(round(float(v), 5) for v in g_piece / np.linalg.norm(g_piece)),
+                  neck_radius_mm=round(neck_r_mm, 2), shoulder_half_mm=round(S_mm, 2))
+    # Points whose pixels are skin for the lighting's reference: on the neck's axis below the chin.
+    pts = np.array([to_cam((0.0, neck_len_mm * f, neck_r_mm)) for f in (0.45, 0.75, 0.3, 0.6)])
+    head = head_pose(face)
+    return NeckPlacement(
+        site="neck", length_in=float(length_in), center_cam=center, axis_cam=axis, up_cam=up,
+        center_px=notch_px, chin_px=chin, shoulders_px=np.stack([rs, ls]), notch_px=notch_px,
+        neck_width_px=float(width_px), neck_width_source=source, neck_width_mm=2 * neck_r_mm,
+        shoulder_width_mm=sw_px * m_per_px * 1e3, distance_m=float(z), head=head, fit=fit,
+        points_cam=pts, proxies=proxies, tissue=tissue,
+        details={"width": {**winfo, "prior_px": round(prior_px, 1)}, "iris_px": round(iris, 2),
+                 "eyes_distance_m": round(z_eyes, 4), "chin_to_shoulders_px": round(g, 1)})
+
+
+class NeckSite:
+    """Necklaces on the neck: :class:`jewelrender.sites.base.Site` for chains and pendants."""
+
+    name = "neck"
+    detectors = ("face", "pose")
+    piece_families = ("necklace",)
+
+    def detect(self, photo, detector) -> list[NeckDetection]:
+        """One detection: the largest face with the body's pose and person mask (``detector(name)``
+        gives a warm detector by name)."""
+        faces = detector("face").detect(photo)
+        if not faces:
+            return []
+        res = detector("pose").detect(photo)
+        return [NeckDetection(face=faces[0], pose=res.pose, person_mask=res.person_mask, faces_found=len(faces))]
+
+    def check_options(self, *, finger: str | None = None, hand: str | None = "auto", position: float | None = None,
+                      length_in: float | None = None) -> dict:
+        if finger is not None:
+            raise InvalidOptionError(
+                f"finger={finger!r} does not apply to a necklace; leave it out (choose the length with "
+                "length_in / --length-in)", details={"option": "finger"})
+        if hand not in (None, "auto"):
+            raise InvalidOptionError(f"hand={hand!r} does not apply to a necklace; leave it out",
+                                     details={"option": "hand"})
+        if position is not None:
+            raise InvalidOptionError("position does not apply to a necklace; choose its length with length_in "
+                                     "(--length-in)", details={"option": "position"})
+        if length_in is None:
+            length_in = DEFAULT_LENGTH_IN
+        lo, hi = LENGTH_RANGE_IN
+        if not is_number(length_in) or not lo <= float(length_in) <= hi:
+            raise InvalidOptionError(f"length_in must be a necklace length in inches in [{lo:g}, {hi:g}] "
+                                     f"(16 = base of the neck, 18 = collarbone, 24 = mid-bust), got {length_in!r}",
+                                     details={"option": "length_in"})
+        return {"length_in": float(length_in)}
+
+    def gate(self, photo, detections, *, options: dict, refuse_multiple: bool = False):
+        """The face found, head not turned, shoulders and neck in the photo, the neck not covered."""
+        from ..quality import GateCheck, GateReport
+
+        checks: list = []
+
+        def report(passed, code=None, message=None):
+            return GateReport(passed=passed, code=code, message=message, hand_index=0 if passed else None,
+                              hands_found=len(detections), checks=checks)
+
+        if not detections:
+            raise FaceNotFoundError("no face found; take a front-facing photo of your head, neck and shoulders "
+                                    "in good light", details={"gate": report(False, "FACE_NOT_FOUND").to_report()})
+        det = detections[0]
+        head = head_pose(det.face)
+        yaw = head["yaw_deg"]
+        ok = abs(yaw) <= MAX_YAW_DEG
+        checks.append(GateCheck("head_yaw", "HEAD_TURNED", abs(yaw), MAX_YAW_DEG, "<=", ok, "deg"))
+        if not ok:
+            raise HeadTurnedError(
+                f"the head is turned {abs(yaw):.0f}° from the camera (at most {MAX_YAW_DEG:.0f}° works); face the "
+                "camera with the neck and both shoulders in the photo",
+                details={"gate": report(False, "HEAD_TURNED").to_report(), "head_pose_deg": head})
+        pose = det.pose
+        H, W = photo.height, photo.width
+        vis = 0.0 if pose is None else float(min(pose.visibility[11], pose.visibility[12]))
+        inside = pose is not None and all(-0.02 * W <= pose.image_px[i][0] <= 1.02 * W and
+                                          0 <= pose.image_px[i][1] <= 1.02 * H for i in (11, 12))
+        ok = pose is not None and vis >= 0.5 and inside
+        checks.append(GateCheck("shoulders_visible", "NECK_NOT_VISIBLE", vis, 0.5, ">=", ok))
+        if ok:
+            chin = det.face.image_px[152]
+            mid = (pose.image_px[11] + pose.image_px[12]) / 2
+            sw = float(np.linalg.norm(pose.image_px[11] - pose.image_px[12]))
+            ok = mid[1] - chin[1] > 0.15 * sw
+        if not ok:
+            raise NeckNotVisibleError(
+                "the neck and both shoulders must be in the photo; step back or hold the camera lower so that "
+                "the photo shows your face, neck and shoulders", details={"gate": report(False, "NECK_NOT_VISIBLE").to_report()})
+        tissue = tissue_masks(photo, det)
+        skin_share = _neck_skin_share(tissue, det)
+        ok = skin_share >= MIN_NECK_SKIN
+        checks.append(GateCheck("neck_skin_share", "NECK_COVERED", skin_share, MIN_NECK_SKIN, ">=", ok))
+        if not ok:
+            raise NeckCoveredError(
+                f"the neck is covered (only {100 * skin_share:.0f} % of it shows skin: a high collar, turtleneck, "
+                "scarf or hair); photograph a bare neck, hair behind the shoulders",
+                details={"gate": report(False, "NECK_COVERED").to_report()})
+        rep = report(True)
+        rep.measurements.update({"head_pose_deg": {k: round(v, 1) for k, v in head.items()},
+                                 "neck_skin_share": round(skin_share, 3)})
+        return rep
+
+    def place(self, photo, detection, camera, *, options: dict):
+        return place_neck(photo, detection, camera, length_in=options["length_in"])
+
+    def render_quality(self, q):
+        """The preset for a necklace: its crop spans the chest (~10x a ring's area), so the preview
+        takes 4x4 sub-pixels (16 spp: a thin chain stays anti-aliased) and every preset a tight
+        margin (a chain's shadow reaches a few pixels, not a ring's head height)."""
+        import dataclasses
+
+        ss = min(q.supersample, NECK_PREVIEW_SUPERSAMPLE) if q.name == "preview" else q.supersample
+        return dataclasses.replace(q, supersample=ss, crop_margin=min(q.crop_margin, NECK_CROP_MARGIN))
+
+    def piece_size_mm(self, placement) -> NeckFit:
+        """A necklace is made to the body around the neck and its length: the :class:`NeckFit`."""
+        return placement.fit
+
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+        """Hair, clothes and the chin hide the chain; the key light's contact shadow on the skin."""
+        import cv2
+
+        from ..contact import contact_shading, key_in_image
+        from ..integration import Integration
+
+        sy, sx = crop.slices
+        t = placement.tissue
+        cover = t.covering[sy, sx].astype(np.float32)
+        # Soft edges, about the photo's own blur: hair strands and fabric edges are not hard cuts.
+        visible = 1.0 - cv2.GaussianBlur(cover, (0, 0), 0.8)
+        a = np.clip(alpha, 0, 1) * visible
+        skin = t.skin[sy, sx].astype(np.float32)
+        info = light.info
+        key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
+        thick_px = float(piece.band.get("wire_mm", 1.0)) * placement.px_per_mm
+        contact, cinfo = contact_shading(a, skin, key, thick_px)
+        placement.render_coverage["before_occlusion_px"] = float(np.clip(alpha, 0, 1).sum())
+        return Integration(visible=visible, contact=contact, look=None, segmentation=None,
+                           report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo})
+
+    def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
+        """The share of the chain's rendered coverage left after hair and clothes."""
+        total = float(placement.render_coverage.get("before_occlusion_px", 0.0))
+        frac = min(1.0, float(mask.sum()) / total) if total > 0 else 0.0
+        if frac < MIN_VISIBLE_FRACTION:
+            raise NeckCoveredError(
+                f"clothes or hair cover where the necklace lies (only {100 * frac:.0f} % of it would show); wear "
+                "an open neckline with the hair behind the shoulders, or choose another length",
+                details={"visible_fraction": round(frac, 3), "crop": crop_report})
+        return frac
+
+    def score_inputs(self, placement, piece, detection, crop, visible: float):
+        from ..quality import ScoreInputs
+
+        # No limb axis: a ring's "spans the finger" and "highlight on the lit flank" terms do not
+        # apply to a chain lying across the chest (axis_px None skips them).
+        return ScoreInputs(
+            crop=tuple(crop), center_px=tuple(float(v) for v in placement.center_px), axis_px=None,
+            across_px=float(placement.neck_width_px), across_source=placement.neck_width_source,
+            size_mm=float(placement.neck_width_mm), size_range_mm=(80.0, 160.0),
+            landmark_score=float(detection.score), pose_method="iris-scale",
+            visible_fraction=min(1.0, visible / FULLY_VISIBLE_FRACTION), min_visible_fraction=MIN_VISIBLE_FRACTION,
+            advice=_ADVICE, reflection_spread_stops=FINE_CHAIN_SPREAD_STOPS)
+
+    def report(self, placement, detection) -> dict[str, Any]:
+        return dict(placement.to_report(), faces_found=detection.faces_found, pose_score=round(detection.score, 3))
+
+
+#: What to do when a neck try-on scores low, by its weakest part (quality.require_quality).
+_ADVICE = {
+    "reflection": "take the photo in even light, away from direct sun or a single bright lamp",
+    "scale": "face the camera with the neck and both shoulders in the photo, hair behind the shoulders",
+    "edges": "take a sharper photo: hold the camera still and tap the neck to focus",
+    "placement": "face the camera in good light with a bare neck and both shoulders in the photo, hair behind "
+                 "the shoulders",
+}
+
+
+def _neck_skin_share(tissue: TissueMasks, det: NeckDetection) -> float:
+    """Share of skin in the neck's column: a band a fifth of the shoulder width across, from just below
+    the chin to the shoulder line (a turtleneck, a scarf or a high collar leaves little)."""
+    pose = det.pose
+    chin = det.face.image_px[152]
+    mid = (pose.image_px[11] + pose.image_px[12]) / 2
+    sw = float(np.linalg.norm(pose.image_px[11] - pose.image_px[12]))
+    H, W = tissue.skin.shape
+    n = 0
+    hit = 0
+    for f in np.linspace(0.2, 0.8, 13):
+        c = chin + (mid - chin) * f
+        for s in np.linspace(-0.1, 0.1, 9) * sw:
+            x, y = int(round(c[0] + s)), int(round(c[1]))
+            if 0 <= x < W and 0 <= y < H:
+                n += 1
+                hit += bool(tissue.skin[y, x])
+    return hit / n if n else 0.0
+
+
+NECK = NeckSite()

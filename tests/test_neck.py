@@ -1,0 +1,200 @@
+"""The neck site on real dev portraits: where a necklace rests, what hides it, and what is refused.
+
+Detection runs once per photo (module fixtures); the drape tests need no render; one preview
+render checks occlusion by hair end to end.
+"""
+
+import numpy as np
+import pytest
+
+from jewelrender import Renderer
+from jewelrender.camera import camera_from_photo
+from jewelrender.errors import JewelrenderError
+from jewelrender.geometry.assets import InstancedPart
+from jewelrender.landmarks import FaceDetector, PoseDetector
+from jewelrender.library import catalog
+from jewelrender.photo import load_photo
+from jewelrender.physics import chain_length
+from jewelrender.pieces import necklace
+from jewelrender.pipeline import check_options
+from jewelrender.sites.neck import NECK, NeckDetection, place_neck
+
+#: Portraits with a bare neck and both shoulders, front on (no necklace of their own, or a fine one).
+PORTRAITS = ("compreface_002_A.jpg", "deepface_img1.jpg", "frl-london_113-03.jpg", "deepface_img6.jpg")
+CHAIN = "cable-chain-18k-yellow"
+
+
+@pytest.fixture(scope="module")
+def detectors():
+    with FaceDetector() as fd, PoseDetector() as pd:
+        yield fd, pd
+
+
+@pytest.fixture(scope="module")
+def scenes(data_dir, detectors):
+    """Photo, detection, camera and the 16/18/24-inch placements of each portrait."""
+    fd, pd = detectors
+    out = {}
+    for name in PORTRAITS:
+        ph = load_photo(data_dir / "photos" / "necks" / name)
+        res = pd.detect(ph)
+        det = NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1)
+        NECK.gate(ph, [det], options={"length_in": 18.0})
+        cam = camera_from_photo(ph)
+        out[name] = (ph, det, cam, {L: place_neck(ph, det, cam, length_in=L) for L in (16, 18, 24)})
+    return out
+
+
+def _drape_px(placement, piece_id=CHAIN):
+    """The rested chain's joints in the piece frame (mm) and projected into the photo (px)."""
+    piece = catalog.get_piece(piece_id)
+    d = necklace.drape(piece, placement.fit)
+    M = placement.piece_to_cam
+    cam_pts = d.points @ M[:3, :3].T + M[:3, 3]
+    K = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
+    return d, cam_pts, K
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_the_chain_lies_below_the_chin_and_between_the_shoulders(scenes, name):
+    ph, det, cam, pls = scenes[name]
+    pl = pls[18]
+    d, cam_pts, _ = _drape_px(pl)
+    uv = cam.project(cam_pts)
+    front = d.points[:, 2] > 0  # the half in front of the neck's axis (the camera's side)
+    chin_y = det.face.image_px[152][1]
+    rs, ls = det.pose.image_px[12], det.pose.image_px[11]
+    assert (uv[front, 1] > chin_y).all()
+    assert (uv[front, 0] > min(rs[0], ls[0])).all() and (uv[front, 0] < max(rs[0], ls[0])).all()
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_lengths_rest_at_their_levels_and_keep_their_length(scenes, name):
+    """18": lowest point 10-80 mm below the jugular notch, on the collarbones' level (they run out
+    from the notch at its height and rise ~1-2 cm to the shoulders; a chain on them rests on the
+    manubrium just below: retailers' charts put 18" "on the collarbone", 16" at the base of the
+    neck, 24" mid-bust). The band is wide because the neck's girth is measured, not known: the
+    same 18" falls ~25 mm lower on a 88 mm neck than on a 104 mm one. 16" rests higher (by 5 mm at
+    least: on a slim neck both lie on the chest's slope, ~10 mm apart) and 24" lower (by 30 mm at
+    least); every chain keeps its length within 1 % and its link count."""
+    ph, det, cam, pls = scenes[name]
+    lowest = {}
+    for L, pl in pls.items():
+        d, _, _ = _drape_px(pl)
+        assert abs(chain_length(d.points, True) / pl.fit.length_mm - 1.0) < 0.01
+        assert d.state.length_error < 0.01 and d.state.max_link_error < 0.01
+        assert len(d.points) == max(24, round(pl.fit.length_mm / necklace.PHYSICS_LINK_MM))
+        lowest[L] = -float(d.points[:, 1].min())  # mm below the notch
+    assert 10.0 <= lowest[18] <= 80.0, lowest
+    assert lowest[16] < lowest[18] - 5.0 and lowest[24] > lowest[18] + 30.0, lowest
+
+
+def test_a_pendant_pulls_the_front_into_a_v(scenes):
+    ph, det, cam, pls = scenes[PORTRAITS[0]]
+    pl = pls[18]
+    plain, _, _ = _drape_px(pl)
+    pend, _, _ = _drape_px(pl, "solitaire-pendant-half-carat-18k-white")
+    assert pend.bail == 0
+    # the pendant's joint is the chain's lowest point, and lower than a plain chain's
+    assert int(np.argmin(pend.points[:, 1])) == 0
+    assert pend.points[0, 1] < plain.points[:, 1].min() - 3.0
+    # a V: the links next to the bail rise steeply away from it
+    p = pend.points
+    rise = (p[2, 1] - p[0, 1]) / max(abs(p[2, 0] - p[0, 0]), 1e-6)
+    assert rise > 0.5
+
+
+def test_links_are_instances_of_one_mesh(scenes):
+    pl = scenes[PORTRAITS[0]][3][18]
+    parts = necklace.parts(catalog.get_piece(CHAIN), pl.fit)
+    links = [p for p in parts if p.name == "links"][0]
+    assert isinstance(links, InstancedPart) and links.count > 50
+    # rigid transforms (mm), consecutive links at right angles (a cable chain)
+    R = links.transforms[:, :3, :3]
+    assert np.allclose(np.einsum("kij,kil->kjl", R, R), np.eye(3), atol=1e-6)
+    z0, z1 = R[0][:, 2], R[1][:, 2]
+    assert abs(z0 @ z1) < 0.3
+
+
+@pytest.fixture(scope="module")
+def hair_render(data_dir):
+    """One preview try-on where long hair falls over the chest (compreface_002_A)."""
+    with Renderer() as r:
+        res = r.try_on(data_dir / "photos" / "necks" / "compreface_002_A.jpg", CHAIN, length_in=18, min_quality=0)
+        prep = r.prepare(data_dir / "photos" / "necks" / "compreface_002_A.jpg", site="neck", length_in=18)
+    return res, prep
+
+
+def test_hair_in_front_hides_the_chain(hair_render):
+    res, prep = hair_render
+    pl = prep.placement
+    hair = pl.tissue.hair
+    d, cam_pts, _ = _drape_px(pl)
+    uv = np.round(prep.camera.project(cam_pts[d.points[:, 2] > 0])).astype(int)
+    on_hair = hair[uv[:, 1], uv[:, 0]]
+    on_skin = pl.tissue.skin[uv[:, 1], uv[:, 0]]
+    assert on_hair.sum() >= 3 and on_skin.sum() >= 3  # the chain crosses both here
+    m = res.mask
+
+    def cover(pts):
+        return np.array([m[y - 2:y + 3, x - 2:x + 3].max() for x, y in pts])
+
+    assert cover(uv[on_hair]).max() < 0.1          # under the hair: hidden
+    assert np.median(cover(uv[on_skin])) > 0.3     # on bare skin: shows
+    assert res.report["placement"]["site"] == "neck"
+    assert res.report["composite"]["integration"]["occluded_share_of_crop"] > 0
+
+
+def test_bad_options_are_invalid_option():
+    for kwargs in ({"finger": "ring"}, {"length_in": 40}, {"length_in": "long"}, {"position": 0.3}):
+        with pytest.raises(JewelrenderError) as e:
+            check_options(CHAIN, **kwargs)
+        assert e.value.code == "INVALID_OPTION"
+    with pytest.raises(JewelrenderError) as e:
+        check_options("bangle-round-6mm-18k-yellow", length_in=18)
+    assert e.value.code == "INVALID_OPTION"
+    assert check_options(CHAIN) == {"length_in": 18.0}
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with Renderer() as r:
+        yield r
+
+
+def _code(renderer, photo):
+    with pytest.raises(JewelrenderError) as e:
+        renderer.prepare(photo, site="neck")
+    return e.value
+
+
+def test_no_face_is_face_not_found(renderer, data_dir):
+    hand = sorted((data_dir / "photos" / "hands").glob("mediapipe_thumbs_up.png"))[0]
+    assert _code(renderer, hand).code == "FACE_NOT_FOUND"
+
+
+def test_a_turned_head_is_head_turned(renderer, data_dir):
+    err = _code(renderer, data_dir / "photos" / "ears" / "earmeasure_1_right.jpg")
+    assert err.code == "HEAD_TURNED" and "turned" in err.message
+
+
+def test_a_head_without_shoulders_is_neck_not_visible(renderer, data_dir):
+    ph = load_photo(data_dir / "photos" / "necks" / "frl-london_113-03.jpg")
+    head_only = np.ascontiguousarray(ph.srgb[: int(ph.height * 0.78)])  # the chin in, the shoulders out
+    assert _code(renderer, head_only).code == "NECK_NOT_VISIBLE"
+
+
+def test_a_scarf_over_the_neck_is_neck_covered(renderer, data_dir, detectors):
+    """A real portrait with a knitted-scarf-coloured band painted over the neck and collarbones."""
+    fd, pd = detectors
+    ph = load_photo(data_dir / "photos" / "necks" / "frl-london_113-03.jpg")
+    img = ph.srgb.copy()
+    face = fd.detect(ph)[0]
+    pose = pd.detect(ph).pose
+    chin_y = int(face.image_px[152][1])
+    sh_y = int(pose.image_px[[11, 12], 1].mean())
+    x0, x1 = int(pose.image_px[12][0]), int(pose.image_px[11][0])
+    rng = np.random.default_rng(1)
+    band = np.array([40, 60, 120], np.uint8) + rng.integers(0, 25, (sh_y + 40 - chin_y, x1 - x0, 3)).astype(np.uint8)
+    img[chin_y: sh_y + 40, x0:x1] = band
+    assert _code(renderer, img).code == "NECK_COVERED"
