@@ -40,7 +40,7 @@ from ..checks import is_number
 from ..errors import InvalidOptionError, JewelrenderError, WristCoveredError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
-from .base import piece_to_cam, refuse_side
+from .base import piece_to_cam
 
 __all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter", "forearm_from_pose",
            "skin_across_wrist", "wrist_visible_mask", "MIN_SKIN_ACROSS",
@@ -577,9 +577,7 @@ class WristSite:
     detectors = ("hand", "pose")
     piece_families = ("bangle", "bracelet", "watch")
 
-    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
-                      side: str | None = None) -> dict:
-        refuse_side(side, "a wrist piece")
+    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
         if finger is not None:
             raise InvalidOptionError(
                 f"finger={finger!r} does not apply to a wrist piece; leave it out (choose the arm with "
