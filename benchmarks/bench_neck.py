@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 
 from common import data_dir, dump, machine, provenance, summary  # noqa: E402
 
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
     stages = {k: summary([x["timings"][k] for x in runs[1:]])["median"] for k in runs[1]["timings"]}
     out = {"benchmark": "neck", "photo": str(photo.name), "piece": a.piece, "length_in": a.length_in,
            "cold_s": runs[0]["wall_s"], "warm_s": summary(warm), "warm_stage_median_s": stages,
-           "target_warm_s": 10.0, "backend": runs[0]["backend"], "machine": machine(), **prov}
+           "target_warm_s": 10.0, "backend": runs[0]["backend"], "runs": runs, "machine": machine(), **prov}
     print(json.dumps({k: out[k] for k in ("cold_s", "warm_s", "load_average_1min", "commit")}, default=float))
     dump(a.json, out)
     return 0

@@ -27,6 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.blind_test import JUDGES_TEXT, SMALL  # noqa: E402
+
+# A word-for-word replace of "ring" also hits "wearing": the wrist's wording is written out.
+JUDGES_TEXT_WRIST = (JUDGES_TEXT.replace("which rings were", "which bracelets and watches were")
+                     .replace("a hand wearing a ring", "a wrist wearing a bracelet, bangle or watch")
+                     .replace("Some rings are", "Some pieces are").replace("bare hand", "bare wrist"))
 from benchmarks.common import REPO, data_dir  # noqa: E402
 
 #: Dev wrist photos wearing a real piece at the wrist (MANIFEST.md).
@@ -110,7 +115,7 @@ def build(args) -> None:
         Image.fromarray(crop).save(crops_dir / f"{ident}_full.png")
         Image.fromarray(crop).resize((SMALL, SMALL), Image.LANCZOS).save(crops_dir / f"{ident}_256.png")
         key["items"][ident] = {k: v for k, v in it.items() if k != "crop"} | {"full_px": int(crop.shape[0])}
-    (out / "JUDGES.md").write_text(JUDGES_TEXT.replace("ring", "wrist piece"), encoding="utf-8")
+    (out / "JUDGES.md").write_text(JUDGES_TEXT_WRIST, encoding="utf-8")
     key_path.parent.mkdir(parents=True, exist_ok=True)
     key_path.write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
     n_real = sum(it["source"] == "real" for it in items)

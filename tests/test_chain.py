@@ -87,3 +87,19 @@ def test_bad_chains_are_refused_with_a_code(kwargs):
     with pytest.raises(InvalidOptionError) as e:
         relax_chain(closed=False, **kwargs)
     assert e.value.code == "INVALID_OPTION"
+
+
+def test_a_heavy_joint_pulls_a_loop_into_a_v_and_masses_are_checked():
+    L = 18 * IN
+    pts = _loop(L, n=60)
+    front = int(np.argmax(pts[:, 2]))
+    masses = np.ones(60)
+    masses[front] = 30.0
+    plain = relax_chain(pts, closed=True, colliders=_shoulders(), gravity=(0, 1, 0))
+    heavy = relax_chain(pts, closed=True, colliders=_shoulders(), gravity=(0, 1, 0), masses=masses)
+    assert heavy.length_error < 1e-3
+    assert int(np.argmax(heavy.points[:, 1])) == front
+    assert heavy.points[front, 1] > plain.points[:, 1].max() + 0.001  # lower (+y is down)
+    for bad in (np.ones(59), -masses, np.full(60, np.nan)):
+        with pytest.raises(InvalidOptionError):
+            relax_chain(pts, closed=True, masses=bad)

@@ -110,3 +110,22 @@ def test_lighting_writes_an_hdr_environment(tmp_path, data_dir):
     assert out.stat().st_mode & 0o044 == 0o044
     bad = run("lighting", data_dir / "photos" / "hands" / "ringtryon_target_left.jpg", "--out", tmp_path / "e.png")
     assert bad.returncode == 2 and bad.stderr.startswith("error: INVALID_OPTION: ")
+
+
+@pytest.mark.parametrize("args", [
+    ["--piece", "cable-chain-18k-yellow", "--finger", "ring"],
+    ["--piece", "cable-chain-18k-yellow", "--length-in", "40"],
+    ["--piece", "cable-chain-18k-yellow", "--length-in", "long"],
+    ["--piece", PIECE, "--length-in", "18"],
+])
+def test_neck_options(tmp_path, data_dir, args):
+    """A finger or an out-of-range length on a necklace, a length on a ring: one line, nothing written."""
+    import os
+    from pathlib import Path
+
+    cmd = [sys.executable, "-m", "jewelrender", "try-on", data_dir / "photos" / "necks" / "frl-london_113-03.jpg",
+           *args, "--out", tmp_path / "o.png"]
+    # this checkout's jewelrender, whatever is installed
+    r = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    _assert_one_line_error(r, "INVALID_OPTION", tmp_path)

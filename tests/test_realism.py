@@ -498,9 +498,10 @@ def test_crease_darkens_the_skin_the_band_reflects_only_near_it(placed):
     assert crease_gain((ph.height, ph.width), pl, load_catalog()["solitaire-round-1ct-18k-yellow"]) is not None
 
 
-def test_applied_fringe_is_half_the_measured_and_capped():
-    from jewelrender.camera_look import FRINGE_MAX_PX, applied_fringe_px
+def test_applied_fringe_is_a_share_of_the_measured_and_capped():
+    from jewelrender.camera_look import FRINGE_MAX_PX, FRINGE_SHARE, applied_fringe_px
 
-    assert applied_fringe_px((0.2, -0.1)) == (0.1, -0.05)
+    assert FRINGE_SHARE < 1.0
+    assert np.allclose(applied_fringe_px((0.2, -0.1)), (0.2 * FRINGE_SHARE, -0.1 * FRINGE_SHARE))
     r, b = applied_fringe_px((2.0, -2.0))
     assert r == FRINGE_MAX_PX and b == -FRINGE_MAX_PX

@@ -112,15 +112,16 @@ def test_cli_unknown_sample(tmp_path):
     assert "hand-2" in line and "ear" in line
 
 
-def test_demo_for_a_site_without_pieces_is_refused_and_writes_nothing(tmp_path):
-    from jewelrender.demo import available_sites
+def test_every_sample_site_has_pieces_and_a_default_piece_worn_there():
+    """The four body sites each have a sample photo, catalog pieces and a demo piece worn on that site."""
+    from jewelrender.demo import DEFAULT_PIECES, available_sites, body_site, plan
+    from jewelrender.library.catalog import get_piece
 
-    missing = [s for s in samples.sites() if s not in available_sites()]
-    if not missing:
-        pytest.skip("every body site with a sample has catalog pieces now")
-    r = run("demo", "--site", missing[0], "--out", tmp_path / "demo.png")
-    line = _one_line_error(r, "INVALID_OPTION", tmp_path)
-    assert f"the {missing[0]} site is not available yet" in line and "available: " in line and "hand" in line
+    have = available_sites()
+    assert set(samples.sites()) == {"hand", "wrist", "neck", "ear"} == set(have)
+    for site in samples.sites():
+        assert body_site(get_piece(DEFAULT_PIECES[site])) == site
+        assert plan(site)[1] == DEFAULT_PIECES[site]
 
 
 def test_demo_refuses_a_piece_of_another_site_and_unknown_sites(tmp_path):

@@ -578,6 +578,9 @@ RING_FOOTPRINT_WIDTHS = 0.85
 #: band facing the camera mirrors exactly that direction; with the silhouette elsewhere it mirrored the
 #: bright wall in the skin's colours and read as glass. The torso continues below the head.
 TORSO_WIDTH_DEG = 30.0     # half-width of the torso below the head, degrees
+#: What gives the back hemisphere its structure: "photo" (mirrored, the ring's footprint filled from the
+#: skin around it) or "background" (the hand inpainted away too).
+BACK_STRUCTURE = "photo"
 
 
 def photographer(d: np.ndarray, toward_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -696,8 +699,9 @@ class PhotoDetail:
         self.hand = None
         if placement is not None and getattr(placement, "proxies", None):
             self.hand = _hand_directions(d, placement)
-        # Behind the camera: the background's structure only (the hand inpainted away), mirrored.
-        bg_small = _background_only(small, camera, placement, scale) if placement is not None else small
+        # Behind the camera: the structure of the photo with the ring's footprint filled (BACK_STRUCTURE).
+        bg_small = _background_only(small, camera, placement, scale) \
+            if placement is not None and BACK_STRUCTURE == "background" else small
         self.bg = cv2.remap(srgb8_to_linear(bg_small).astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
         # The photo's colours at room scale (hand included: a close-up's surroundings are its own skin).
@@ -756,11 +760,22 @@ class PhotoDetail:
         y_back = luminance(back_out)[..., None]
         colour = (self.room + eps) / (luminance(self.room)[..., None] + eps)
         back_out = y_back * (1.0 + inside * (colour - 1.0))
+        # The key reached the hand (the skin's shading measured it): nothing below darkens its lobe.
+        k = np.asarray(key_direction if key_direction is not None else [], float)
+        keep = np.zeros(d.shape[:2])
+        if k.shape == (3,) and np.all(np.isfinite(k)) and np.linalg.norm(k) > 1e-9:
+            cos_k = np.clip(d @ (k / np.linalg.norm(k)), -1.0, 1.0)
+            keep = np.exp(-(1.0 - cos_k) / np.radians(key_render_deg) ** 2)
+
+        def unblocked(gain):
+            return gain + (1.0 - gain) * keep
+
         lower = np.clip(d[..., 1] / LOWER_BACK_RAMP, 0.0, 1.0)
-        back_out = back_out * (1.0 - (1.0 - LOWER_BACK_GAIN) * lower * lower * (3 - 2 * lower))[..., None]
+        back_out = back_out * unblocked(1.0 - (1.0 - LOWER_BACK_GAIN) * lower * lower * (3 - 2 * lower))[..., None]
         if self.photographer is not None:
             gain, head = self.photographer
-            back_out = back_out * gain[..., None]
+            back_out = back_out * unblocked(gain)[..., None]
+            head = head * (1.0 - keep)
             skin = np.asarray(skin_rgb if skin_rgb is not None else [], float)
             if skin.shape == (3,) and np.all(np.isfinite(skin)) and skin.sum() > 0:
                 # The photographer's face and hands are skin: a band facing the lens mirrors them, warm.

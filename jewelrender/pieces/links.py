@@ -111,8 +111,8 @@ def tennis_link(stone_mm: float, *, name: str = "setting") -> LinkDesign:
 
     The stone (:func:`jewelrender.geometry.assets.round_brilliant`, Tolkowsky
     proportions) sits with its girdle at y = 0 and its table up (+Y); the box
-    (walls ``_WALL`` x d) runs from just under the culet to the girdle, open below
-    so light reaches the pavilion; four round prongs rise at the box's corners and
+    (walls ``_WALL`` x d) runs from just under the culet to the girdle, closed below by a
+    floor (the small hole of a real box is left out); four round prongs rise at the box's corners and
     lap the crown's edge; two hinge knuckles (tubes across the chain) sit at the
     box's ends under the girdle, where the next unit's knuckles interleave.
     """
@@ -131,7 +131,10 @@ def tennis_link(stone_mm: float, *, name: str = "setting") -> LinkDesign:
         _box((-half, bottom, -half + wall), (-half + wall, top, half - wall), "wall_2"),
         _box((half - wall, bottom, -half + wall), (half, top, half - wall), "wall_3"),
     ]
-    metal = [assets.merge_parts(walls, "box")]
+    # A floor under the culet with a round opening's worth of light left out: real line-bracelet boxes are
+    # closed below but for a small hole, so the stone sees polished metal (its dark facets), not the skin.
+    floor = _box((-half, bottom - wall, -half), (half, bottom, half), "floor")
+    metal = [assets.merge_parts([*walls, floor], "box")]
     # Prongs: from the box's corner up past the girdle and bending in over the crown's edge.
     r_p = 0.09 * d
     for i, (sx, sz) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
@@ -152,7 +155,7 @@ def tennis_link(stone_mm: float, *, name: str = "setting") -> LinkDesign:
     metal_part = assets.merge_parts([p if p.normals is not None else assets.with_face_normals(p) for p in metal],
                                     name)
     return LinkDesign((metal_part, stone), pitch_mm=float(2 * half + HINGE_GAP_MM),
-                      inner_offset_mm=float(-bottom), alternate_deg=0.0)
+                      inner_offset_mm=float(wall - bottom), alternate_deg=0.0)
 
 
 def link_transforms(points_mm: np.ndarray, closed: bool, outward: np.ndarray, *,

@@ -44,7 +44,7 @@ KINDS = ("necklace", "pendant", "strand", "tennis-necklace")  # a bracelet's kin
 CHAIN_STYLES = ("cable", "curb", "rope", "box", "snake")
 PENDANT_STYLES = ("solitaire", "heart", "bar")
 #: Joint spacing of the physics chain (mm); the links are laid along its rested curve.
-PHYSICS_LINK_MM = 8.0
+PHYSICS_LINK_MM = 10.0
 #: Stiff chains resist bending: the largest angle between neighbouring physics links (deg).
 _MAX_BEND = {"cable": None, "curb": 40.0, "rope": 30.0, "box": 35.0, "snake": 20.0, "pearl": None, "tennis": 25.0}
 #: The solver's fall per step (m) and its step budget: a necklace starts ~10 cm above where it
@@ -315,10 +315,11 @@ def _chain_instances(band: dict, centres, t, n, b) -> np.ndarray:
     return np.array(inst)
 
 
-def _front_only(centres: np.ndarray, fit, keep_back: float = 0.25) -> np.ndarray:
-    """Links the camera can see: not those behind the neck's axis further than a quarter neck radius
-    (the neck hides them; fewer instances render faster)."""
-    return centres[:, 2] > -keep_back * fit.neck_radius_mm - 1e-9
+def _front_only(centres: np.ndarray, fit) -> np.ndarray:
+    """Links a front camera can see: in front of the neck's axis, or beside the neck (where the chain
+    rises over the shoulders' top to the back). The rest runs behind the neck, which hides it (the
+    render's neck proxy would too; not instancing them renders faster)."""
+    return (centres[:, 2] > 0.0) | (np.abs(centres[:, 0]) > 0.9 * fit.neck_radius_mm)
 
 
 def _ring(radius: float, wire: float, name: str) -> MeshPart:

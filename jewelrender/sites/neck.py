@@ -87,15 +87,21 @@ FULLY_VISIBLE_FRACTION = 0.6
 #: Below this share of skin in the neck's column, the neck is covered (turtleneck, scarf).
 MIN_NECK_SKIN = 0.35
 #: The preview's sub-pixels per side and the crop's margin for necklaces (see NeckSite.render_quality).
-NECK_PREVIEW_SUPERSAMPLE = 4
+NECK_PREVIEW_SUPERSAMPLE = 3
 NECK_CROP_MARGIN = 1.15
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
-#: The neck base's discs: (height above the notch mm, half-width / r, half-depth / r); their fronts
-#: are level with the neck's. Calibrated so that on an average neck (r = 52 mm) 16" rests at the
-#: neck's base, 18" on the collarbones, 20" below them, 24" mid-chest (docs/neck.md).
-BASE_DISCS = ((24.0, 1.12, 1.05), (10.0, 1.3, 1.15), (-4.0, 1.55, 1.3))
-DISC_HALF_MM = 12.0
+#: The neck base's cone (NeckBase): its lowest and highest section (mm from the notch, along the
+#: tilted axis) and their (half-width, half-depth) / r. Calibrated so that on an average neck
+#: (r = 52 mm) 16" rests at the neck's base, 18" on the collarbones, 24" mid-chest (docs/neck.md).
+BASE_CONE = (-25.0, 45.0, (1.0, 1.0), (1.35, 1.45))
+#: The neck's base slopes from the back (C7) down to the front (the notch, ~6 cm lower: T2's level).
+BASE_TILT_DEG = 22.0
+#: Colour distance (in the skin model's spreads) beyond which a non-hair person pixel is clothing: the
+#: neck's shaded flanks fall between 3.5 (skin) and this; a neckline's fabric beyond it.
+_MAYBE_SKIN_SIGMAS = 7.0
+#: ... or within this many degrees of the skin's CIELAB hue (a highlight pales skin, keeps its hue).
+_SKIN_HUE_DEG = 15.0
 #: Skin is smooth: local L* contrast (band-pass, 640 px scale) below this many times the cheeks'
 #: and at least _MIN_TEXTURE (cheeks ~0.3-0.5, hair strands 1-6 on the dev portraits).
 _TEXTURE_X_FACE = 2.5
@@ -144,12 +150,15 @@ def head_pose(face) -> dict:
 
 @dataclass
 class TissueMasks:
-    """Full-resolution bool masks of the photo: skin, hair, clothes; and what the colour models were."""
+    """Full-resolution bool masks of the photo (skin, hair, clothes, the face, the person) and what the
+    colour models were."""
 
     skin: np.ndarray
     hair: np.ndarray
     cloth: np.ndarray
     face: np.ndarray
+    #: The person mask (the body, hair and clothes against the background).
+    person: np.ndarray
     info: dict = field(default_factory=dict)
 
     @property
@@ -223,6 +232,13 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
         pick = np.random.default_rng(0).choice(np.nonzero(near)[0], size=min(4000, int(near.sum())), replace=False)
         m, sp = model(lab[ys[pick], xs[pick]])
         skin = classify(m, sp, 3.5)
+    # Skin-like but not sure (a shaded flank, a highlight that pales it: it keeps the skin's hue):
+    # neither skin nor cloth.
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    skin_hue = math.degrees(math.atan2(m[1], m[0]))
+    same_hue = (np.abs((hue - skin_hue + 180.0) % 360.0 - 180.0) < _SKIN_HUE_DEG) & (chroma > 4.0) & (L > 0.3 * med_L)
+    maybe_skin = classify(m, sp, _MAYBE_SKIN_SIGMAS) | same_hue
     med = np.array([med_L, *m])
     spread = np.array([0.0, *sp])
     # Hair of a skin-like colour (light brown, blond ends) differs by texture: strands give fine
@@ -266,10 +282,11 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
         info["hair_samples"] = int(len(hs))
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
-    cloth = other & ~hair & (rows > chin[1])
+    cloth = other & ~hair & ~maybe_skin & (rows > chin[1])
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
-    return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), info=info)
+    return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), person=full(person),
+                       info=info)
 
 
 @dataclass(frozen=True)
@@ -278,7 +295,8 @@ class NeckFit:
 
     Hashable: the pipeline caches meshes by it. ``colliders`` are the body's shapes the
     chain rests on: ``("capsule", x0, y0, z0, x1, y1, z1, radius)`` or
-    ``("ellipsoid", cx, cy, cz, rx, ry, rz)`` (axis-aligned); ``gravity`` a direction.
+    ``("ellipsoid", cx, cy, cz, rx, ry, rz, tilt_deg)`` (its depth axis tilted by ``tilt_deg`` about
+    +X, the back up); ``gravity`` a direction.
     """
 
     length_mm: float
@@ -286,9 +304,8 @@ class NeckFit:
     gravity: tuple[float, float, float]
     neck_radius_mm: float
     shoulder_half_mm: float
-    #: Where a necklace starts falling from (mm above the notch): just above the lowest disc of the
-    #: neck's base, so that no higher disc can catch it.
-    start_height_mm: float = BASE_DISCS[-1][0] + DISC_HALF_MM + 2.0
+    #: Where a necklace starts falling from (mm above the notch): around the neck, above its base.
+    start_height_mm: float = 50.0
 
     def chain_colliders(self, scale: float = 1.0):
         """The colliders as :mod:`jewelrender.physics.chain` shapes (units: mm x ``scale``)."""
@@ -297,9 +314,71 @@ class NeckFit:
             v = np.asarray(c[1:], float) * scale
             if c[0] == "capsule":
                 out.append(ChainCapsule(v[:3], v[3:6], float(v[6])))
+            elif c[0] == "cone":
+                out.append(NeckBase(*(float(x) for x in c[1:]), scale=scale))
             else:
-                out.append(Ellipsoid(v[:3], np.eye(3), v[3:6]))
+                out.append(Ellipsoid(v[:3], _tilt_axes(float(c[7]) if len(c) > 7 else 0.0), v[3:6]))
         return out
+
+
+class NeckBase:
+    """The neck's base: a tilted elliptic cone, a physics collider (``push_out``, ``distance``).
+
+    In its own frame (turned ``tilt_deg`` about +X from the piece frame, so that its
+    cross-sections slope from the back, high, down to the front), the section at height h
+    (``h_bot`` .. ``h_top``, mm, 0 at the notch) is an ellipse of half-width a(h) and
+    half-depth b(h), interpolated from ``(a_top, b_top)`` to ``(a_bot, b_bot)``, whose front
+    stays at ``front`` (the neck's front, z = r): it widens backwards and sideways as it goes
+    down, as the neck flares into the trapezius. A loop on it slides down (pushed out within
+    the section, pulled down by gravity) to the section whose girth matches its own.
+    """
+
+    def __init__(self, front, h_bot, h_top, a_top, b_top, a_bot, b_bot, tilt_deg, *, scale=1.0):
+        self.front, self.h_bot, self.h_top = front * scale, h_bot * scale, h_top * scale
+        self.a_top, self.b_top, self.a_bot, self.b_bot = a_top * scale, b_top * scale, a_bot * scale, b_bot * scale
+        self.R = _tilt_axes(tilt_deg)  # rows: local x, up, depth (towards the front) in the piece frame
+
+    def _section(self, h):
+        t = np.clip((self.h_top - h) / (self.h_top - self.h_bot), 0.0, 1.0)
+        a = self.a_top + (self.a_bot - self.a_top) * t
+        b = self.b_top + (self.b_bot - self.b_top) * t
+        return a, b, self.front - b
+
+    def _local(self, points):
+        return np.asarray(points, float) @ self.R.T
+
+    def distance(self, points):
+        q = self._local(points)
+        a, b, dc = self._section(q[:, 1])
+        u, v = q[:, 0] / a, (q[:, 2] - dc) / b
+        rho = np.hypot(u, v)
+        n_loc = np.stack([u / a, np.zeros_like(u), v / b], 1)
+        n_loc /= np.maximum(np.linalg.norm(n_loc, axis=1, keepdims=True), 1e-12)
+        sd = (rho - 1.0) * np.minimum(a, b)
+        above = (q[:, 1] > self.h_top) | (q[:, 1] < self.h_bot)
+        sd = np.where(above, np.maximum(sd, np.abs(q[:, 1] - np.clip(q[:, 1], self.h_bot, self.h_top))), sd)
+        return sd, n_loc @ self.R
+
+    def push_out(self, points):
+        q = self._local(points)
+        a, b, dc = self._section(q[:, 1])
+        u, v = q[:, 0] / a, (q[:, 2] - dc) / b
+        rho = np.hypot(u, v)
+        inside = (rho < 1.0) & (q[:, 1] >= self.h_bot) & (q[:, 1] <= self.h_top)
+        out = np.array(points, float, copy=True)
+        if inside.any():
+            k = np.maximum(rho[inside], 1e-9)
+            qi = q[inside].copy()
+            qi[:, 0] = u[inside] / k * a[inside]
+            qi[:, 2] = dc[inside] + v[inside] / k * b[inside]
+            out[inside] = qi @ self.R
+        return out, inside
+
+
+def _tilt_axes(tilt_deg: float) -> np.ndarray:
+    """Rows: +X, and the y and z axes turned by ``tilt_deg`` about +X (the back, -Z, rises)."""
+    t = math.radians(tilt_deg)
+    return np.array([[1.0, 0.0, 0.0], [0.0, math.cos(t), math.sin(t)], [0.0, -math.sin(t), math.cos(t)]])
 
 
 def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list[tuple[str, tuple]]:
@@ -307,8 +386,8 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
     at the jugular notch's height, +Y up, +Z forward, +X the subject's left).
 
     Adult proportions (mm) around the measured neck radius ``r`` and half shoulder
-    width ``S``: the neck a capsule of radius r; its base's flare as flat discs
-    (:data:`BASE_DISCS`); the trapezius falling from beside the neck's base to the
+    width ``S``: the neck a capsule of radius r; its base's flare a tilted cone
+    (:class:`NeckBase`, :data:`BASE_CONE`); the trapezius falling from beside the neck's base to the
     shoulders; the collarbones from beside the notch out and slightly up; the upper
     chest an ellipsoid whose front is 36 mm behind the neck's at the notch (a dip)
     and 17 mm ahead of it 90 mm lower (the sternum leans forward). See docs/neck.md.
@@ -316,10 +395,11 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
     r, S = float(neck_r), float(shoulder_half)
     side = max(S - 25.0, r + 20.0)
     shapes = [("neck", ("capsule", 0.0, -40.0, 0.0, 0.0, neck_len, 10.0, r))]
-    # The base's flare as a stack of flat discs (a cone in steps): a loop rests at the disc whose
-    # girth matches its own, widening backwards (the notch stays at the neck's front).
-    for i, (y, kx, kz) in enumerate(BASE_DISCS):
-        shapes.append((f"neck.base{i}", ("ellipsoid", 0.0, y, r - kz * r, kx * r, DISC_HALF_MM, kz * r)))
+    # The base's flare (see NeckBase), sloping BASE_TILT_DEG from C7 at the back down to the notch.
+    h_bot, h_top, (a_top, b_top), (a_bot, b_bot) = BASE_CONE
+    t = math.radians(BASE_TILT_DEG)
+    front = r * math.cos(t)  # the neck's front (z = r at the notch) in the cone's tilted frame
+    shapes.append(("neck.base", ("cone", front, h_bot, h_top, a_top * r, b_top * r, a_bot * r, b_bot * r, BASE_TILT_DEG)))
     for name, sx in (("left", 1.0), ("right", -1.0)):
         shapes.append((f"trapezius.{name}", ("capsule", sx * 0.35 * r, -15.0, -0.3 * r, sx * side, -45.0, -25.0, 35.0)))
         shapes.append((f"collarbone.{name}", ("capsule", sx * 18.0, -6.0, 0.8 * r, sx * side, 6.0, 0.1 * r, 8.0)))
@@ -329,25 +409,28 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
 
 def render_capsules(shapes) -> list[tuple[str, tuple]]:
     """The render's body proxies (capsules: the scene meshes and ray-casts only those) from the
-    colliders: capsules as they are (but the collarbones); an ellipsoid as a capsule inside it along
-    its longest axis, 2 mm in, so it never hides a chain resting on it."""
+    colliders: the neck's capsule (an ellipsoid would be a capsule inside it along its longest axis,
+    2 mm in, so it never hides a chain resting on it)."""
     out = []
     for name, c in shapes:
-        if name.startswith("collarbone"):
-            # a thin ridge the chain is held by; seen from the front it would hide the chain where it
-            # rises over the shoulder, which photos show (the camera is above the clavicle's top)
+        if name != "neck":
+            # Only the neck, which hides the chain's back; the rest of the body is in the photo itself. A
+            # trapezius capsule hid the chain where it rises along the neck's side (which photos show),
+            # the collarbones where it crosses them, and a chest capsule inside its ellipsoid lies up
+            # to ~2 cm behind the chain, so its rendered shadow fell that far off, a detached smudge;
+            # the chain's shadow on the body is the image-space contact shadow (integration).
             continue
         v = np.asarray(c[1:], float)
         if c[0] == "capsule":
             out.append((name, (v[:3], v[3:6], float(v[6]))))
             continue
         centre, radii = v[:3], v[3:6]
+        axes = _tilt_axes(float(c[7]) if len(c) > 7 else 0.0)
         k = int(np.argmax(radii))
         # radius 0.8 of the narrow cross-section, reaching 0.6 of the long axis: there the
         # ellipsoid's section is still 0.8 wide, and the caps stay inside it
         rad = 0.8 * float(np.min(np.delete(radii, k))) - 2.0
-        e = np.zeros(3)
-        e[k] = 0.6 * radii[k]
+        e = axes[k] * 0.6 * radii[k]
         out.append((name, (centre - e, centre + e, rad)))
     return out
 
@@ -421,7 +504,7 @@ class NeckPlacement:
 def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: np.ndarray) -> tuple[float | None, dict]:
     """The neck's width (px) along the chin-to-shoulders line: the median run across it of the person
     that is not hair (the neck's shaded flanks fail the skin colour test; hair and background bound it)."""
-    skin = tissue.skin | tissue.cloth
+    skin = tissue.person & ~tissue.hair & ~tissue.face
     H, W = skin.shape
     g = float((mid - chin) @ down)
     across = np.array([down[1], -down[0]])
@@ -622,7 +705,7 @@ class NeckSite:
 
     def render_quality(self, q):
         """The preset for a necklace: its crop spans the chest (~10x a ring's area), so the preview
-        takes 4x4 sub-pixels (16 spp: a thin chain stays anti-aliased) and every preset a tight
+        takes 3x3 sub-pixels (9 spp: a thin chain stays anti-aliased) and every preset a tight
         margin (a chain's shadow reaches a few pixels, not a ring's head height)."""
         import dataclasses
 
