@@ -185,19 +185,12 @@ def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0):
 
 
 def build(args) -> None:
-    from PIL import Image
-
     from jewelrender.landmarks import HandDetector
 
     hands_dir = data_dir() / "photos" / "hands"
     out = Path(args.out).resolve()
     key_path = Path(args.key).resolve()
-    if out in key_path.parents or REPO.resolve() in key_path.parents:
-        raise SystemExit(f"--key {key_path} must lie outside --out and outside the repository (judges must not see it)")
-    crops_dir = out / "crops"
-    crops_dir.mkdir(parents=True, exist_ok=True)
-    for old in crops_dir.glob("*.png"):
-        old.unlink()
+    check_key_path(out, key_path)
     with HandDetector() as det:
         real = _real_crops(det, hands_dir)
     if args.n_real is not None:
@@ -210,17 +203,37 @@ def build(args) -> None:
     assert len(persons) == len(set(persons)), f"a person has two try-ons: {persons}"
     pieces = [c["piece"] for c in ours]
     assert len(pieces) == len(set(pieces)), f"a piece is used twice: {pieces}"
+    write_set(real, ours, out, key_path, quality=args.quality, seed=args.seed, judges_text=JUDGES_TEXT)
+
+
+def check_key_path(out: Path, key_path: Path) -> Path:
+    """The crops folder (emptied) under ``out``; refuses a key the judges could see."""
+    if out in key_path.parents or REPO.resolve() in key_path.parents:
+        raise SystemExit(f"--key {key_path} must lie outside --out and outside the repository (judges must not see it)")
+    crops_dir = out / "crops"
+    crops_dir.mkdir(parents=True, exist_ok=True)
+    for old in crops_dir.glob("*.png"):
+        old.unlink()
+    return crops_dir
+
+
+def write_set(real: list, ours: list, out: Path, key_path: Path, *, quality: str, seed: int, judges_text: str) -> None:
+    """Shuffle real and our crops under neutral numbers: ``NN_full.png``, ``NN_256.png``, the judges'
+    instructions, and the key (outside the judges' folder)."""
+    from PIL import Image
+
+    crops_dir = out / "crops"
     items = real + ours
-    random.Random(args.seed).shuffle(items)
-    key = {"built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "quality": args.quality,
-           "seed": args.seed, "items": {}}
+    random.Random(seed).shuffle(items)
+    key = {"built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "quality": quality,
+           "seed": seed, "items": {}}
     for i, it in enumerate(items, 1):
         ident = f"{i:02d}"
         crop = np.ascontiguousarray(it["crop"])
         Image.fromarray(crop).save(crops_dir / f"{ident}_full.png")
         Image.fromarray(crop).resize((SMALL, SMALL), Image.LANCZOS).save(crops_dir / f"{ident}_256.png")
         key["items"][ident] = {k: v for k, v in it.items() if k != "crop"} | {"full_px": int(crop.shape[0])}
-    (out / "JUDGES.md").write_text(JUDGES_TEXT, encoding="utf-8")
+    (out / "JUDGES.md").write_text(judges_text, encoding="utf-8")
     stale = out / "key.json"
     if stale.exists():
         stale.unlink()  # an older build's key beside the crops
@@ -264,7 +277,7 @@ def score(args) -> dict:
     if args.save:
         res_dir = REPO / "benchmarks" / "results"
         res_dir.mkdir(exist_ok=True)
-        path = res_dir / f"blind_test_{_dt.date.today().isoformat()}.json"
+        path = res_dir / f"{getattr(args, 'result_name', 'blind_test')}_{_dt.date.today().isoformat()}.json"
         path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"saved {path}")
     return results

@@ -100,11 +100,17 @@ def compose_piece(piece, *, stone: str | None = None, cut: str | None = None, ca
     """
     from .library import catalog
     from .geometry.cuts import CUTS
+    from .pieces import PIECE_KINDS
     from .pieces.ring import SETTING_STYLES
 
     piece = catalog.get_piece(piece)
     if stone is None and cut is None and carat is None and setting is None:
         return piece
+    family = PIECE_KINDS.get(piece.kind)
+    if family != "ring" and not piece.stone:
+        raise InvalidOptionError(f"{piece.id!r} is a {piece.kind} without a centre stone: stone, cut, carat and "
+                                 "setting compose a piece's centre stone (rings, studs, drops)",
+                                 details={"piece": piece.id})
     gem = None if stone is None else _check_gem(stone)
     cut = None if cut is None else _check_choice("cut", cut, CUTS, "cuts")
     carat = None if carat is None else _check_carat(carat)
@@ -139,7 +145,8 @@ def compose_piece(piece, *, stone: str | None = None, cut: str | None = None, ca
         new_setting = {"style": style}
         if style in ("prong", "halo") and old_setting.get("style") in ("prong", "halo") and "prongs" in old_setting:
             new_setting["prongs"] = old_setting["prongs"]
-    kind = "solitaire" if style == "prong" and piece.accent is None else "ring"
+    # a ring's kind follows its head; another family's piece keeps its own (a stud stays a stud)
+    kind = ("solitaire" if style == "prong" and piece.accent is None else "ring") if family == "ring" else piece.kind
 
     changes = [f"{k}={v}" for k, v in (("stone", gem), ("cut", cut), ("carat", carat), ("setting", setting))
                if v is not None]

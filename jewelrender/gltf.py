@@ -175,7 +175,9 @@ def piece_gltf(piece, *, inner_diameter_mm: float = DEFAULT_INNER_DIAMETER_MM, m
     metal_id = metal or piece.metal
     materials.metal(metal_id)  # a bad preset in a catalog file: CatalogError before anything is written
     if parts is None:
-        parts = piece_parts(piece, inner_diameter_mm)
+        from .sites import made_to_without_photo
+
+        parts = piece_parts(piece, made_to_without_photo(piece, inner_diameter_mm))
 
     blob = bytearray()
     views, accessors, meshes, nodes, mats = [], [], [], [], []

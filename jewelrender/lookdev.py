@@ -42,7 +42,9 @@ def _catalog_parts(piece, inner_diameter_mm: float):
     if key not in _PARTS:
         if len(_PARTS) > 16:
             _PARTS.clear()
-        _PARTS[key] = piece_parts(piece, inner_diameter_mm)
+        from .sites import made_to_without_photo
+
+        _PARTS[key] = piece_parts(piece, made_to_without_photo(piece, inner_diameter_mm))
     return _PARTS[key]
 
 

@@ -108,7 +108,9 @@ def main(argv=None) -> int:
         p = REPO / "scenes" / "ear_lobe.toml"
         text = p.read_text(encoding="utf-8")
         fit = (f"[fit]\nout_mm = {report['fit_mm']['out']}\ndown_mm = {report['fit_mm']['down']}\n"
-               f"back_mm = {report['fit_mm']['back']}\n")
+               f"back_mm = {report['fit_mm']['back']}\n"
+               f"# how far a new face's piercing may be from the prediction (leave-one-out RMS, mm)\n"
+               f"uncertainty_mm = {round(report['summary']['loo_rms_mm'], 1)}\n")
         p.write_text(re.sub(r"\[fit\]\n(?:.*\n)*", fit, text), encoding="utf-8")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

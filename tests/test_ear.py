@@ -58,6 +58,7 @@ def test_calibration_file_matches_a_refit(calibration):
     mod, ms = calibration
     assert len(ms) >= 19 and sum(m["what"].startswith("earring") for m in ms) >= 11
     assert np.allclose(mod.solve(ms), ear_site.lobe_offset_mm(), atol=0.06)
+    assert 5.0 < ear_site.lobe_uncertainty_mm() < TOLERANCE_MM  # the report's stated uncertainty
 
 
 def test_every_real_earring_within_tolerance(calibration):
@@ -175,3 +176,25 @@ def test_cli_finger_on_an_ear_piece(capsys, ears):
                "--out", "/tmp/never-written.png"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and err[-1].startswith("error: INVALID_OPTION:")
+
+
+def test_compose_a_stud_and_refuse_a_hoop():
+    """--stone/--cut/--carat/--setting recompose an earring's centre stone; a hoop has none."""
+    from jewelrender.compose import compose_piece
+
+    stud = compose_piece("stud-round-0.5ct-4prong-platinum", stone="ruby", carat=1.0)
+    assert stud.kind == "stud" and stud.site == "ear" and stud.stone["gem"] == "ruby" and stud.stone["carat"] == 1.0
+    with pytest.raises(InvalidOptionError, match="without a centre stone"):
+        compose_piece("hoop-30mm-18k-yellow", stone="ruby")
+    with pytest.raises(InvalidOptionError, match="prong, bezel, cup"):
+        compose_piece("stud-round-0.5ct-4prong-platinum", setting="halo")
+
+
+def test_gltf_export_of_an_earring():
+    """An earring exports at the ear's reference fit (upright, gravity down): the drop hangs below the piercing."""
+    pytest.importorskip("pygltflib")
+    from jewelrender.gltf import piece_gltf
+
+    doc = piece_gltf("drop-pear-sapphire-18k-white")
+    names = {n.name for n in doc.nodes}
+    assert {"stone", "accent_top", "link", "post"} <= names

@@ -41,3 +41,4 @@ def piece_sizes_mm(piece, size_mm, parts) -> dict | None:
     family = FAMILIES.get(PIECE_KINDS.get(piece.kind))
     fn = getattr(family, "sizes_mm", None)
     return None if fn is None else fn(piece, size_mm, parts)
+

@@ -12,8 +12,9 @@ body's capsules (skull, neck) come with the fit, in this frame.
 * a **huggie** (``kind = "huggie"``): a small band through the piercing hugging the lobe's
   edge, hanging along gravity;
 * a **hoop** (``kind = "hoop"``): a round wire through the piercing; it hangs along gravity
-  in the plane of the hole's axis and turns about the vertical until it clears the neck and
-  jaw (the first angle from the hole's own plane at which it is clear);
+  in the plane of the hole's axis and turns about the vertical, at most
+  :data:`HOOP_MAX_TURN_DEG`, to clear the neck and jaw (beyond that it rests against the neck,
+  whose proxy hides the part behind it);
 * a **drop** (``kind = "drop"``): a small bezel-set top on the lobe and a chain of ``links``
   rigid links of ``link_mm`` relaxed under gravity (:func:`jewelrender.physics.chain.relax_chain`,
   pinned at the piercing) ending in the centre stone, hung by its point; with
@@ -43,6 +44,9 @@ __all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "sizes_mm", "front_area_mm2",
 KINDS = ("stud", "huggie", "hoop", "drop")
 BAND_KEYS = ("wire_mm", "diameter_mm", "width_mm", "thickness_mm", "links", "link_mm", "profile")
 _STUD_STYLES = ("prong", "bezel", "cup")
+
+#: How far a hoop turns about the vertical (from the plane of the hole and gravity) to clear the body.
+HOOP_MAX_TURN_DEG = 30.0
 #: A post is 0.8 mm across (20 gauge).
 _POST_MM = 0.8
 #: Gap between a setting's back and the lobe's skin.
@@ -91,7 +95,8 @@ def parse(where: str, raw: dict) -> dict:
             raise CatalogError(f"{where}: 'stone' must be a table")
         out["stone"] = dict(stone)  # the catalog checks it as a ring's centre stone
         if not isinstance(setting, dict) or setting.get("style") not in _STUD_STYLES:
-            raise CatalogError(f"{where}: setting style must be one of {_STUD_STYLES}")
+            raise CatalogError(f"{where}: an earring's setting style must be one of {', '.join(_STUD_STYLES)}, "
+                               f"got {setting.get('style') if isinstance(setting, dict) else setting!r}")
         allowed = {"style", "prongs", "prong_diameter_mm", "lip_mm", "wall_mm"}
         if set(setting) - allowed:
             raise CatalogError(f"{where}: unknown setting key(s) {', '.join(sorted(set(setting) - allowed))}")
@@ -191,8 +196,10 @@ def _hoop(piece, fit) -> list[MeshPart]:
     g, w = _hang_basis(fit)
     mid = np.array([0.0, 0.0, -fit.lobe_thickness_mm / 2])  # the wire rests in the hole's middle
     best = None
-    # turn about the vertical through the piercing until the hoop clears the neck and jaw
-    for deg in sorted(np.arange(-80.0, 81.0, 5.0), key=lambda a: (abs(a), a)):
+    # It turns about the vertical through the piercing, at most HOOP_MAX_TURN_DEG, to clear the neck and
+    # jaw; turned further it would swing forward across the cheek, so beyond that it rests against the
+    # neck, whose proxy hides the part behind it.
+    for deg in sorted(np.arange(-HOOP_MAX_TURN_DEG, HOOP_MAX_TURN_DEG + 1.0, 5.0), key=lambda a: (abs(a), a)):
         a = math.radians(deg)
         w_a = w * math.cos(a) + np.cross(g, w) * math.sin(a)
         centre = mid + R * g

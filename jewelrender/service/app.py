@@ -29,7 +29,7 @@ log = logging.getLogger("jewelrender.service")
 
 #: Form fields beside ``photo``/``piece``/``webhook_url``, with their parsers (unknown fields are refused).
 _OPTION_TYPES = {
-    "quality": str, "finger": str, "hand": str, "position": float, "metal": str, "finish": str,
+    "quality": str, "finger": str, "hand": str, "position": float, "side": str, "metal": str, "finish": str,
     "min_quality": float, "refuse_multiple_hands": "bool", "seed": int,
 }
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d+(?:\.\d+)?)", re.I)
@@ -55,7 +55,8 @@ def _validate(piece_id: str, options: dict) -> None:
     from ..pipeline import check_options
 
     check_options(piece_id, quality=options.get("quality", "preview"), min_quality=options.get("min_quality"),
-                  finger=options.get("finger"), hand=options.get("hand", "auto"), position=options.get("position"))
+                  finger=options.get("finger"), hand=options.get("hand", "auto"), position=options.get("position"),
+                  side=options.get("side"))
     if "metal" in options and options["metal"] not in materials.list_metals():
         raise InvalidOptionError(f"unknown metal {options['metal']!r}; valid: {', '.join(materials.list_metals())}")
     if "finish" in options and options["finish"] not in materials.list_finishes():
@@ -235,6 +236,8 @@ def create_app(settings: Settings | None = None):
             "finger": {"type": "string", "enum": ["thumb", "index", "middle", "ring", "little"]},
             "hand": {"type": "string", "enum": ["auto", "left", "right"]},
             "position": {"type": "number", "minimum": 0, "maximum": 1},
+            "side": {"type": "string", "enum": ["auto", "left", "right", "both"],
+                     "description": "an earring's ear, the subject's own (default auto: every visible ear)"},
             "metal": {"type": "string"}, "finish": {"type": "string"},
             "min_quality": {"type": "number"}, "refuse_multiple_hands": {"type": "boolean"},
             "seed": {"type": "integer"},

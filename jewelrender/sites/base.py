@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Site", "Placement", "piece_to_cam", "refuse_side"]
+__all__ = ["Site", "Placement", "piece_to_cam"]
 
 
 @runtime_checkable
@@ -106,11 +106,3 @@ def piece_to_cam(up_cam: np.ndarray, axis_cam: np.ndarray, center_cam: np.ndarra
     m[:3, 3] = center_cam
     return m
 
-
-def refuse_side(side, what: str) -> None:
-    """``side`` chooses an ear; any other site refuses it (INVALID_OPTION) rather than ignore it."""
-    if side is not None:
-        from ..errors import InvalidOptionError
-
-        raise InvalidOptionError(f"side={side!r} does not apply to {what} (it chooses the ear of an earring); "
-                                 "leave it out", details={"option": "side"})

@@ -15,8 +15,13 @@ hair, MediaPipe Pose's person mask; no ear model is downloaded.
   mesh pixel. The face's distance follows from the camera's focal length.
 * **The lobe.** The mesh has no ear points: the piercing is a fixed offset, in
   the head frame, from the cheek point in front of the tragus (234 right, 454
-  left), **calibrated** on the dev ear photos with real earrings
-  (``scenes/ear_lobe.toml``, ``scripts/calibrate_ear.py``, docs/ear.md).
+  left), **calibrated** on the dev photos with real earrings and bare lobes
+  (``scenes/ear_lobe.toml``, ``scripts/calibrate_ear.py``, docs/ear.md; ~7 mm RMS,
+  reported as ``piercing_uncertainty_mm``). A prediction that falls off the person
+  settles up onto the lobe (:func:`settle_on_lobe`).
+* **Occlusion.** The lobe (three capsules), the skull, the neck and, through the
+  mesh's points, each cheek and jaw are proxy capsules: they hide the post and what
+  hangs behind the head or jaw (a hoop's far half).
 * **Which ears show.** An ear turned away from the camera (its outward axis
   more than :data:`MAX_TURNED_AWAY_DEG` past edge-on), a piercing inside the
   face's own outline (the far ear in a 3/4 view: the cheek hides it), out of the
@@ -33,6 +38,7 @@ A pair is two :class:`EarSide` placements in one :class:`EarPlacement`
 from __future__ import annotations
 
 import math
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -49,7 +55,7 @@ from .base import piece_to_cam
 from .hand import Capsule
 
 __all__ = ["EarSite", "EAR", "EarSide", "EarPlacement", "EarFit", "EarDetection", "HeadFrame", "head_frame",
-           "lobe_point_px3d", "lobe_offset_mm", "settle_on_lobe", "ear_visibility", "IRIS_DIAMETER_MM", "SIDE_CHOICES",
+           "lobe_point_px3d", "lobe_offset_mm", "lobe_uncertainty_mm", "settle_on_lobe", "ear_visibility", "IRIS_DIAMETER_MM", "SIDE_CHOICES",
            "TRAGUS_POINT", "LOBE_THICKNESS_MM", "MAX_TURNED_AWAY_DEG", "MAX_HAIR_COVER"]
 
 #: The visible iris's diameter in adults, mm (11.7 +- 0.5: Forrester et al., *The Eye*; MediaPipe's own
@@ -86,6 +92,8 @@ _HEAD_RADIUS_FRAC = 0.80   # of half the tragus-to-tragus width: keeps the proxy
 _NECK_TOP = np.array([0.0, 45.0, 10.0])
 _NECK_BOTTOM = np.array([0.0, 170.0, 25.0])
 _NECK_RADIUS_MM = 52.0
+#: The cheek-and-jaw proxies' radius: the jaw's soft tissue over the mandible (~10-15 mm).
+_JAW_RADIUS_MM = 12.0
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +106,11 @@ def lobe_offset_mm() -> tuple[float, float, float]:
     """The calibrated piercing offset (out, down, back) in mm from the tragus point (``scenes/ear_lobe.toml``)."""
     fit = _calibration()["fit"]
     return float(fit["out_mm"]), float(fit["down_mm"]), float(fit["back_mm"])
+
+
+def lobe_uncertainty_mm() -> float:
+    """How far a new face's piercing may lie from the calibrated one (the fit's leave-one-out RMS, mm)."""
+    return float(_calibration()["fit"]["uncertainty_mm"])
 
 
 def lobe_measurements() -> list[dict]:
@@ -290,7 +303,10 @@ class EarSide:
 
     def to_report(self) -> dict:
         r = lambda v, n=2: [round(float(x), n) for x in v]  # noqa: E731
-        return {"side": self.side, "piercing_px": r(self.center_px), "center_cam_m": r(self.center_cam, 5),
+        return {"side": self.side, "piercing_px": r(self.center_px),
+                "piercing_uncertainty_mm": lobe_uncertainty_mm(),
+                "piercing_uncertainty_px": round(lobe_uncertainty_mm() / self.fit.mm_per_px, 1),
+                "center_cam_m": r(self.center_cam, 5),
                 "axis_cam": r(self.axis_cam, 4), "up_cam": r(self.up_cam, 4),
                 "gravity_piece": r(self.fit.gravity, 4), "lobe_thickness_mm": self.fit.lobe_thickness_mm,
                 "mm_per_px": round(self.fit.mm_per_px, 4), "distance_m": round(self.distance_m, 4),
@@ -357,7 +373,7 @@ class EarDetection:
 
 
 def _head_proxies(face, frame: HeadFrame, K: np.ndarray) -> list[Capsule]:
-    """A skull and a neck capsule (camera frame), in the head frame's proportions."""
+    """A skull and a neck capsule in the head frame's proportions, and the cheeks and jaw (camera frame)."""
     p = face.points3d_px
     half_w_mm = 0.5 * float(np.linalg.norm(p[454] - p[234])) * frame.mm_per_px
     r_head = _HEAD_RADIUS_FRAC * half_w_mm
@@ -369,6 +385,16 @@ def _head_proxies(face, frame: HeadFrame, K: np.ndarray) -> list[Capsule]:
     top, bottom = at([0.0, -60.0, 20.0]), at([0.0, 20.0, 20.0])
     caps = [Capsule("head.skull", top, bottom, r_head * 1e-3),
             Capsule("head.neck", at(_NECK_TOP), at(_NECK_BOTTOM), _NECK_RADIUS_MM * 1e-3)]
+    # The cheek and jaw on each side, through the mesh's own points (tragus -> jaw angle -> chin), set in
+    # by their radius so that their surface is the skin: what hangs behind the jaw (a hoop's far half,
+    # seen from the front) is hidden by the real face's shape, not by the skull's round proxy.
+    r = _JAW_RADIUS_MM / frame.mm_per_px
+    for side, (tragus, jaw) in (("right", (234, 132)), ("left", (454, 361))):
+        inward = -_outward(frame, side)
+        a, b, c = (p[i] + inward * r for i in (tragus, jaw, _CHIN))
+        cam = _to_cam(np.stack([a, b, c]), frame, K)
+        caps += [Capsule(f"face.{side}.cheek", cam[0], cam[1], _JAW_RADIUS_MM * 1e-3),
+                 Capsule(f"face.{side}.jaw", cam[1], cam[2], _JAW_RADIUS_MM * 1e-3)]
     return caps
 
 
@@ -508,6 +534,12 @@ class EarSite:
         return EarPlacement(site="ear", ears=ears, frame=frame, points_cam=_to_cam(face.points3d_px, frame, K),
                             proxies=lobe_caps + tuple(head_caps), hidden=hidden,
                             details={"skin_px": skin_px, "hair": hair})
+
+    def reference_size(self) -> EarFit:
+        """What an earring is made to without a photo (an export): an upright head, gravity straight
+        down, no body around it."""
+        return EarFit(side="left", gravity=(0.0, -1.0, 0.0), lobe_thickness_mm=LOBE_THICKNESS_MM, colliders=(),
+                      mm_per_px=0.1)
 
     def piece_size_mm(self, placement) -> EarFit:
         """An earring is made to its ear's :class:`EarFit` (gravity, the lobe, the neck it must miss)."""

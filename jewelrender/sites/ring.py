@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from ..checks import is_number
-from .base import refuse_side
 from ..errors import FingerNotVisibleError, InvalidOptionError
 from . import hand as _hand_model
 
@@ -30,10 +29,8 @@ class RingSite:
     detectors = ("hand",)
     piece_families = ("ring",)
 
-    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
-                      side: str | None = None) -> dict:
+    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
         # None: the caller did not choose (the pipeline passes None so that each site has its own defaults)
-        refuse_side(side, "a ring")
         finger = "ring" if finger is None else finger
         position = DEFAULT_POSITION if position is None else position
         _hand_model.check_finger(finger)

@@ -40,7 +40,7 @@ from ..checks import is_number
 from ..errors import InvalidOptionError, JewelrenderError, WristCoveredError, WristNotVisibleError
 from . import hand as hand_model
 from .hand import Capsule
-from .base import piece_to_cam, refuse_side
+from .base import piece_to_cam
 
 __all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter", "forearm_from_pose",
            "skin_across_wrist", "wrist_visible_mask", "MIN_SKIN_ACROSS",
@@ -577,9 +577,7 @@ class WristSite:
     detectors = ("hand", "pose")
     piece_families = ("bangle", "bracelet", "watch")
 
-    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None,
-                      side: str | None = None) -> dict:
-        refuse_side(side, "a wrist piece")
+    def check_options(self, *, finger: str | None = None, hand: str = "auto", position: float | None = None) -> dict:
         if finger is not None:
             raise InvalidOptionError(
                 f"finger={finger!r} does not apply to a wrist piece; leave it out (choose the arm with "
@@ -631,6 +629,15 @@ class WristSite:
 
     def place(self, photo, detection, camera, *, options: dict, pose=None):
         return place_wrist(photo, detection, camera, position=options["position"], pose=pose)
+
+    def reference_size(self) -> WristFit:
+        """What a wrist piece is made to without a photo (an export): the prior wrist, gravity across it."""
+        a = PRIOR_WRIST_WIDTH_MM / 2
+        b = WRIST_DEPTH_TO_WIDTH * a
+        breadth = PRIOR_WRIST_WIDTH_MM * 1.5  # an adult hand's breadth over the skin (~84 mm)
+        return WristFit(wrist_a_mm=a, wrist_b_mm=b, gravity_x=0.0, gravity_y=-1.0,
+                        bangle_inner_diameter_mm=bangle_inner_diameter_mm(breadth, ellipse_perimeter(a, b), 2 * a),
+                        hand_stop_mm=30.0)
 
     def piece_size_mm(self, placement) -> WristFit:
         """A wrist piece is made to the whole cross-section, not one number: the :class:`WristFit`."""
