@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .errors import InvalidOptionError
 
-__all__ = ["BODY_SITE_OF", "DEFAULT_PIECES", "body_site", "available_sites", "plan", "run_demo"]
+__all__ = ["BODY_SITE_OF", "DEFAULT_PIECES", "DEMO_OPTIONS", "body_site", "available_sites", "plan", "run_demo"]
 
 #: The body site (the ``site`` of a bundled sample) a catalog site is worn on.
 #: Body-site names map to themselves, so a catalog may also name the body site directly.
@@ -28,6 +28,11 @@ BODY_SITE_OF = {
 DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-round-6mm-18k-yellow",
                   "ear": "stud-round-0.5ct-4prong-platinum",
                   "neck": "solitaire-pendant-half-carat-18k-white"}
+
+
+#: Site options the demo sets for its sample: the neck sample's sweater has a high neckline, which an 18"
+#: (the default) pendant hangs under; at 16" it lies at the neck's base, on the bare skin.
+DEMO_OPTIONS = {"neck": {"length_in": 16}}
 
 
 def body_site(piece) -> str:
@@ -91,7 +96,9 @@ def plan(site: str | None = None, piece: str | None = None):
 
 def run_demo(site: str | None = None, piece: str | None = None, *, quality: str = "preview", **options):
     """Render the demo: ``(TryOnResult, Sample)``. ``options`` go to :func:`jewelrender.try_on`."""
+    from .library.catalog import get_piece
     from .pipeline import try_on
 
     sample, piece_id = plan(site, piece)
+    options = {**DEMO_OPTIONS.get(body_site(get_piece(piece_id)), {}), **options}
     return try_on(sample.ref, piece_id, quality=quality, **options), sample

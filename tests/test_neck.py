@@ -206,3 +206,20 @@ def test_a_scarf_over_the_neck_is_neck_covered(renderer, data_dir, detectors):
     band = np.array([40, 60, 120], np.uint8) + rng.integers(0, 25, (sh_y + 40 - chin_y, x1 - x0, 3)).astype(np.uint8)
     img[chin_y: sh_y + 40, x0:x1] = band
     assert _code(renderer, img).code == "NECK_COVERED"
+
+
+def test_the_render_proxy_never_hides_links_resting_on_the_neck(scenes):
+    """The neck's render capsule hides the chain's back, never a link lying on the body's colliders.
+
+    A render capsule of the collider's full radius swallowed every link resting on the base's tilted cone
+    (whose front is inside that capsule): the whole 16-inch chain of the neck sample vanished.
+    """
+    for name, (ph, det, cam, placements) in scenes.items():
+        for length, pl in placements.items():
+            links = [p for p in necklace.parts(catalog.get_piece(CHAIN), pl.fit) if p.name == "links"][0]
+            centres = links.transforms[:, :3, 3] @ pl.piece_to_cam[:3, :3].T + pl.piece_to_cam[:3, 3]
+            neck = [c for c in pl.proxies if c.name == "neck"][0]
+            d = neck.p1 - neck.p0
+            t = np.clip((centres - neck.p0) @ d / (d @ d), 0.0, 1.0)
+            dist = np.linalg.norm(centres - (neck.p0 + t[:, None] * d), axis=1)
+            assert dist.min() >= neck.radius, (name, length, float(dist.min()), neck.radius)

@@ -422,7 +422,11 @@ def render_capsules(shapes) -> list[tuple[str, tuple]]:
             continue
         v = np.asarray(c[1:], float)
         if c[0] == "capsule":
-            out.append((name, (v[:3], v[3:6], float(v[6]))))
+            # The chain rests on the base's tilted cone too, whose front lies inside the capsule (r cos tilt):
+            # a render capsule of the full radius hid every link lying there (the whole 16" chain on the
+            # neck sample). 2 mm inside the smaller of the two, as for an ellipsoid.
+            rad = float(v[6]) * math.cos(math.radians(BASE_TILT_DEG)) - 2.0
+            out.append((name, (v[:3], v[3:6], rad)))
             continue
         centre, radii = v[:3], v[3:6]
         axes = _tilt_axes(float(c[7]) if len(c) > 7 else 0.0)
