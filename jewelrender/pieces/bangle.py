@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import CatalogError
 from ..geometry import assets
 from ..geometry.assets import MeshPart
+from .fields import number
 
 __all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "wrap_band", "CUFF_CLEARANCE_MM"]
 
@@ -53,10 +54,7 @@ def parse(where: str, raw: dict) -> dict:
         raise CatalogError(f"{where}: unknown band key(s) {', '.join(sorted(unknown))}; valid: {', '.join(BAND_KEYS)}")
     out = {"profile": band.get("profile", "court"), "shape": band.get("shape", "round")}
     for key, lo, hi in (("width_mm", 1.0, 60.0), ("thickness_mm", 0.8, 10.0)):
-        v = band.get(key)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-            raise CatalogError(f"{where}: band {key} must be a number in [{lo}, {hi}], got {v!r}")
-        out[key] = float(v)
+        out[key] = number(where, band, key, lo, hi, what="band ")
     if out["profile"] not in ("court", "flat"):
         raise CatalogError(f"{where}: band profile must be 'court' or 'flat'")
     if out["shape"] not in ("round", "oval"):

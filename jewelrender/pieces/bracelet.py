@@ -36,6 +36,7 @@ from ..errors import CatalogError
 from ..geometry.assets import InstancedPart
 from ..physics.chain import Capsule, ChainState, relax_chain
 from . import links
+from .fields import number as _number
 
 __all__ = ["KINDS", "parse", "parts", "relaxed_chain", "link_design", "TENNIS_MAX_BEND_DEG"]
 
@@ -46,13 +47,6 @@ TENNIS_MAX_BEND_DEG = 30.0
 _PROXY_HALF_LENGTH_MM = 60.0
 _CHAIN_KEYS = ("link", "length_mm", "width_mm", "wire_mm")
 _LINK_STYLES = ("cable",)
-
-
-def _number(where, table, key, lo, hi):
-    v = table.get(key)
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-        raise CatalogError(f"{where}: {key} must be a number in [{lo}, {hi}], got {v!r}")
-    return float(v)
 
 
 def parse(where: str, raw: dict) -> dict:

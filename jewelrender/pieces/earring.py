@@ -38,6 +38,7 @@ from ..errors import CatalogError
 from ..geometry import assets
 from ..geometry.assets import MeshPart
 from ..geometry.mounts import bezel_setting, cup_setting, prong_head
+from .fields import number
 
 __all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "sizes_mm", "front_area_mm2", "hang_chain"]
 
@@ -54,10 +55,7 @@ _STUD_GAP_MM = 0.3
 
 
 def _num(where: str, d: dict, key: str, lo: float, hi: float, default=None) -> float:
-    v = d.get(key, default)
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-        raise CatalogError(f"{where}: band {key} must be a number in [{lo}, {hi}], got {v!r}")
-    return float(v)
+    return number(where, d, key, lo, hi, default, what="band ")
 
 
 def parse(where: str, raw: dict) -> dict:

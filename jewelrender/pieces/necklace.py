@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import CatalogError
 from ..geometry import assets
 from ..geometry.assets import InstancedPart, MeshPart
+from .fields import number as _num
 
 __all__ = ["KINDS", "CHAIN_STYLES", "PENDANT_STYLES", "parse", "parts", "drape", "Drape", "link_pitch_mm",
            "PHYSICS_LINK_MM"]
@@ -53,13 +54,6 @@ _STEP_M = 2e-3
 _MAX_STEPS = 500
 #: Density of gold alloys and silver, g/mm^3 (~15.5 g/cm^3 for 18k, 10.4 for silver: a middle value).
 _METAL_G_MM3 = 0.013
-
-
-def _num(where, table, key, lo, hi, default=None):
-    v = table.get(key, default)
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-        raise CatalogError(f"{where}: {key} must be a number in [{lo}, {hi}], got {v!r}")
-    return float(v)
 
 
 def parse(where: str, raw: dict) -> dict:

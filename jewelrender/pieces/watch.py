@@ -47,6 +47,7 @@ import numpy as np
 from ..errors import CatalogError
 from ..geometry import assets
 from ..geometry.assets import MeshPart
+from .fields import number as _num
 
 __all__ = ["KINDS", "TABLES", "parse", "parts", "materials", "dial_texture", "dial_axes", "DIAL_TEXTURE_PX",
            "SAPPHIRE_IOR", "DISPLAY_TIME"]
@@ -73,13 +74,6 @@ def _rgb(where, table, key, default):
             or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in v)):
         raise CatalogError(f"{where}: {key} must be [r, g, b] reflectances in [0, 1], got {v!r}")
     return [float(x) for x in v]
-
-
-def _num(where, table, key, lo, hi, default=None):
-    v = table.get(key, default)
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-        raise CatalogError(f"{where}: {key} must be a number in [{lo}, {hi}], got {v!r}")
-    return float(v)
 
 
 def parse(where: str, raw: dict) -> dict:
