@@ -17,16 +17,13 @@ Scoring is ``blind_test.py score`` (same key and answer formats).
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import json
-import random
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.blind_test import JUDGES_TEXT, SMALL  # noqa: E402
+from benchmarks.blind_test import JUDGES_TEXT, write_set  # noqa: E402
 
 # A word-for-word replace of "ring" also hits "wearing": the wrist's wording is written out.
 JUDGES_TEXT_WRIST = (JUDGES_TEXT.replace("which rings were", "which bracelets and watches were")
@@ -74,8 +71,6 @@ def _real_crop(det, photo_path):
 
 
 def build(args) -> None:
-    from PIL import Image
-
     from jewelrender.landmarks import HandDetector
     from jewelrender.pipeline import Renderer
 
@@ -89,12 +84,12 @@ def build(args) -> None:
     crops_dir.mkdir(parents=True, exist_ok=True)
     for old in crops_dir.glob("*.png"):
         old.unlink()
-    items = []
+    real, ours = [], []
     with HandDetector() as det:
         for name in REAL:
             crop = _real_crop(det, wrists / name)
             if crop is not None:
-                items.append({"source": "real", "photo": name, "piece": None, "crop": crop})
+                real.append({"source": "real", "photo": name, "piece": None, "crop": crop})
     with Renderer() as r:
         for name, pid in OURS:
             try:
@@ -104,22 +99,9 @@ def build(args) -> None:
                 continue
             pl = res.report["placement"]
             side = 2.6 * float(pl["wrist_width_px"])
-            items.append({"source": "ours", "photo": name, "piece": pid,
-                          "crop": _crop(res.image, pl["center_px"], side)})
-    random.Random(args.seed).shuffle(items)
-    key = {"built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "quality": args.quality,
-           "seed": args.seed, "items": {}}
-    for i, it in enumerate(items, 1):
-        ident = f"{i:02d}"
-        crop = np.ascontiguousarray(it["crop"])
-        Image.fromarray(crop).save(crops_dir / f"{ident}_full.png")
-        Image.fromarray(crop).resize((SMALL, SMALL), Image.LANCZOS).save(crops_dir / f"{ident}_256.png")
-        key["items"][ident] = {k: v for k, v in it.items() if k != "crop"} | {"full_px": int(crop.shape[0])}
-    (out / "JUDGES.md").write_text(JUDGES_TEXT_WRIST, encoding="utf-8")
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    key_path.write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
-    n_real = sum(it["source"] == "real" for it in items)
-    print(f"{n_real} real + {len(items) - n_real} ours -> {crops_dir} (key: {key_path})")
+            ours.append({"source": "ours", "photo": name, "piece": pid,
+                         "crop": _crop(res.image, pl["center_px"], side)})
+    write_set(real, ours, out, key_path, quality=args.quality, seed=args.seed, judges_text=JUDGES_TEXT_WRIST)
 
 
 def main(argv=None) -> None:
