@@ -228,3 +228,22 @@ def test_room_behind_the_camera_keeps_half_the_frame_colour(hand):
     back = chroma((d[..., 2] < -0.5) & (d[..., 2] > -0.9))   # the photographer's disc aside
     assert np.allclose(back - 1.0, photo_fit.BACK_SATURATION * (front - 1.0), atol=0.02)
     assert front[0] > 1.5 * front[2]                            # the frame's colour itself is kept in front
+
+
+def test_room_scale_blur_matches_the_direct_blur_on_a_real_photo(hand):
+    """The shrunk blur behind the render map's room colour stays within 3 % of a direct Gaussian blur."""
+    import cv2
+
+    from jewelrender.color import srgb8_to_linear
+    from jewelrender.lighting.photo_fit import BACK_COLOUR_BLUR, wide_blur
+
+    photo = hand[0]
+    s = 1024 / max(photo.width, photo.height)
+    small = cv2.resize(photo.srgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    lin = srgb8_to_linear(small).astype(np.float32)
+    sigma = BACK_COLOUR_BLUR * max(lin.shape[:2])
+    direct = cv2.GaussianBlur(lin, (0, 0), sigma)
+    fast = wide_blur(lin, sigma)
+    rel = np.abs(fast - direct) / np.maximum(direct, 1e-4)
+    assert fast.shape == direct.shape and fast.dtype == direct.dtype
+    assert np.median(rel) < 0.01 and rel.max() < 0.03

@@ -583,6 +583,23 @@ TORSO_WIDTH_DEG = 30.0     # half-width of the torso below the head, degrees
 BACK_STRUCTURE = "photo"
 
 
+def wide_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``sigma`` pixels, computed on a copy shrunk until sigma is 16 px and enlarged
+    back: at room scale (sigma 256 px on 1024) a direct blur cost 2.4 s of the warm estimate's 2.5 s, this
+    2.5 ms. Shrinking further moves the result (borders, the resampling's own blur): at 16 px it stays
+    within 3 % of the direct blur everywhere (median 0.75 %) on a dev photo (tests/test_lighting.py)."""
+    import cv2
+
+    f = sigma / 16.0
+    if f <= 1.5:
+        return cv2.GaussianBlur(img, (0, 0), sigma)
+    h, w = img.shape[:2]
+    sw, sh = max(4, round(w / f)), max(4, round(h / f))
+    small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma * sw / w)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def photographer(d: np.ndarray, toward_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(gain, head)``, each (H, W): the photographer's head around ``toward_camera`` and the torso below it.
 
@@ -619,12 +636,23 @@ def _without_ring(small: np.ndarray, placement, scale: float) -> np.ndarray:
         return small
     mask = np.zeros((h, wd), np.uint8)
     cv2.circle(mask, (cx, cy), r, 255, -1)
-    # Inpaint a window around the disc only (Telea's cost grows with the image).
+    # Inpaint a window around the disc only, shrunk until the disc's radius is ~12 px: Telea's cost grows
+    # with the area times the radius squared (0.32 s of the warm estimate at full size), and the fill is a
+    # smooth patch of skin that the render map samples far coarser anyway.
     m = 2 * r + 4
     x0, y0, x1, y1 = max(0, cx - m), max(0, cy - m), min(wd, cx + m + 1), min(h, cy + m + 1)
+    win, win_mask = np.ascontiguousarray(small[y0:y1, x0:x1]), mask[y0:y1, x0:x1]
+    k = max(1.0, r / 12.0)
+    if k > 1.0:
+        size = (max(4, round((x1 - x0) / k)), max(4, round((y1 - y0) / k)))
+        filled = cv2.inpaint(cv2.resize(win, size, interpolation=cv2.INTER_AREA),
+                             (cv2.resize(win_mask, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8) * 255,
+                             6, cv2.INPAINT_TELEA)
+        filled = cv2.resize(filled, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    else:
+        filled = cv2.inpaint(win, win_mask, max(3, r // 2), cv2.INPAINT_TELEA)
     out = small.copy()
-    out[y0:y1, x0:x1] = cv2.inpaint(np.ascontiguousarray(small[y0:y1, x0:x1]), mask[y0:y1, x0:x1],
-                                    max(3, r // 2), cv2.INPAINT_TELEA)
+    out[y0:y1, x0:x1] = np.where(win_mask[..., None] > 0, filled, win)
     return out
 
 
@@ -705,7 +733,7 @@ class PhotoDetail:
         self.bg = cv2.remap(srgb8_to_linear(bg_small).astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
         # The photo's colours at room scale (hand included: a close-up's surroundings are its own skin).
-        room = cv2.GaussianBlur(lin, (0, 0), BACK_COLOUR_BLUR * max(sw, sh))
+        room = wide_blur(lin, BACK_COLOUR_BLUR * max(sw, sh))
         self.room = cv2.remap(room, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         self.photographer = None
         c = np.asarray(getattr(placement, "center_cam", None) if placement is not None else None, float)
