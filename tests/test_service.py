@@ -88,9 +88,10 @@ def receiver():
 def server(tmp_path_factory):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("service") / "server.log"
+    results = tmp_path_factory.mktemp("results")
     env = dict(os.environ, JEWELRENDER_API_KEYS=f"{KEY1},{KEY2}", JEWELRENDER_WEBHOOK_SECRET=SECRET,
                JEWELRENDER_MAX_QUEUE="1", JEWELRENDER_MAX_UPLOAD_BYTES="3000000", JEWELRENDER_MAX_PIXELS="2000000",
-               JEWELRENDER_RESULT_TTL_S=str(RESULT_TTL_S))
+               JEWELRENDER_RESULT_TTL_S=str(RESULT_TTL_S), JEWELRENDER_RESULTS_DIR=str(results))
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "jewelrender", "serve", "--port", str(port)], cwd=REPO,
                             env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -105,7 +106,7 @@ def server(tmp_path_factory):
             pass
         assert time.monotonic() < deadline, "the server did not become ready in 180 s"
         time.sleep(0.5)
-    yield {"base": base, "proc": proc, "log": log_path, "port": port}
+    yield {"base": base, "proc": proc, "log": log_path, "port": port, "results": results}
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -265,6 +266,8 @@ def test_result_image_mask_and_report(server, main_job, photo_bytes):
     assert jpg.headers["content-type"] == "image/jpeg" and jpg.content[:2] == b"\xff\xd8"
     mask = np.asarray(Image.open(io.BytesIO(httpx.get(server["base"] + job["mask_url"], headers=_h()).content)))
     assert mask.ndim == 2 and mask.max() == 255
+    # The images wait on disk in JEWELRENDER_RESULTS_DIR, not in the worker's memory.
+    assert (server["results"] / f"{job['id']}.image.png").read_bytes() == png.content
     ring = mask > 128
     # The ring is drawn where the mask says, and the rest of the photo is (JPEG noise aside) untouched.
     assert np.abs(img[ring].astype(int) - photo[ring]).mean() > 20
@@ -365,6 +368,7 @@ def test_results_expire(server, main_job):
     assert job["expired"] and job["status"] == "succeeded" and job["image_url"] is None and job["report"] is None
     r = httpx.get(f"{server['base']}/v1/try-ons/{main_job['id']}/image", headers=_h())
     assert r.status_code == 410 and r.json()["error"]["code"] == "RESULT_EXPIRED"
+    assert not list(server["results"].glob(f"{main_job['id']}.*"))  # the files went with the result
 
 
 def test_graceful_shutdown_finishes_the_running_job(server, receiver, photo_bytes):

@@ -353,16 +353,25 @@ def create_app(settings: Settings | None = None):
         job = _result(job_id, request)
         accept = request.headers.get("accept", "")
         if "image/jpeg" in accept and "image/png" not in accept:
-            if job.image_jpeg is None:
-                job.image_jpeg = await asyncio.to_thread(_to_jpeg, job.image_png)
-            return Response(job.image_jpeg, media_type="image/jpeg", headers={"Vary": "Accept"})
-        return Response(job.image_png, media_type="image/png", headers={"Vary": "Accept"})
+            jpeg = job.result("image.jpg")
+            if jpeg is None:
+                jpeg = await asyncio.to_thread(_to_jpeg, _file(job, "image.png"))
+                job.keep_result("image.jpg", jpeg)
+            return Response(jpeg, media_type="image/jpeg", headers={"Vary": "Accept"})
+        return Response(_file(job, "image.png"), media_type="image/png", headers={"Vary": "Accept"})
 
     @app.get("/v1/try-ons/{job_id}/mask", tags=["try-ons"], responses={200: {"content": {"image/png": {}}}})
     async def get_mask(job_id: str, request: Request):
-        return Response(_result(job_id, request).mask_png, media_type="image/png")
+        return Response(_file(_result(job_id, request), "mask.png"), media_type="image/png")
 
     return app
+
+
+def _file(job: Job, name: str) -> bytes:
+    data = job.result(name)
+    if data is None:  # expired between the status check and the read
+        raise ServiceError(410, "RESULT_EXPIRED", "this try-on's images have expired; submit the photo again")
+    return data
 
 
 def _to_jpeg(png: bytes) -> bytes:

@@ -32,6 +32,8 @@ class Settings:
         How long an ``Idempotency-Key`` maps to its job (24 h).
     max_wait_s : float
         Cap on ``Prefer: wait=N``.
+    results_dir : str or None
+        Where finished jobs' images wait until ``result_ttl_s`` (a private temporary folder when None).
     """
 
     api_keys: tuple[str, ...] = ()
@@ -42,13 +44,15 @@ class Settings:
     result_ttl_s: float = 3600.0
     idempotency_ttl_s: float = 24 * 3600.0
     max_wait_s: float = 60.0
+    results_dir: str | None = None
     env: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
         """``JEWELRENDER_API_KEYS`` (comma-separated), ``JEWELRENDER_WEBHOOK_SECRET``,
         ``JEWELRENDER_MAX_QUEUE``, ``JEWELRENDER_MAX_UPLOAD_BYTES``, ``JEWELRENDER_MAX_PIXELS``,
-        ``JEWELRENDER_RESULT_TTL_S``, ``JEWELRENDER_IDEMPOTENCY_TTL_S``, ``JEWELRENDER_MAX_WAIT_S``."""
+        ``JEWELRENDER_RESULT_TTL_S``, ``JEWELRENDER_IDEMPOTENCY_TTL_S``, ``JEWELRENDER_MAX_WAIT_S``,
+        ``JEWELRENDER_RESULTS_DIR``."""
         env = os.environ if environ is None else environ
         keys = tuple(k.strip() for k in env.get("JEWELRENDER_API_KEYS", "").split(",") if k.strip())
         for k in keys:
@@ -64,6 +68,7 @@ class Settings:
             result_ttl_s=_number(env, "JEWELRENDER_RESULT_TTL_S", cls.result_ttl_s, float, 1.0),
             idempotency_ttl_s=_number(env, "JEWELRENDER_IDEMPOTENCY_TTL_S", cls.idempotency_ttl_s, float, 1.0),
             max_wait_s=_number(env, "JEWELRENDER_MAX_WAIT_S", cls.max_wait_s, float, 0.0),
+            results_dir=env.get("JEWELRENDER_RESULTS_DIR") or None,
         )
 
 
