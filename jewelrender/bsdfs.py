@@ -860,7 +860,9 @@ def _make_integrator_class(mi):
             import mitsuba as mi
 
             spectral, mis_weight = self.spectral, _mis_weight
-            medium_clamp = mi.Float(self.medium_clamp)
+            # Opaque: the clamp follows each photo's environment, and as a literal it made every new
+            # photo compile the render kernel again.
+            medium_clamp = dr.opaque(mi.Float, self.medium_clamp)
             # Scene media decide nothing in the kernel (lanes outside media are
             # masked): this only rejects what the estimator cannot handle.
             _check_media(mi, scene)

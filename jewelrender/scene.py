@@ -154,7 +154,7 @@ def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int, min_
     return Crop(x, y, cw, ch)
 
 
-#: Longest side of the photo texture the body proxy emits (reflections of skin are blurry anyway).
+#: Side of the square photo texture the body proxy emits (reflections of skin are blurry anyway).
 BODY_TEXTURE_SIDE = 768
 
 
@@ -226,6 +226,10 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, pi
         gain = crease_gain(tex.shape[:2], placement, piece, scale=min(1.0, scale))
         if gain is not None:
             tex = tex * gain[..., None]
+    # Always BODY_TEXTURE_SIDE square (only the short side, or a small photo, is enlarged): the texture's
+    # resolution is a literal of the emitter's lookup, so a photo of another shape compiled the whole
+    # render kernel again (~2-4 s on 2 cores); the UVs are in [0, 1] whatever the resolution.
+    tex = cv2.resize(tex, (BODY_TEXTURE_SIDE, BODY_TEXTURE_SIDE), interpolation=cv2.INTER_LINEAR)
     black = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}
     return SceneMesh("body", "proxy", v, np.concatenate(fs), np.concatenate(ns), black,
                      texcoords=np.clip(uv, 0.0, 1.0).astype(np.float32),
