@@ -225,11 +225,17 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     Bit-identical for a given ``seed`` on a given variant and machine (see the
     film set-up in :func:`_sensor`).
     """
+    import gc
+
     import mitsuba as mi
 
     from .errors import RenderError
 
     register_integrator()
+    # Scenes of earlier renders that only a reference cycle keeps alive stay in Mitsuba's instance
+    # registry, and a kernel's virtual calls are traced for every registered instance: freed first, a
+    # photo seen before reuses its compiled kernel (benchmarks/bench_new_photos.py).
+    gc.collect()
     try:
         jewel = {}
         for i, m in enumerate(spec.jewel):
