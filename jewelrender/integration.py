@@ -150,7 +150,8 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     tick = time.process_time()
     # The camera's look is read on the finger's edges around the ring and the skin beside it.
     edge = cv2.morphologyEx(hand_w.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
-    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None)
+    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None,
+                        skin=hand_w)
     t["look_cpu_s"] = time.process_time() - tick
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
