@@ -142,7 +142,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     contact : (h, w) array, optional
         A multiplier on the photo for the piece's contact with the skin
         (:func:`jewelrender.contact.contact_shading`), combined with the rendered shadow
-        by taking the darker.
+        by taking the darker; where above 1 (the lit ridge of pressed skin) it brightens.
     look : camera_look.CameraLook, optional
         The photo's measured look around the piece: its blur replaces the crop-wide
         estimate, and its halo, fringe, per-channel noise and JPEG tables are re-applied
@@ -179,7 +179,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
     if contact is not None:
-        shadow = np.minimum(shadow, np.asarray(contact, np.float32))
+        # The darker of the two shadows; the pressed skin's lit ridge (contact above 1) on top.
+        c = np.asarray(contact, np.float32)
+        shadow = np.minimum(shadow, np.minimum(c, 1.0)) * np.maximum(c, 1.0)
 
     jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
     if visible is not None:

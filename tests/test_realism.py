@@ -122,6 +122,28 @@ def test_contact_shadow_falls_away_from_the_key_light():
     assert row[0] > row[5] > row[11]
 
 
+def test_thin_band_sits_in_a_crease_between_ridges_of_pressed_skin():
+    """Blind round 3: "no contact shadow, no skin bulge" on 3-4 px bands. Both long edges get a dark
+    crease a pixel out, and the pressed skin's ridge beyond it: brighter on the edge facing the key,
+    darker on the other; at least as wide as the camera's blur, so the ring's blurred edge cannot hide it."""
+    from jewelrender.contact import BULGE_STRENGTH
+
+    h, w = 60, 60
+    alpha = np.zeros((h, w), np.float32)
+    alpha[29:32, 10:50] = 1.0  # a 3 px band, horizontal
+    skin = np.ones((h, w), bool)
+    key = KeyInImage(np.array([0.0, -1.0]), slant=0.5, share=0.5)  # light from above
+    mult, info = contact_shading(alpha, skin, key, 3.0, bulge_strength=BULGE_STRENGTH, blur_px=1.5)
+    above, below = mult[18:29, 30], mult[32:43, 30]  # columns through the band's middle, outward from it
+    assert above[-1] < 0.85 and below[0] < 0.85, (above[-1], below[0])  # the crease, 1 px out, both edges
+    assert above.max() > 1.03, f"no lit ridge on the key's side: {above.max():.3f}"
+    assert below.max() <= 1.0 and below[1:6].mean() < above[-6:-1].mean()
+    assert info["line_width_px"] >= 1.5  # as wide as the blur
+    # Without the bulge the skin never brightens (the neck's pendant).
+    plain, _ = contact_shading(alpha, skin, key, 3.0)
+    assert plain.max() <= 1.0
+
+
 def test_key_direction_projects_to_the_image_side_of_the_light():
     cam = camera_from_size(800, 600)
     center = np.array([0.0, 0.0, 0.4])
