@@ -603,3 +603,36 @@ def test_ring_has_the_grain_of_its_plate(noisy_plates):
                 assert ok, msg
             else:
                 assert not ok, "white noise passes the grain test: " + msg
+
+
+def test_piece_is_never_brighter_than_what_the_dim_webcam_wrote(detector):
+    """Blind round 3: "stone and halo brighter and whiter than the dim scene allows" on the SHU webcam
+    frames, which never reach 255 (the camera rolls its highlights off below ~190). A piece composited
+    there stays at or under the photo's own white; on a photo that clips, nothing changes."""
+    from jewelrender import samples
+    from jewelrender.composite import photo_white8
+    from pathlib import Path
+
+    ph = load_photo(Path(samples.__file__).parent / "hand_shu-fingercount_set1-five-195.jpg")
+    white = photo_white8(ph)
+    assert white is not None and white < 200
+    pl_center = np.array([ph.width / 2, ph.height / 2])
+    crop = Crop(int(pl_center[0]) - 32, int(pl_center[1]) - 32, 64, 64)
+    alpha = np.zeros((64, 64), np.float32)
+    alpha[24:40, 24:40] = 1.0
+    jewel = np.zeros((64, 64, 3), np.float32)
+    jewel[24:40, 24:40] = (3.0, 3.0, 3.2)  # a stone's sparkle, far above any diffuse white
+    zeros = np.zeros((64, 64), np.float32)
+    layers = RenderLayers(jewel=jewel, alpha=alpha, lit_with=zeros, lit_without=zeros, proxy=zeros, stone=alpha)
+    img, _, info = composite(ph, layers, crop)
+    sy, sx = crop.slices
+    top = img[sy, sx][alpha > 0].max(axis=1)
+    # The photo's grain rides on top, as it does on the photo's own brightest pixels.
+    assert np.median(top) <= white + 1 and np.percentile(top, 90) <= white + 6, (np.median(top), white)
+    assert info["white_8bit"] == pytest.approx(white)
+    few = ph.srgb.copy()
+    few[:4, :4] = 255  # a few clipped pixels are not the camera's white: the percentile ignores them
+    assert photo_white8(dataclasses.replace(ph, srgb=few)) is not None
+    many = ph.srgb.copy()
+    many[: ph.height // 8] = 255
+    assert photo_white8(dataclasses.replace(ph, srgb=many)) is None
