@@ -138,12 +138,15 @@ def _candidate_photos(hands_dir, exclude):
     return photos
 
 
-def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0):
+def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0, piece_seed=None):
     import jewelrender as jr
     from jewelrender.errors import JewelrenderError
 
     out, people = [], set()
     stones, bands = list(STONE_PIECES), list(BAND_PIECES)
+    if piece_seed is not None:  # another round on the same photos, with other pieces on them
+        random.Random(piece_seed).shuffle(stones)
+        random.Random(piece_seed + 1).shuffle(bands)
     with jr.Renderer() as r:
         for p in _candidate_photos(hands_dir, exclude):
             if len(out) >= n:
@@ -196,7 +199,7 @@ def build(args) -> None:
     if args.n_real is not None:
         real = real[:args.n_real]
     ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real},
-                      args.min_crop_px)
+                      args.min_crop_px, args.piece_seed)
     both = {c["photo"] for c in real} & {c["photo"] for c in ours}
     assert not both, f"a photo is in both sets: {both}"
     persons = [SAME_PERSON.get(c["photo"], c["photo"]) for c in ours]
@@ -294,6 +297,8 @@ def main(argv=None) -> None:
     b.add_argument("--n-real", type=int, default=None, help="at most this many real crops (default: all)")
     b.add_argument("--position", type=float, default=None, help="ring position for ours (default: the pipeline's)")
     b.add_argument("--seed", type=int, default=0, help="shuffle seed")
+    b.add_argument("--piece-seed", type=int, default=None,
+                   help="shuffle the order pieces are dealt to the photos (default: the catalogue order above)")
     b.add_argument("--min-crop-px", type=int, default=MIN_CROP_PX,
                    help="skip photos where our crop would be smaller than this at the photo's resolution")
     s = sub.add_parser("score", help="score judges' answers against the key")
