@@ -24,10 +24,12 @@ from .color import linear_to_srgb8, luminance, srgb8_to_linear
 __all__ = ["composite", "photo_white8", "roll_off_highlights", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
-#: A photo whose brightest pixels (99.99th percentile of the max channel) stay below this never reached
-#: the camera's clipping: its pipeline rolled the highlights off below 255 (the SHU webcam frames top out
-#: at 176-191), and a stone in that scene would not be written brighter than what the camera wrote.
-UNCLIPPED_BELOW = 250
+#: A photo whose brightest pixels (99.99th percentile of the max channel) stay below this, though it shows
+#: lit skin and walls, comes from a camera that rolls its highlights off (a webcam's video levels: the SHU
+#: frames top out at 157-185): a stone in that scene would not be written brighter than the photo's white.
+#: Every other dev photo reaches 214-255; there the frame merely held nothing brighter, and a phone writes a
+#: specular glint at 255, so nothing is rolled off.
+UNCLIPPED_BELOW = 200
 #: Where the piece's highlight roll-off starts, as a share of the photo's white (linear).
 WHITE_KNEE = 0.6
 

@@ -608,7 +608,7 @@ def test_ring_has_the_grain_of_its_plate(noisy_plates):
 def test_piece_is_never_brighter_than_what_the_dim_webcam_wrote(detector):
     """Blind round 3: "stone and halo brighter and whiter than the dim scene allows" on the SHU webcam
     frames, which never reach 255 (the camera rolls its highlights off below ~190). A piece composited
-    there stays at or under the photo's own white; on a photo that clips, nothing changes."""
+    there stays at or under the photo's own white; on a photo that reaches 200 or clips, nothing changes."""
     from jewelrender import samples
     from jewelrender.composite import photo_white8
     from pathlib import Path
