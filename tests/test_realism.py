@@ -290,15 +290,14 @@ def test_look_does_not_sharpen_the_photos_own_edges_twice(placed, detector):
         alpha[h // 2 - 4:h // 2 + 4, w // 3:2 * w // 3] = 1.0
         out8 = np.ascontiguousarray(ph.srgb[crop.slices]).copy()
         # A strongly sharpening, fringing camera, so that a second pass over the photo would show.
-        forced = dataclasses.replace(look, halo=0.08, fringe_px=(0.8, -0.8))
+        # The grain (tested on its own) is left out: the JPEG spreads the piece's blotches within its blocks
+        # by up to 6 levels on the webcam sample, which would hide what the halo and fringe do here.
+        forced = dataclasses.replace(look, halo=0.08, fringe_px=(0.8, -0.8), grain=None)
         res, applied = apply_look(ph, out8, crop, alpha, forced)
         assert applied["usm_amount"] > 0.5
         outside = np.ones((h, w), bool)
         outside[h // 2 - 5:h // 2 + 5, w // 3 - 1:2 * w // 3 + 1] = False  # the piece itself gets the noise
-        # The piece's grain survives the re-encode and the JPEG spreads it within its blocks (up to 6 levels
-        # on the webcam sample): what the halo and fringe do is the difference to the same look without them.
-        plain, _ = apply_look(ph, out8, crop, alpha, dataclasses.replace(look, halo=0.0, fringe_px=(0.0, 0.0)))
-        diff = np.abs(res.astype(np.int16) - plain.astype(np.int16))[outside]
+        diff = np.abs(res.astype(np.int16) - out8.astype(np.int16))[outside]
         # Re-encoding already-encoded pixels moves them by a few levels, never an edge's worth.
         assert diff.max() <= 5, (ph.source, int(diff.max()))
 
