@@ -131,17 +131,18 @@ def _real_crops(detector, hands_dir):
 
 
 def _candidate_photos(hands_dir, exclude, ours_from=None):
-    """Bare-hand photos for our try-ons: the dev hand photos, then the hand samples shipped with the package;
-    or only the photos in ``ours_from`` (another round on other people)."""
+    """Bare-hand photos for our try-ons: the dev hand photos, then the hand samples shipped with the package
+    (``hands``); or the photos of the folders of data/photos named in ``ours_from``, in that order."""
     from jewelrender.samples import __file__ as samples_init
 
-    if ours_from is not None:
-        return [p for p in sorted(Path(ours_from).glob("*.jpg")) if p.name not in exclude
-                and p.name not in WEARS_A_RING]
-    samples = sorted(Path(samples_init).parent.glob("hand_*.jpg"))
-    photos = [p for p in sorted(hands_dir.glob("*.*")) + samples if p.name not in exclude
-              and p.name not in WEARS_A_RING and not p.name.startswith("ringtryon_assets_")]
-    return photos
+    photos = []
+    for folder in ours_from or ("hands",):
+        if folder == "hands":
+            photos += sorted(hands_dir.glob("*.*")) + sorted(Path(samples_init).parent.glob("hand_*.jpg"))
+        else:
+            photos += sorted((hands_dir.parent / folder).glob("*.jpg"))
+    return [p for p in photos if p.name not in exclude and p.name not in WEARS_A_RING
+            and not p.name.startswith("ringtryon_assets_")]
 
 
 def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0, piece_seed=None, ours_from=None):
@@ -206,7 +207,7 @@ def build(args) -> None:
         real = real[:args.n_real]
     ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real},
                       args.min_crop_px, args.piece_seed,
-                      None if args.ours_from is None else data_dir() / "photos" / args.ours_from)
+                      None if args.ours_from is None else [f.strip() for f in args.ours_from.split(",") if f.strip()])
     both = {c["photo"] for c in real} & {c["photo"] for c in ours}
     assert not both, f"a photo is in both sets: {both}"
     persons = [SAME_PERSON.get(c["photo"], c["photo"]) for c in ours]
@@ -305,8 +306,8 @@ def main(argv=None) -> None:
     b.add_argument("--position", type=float, default=None, help="ring position for ours (default: the pipeline's)")
     b.add_argument("--seed", type=int, default=0, help="shuffle seed")
     b.add_argument("--ours-from", default=None,
-                   help="take our photos from this folder of data/photos only (e.g. wrists: backs of bare hands), "
-                        "for a set on other people than the hands folder's")
+                   help="comma-separated folders of data/photos to take our photos from, in order ('hands': the "
+                        "default, with the shipped hand samples; 'wrists' holds backs of bare hands of other people)")
     b.add_argument("--piece-seed", type=int, default=None,
                    help="shuffle the order pieces are dealt to the photos (default: the catalogue order above)")
     b.add_argument("--min-crop-px", type=int, default=MIN_CROP_PX,
