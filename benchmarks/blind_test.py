@@ -57,8 +57,10 @@ STONE_PIECES = ("solitaire-round-1ct-18k-yellow", "solitaire-princess-1ct-18k-wh
 BAND_PIECES = ("band-court-2mm-18k-yellow", "band-pave-2.5mm-18k-white", "band-court-4mm-18k-yellow",
                "band-channel-3mm-platinum")
 PIECES = STONE_PIECES + BAND_PIECES
-#: Dev photos outside ringtryon_assets_* that already wear a real ring: in neither set.
-WEARS_A_RING = frozenset({"cofw_001805.jpg", "onehand10k_9.jpg"})
+#: Dev photos outside ringtryon_assets_* that already wear a real ring (or rings, bracelets near the hand):
+#: in neither set.
+WEARS_A_RING = frozenset({"cofw_001805.jpg", "onehand10k_9.jpg", "aakashtryon_watch_Test3.jpg", "wilor_test3.jpg",
+                          "deepfashion2_000265.jpg"})
 #: Photos of the same person: one try-on per group (the first accepted photo of it).
 SAME_PERSON = {"palmistry_IMG_0364.jpg": "palmistry_IMG", "palmistry_IMG_0367.jpg": "palmistry_IMG",
                "palmistry_IMG_0370.jpg": "palmistry_IMG", "11khands_female_dorsal.jpg": "11khands_female",
@@ -128,24 +130,32 @@ def _real_crops(detector, hands_dir):
     return out
 
 
-def _candidate_photos(hands_dir, exclude):
-    """Bare-hand photos for our try-ons: the dev hand photos, then the hand samples shipped with the package."""
+def _candidate_photos(hands_dir, exclude, ours_from=None):
+    """Bare-hand photos for our try-ons: the dev hand photos, then the hand samples shipped with the package
+    (``hands``); or the photos of the folders of data/photos named in ``ours_from``, in that order."""
     from jewelrender.samples import __file__ as samples_init
 
-    samples = sorted(Path(samples_init).parent.glob("hand_*.jpg"))
-    photos = [p for p in sorted(hands_dir.glob("*.*")) + samples if p.name not in exclude
-              and p.name not in WEARS_A_RING and not p.name.startswith("ringtryon_assets_")]
-    return photos
+    photos = []
+    for folder in ours_from or ("hands",):
+        if folder == "hands":
+            photos += sorted(hands_dir.glob("*.*")) + sorted(Path(samples_init).parent.glob("hand_*.jpg"))
+        else:
+            photos += sorted((hands_dir.parent / folder).glob("*.jpg"))
+    return [p for p in photos if p.name not in exclude and p.name not in WEARS_A_RING
+            and not p.name.startswith("ringtryon_assets_")]
 
 
-def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0):
+def _our_crops(hands_dir, quality, n, position, exclude, min_crop_px=0, piece_seed=None, ours_from=None):
     import jewelrender as jr
     from jewelrender.errors import JewelrenderError
 
     out, people = [], set()
     stones, bands = list(STONE_PIECES), list(BAND_PIECES)
+    if piece_seed is not None:  # another round on the same photos, with other pieces on them
+        random.Random(piece_seed).shuffle(stones)
+        random.Random(piece_seed + 1).shuffle(bands)
     with jr.Renderer() as r:
-        for p in _candidate_photos(hands_dir, exclude):
+        for p in _candidate_photos(hands_dir, exclude, ours_from):
             if len(out) >= n:
                 break
             person = SAME_PERSON.get(p.name, p.name)
@@ -196,7 +206,8 @@ def build(args) -> None:
     if args.n_real is not None:
         real = real[:args.n_real]
     ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real},
-                      args.min_crop_px)
+                      args.min_crop_px, args.piece_seed,
+                      None if args.ours_from is None else [f.strip() for f in args.ours_from.split(",") if f.strip()])
     both = {c["photo"] for c in real} & {c["photo"] for c in ours}
     assert not both, f"a photo is in both sets: {both}"
     persons = [SAME_PERSON.get(c["photo"], c["photo"]) for c in ours]
@@ -294,6 +305,11 @@ def main(argv=None) -> None:
     b.add_argument("--n-real", type=int, default=None, help="at most this many real crops (default: all)")
     b.add_argument("--position", type=float, default=None, help="ring position for ours (default: the pipeline's)")
     b.add_argument("--seed", type=int, default=0, help="shuffle seed")
+    b.add_argument("--ours-from", default=None,
+                   help="comma-separated folders of data/photos to take our photos from, in order ('hands': the "
+                        "default, with the shipped hand samples; 'wrists' holds backs of bare hands of other people)")
+    b.add_argument("--piece-seed", type=int, default=None,
+                   help="shuffle the order pieces are dealt to the photos (default: the catalogue order above)")
     b.add_argument("--min-crop-px", type=int, default=MIN_CROP_PX,
                    help="skip photos where our crop would be smaller than this at the photo's resolution")
     s = sub.add_parser("score", help="score judges' answers against the key")

@@ -21,9 +21,33 @@ import numpy as np
 from .camera_look import edge_blur_sigma
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma"]
+__all__ = ["composite", "photo_white8", "roll_off_highlights", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
+#: A photo whose brightest pixels (99.99th percentile of the max channel) stay below this, though it shows
+#: lit skin and walls, comes from a camera that rolls its highlights off (a webcam's video levels: the SHU
+#: frames top out at 157-185): a stone in that scene would not be written brighter than the photo's white.
+#: Every other dev photo reaches 214-255; there the frame merely held nothing brighter, and a phone writes a
+#: specular glint at 255, so nothing is rolled off.
+UNCLIPPED_BELOW = 200
+#: Where the piece's highlight roll-off starts, as a share of the photo's white (linear).
+WHITE_KNEE = 0.6
+
+
+def photo_white8(photo) -> float | None:
+    """The brightest value the camera wrote in this photo (8-bit), or None where it clips at 255."""
+    w = float(np.percentile(photo.srgb.max(axis=2), 99.99))
+    return w if w < UNCLIPPED_BELOW else None
+
+
+def roll_off_highlights(jewel: np.ndarray, white_lin: float, knee: float = WHITE_KNEE) -> np.ndarray:
+    """Compress a linear layer's pixels whose brightest channel exceeds ``knee * white_lin`` so none
+    passes ``white_lin`` (hue kept: the pixel is scaled)."""
+    m = jewel.max(axis=2)
+    k = knee * white_lin
+    span = max(white_lin - k, 1e-6)
+    f = np.where(m > k, k + span * (1.0 - np.exp(-(m - k) / span)), m)
+    return (jewel * (f / np.maximum(m, 1e-9))[..., None]).astype(np.float32)
 
 
 def estimate_noise_sigma(gray8: np.ndarray) -> float:
@@ -142,7 +166,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     contact : (h, w) array, optional
         A multiplier on the photo for the piece's contact with the skin
         (:func:`jewelrender.contact.contact_shading`), combined with the rendered shadow
-        by taking the darker.
+        by taking the darker; where above 1 (the lit ridge of pressed skin) it brightens.
     look : camera_look.CameraLook, optional
         The photo's measured look around the piece: its blur replaces the crop-wide
         estimate, and its halo, fringe, per-channel noise and JPEG tables are re-applied
@@ -179,7 +203,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
     if contact is not None:
-        shadow = np.minimum(shadow, np.asarray(contact, np.float32))
+        # The darker of the two shadows; the pressed skin's lit ridge (contact above 1) on top.
+        c = np.asarray(contact, np.float32)
+        shadow = np.minimum(shadow, np.minimum(c, 1.0)) * np.maximum(c, 1.0)
 
     jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
     if visible is not None:
@@ -197,6 +223,10 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         info["blur_sigma_px"] = blur
         info["noise_sigma_8bit"] = estimate_noise_sigma(gray8)
 
+    white8 = photo_white8(photo) if match_camera else None
+    if white8 is not None:
+        jewel = roll_off_highlights(jewel, float(srgb8_to_linear(np.array([round(white8)], np.uint8))[0]))
+        info["white_8bit"] = round(white8, 1)
     out = base * shadow[..., None] * (1.0 - alpha[..., None]) + jewel
     out8 = linear_to_srgb8(out)
     sigma = info["noise_sigma_8bit"]

@@ -64,11 +64,17 @@ def key_in_image(camera, center_cam, key_direction, key_share: float) -> KeyInIm
 #: no pressure" (issue 14, second blind round); a real band sits in a dark crease a pixel or two wide.
 LINE_STRENGTH = 0.45
 LINE_MIN_WIDTH_PX = 1.2
+#: The skin a snug band presses pushes up beside it: a ridge just outside the crease at both edges, lit on
+#: the edge facing the key and shaded on the other (issue 14's third blind round: "no skin bulge at the
+#: band's edges"). Relative change of the skin's light at the ridge's slope per unit of the key's share.
+BULGE_STRENGTH = 0.35
 
 
 def contact_shading(alpha: np.ndarray, skin: np.ndarray, key: KeyInImage | None, thickness_px: float, *,
-                    cast_strength: float = 0.85, line_strength: float = LINE_STRENGTH) -> tuple[np.ndarray, dict]:
-    """Multiplier (h, w) in (0, 1] for the photo under and around the piece.
+                    cast_strength: float = 0.85, line_strength: float = LINE_STRENGTH,
+                    bulge_strength: float = 0.0, blur_px: float = 0.0) -> tuple[np.ndarray, dict]:
+    """Multiplier (h, w) for the photo under and around the piece: below 1 in the shadow and the crease,
+    up to ``1 + bulge_strength * key.share`` on the lit flank of the pressed skin's ridge.
 
     Parameters
     ----------
@@ -80,6 +86,12 @@ def contact_shading(alpha: np.ndarray, skin: np.ndarray, key: KeyInImage | None,
         None: only the contact line.
     thickness_px : float
         The band's thickness as seen: how high its edge stands off the skin.
+    bulge_strength : float
+        The pressed skin's ridge (:data:`BULGE_STRENGTH` for a band round a finger; 0, none:
+        a pendant lies on the skin).
+    blur_px : float
+        The camera's blur (Gaussian sigma, px): the crease and the ridge are at least that
+        wide, else the piece's own blurred edge covers them.
     """
     import cv2
 
@@ -109,9 +121,19 @@ def contact_shading(alpha: np.ndarray, skin: np.ndarray, key: KeyInImage | None,
         info["cast_depth"] = round(float(cast_strength * key.share), 3)
     # Contact line: the skin meets the metal in a crease the room's light barely reaches.
     dist = cv2.distanceTransform(1 - solid, cv2.DIST_L2, 3)
-    line = line_strength * np.exp(-dist / max(0.35 * t, LINE_MIN_WIDTH_PX)) * (dist > 0)
+    width = max(0.35 * t, LINE_MIN_WIDTH_PX, float(blur_px))
+    line = line_strength * np.exp(-dist / width) * (dist > 0)
     info["line_depth"] = round(float(line_strength), 3)
+    info["line_width_px"] = round(width, 2)
     dark = 1.0 - (1.0 - dark) * (1.0 - line)
+    ridge = np.zeros_like(a)
+    if key is not None and key.share > 0.02 and bulge_strength > 0:
+        # The ridge's flank turns outward from the band: its outward normal is the distance's gradient.
+        d = cv2.GaussianBlur(dist, (0, 0), 1.0)
+        gx, gy = cv2.Sobel(d, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(d, cv2.CV_32F, 0, 1, ksize=3)
+        facing = (gx * key.toward_px[0] + gy * key.toward_px[1]) / np.maximum(np.hypot(gx, gy), 1e-6)
+        ridge = bulge_strength * key.share * facing * np.exp(-((dist - 2.0 * width) / width) ** 2) * (dist > 0)
+        info["bulge"] = round(float(bulge_strength * key.share), 3)
     skin_w = cv2.GaussianBlur(np.asarray(skin, np.float32), (0, 0), 0.7)
-    mult = 1.0 - np.clip(dark, 0.0, 0.95) * skin_w
-    return mult.astype(np.float32), info
+    mult = (1.0 - np.clip(dark, 0.0, 0.95) * skin_w) * (1.0 + ridge * skin_w)
+    return np.clip(mult, 0.0, None).astype(np.float32), info

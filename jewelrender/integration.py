@@ -121,7 +121,7 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     import cv2
 
     from .camera_look import measure_look
-    from .contact import contact_shading, key_in_image
+    from .contact import BULGE_STRENGTH, contact_shading, key_in_image
     from .segmentation import segment_hand, visible_mask
 
     t = {}
@@ -141,17 +141,19 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
 
     tick = time.process_time()
     hand_w, own_w = seg.window(crop)
+    # The camera's look is read on the finger's edges around the ring and the skin beside it.
+    edge = cv2.morphologyEx(hand_w.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
+    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None,
+                        skin=hand_w)
+    t["look_cpu_s"] = time.process_time() - tick
+
+    tick = time.process_time()
     a = np.clip(alpha, 0, 1) * visible
     info = light.info if light is not None else {}
     key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
-    contact, cinfo = contact_shading(a, own_w, key, thick)
+    contact, cinfo = contact_shading(a, own_w, key, thick, bulge_strength=BULGE_STRENGTH,
+                                     blur_px=look.blur_sigma_px)
     t["contact_cpu_s"] = time.process_time() - tick
-
-    tick = time.process_time()
-    # The camera's look is read on the finger's edges around the ring and the skin beside it.
-    edge = cv2.morphologyEx(hand_w.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
-    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None)
-    t["look_cpu_s"] = time.process_time() - tick
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
     report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
