@@ -57,7 +57,9 @@ def test_bracelet_lies_on_the_wrist_under_gravity(placed, pid):
     n = len(p)
     # at rest, rigid links, the customer's bracelet length to within one link
     assert state.at_rest and state.max_link_error < 1e-3
-    assert abs(n * design.pitch_mm - fit.bracelet_length_cm * 10.0) <= design.pitch_mm
+    # (its inside length: the joints' line runs the links' stand-off further out)
+    inside = n * design.pitch_mm - 2 * math.pi * design.inner_offset_mm
+    assert abs(inside - fit.bracelet_length_cm * 10.0) <= design.pitch_mm
     # on the wrist, not in it: no joint inside the wrist proxy inflated by the link's stand-off
     off, r = fit.forearm_stadium_mm()
     core = np.column_stack([np.clip(p[:, 0], -off, off), np.zeros(n)])
@@ -85,7 +87,9 @@ def test_bracelet_links_are_instances_of_one_mesh(placed):
     assert [p.name for p in parts] == ["setting", "stone"] and all(isinstance(p, InstancedPart) for p in parts)
     setting, stone = parts
     assert setting.count == stone.count
-    assert abs(stone.count * link_design(get_piece(TENNIS)).pitch_mm - pl.fit.bracelet_length_cm * 10) < 3.8
+    design = link_design(get_piece(TENNIS))
+    inside = stone.count * design.pitch_mm - 2 * math.pi * design.inner_offset_mm
+    assert abs(inside - pl.fit.bracelet_length_cm * 10) < 3.8
     assert len(stone.part.vertices) < 100  # one 57-facet brilliant, drawn count times
     # each instance is a rigid placement of the link whose table faces away from the wrist (+Y out)
     rot = stone.transforms[:, :3, :3]
@@ -237,7 +241,8 @@ def test_pose_elbow_steers_the_forearm(data_dir, detector):
         pose = pd.detect(ph).pose
     _, hand, _, with_pose = _prepared(data_dir, detector, ph_name, pose=pose)
     _, _, _, without = _prepared(data_dir, detector, ph_name)
-    assert with_pose.details["forearm"]["source"] == "pose" and without.details["forearm"]["source"] == "hand"
+    assert with_pose.details["forearm"]["source"] == "pose"
+    assert without.details["forearm"]["source"] in ("hand", "outline")  # the palm's line, or turned by the outline
     arm = with_pose.details["forearm"]["pose_arm"].upper()
     d = pose.image_px[PoseLandmark[f"{arm}_ELBOW"]] - pose.image_px[PoseLandmark[f"{arm}_WRIST"]]
     d /= np.linalg.norm(d)
