@@ -1,19 +1,18 @@
-"""The wrist site: bangles and cuffs (later bracelets and watches) on the wrist.
+"""The wrist site: bangles, cuffs, bracelets and watches on the wrist.
 
-Everything comes from MediaPipe Hands (no pose model): landmark 0 is the wrist,
-the palm's landmarks (0, 5, 9, 13, 17) give the hand's 3-D frame through
-:func:`jewelrender.sites.hand.hand_points_cam` (canonical bone lengths fix the
-metric scale, as for rings).
+From MediaPipe Hands (and MediaPipe Pose where the photo shows the elbow):
+landmark 0 is the wrist, the palm's landmarks (0, 5, 9, 13, 17) give the hand's
+3-D frame through :func:`jewelrender.sites.hand.hand_points_cam` (canonical bone
+lengths fix the metric scale, as for rings). docs/wrist.md has the whole model.
 
-* **Forearm direction**: in the image, from the palm's centre (mean of
-  landmarks 0, 5, 9, 13, 17) through landmark 0 and on; in depth, across the
-  line of sight (the arm lies flat under the camera). A bent wrist (radial or
-  ulnar deviation) turns the forearm away from this line, the first-order error
-  of the model (MediaPipe Pose's elbow would fix it; not used yet).
+* **Forearm direction**: in the image, the pose's wrist-to-elbow line
+  (:func:`forearm_from_pose`) or, without it, from the palm's centre (mean of
+  landmarks 0, 5, 9, 13, 17) through landmark 0, turned along the middle of the
+  arm's measured outline when that drifts off it (a fist, a bent wrist); in
+  depth, across the line of sight (the arm lies flat under the camera).
 * **Cross-section**: an ellipse. Its silhouette width is measured in the image
-  across the forearm at the piece (edge-to-edge colour profiles,
-  :func:`jewelrender.sites.hand.measure_width_px`; the anatomical prior when the
-  edges are not found). Its depth follows from the wrist ratio
+  across the forearm at the piece (:func:`measure_wrist_px`: the strongest colour
+  edges with skin inside; the anatomical prior when the edges are not found). Its depth follows from the wrist ratio
   :data:`WRIST_DEPTH_TO_WIDTH` (antero-posterior over medio-lateral wrist
   diameter, ~0.70 in adults: Johnson et al. 1983, *Arch Phys Med Rehabil*
   64:556; Radecki 1994, *Am J Phys Med Rehabil* 73:157). Which semi-axis the
