@@ -10,6 +10,8 @@ import pytest
 from jewelrender.errors import InvalidOptionError, WristNotVisibleError
 
 BANGLE = "bangle-round-6mm-18k-yellow"
+#: A round bangle with a channel-set row of round diamonds (the issue's "with stones").
+STONE_BANGLE = "bangle-round-channel-diamond-18k-white"
 PHOTOS = ("wristtryon_066a7274.jpg", "wristtryon_2c842165.jpg", "wristtryon_e96c44c0.jpg")
 
 
@@ -55,7 +57,7 @@ def test_bangle_is_never_smaller_than_the_hand_can_pass(placements, name):
     from jewelrender.sites.wrist import HAND_CIRCUMFERENCE_TO_BREADTH, WRIST
 
     _, _, pl = placements[name]
-    for pid in (BANGLE, "bangle-oval-8mm-platinum"):
+    for pid in (BANGLE, "bangle-oval-8mm-platinum", STONE_BANGLE):
         parts = piece_parts(get_piece(pid), WRIST.piece_size_mm(pl))
         v = np.concatenate([p.vertices for p in parts if p.role == "metal"]).astype(float)
         centre = (v[:, :2].max(axis=0) + v[:, :2].min(axis=0)) / 2
@@ -102,13 +104,79 @@ def test_bangle_back_is_hidden_by_the_wrist(placements):
     assert ((idx < 0) | (t >= np.linalg.norm(front, axis=1) - 2e-3)).mean() > 0.9
 
 
+def _stones_in_camera(pl, parts):
+    """Per stone part: its centroid and its table's outermost point, camera frame (m)."""
+    M = pl.piece_to_cam
+    out = []
+    for p in parts:
+        if p.role == "stone":
+            v = p.vertices.astype(float) @ M[:3, :3].T + M[:3, 3]
+            out.append(v.mean(axis=0))
+    return np.array(out)
+
+
+def test_stone_bangle_sets_its_row_on_the_outer_surface_facing_the_camera(placements):
+    """The diamonds sit in the band's outer surface (tables at it, culets inside the metal, not through
+    it), across the band's middle, on the side the bangle rests on (against gravity: towards the camera),
+    and the camera sees them (no ray to a stone hits the wrist first)."""
+    from jewelrender.library.catalog import get_piece
+    from jewelrender.pieces import piece_parts
+    from jewelrender.sites.proxies import raycast_capsules
+    from jewelrender.sites.wrist import WRIST
+
+    _, _, pl = placements["wristtryon_2c842165.jpg"]
+    piece = get_piece(STONE_BANGLE)
+    parts = piece_parts(piece, WRIST.piece_size_mm(pl))
+    stones = [p for p in parts if p.role == "stone"]
+    assert len(stones) == piece.accent["count"] and all(p.name.startswith("accent_") for p in stones)
+    metal = np.concatenate([p.vertices for p in parts if p.role == "metal"]).astype(float)
+    c = (metal[:, :2].max(axis=0) + metal[:, :2].min(axis=0)) / 2
+    r_metal = np.hypot(*(metal[:, :2] - c).T)
+    r_in, r_out = r_metal.min(), r_metal.max()
+    z_mid = (metal[:, 2].max() + metal[:, 2].min()) / 2
+    up = -np.array([pl.fit.gravity_x, pl.fit.gravity_y])
+    for p in stones:
+        v = p.vertices.astype(float)
+        r = np.hypot(*(v[:, :2] - c).T)
+        assert r_out - 0.6 < r.max() <= r_out + 0.05, p.name   # the table flush with the outer surface
+        assert r.min() > r_in + 0.2, p.name                     # the culet inside the metal
+        assert abs(v[:, 2].mean() - z_mid) < 0.05, p.name       # on the band's middle line
+        d = v[:, :2].mean(axis=0) - c
+        assert float(d @ up) / np.linalg.norm(d) > math.cos(math.radians(45)), p.name
+    cam = _stones_in_camera(pl, parts)
+    dirs = cam / np.linalg.norm(cam, axis=1, keepdims=True)
+    t, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, pl.proxies)
+    assert ((idx < 0) | (t >= np.linalg.norm(cam, axis=1) - 1e-4)).all()
+
+
 @pytest.fixture(scope="module")
 def bangle_render(data_dir):
+    """The bangle with stones on a dev photo (preview): the render tests below hold for any bangle."""
     from jewelrender.pipeline import Renderer
 
     with Renderer() as r:
-        return r.try_on(data_dir / "photos" / "wrists" / "wristtryon_2c842165.jpg", BANGLE, quality="preview",
-                        refine_lighting=False)
+        return r.try_on(data_dir / "photos" / "wrists" / "wristtryon_2c842165.jpg", STONE_BANGLE,
+                        quality="preview", refine_lighting=False)
+
+
+def test_stone_bangle_renders_its_stones_on_the_wrist(bangle_render, placements):
+    """Every diamond shows in the composite where its 3-D position projects, over the arm's skin."""
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.library.catalog import get_piece
+    from jewelrender.pieces import piece_parts
+    from jewelrender.sites.wrist import WRIST
+
+    ph, _, pl = placements["wristtryon_2c842165.jpg"]
+    assert bangle_render.report["piece"]["id"] == STONE_BANGLE
+    cam = camera_from_photo(ph)
+    px = cam.project(_stones_in_camera(pl, piece_parts(get_piece(STONE_BANGLE), WRIST.piece_size_mm(pl))))
+    m = bangle_render.mask
+    shown = [m[int(y), int(x)] > 0.5 for x, y in px]
+    assert np.mean(shown) >= 0.9
+    # the row lies across the arm, within its measured width around the placement's centre
+    fore = -np.asarray(pl.axis_px, float)
+    across = (px - pl.center_px) @ np.array([-fore[1], fore[0]])
+    assert np.abs(across).max() < 0.5 * pl.wrist_width_px
 
 
 def test_bangle_render_sits_on_the_wrist(bangle_render, placements):
@@ -208,6 +276,16 @@ def test_bangle_catalog_schema_is_checked(tmp_path):
                              ("{ width_mm = 0, thickness_mm = 2.0 }", "wrist", "cuff")):
         with pytest.raises(CatalogError):
             load(band, site, kind)
+    # a stone row: round bangles only, a known setting style, a whole count, melee a ring's row takes
+    row = '\naccent = { style = "channel", count = 12, melee_diameter_mm = 2.0, gem = "diamond" }'
+    assert load("{ width_mm = 4.0, thickness_mm = 2.6 }" + row, kind="bangle").accent["count"] == 12
+    for band, kind in (("{ width_mm = 4.0, thickness_mm = 2.6 }" + row, "cuff"),
+                       ('{ width_mm = 4.0, thickness_mm = 2.6, shape = "oval" }' + row, "bangle"),
+                       ("{ width_mm = 4.0, thickness_mm = 2.6 }" + row.replace("channel", "bezel"), "bangle"),
+                       ("{ width_mm = 4.0, thickness_mm = 2.6 }" + row.replace("12", "12.5"), "bangle"),
+                       ("{ width_mm = 4.0, thickness_mm = 2.6 }" + row.replace("2.0", "5.0"), "bangle")):
+        with pytest.raises(CatalogError):
+            load(band, "wrist", kind)
 
 
 def test_ellipse_perimeter_is_ramanujans():

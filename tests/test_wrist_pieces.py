@@ -57,7 +57,9 @@ def test_bracelet_lies_on_the_wrist_under_gravity(placed, pid):
     n = len(p)
     # at rest, rigid links, the customer's bracelet length to within one link
     assert state.at_rest and state.max_link_error < 1e-3
-    assert abs(n * design.pitch_mm - fit.bracelet_length_cm * 10.0) <= design.pitch_mm
+    # (its inside length: the joints' line runs the links' stand-off further out)
+    inside = n * design.pitch_mm - 2 * math.pi * design.inner_offset_mm
+    assert abs(inside - fit.bracelet_length_cm * 10.0) <= design.pitch_mm
     # on the wrist, not in it: no joint inside the wrist proxy inflated by the link's stand-off
     off, r = fit.forearm_stadium_mm()
     core = np.column_stack([np.clip(p[:, 0], -off, off), np.zeros(n)])
@@ -85,7 +87,9 @@ def test_bracelet_links_are_instances_of_one_mesh(placed):
     assert [p.name for p in parts] == ["setting", "stone"] and all(isinstance(p, InstancedPart) for p in parts)
     setting, stone = parts
     assert setting.count == stone.count
-    assert abs(stone.count * link_design(get_piece(TENNIS)).pitch_mm - pl.fit.bracelet_length_cm * 10) < 3.8
+    design = link_design(get_piece(TENNIS))
+    inside = stone.count * design.pitch_mm - 2 * math.pi * design.inner_offset_mm
+    assert abs(inside - pl.fit.bracelet_length_cm * 10) < 3.8
     assert len(stone.part.vertices) < 100  # one 57-facet brilliant, drawn count times
     # each instance is a rigid placement of the link whose table faces away from the wrist (+Y out)
     rot = stone.transforms[:, :3, :3]
@@ -225,6 +229,62 @@ def test_watch_shadow_darkens_only_skin_next_to_it(watch_render, placed, data_di
     assert near[ys, xs].mean() > 0.97
 
 
+#: The arm's outline where the watches' cases sit, read off the photos by hand (2026-12-03): x -> (y of the
+#: top edge, y of the bottom edge), px; the forearm runs across both photos, the hand on the right.
+ARM_OUTLINE = {
+    LEFT: {80: (283, 418), 100: (279, 412), 120: (276, 405), 140: (272, 401)},
+    "wristtryon_712a5439.jpg": {80: (185, 272), 100: (182, 268), 120: (179, 264), 140: (177, 262)},
+}
+
+
+@pytest.fixture(scope="module")
+def strap_renders(data_dir, watch_render):
+    from jewelrender.pipeline import Renderer
+
+    with Renderer() as r:
+        gold = r.try_on(data_dir / "photos" / "wrists" / "wristtryon_712a5439.jpg", GOLD_WATCH, quality="preview",
+                        refine_lighting=False)
+    return {LEFT: (WATCH, watch_render), "wristtryon_712a5439.jpg": (GOLD_WATCH, gold)}
+
+
+@pytest.mark.parametrize("name", list(ARM_OUTLINE))
+def test_watch_strap_wraps_round_the_arm_to_its_outline(strap_renders, data_dir, detector, name):
+    """The strap shows on both sides of the case, across the arm, from the case out to the arm's own
+    outline (where it turns behind the arm), and not past it into the background. Before the proxy was
+    fitted to the measured outline, 712a5439's strap stopped mid-forearm (a 66 px prior wrist on an 86 px
+    arm) and lost its upper side, and 2c842165's showed no strap, a lug standing past the arm."""
+    from jewelrender.library.catalog import get_piece
+    from jewelrender.pieces import piece_parts
+
+    pid, res = strap_renders[name]
+    _, _, cam, pl = _prepared(data_dir, detector, name)
+    c, twelve, _ = _dial_points(pl, cam, pid)
+    u = (twelve - c) / np.linalg.norm(twelve - c)          # across the arm, in the image
+    v = np.array([-u[1], u[0]])
+    parts = {p.name: p for p in piece_parts(get_piece(pid), pl.fit)}
+    M = pl.piece_to_cam
+    case = cam.project(parts["case"].vertices.astype(float) @ M[:3, :3].T + M[:3, 3])
+    case_reach = np.abs((case - c) @ u).max()
+    px_per_mm = pl.wrist_width_px / (2 * pl.fit.wrist_a_mm)
+    ys, xs = np.nonzero(res.mask > 0.5)
+    d = np.column_stack([xs + 0.5, ys + 0.5]) - c
+    du, dv = d @ u, d @ v
+    strap = (np.abs(dv) < 0.35 * get_piece(pid).band["width_mm"] * px_per_mm) & (np.abs(du) > case_reach + 1)
+    xk = sorted(ARM_OUTLINE[name])
+    top = np.interp(c[0], xk, [ARM_OUTLINE[name][x][0] for x in xk])
+    bottom = np.interp(c[0], xk, [ARM_OUTLINE[name][x][1] for x in xk])
+    # at the outline the strap's own thickness (and its clearance) stands past the skin; 3 mm more for the
+    # proxy's fit and the hand-read outline (+-2 px)
+    past = (get_piece(pid).band["thickness_mm"] + 0.3 + 3.0) * px_per_mm
+    for edge_y in (top, bottom):
+        edge = (edge_y - c[1]) / u[1]                       # signed distance along u to the outline
+        side = strap & (np.sign(du) == np.sign(edge))
+        assert side.sum() >= 5, (name, edge_y)              # the strap shows on this side
+        reach = np.abs(du[side]).max()
+        assert reach >= abs(edge) - 0.08 * pl.wrist_width_px, (name, edge_y, reach, edge)   # out to the outline
+        assert reach <= abs(edge) + past, (name, edge_y, reach, edge)                       # not past it
+
+
 def test_pose_elbow_steers_the_forearm(data_dir, detector):
     """Where the body shows, the forearm follows the pose's wrist-to-elbow line, not the palm's."""
     from jewelrender.landmarks import PoseDetector, PoseLandmark
@@ -237,7 +297,8 @@ def test_pose_elbow_steers_the_forearm(data_dir, detector):
         pose = pd.detect(ph).pose
     _, hand, _, with_pose = _prepared(data_dir, detector, ph_name, pose=pose)
     _, _, _, without = _prepared(data_dir, detector, ph_name)
-    assert with_pose.details["forearm"]["source"] == "pose" and without.details["forearm"]["source"] == "hand"
+    assert with_pose.details["forearm"]["source"] == "pose"
+    assert without.details["forearm"]["source"] in ("hand", "outline")  # the palm's line, or turned by the outline
     arm = with_pose.details["forearm"]["pose_arm"].upper()
     d = pose.image_px[PoseLandmark[f"{arm}_ELBOW"]] - pose.image_px[PoseLandmark[f"{arm}_WRIST"]]
     d /= np.linalg.norm(d)

@@ -16,11 +16,19 @@ rigid-body rules:
   ellipse plus a small clearance, open on the palm side by ``gap_deg``, at the
   placement's position.
 
-Catalog schema (``band`` table)::
+A round bangle may carry a row of melee (``accent``): round brilliants set in a
+channel or pavé groove along the middle of its outer surface
+(:func:`jewelrender.geometry.mounts.accent_band`, the same setting as a ring's
+accent row), centred on the side against gravity, the top a wearer turns to
+the camera; a rigid bangle turns freely on the wrist, so its stones go where they show.
 
-    band = { profile = "court" | "flat", width_mm, thickness_mm,
-             shape = "round" | "oval", aspect = 0.85 (oval: inner height / width),
-             gap_deg = 40 (cuff only) }
+Catalog schema (``band`` table, optional ``accent`` table)::
+
+    band   = { profile = "court" | "flat", width_mm, thickness_mm,
+               shape = "round" | "oval", aspect = 0.85 (oval: inner height / width),
+               gap_deg = 40 (cuff only) }
+    accent = { style = "channel" | "pave", count, melee_diameter_mm, spacing_mm, gem = "diamond" }
+               (round bangles only)
 """
 
 from __future__ import annotations
@@ -29,15 +37,17 @@ import math
 
 import numpy as np
 
-from ..errors import CatalogError
-from ..geometry import assets
+from ..errors import CatalogError, InvalidOptionError
+from ..geometry import assets, mounts
 from ..geometry.assets import MeshPart
 from .fields import number
 
-__all__ = ["KINDS", "BAND_KEYS", "parse", "parts", "wrap_band", "CUFF_CLEARANCE_MM"]
+__all__ = ["KINDS", "BAND_KEYS", "ACCENT_KEYS", "parse", "parts", "wrap_band", "CUFF_CLEARANCE_MM"]
 
 KINDS = ("bangle", "cuff")
 BAND_KEYS = ("profile", "width_mm", "thickness_mm", "shape", "aspect", "gap_deg")
+#: A stone row's keys (as a ring's accent row: :func:`jewelrender.geometry.mounts.accent_band`).
+ACCENT_KEYS = ("style", "count", "melee_diameter_mm", "spacing_mm", "gem")
 #: A cuff's inner outline stands this far off the wrist's ellipse (skin compresses; it must slip on).
 CUFF_CLEARANCE_MM = 1.0
 #: Meridians around a bangle: at ~60 mm a 128-gon would show facets in highlights.
@@ -70,10 +80,32 @@ def parse(where: str, raw: dict) -> dict:
         out["gap_deg"] = float(gap)
     elif "gap_deg" in band:
         raise CatalogError(f"{where}: gap_deg is for cuffs (kind = \"cuff\")")
-    for key in ("stone", "setting", "accent"):
+    for key in ("stone", "setting"):
         if raw.get(key) is not None:
-            raise CatalogError(f"{where}: a {raw.get('kind')} has no {key!r} yet (stones on bangles are not made)")
-    return {"band": out}
+            raise CatalogError(f"{where}: a {raw.get('kind')} has no {key!r} table (set stones with an accent row)")
+    accent = raw.get("accent")
+    if accent is None:
+        return {"band": out}
+    if raw.get("kind") != "bangle" or out["shape"] != "round":
+        raise CatalogError(f"{where}: a stone row (accent) is made on round bangles only")
+    if not isinstance(accent, dict):
+        raise CatalogError(f"{where}: 'accent' must be a table")
+    unknown = set(accent) - set(ACCENT_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: unknown accent key(s) {', '.join(sorted(unknown))}; valid: {', '.join(ACCENT_KEYS)}")
+    if accent.get("style") not in mounts.ACCENT_STYLES:
+        raise CatalogError(f"{where}: accent style must be one of {', '.join(mounts.ACCENT_STYLES)}")
+    count = accent.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 60:
+        raise CatalogError(f"{where}: accent count must be a whole number in [1, 60], got {count!r}")
+    gem = accent.get("gem", "diamond")
+    if not isinstance(gem, str):
+        raise CatalogError(f"{where}: accent 'gem' must be a name")
+    acc = {"style": accent["style"], "count": count, "gem": gem,
+           "melee_diameter_mm": number(where, accent, "melee_diameter_mm", 0.8, 3.0, 1.5, what="accent ")}
+    if "spacing_mm" in accent:
+        acc["spacing_mm"] = number(where, accent, "spacing_mm", 0.02, 2.0, what="accent ")
+    return {"band": out, "accent": acc}
 
 
 def _ellipse_with_perimeter(perimeter: float, aspect: float) -> tuple[float, float]:
@@ -189,9 +221,37 @@ def parts(piece, fit) -> list[MeshPart]:
     # it must also go around the wrist (an oval of that perimeter may be too narrow for it)
     grow = max(1.0, (fit.wrist_a_mm + 1.0) / a, (fit.wrist_b_mm + 1.0) / b)
     a, b = a * grow, b * grow
-    body = wrap_band(base, r0, a, b)
     gx, gy = fit.gravity_x, fit.gravity_y
     drop = _hanging_drop(a, b, fit.wrist_a_mm, fit.wrist_b_mm, gx, gy)
     # Sliding towards the hand until the hand-side edge meets the hand.
     slide = fit.hand_stop_mm - w / 2
-    return [assets.translate(body, (gx * drop, gy * drop, slide))]
+    if piece.accent:
+        body = _turn_to(_set_row(piece, 2 * a), -gx, -gy)
+    else:
+        body = [wrap_band(base, r0, a, b)]
+    return [assets.translate(p, (gx * drop, gy * drop, slide)) for p in body]
+
+
+def _set_row(piece, inner_diameter_mm: float) -> list[MeshPart]:
+    """A round bangle with its stone row (band, [beads], ``accent_<i>``), the row turned against gravity.
+
+    The row is built on the band's +Y (:func:`jewelrender.geometry.mounts.accent_band`) and the
+    whole bangle turned about +Z so that +Y points against gravity: where it rests on the wrist,
+    facing the camera (a round bangle turns freely; its stones are worn on top).
+    """
+    band, acc = piece.band, piece.accent
+    try:
+        made = mounts.accent_band(inner_diameter_mm=inner_diameter_mm, band_width_mm=band["width_mm"],
+                                  band_thickness_mm=band["thickness_mm"], band_profile=band.get("profile", "court"),
+                                  style=acc["style"], count=acc["count"], melee_diameter_mm=acc["melee_diameter_mm"],
+                                  spacing_mm=acc.get("spacing_mm"), band_segments=_SEGMENTS, count_at_most=True)
+    except InvalidOptionError as exc:
+        raise CatalogError(f"catalog entry {piece.id!r}: {exc.message}", details=exc.details) from None
+    return [p if p.role != "stone" else MeshPart(p.name, "stone", p.vertices, p.faces, None) for p in made]
+
+
+def _turn_to(parts_: list[MeshPart], ux: float, uy: float) -> list[MeshPart]:
+    """The parts turned about +Z so that +Y points along the unit (ux, uy)."""
+    M = np.eye(4)
+    M[:2, :2] = [[uy, ux], [-ux, uy]]
+    return [assets.transform(p, M) for p in parts_]

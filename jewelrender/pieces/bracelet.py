@@ -110,7 +110,10 @@ def relaxed_chain(piece, fit) -> tuple[links.LinkDesign, ChainState]:
     """The bracelet's links at rest on the wrist: its design and the solver's state (metres, piece frame)."""
     design = link_design(piece)
     pitch = design.pitch_mm
-    length = fit.bracelet_length_cm * 10.0
+    # The bracelet's length is its inside length (what is measured against the wrist, as sold); the joints
+    # run on the links' centre line, which goes round the wrist that much further out (2 pi x the stand-off:
+    # 11 mm for a 3 mm tennis row, which otherwise closed snug on the wrist with no slack to hang).
+    length = fit.bracelet_length_cm * 10.0 + 2 * math.pi * design.inner_offset_mm
     # a closed cable chain alternates flat and edge-on links: only an even count closes it
     n = 2 * int(round(length / (2 * pitch))) if design.alternate_deg else int(round(length / pitch))
     n = max(8, n)

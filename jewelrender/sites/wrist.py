@@ -1,19 +1,18 @@
-"""The wrist site: bangles and cuffs (later bracelets and watches) on the wrist.
+"""The wrist site: bangles, cuffs, bracelets and watches on the wrist.
 
-Everything comes from MediaPipe Hands (no pose model): landmark 0 is the wrist,
-the palm's landmarks (0, 5, 9, 13, 17) give the hand's 3-D frame through
-:func:`jewelrender.sites.hand.hand_points_cam` (canonical bone lengths fix the
-metric scale, as for rings).
+From MediaPipe Hands (and MediaPipe Pose where the photo shows the elbow):
+landmark 0 is the wrist, the palm's landmarks (0, 5, 9, 13, 17) give the hand's
+3-D frame through :func:`jewelrender.sites.hand.hand_points_cam` (canonical bone
+lengths fix the metric scale, as for rings). docs/wrist.md has the whole model.
 
-* **Forearm direction**: in the image, from the palm's centre (mean of
-  landmarks 0, 5, 9, 13, 17) through landmark 0 and on; in depth, across the
-  line of sight (the arm lies flat under the camera). A bent wrist (radial or
-  ulnar deviation) turns the forearm away from this line, the first-order error
-  of the model (MediaPipe Pose's elbow would fix it; not used yet).
+* **Forearm direction**: in the image, the pose's wrist-to-elbow line
+  (:func:`forearm_from_pose`) or, without it, from the palm's centre (mean of
+  landmarks 0, 5, 9, 13, 17) through landmark 0, turned along the middle of the
+  arm's measured outline when that drifts off it (a fist, a bent wrist); in
+  depth, across the line of sight (the arm lies flat under the camera).
 * **Cross-section**: an ellipse. Its silhouette width is measured in the image
-  across the forearm at the piece (edge-to-edge colour profiles,
-  :func:`jewelrender.sites.hand.measure_width_px`; the anatomical prior when the
-  edges are not found). Its depth follows from the wrist ratio
+  across the forearm at the piece (:func:`measure_wrist_px`: the strongest colour
+  edges with skin inside; the anatomical prior when the edges are not found). Its depth follows from the wrist ratio
   :data:`WRIST_DEPTH_TO_WIDTH` (antero-posterior over medio-lateral wrist
   diameter, ~0.70 in adults: Johnson et al. 1983, *Arch Phys Med Rehabil*
   64:556; Radecki 1994, *Am J Phys Med Rehabil* 73:157). Which semi-axis the
@@ -75,9 +74,14 @@ POSE_MAX_TURN_DEG = 60.0
 MIN_SKIN_ACROSS = 0.5
 #: A wrist pixel's CIELAB chroma within this many of the hand's spreads is skin.
 SKIN_CHROMA_SIGMAS = 3.5
+#: Skin in deep shadow (darker than a third of the hand's L*, its chroma shrunk with it) keeps the hand's hue
+#: within this (deg); a black, grey or blue sleeve does not.
+SHADOW_HUE_DEG = 20.0
 #: How far (mm) past the body proxies a piece may stand (a strap's thickness): within it, a pixel that is not
 #: skin hides the piece too (the silhouette cut).
 STANDOUT_MM = 4.5
+#: ... where the wrist's outline was measured (the proxy is fitted to it): a strap's edge.
+STANDOUT_MEASURED_MM = 1.5
 #: The forearm proxy's length from landmark 0 towards the elbow (only its start shows).
 FOREARM_PROXY_MM = 160.0
 #: Landmark 0 must be at least this far (in hand-size units) inside the frame, and the
@@ -90,6 +94,15 @@ _PALM = (0, 5, 9, 13, 17)
 #: A measured wrist width is kept within these multiples of the prior (42-73 mm on the canonical
 #: hand, adult wrists); outside it an inner edge (tendon, shadow) or the background was found.
 _PLAUSIBLE_WIDTH = (0.75, 1.3)
+#: The measured outline's midline turns the forearm when it runs more than this off the palm's line (deg),
+#: by at most _MAX_TURN_DEG.
+_MIN_TURN_DEG = 3.0
+_MAX_TURN_DEG = 25.0
+#: ... or these multiples of the knuckles' span in the image (index to little finger MCP), for an outline
+#: nearly all profiles agree on.
+_PLAUSIBLE_TO_KNUCKLES = (0.8, 1.2)
+#: Profiles across the wrist agree when their widths are within this fraction of each other.
+_PROFILE_AGREEMENT = 0.08
 
 
 def ellipse_perimeter(a: float, b: float) -> float:
@@ -297,7 +310,8 @@ def _forearm_direction(pts: np.ndarray, image_px: np.ndarray, K: np.ndarray, d_p
 
 
 def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, prior_px: float,
-                     *, n_profiles: int = 11) -> tuple[float | None, dict]:
+                     *, n_profiles: int = 11, skin_model=None, knuckles_px: float | None = None
+                     ) -> tuple[float | None, dict]:
     """The forearm's silhouette width (pixels) across ``c_px``, or None.
 
     ``info["centre_offset_px"]`` is how far the outline's middle lies from
@@ -308,39 +322,61 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
     whose flanks are much darker than its lit top. Here each profile across the
     forearm takes, on each side, the strongest CIELAB change between 0.3 and 0.9
     prior widths from the centre line (the skin's outline against the
-    background or its shadow); the width is the median of the profiles that
-    agree within 15 %. Profiles leaving the photo count as the photo's edge.
+    background or its shadow) whose inner side is skin (``skin_model``, the back of
+    the hand's colour, :func:`_skin_model`; without one, any change): an edge
+    between two background colours (a plant's leaves against the room) is not the
+    arm's. The width is the median of the largest group of profiles that agree
+    within :data:`_PROFILE_AGREEMENT` (the tightest group on a tie). Profiles
+    leaving the photo count as the photo's edge.
+
+    A width is kept within :data:`_PLAUSIBLE_WIDTH` of ``prior_px`` (the prior
+    wrist at the hand's 3-D scale) or, when nearly all profiles agree (an
+    outline, not scattered background edges), within :data:`_PLAUSIBLE_TO_KNUCKLES`
+    of ``knuckles_px``, the image distance between the index and little
+    fingers' knuckles (landmarks 5 and 17): on the 20 dev photos with a found
+    outline the wrist is 0.92-1.06 of it, while the 3-D scale of a clenched fist
+    (canonical bone lengths on curled fingers) is off by up to 1.33.
     """
     c = np.asarray(c_px, float)
     a = np.asarray(fore_px, float) / np.linalg.norm(fore_px)
     nrm = np.array([-a[1], a[0]])
     step = max(0.5, prior_px / 120.0)
     s = np.arange(-0.95 * prior_px, 0.95 * prior_px + step / 2, step)
-    offs = np.linspace(-0.25, 0.25, n_profiles) * prior_px
-    pts = c[None, None, :] + offs[:, None, None] * a[None, None, :] + s[None, :, None] * nrm[None, None, :]
-    lab = hand_model.lab_profiles(srgb, pts)
-    grad = np.zeros(lab.shape[:2])
     k = max(1, int(round(2.0 / step)))
-    grad[:, k:-k] = np.linalg.norm(lab[:, 2 * k:] - lab[:, :-2 * k], axis=-1)
     H, W = srgb.shape[:2]
-    inside = (pts[..., 0] >= 0) & (pts[..., 0] < W) & (pts[..., 1] >= 0) & (pts[..., 1] < H)
-    widths, centres = [], []
-    for i in range(n_profiles):
-        edges = []
-        for sign in (1, -1):
-            band = (sign * s >= 0.3 * prior_px) & (sign * s <= 0.9 * prior_px)
-            out = band & ~inside[i]
-            if out.any():  # the forearm runs out of the photo on this side: the photo's edge bounds it
-                edges.append(float(np.min(np.abs(s[out]))))
-                continue
-            j = np.nonzero(band)[0]
-            edges.append(float(abs(s[j[int(np.argmax(grad[i, j]))]])))
-        widths.append(edges[0] + edges[1])
-        centres.append((edges[0] - edges[1]) / 2.0)  # the outline's middle, off the centre line along +nrm
+
+    def profiles(offs):
+        """Per profile across the forearm at ``offs`` px along it: the outline's width and middle."""
+        pts = c[None, None, :] + offs[:, None, None] * a[None, None, :] + s[None, :, None] * nrm[None, None, :]
+        lab = hand_model.lab_profiles(srgb, pts)
+        grad = np.zeros(lab.shape[:2])
+        grad[:, k:-k] = np.linalg.norm(lab[:, 2 * k:] - lab[:, :-2 * k], axis=-1)
+        inside = (pts[..., 0] >= 0) & (pts[..., 0] < W) & (pts[..., 1] >= 0) & (pts[..., 1] < H)
+        skin = _is_skin(lab, skin_model) if skin_model is not None else np.ones(lab.shape[:2], bool)
+        widths, centres = [], []
+        for i in range(len(offs)):
+            edges = []
+            for sign in (1, -1):
+                band = (sign * s >= 0.3 * prior_px) & (sign * s <= 0.9 * prior_px)
+                out = band & ~inside[i]
+                if out.any():  # the forearm runs out of the photo on this side: the photo's edge bounds it
+                    edges.append(float(np.min(np.abs(s[out]))))
+                    continue
+                j = np.nonzero(band)[0]
+                inner = np.clip(j - sign * 2 * k, 0, len(s) - 1)  # a few pixels towards the arm's middle
+                g = grad[i, j] * np.where(skin[i, inner], 1.0, 0.25)  # skin inside: the arm's outline
+                edges.append(float(abs(s[j[int(np.argmax(g))]])))
+            widths.append(edges[0] + edges[1])
+            centres.append((edges[0] - edges[1]) / 2.0)  # the outline's middle, off the centre line along +nrm
+        return np.asarray(widths), np.asarray(centres)
+
+    offs = np.linspace(-0.25, 0.25, n_profiles) * prior_px
+    widths, centres = profiles(offs)
     w = np.asarray(widths)
-    support = [(np.abs(w - wi) <= 0.15 * wi).sum() for wi in w]
-    best = w[int(np.argmax(support))]
-    ok = np.abs(w - best) <= 0.15 * best
+    groups = [np.abs(w - wi) <= _PROFILE_AGREEMENT * wi for wi in w]
+    # the largest group; on a tie the tightest (a real outline is smooth, background edges scatter)
+    best = min(range(len(w)), key=lambda i: (-int(groups[i].sum()), float(np.ptp(w[groups[i]]))))
+    ok = groups[best]
     info = {"profile_widths_px": [round(float(x), 1) for x in w], "method": "max-gradient"}
     if ok.sum() < max(3, n_profiles // 2):
         info["reason"] = "profiles disagree"
@@ -348,10 +384,23 @@ def measure_wrist_px(srgb: np.ndarray, c_px: np.ndarray, fore_px: np.ndarray, pr
     width = float(np.median(w[ok]))
     info["ratio_to_prior"] = round(width / prior_px, 3)
     info["centre_offset_px"] = round(float(np.median(np.asarray(centres)[ok])), 2)
-    if not _PLAUSIBLE_WIDTH[0] <= width / prior_px <= _PLAUSIBLE_WIDTH[1]:
-        info["reason"] = "implausible relative to the hand's size"
-        return None, info
-    return width, info
+    # How the outline's middle drifts across per pixel along the forearm, over 0.6 wrist widths up the
+    # forearm from the piece (where a watch's case sits; by the hand the outline bends into the palm, and
+    # further up the forearm widens towards the elbow):
+    # the arm's own direction. Profiles far off the width (a background edge) are left out.
+    along = np.linspace(0.0, 0.6, 7) * prior_px
+    wd, cd = profiles(along)
+    near = np.abs(wd - width) <= 0.2 * width
+    if near.sum() >= 4:
+        info["centre_slope"] = round(float(np.polyfit(along[near], cd[near], 1)[0]), 4)
+    if _PLAUSIBLE_WIDTH[0] <= width / prior_px <= _PLAUSIBLE_WIDTH[1]:
+        return width, info
+    if knuckles_px and ok.sum() >= n_profiles - 2:
+        info["ratio_to_knuckles"] = round(width / knuckles_px, 3)
+        if _PLAUSIBLE_TO_KNUCKLES[0] <= width / knuckles_px <= _PLAUSIBLE_TO_KNUCKLES[1]:
+            return width, info
+    info["reason"] = "implausible relative to the hand's size"
+    return None, info
 
 
 def _skin_model(srgb: np.ndarray, hand) -> tuple[np.ndarray, np.ndarray] | None:
@@ -375,9 +424,18 @@ def _skin_model(srgb: np.ndarray, hand) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _is_skin(lab: np.ndarray, model) -> np.ndarray:
+    """Skin by the hand's colour: lit skin within the hand's chroma spread; skin in deep shadow (the
+    forearm's underside) by its hue (within :data:`SHADOW_HUE_DEG`) and a chroma a black or grey
+    sleeve does not have."""
     med, spread = model
     chroma = np.hypot((lab[..., 1] - med[1]) / spread[1], (lab[..., 2] - med[2]) / spread[2])
-    return (chroma < SKIN_CHROMA_SIGMAS) & (lab[..., 0] > med[0] / 3.0)
+    lit = (chroma < SKIN_CHROMA_SIGMAS) & (lab[..., 0] > med[0] / 3.0)
+    c = np.hypot(lab[..., 1], lab[..., 2])
+    mc = float(np.hypot(med[1], med[2]))
+    dhue = np.angle(np.exp(1j * (np.arctan2(lab[..., 2], lab[..., 1]) - math.atan2(med[2], med[1]))))
+    shade = ((lab[..., 0] <= med[0]) & (c >= max(4.0, 0.3 * mc)) & (c <= 1.5 * mc)
+             & (np.abs(dhue) < math.radians(SHADOW_HUE_DEG)))
+    return lit | shade
 
 
 def skin_across_wrist(srgb: np.ndarray, hand, c_px: np.ndarray, fore_px: np.ndarray, width_px: float,
@@ -442,7 +500,10 @@ def wrist_visible_mask(srgb: np.ndarray, hand, camera, placement, crop) -> tuple
     body = (idx >= 0).reshape(h, w).astype(np.uint8)
     # Within a piece's thickness of the proxies' outline too: where the real arm is narrower than the
     # proxy, a strap or chain wrapping the proxy's flank would stand out over the background.
-    reach = max(1, int(round(STANDOUT_MM * placement.wrist_width_px / (2.0 * placement.fit.wrist_a_mm))))
+    # A proxy fitted to the measured outline is the arm: only a strap's edge stands past it (a strap's own
+    # thickness showing at the silhouette is real); a prior width may be the arm's or not.
+    standout = STANDOUT_MM if placement.wrist_width_source == "prior" else STANDOUT_MEASURED_MM
+    reach = max(1, int(round(standout * placement.wrist_width_px / (2.0 * placement.fit.wrist_a_mm))))
     body = cv2.dilate(body, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
     covered = (body & (skin == 0)).astype(np.uint8)
     covered = cv2.morphologyEx(covered, cv2.MORPH_OPEN, ker)
@@ -469,23 +530,47 @@ def place_wrist(photo, hand, camera, *, position: float = DEFAULT_WRIST_POSITION
     fx = float(K[0, 0])
     pts, pose_info = hand_model.hand_points_cam(hand, K)
     d_px, fore_info = forearm_from_pose(pose, hand.image_px)
-    fore, up, palm_c = _wrist_frame(pts, hand.handedness, hand.image_px, K, d_px)
-    axis = -fore  # the piece's +Z runs towards the hand, as a ring's towards the fingertip
-    center = pts[0] + fore * (position * POSITION_SPAN_MM * 1e-3)
-    right = np.cross(up, axis)
+    skin_model = _skin_model(srgb, hand)
+    knuckles_px = float(np.linalg.norm(hand.image_px[5] - hand.image_px[17]))
 
     def project(p):
         h = K @ p
         return h[:2] / h[2]
 
-    c_px, w_px = project(center), project(pts[0])
-    fore_px = project(pts[0] + fore * 0.03) - w_px
-    fore_px /= np.linalg.norm(fore_px)
-    z = float(center[2])
-    prior_px = PRIOR_WRIST_WIDTH_MM * 1e-3 * fx / z
-    # Profiles across the forearm, centred on the piece, spread over +-0.25 wrist widths along it.
-    width_px, winfo = measure_wrist_px(srgb, c_px, fore_px, prior_px)
+    first = None
+    for attempt in range(2):
+        fore, up, palm_c = _wrist_frame(pts, hand.handedness, hand.image_px, K, d_px)
+        axis = -fore  # the piece's +Z runs towards the hand, as a ring's towards the fingertip
+        center = pts[0] + fore * (position * POSITION_SPAN_MM * 1e-3)
+        right = np.cross(up, axis)
+        c_px, w_px = project(center), project(pts[0])
+        fore_px = project(pts[0] + fore * 0.03) - w_px
+        fore_px /= np.linalg.norm(fore_px)
+        z = float(center[2])
+        prior_px = PRIOR_WRIST_WIDTH_MM * 1e-3 * fx / z
+        # Profiles across the forearm, centred on the piece, spread over +-0.25 wrist widths along it.
+        width_px, winfo = measure_wrist_px(srgb, c_px, fore_px, prior_px, skin_model=skin_model,
+                                           knuckles_px=knuckles_px)
+        if attempt and width_px is None:  # the turned forearm shows no outline: keep the first measurement
+            fore, up, axis, center, right, c_px, w_px, fore_px, z, prior_px, width_px, winfo, fore_info = first
+            break
+        slope = float(winfo.get("centre_slope", 0.0)) if width_px is not None else 0.0
+        if attempt or fore_info["source"] == "pose" or abs(slope) < math.tan(math.radians(_MIN_TURN_DEG)):
+            break
+        first = (fore, up, axis, center, right, c_px, w_px, fore_px, z, prior_px, width_px, winfo, fore_info)
+        # The palm's line is off the arm (a fist, a bent wrist): the measured outline's midline turns the
+        # forearm (at most _MAX_TURN_DEG), and the outline is measured again across the turned forearm.
+        slope = float(np.clip(slope, -math.tan(math.radians(_MAX_TURN_DEG)), math.tan(math.radians(_MAX_TURN_DEG))))
+        d_px = fore_px + slope * np.array([-fore_px[1], fore_px[0]])
+        fore_info = {**fore_info, "source": "outline", "turn_deg": round(math.degrees(math.atan(slope)), 1)}
     source = "measured" if width_px is not None else "prior"
+    if width_px is not None and not _PLAUSIBLE_WIDTH[0] <= width_px / prior_px <= _PLAUSIBLE_WIDTH[1]:
+        # Kept by the knuckles' span: the hand's 3-D scale is what is off (a fist), not the arm. The hand is
+        # brought nearer (or further) along the camera's rays, which changes no pixel, until the wrist is at
+        # the nearest plausible width: the sizes (mm) stay adult, the piece's size in the photo follows.
+        scale = float(np.clip(width_px / prior_px, *_PLAUSIBLE_WIDTH)) / (width_px / prior_px)
+        pts, center, winfo = pts * scale, center * scale, {**winfo, "hand_scale": round(scale, 3)}
+        z, prior_px = z * scale, prior_px / scale
     if width_px is None:
         width_px = prior_px
     if source == "measured":
