@@ -15,6 +15,7 @@ from jewelrender.landmarks import FaceDetector, PoseDetector
 from jewelrender.library import catalog
 from jewelrender.photo import load_photo
 from jewelrender.physics import chain_length
+from jewelrender.pieces import links as chain_links
 from jewelrender.pieces import necklace
 from jewelrender.pipeline import check_options
 from jewelrender.sites.neck import NECK, NeckDetection, place_neck
@@ -223,3 +224,58 @@ def test_the_render_proxy_never_hides_links_resting_on_the_neck(scenes):
             t = np.clip((centres - neck.p0) @ d / (d @ d), 0.0, 1.0)
             dist = np.linalg.norm(centres - (neck.p0 + t[:, None] * d), axis=1)
             assert dist.min() >= neck.radius, (name, length, float(dist.min()), neck.radius)
+
+
+def _segment_hits_capsule(a, b, cap, samples=200):
+    """Whether the segment a-b passes inside the capsule (sampled along the segment)."""
+    t = np.linspace(0.0, 1.0, samples)[:, None]
+    p = a[None] + t * (b - a)[None]
+    d = cap.p1 - cap.p0
+    s = np.clip((p - cap.p0) @ d / (d @ d), 0.0, 1.0)
+    return bool((np.linalg.norm(p - (cap.p0 + s[:, None] * d), axis=1) < cap.radius).any())
+
+
+@pytest.mark.parametrize("piece_id", [CHAIN, "solitaire-pendant-half-carat-18k-white", "curb-chain-18k-yellow"])
+def test_every_chain_closes_with_a_clasp_at_its_back(scenes, piece_id):
+    """A lobster clasp, its jump ring and tag ring, in the chain's metal, half-way round the loop from the
+    front (where a pendant hangs): behind the neck on a front portrait, where the neck's render proxy
+    hides it; the links it replaces are gone (none within its span)."""
+    name = PORTRAITS[0]
+    ph, det, cam, pls = scenes[name]
+    pl = pls[18]
+    piece = catalog.get_piece(piece_id)
+    parts = necklace.parts(piece, pl.fit)
+    clasp = [p for p in parts if p.name == "clasp"]
+    assert len(clasp) == 1 and clasp[0].role == "metal"
+    v = clasp[0].vertices
+    size = np.ptp(v, axis=0)
+    assert 12.0 < size.max() < 30.0  # lobster (9-14 mm), jump ring and tag ring in a row
+    c = v.mean(axis=0)
+    r = pl.fit.neck_radius_mm
+    # at the back, behind the neck's axis (a plain chain slides round a little as it settles: the
+    # clasp follows the loop's half-way joint)
+    assert c[2] < -0.5 * r and abs(c[0]) < r, c
+    links = [p for p in parts if p.name == "links"][0]
+    assert np.linalg.norm(links.transforms[:, :3, 3] - c, axis=1).min() > 4.0
+    M = pl.piece_to_cam
+    c_cam = M[:3, :3] @ c + M[:3, 3]
+    neck = [p for p in pl.proxies if p.name == "neck"][0]
+    assert _segment_hits_capsule(np.zeros(3), c_cam, neck)  # the camera sees the neck, not the clasp
+
+
+
+def test_every_chain_link_and_the_clasp_are_closed_finite_meshes():
+    """A link of each style (the box link once swept a square through 90-degree turns into NaN
+    vertices) and the clasp's parts: closed, finite, the link as long as the catalog says."""
+    import trimesh
+
+    for style in chain_links.CHAIN_STYLES:
+        part = chain_links.chain_link(style, 0.4, 2.0)
+        assert np.isfinite(part.vertices).all(), style
+        assert trimesh.Trimesh(part.vertices, part.faces).is_watertight, style
+        if style != "snake":
+            assert abs(np.ptp(part.vertices[:, 0]) - 2.0) < 0.05, style
+    clasp = chain_links.lobster_clasp(0.4)
+    assert [p.name for p in clasp.parts] == ["clasp", "clasp_jump_ring", "clasp_tag_ring"]
+    for p in clasp.parts:
+        assert np.isfinite(p.vertices).all() and trimesh.Trimesh(p.vertices, p.faces).is_watertight, p.name

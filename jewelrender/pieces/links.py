@@ -1,7 +1,7 @@
-"""Chain links: one link's mesh, and where every link of a relaxed chain goes.
+"""Chain links and findings: one link's mesh, where every link of a relaxed chain goes, and the rings
+and clasp that join a chain.
 
-Shared by every articulated piece (bracelets today; necklaces and drops can use
-the same links). A chain is modelled by :mod:`jewelrender.physics.chain` as its
+The one home of link geometry for every articulated piece (bracelets and necklaces). A chain is modelled by :mod:`jewelrender.physics.chain` as its
 *joints*, the points where neighbouring links meet; link ``i`` spans joint ``i``
 to joint ``i + 1`` and its length there (the *pitch*) is what the solver keeps.
 Here:
@@ -12,9 +12,16 @@ Here:
 * :func:`tennis_link` is one unit of a line (tennis) bracelet: a round
   brilliant in a four-prong box setting, with hinge knuckles at both ends; its
   pitch is the box's outer width plus a hinge gap.
-* :func:`link_transforms` turns a relaxed chain into one rigid transform per
-  link (link frame -> the chain's frame), for an
-  :class:`jewelrender.geometry.assets.InstancedPart`.
+* :func:`chain_link` is one link of a necklace chain by style (cable, curb, rope,
+  box, snake) and :func:`chain_pitch_mm` its spacing along the chain.
+* :func:`link_frames` orients links along a chain (the one place that turns them:
+  a cable's alternate links at right angles, a curb's twist, a rope's helix);
+  :func:`link_transforms` turns a relaxed chain's joints into one rigid transform
+  per link (link frame -> the chain's frame), for an
+  :class:`jewelrender.geometry.assets.InstancedPart`; :func:`style_turns` gives a
+  chain style's turns.
+* :func:`jump_ring` and :func:`lobster_clasp`: the findings that close a chain (a
+  lobster clasp on its jump ring, and the tag ring it hooks into).
 
 Link frame (millimetres): the link's centre at the origin, +X along the chain
 (from its joint ``i`` to ``i + 1``), +Y outward (away from the body: a tennis
@@ -32,7 +39,9 @@ from ..errors import InvalidOptionError
 from ..geometry import assets
 from ..geometry.assets import MeshPart
 
-__all__ = ["LinkDesign", "cable_link", "tennis_link", "link_transforms", "HINGE_GAP_MM", "PRONG_HEIGHT"]
+__all__ = ["LinkDesign", "cable_link", "tennis_link", "link_transforms", "link_frames", "style_turns", "chain_link",
+           "chain_pitch_mm", "stadium", "jump_ring", "lobster_clasp", "Clasp", "CHAIN_STYLES", "HINGE_GAP_MM",
+           "PRONG_HEIGHT"]
 
 #: Between two tennis boxes: room for the hinge to turn (a real line bracelet shows a hairline).
 HINGE_GAP_MM = 0.15
@@ -55,7 +64,7 @@ class LinkDesign:
     alternate_deg: float = 0.0
 
 
-def _stadium(length: float, width: float, n: int) -> np.ndarray:
+def stadium(length: float, width: float, n: int) -> np.ndarray:
     """``n`` points along an oval (two half circles joined by straights) in the XY plane, centred."""
     r = width / 2.0
     straight = length - width
@@ -88,7 +97,7 @@ def cable_link(length_mm: float, width_mm: float, wire_mm: float, *, name: str =
     if not (width_mm > 2.5 * wire_mm and length_mm >= width_mm):
         raise InvalidOptionError("a cable link needs length >= width > 2.5 x wire (room for the next link)",
                                  details={"length_mm": length_mm, "width_mm": width_mm, "wire_mm": wire_mm})
-    path = _stadium(length_mm - wire_mm, width_mm - wire_mm, 48)
+    path = stadium(length_mm - wire_mm, width_mm - wire_mm, 48)
     part = assets.tube(path, wire_mm / 2.0, sides=12, closed=True, name=name)
     # Flat or edge-on, the wire's half diameter is the least it stands off the skin; edge-on links stand
     # further, so the body is inflated by the mean of the two.
@@ -158,6 +167,31 @@ def tennis_link(stone_mm: float, *, name: str = "setting") -> LinkDesign:
                       inner_offset_mm=float(wall - bottom), alternate_deg=0.0)
 
 
+def link_frames(centres: np.ndarray, tangent: np.ndarray, outward: np.ndarray, turns_deg=0.0, *,
+                lean_deg: float = 0.0) -> np.ndarray:
+    """One rigid transform per link (link frame -> the chain's frame, mm): its centre, +X along ``tangent``,
+    +Y along ``outward`` (made perpendicular to it), then turned by ``turns_deg`` (one per link, or one for
+    all) about +X, then leaned by ``lean_deg`` about its own +Z (a rope's links lie diagonally)."""
+    c = np.asarray(centres, float)
+    x = np.asarray(tangent, float)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    y = np.asarray(outward, float)
+    y = y - (y * x).sum(1, keepdims=True) * x
+    y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+    z = np.cross(x, y)
+    ang = np.broadcast_to(np.radians(np.asarray(turns_deg, float)), (len(c),))
+    ca, sa = np.cos(ang)[:, None], np.sin(ang)[:, None]
+    y, z = ca * y + sa * z, -sa * y + ca * z
+    if lean_deg:
+        cl, sl = math.cos(math.radians(lean_deg)), math.sin(math.radians(lean_deg))
+        x, y = cl * x + sl * y, -sl * x + cl * y
+    M = np.zeros((len(c), 4, 4))
+    M[:, :3, 0], M[:, :3, 1], M[:, :3, 2] = x, y, z
+    M[:, :3, 3] = c
+    M[:, 3, 3] = 1.0
+    return M
+
+
 def link_transforms(points_mm: np.ndarray, closed: bool, outward: np.ndarray, *,
                     alternate_deg: float = 0.0) -> np.ndarray:
     """One rigid transform per link (link frame -> the chain's frame, mm) along relaxed joints.
@@ -170,18 +204,143 @@ def link_transforms(points_mm: np.ndarray, closed: bool, outward: np.ndarray, *,
     out = np.asarray(outward, float)
     a, b = (p, np.roll(p, -1, axis=0)) if closed else (p[:-1], p[1:])
     oa, ob = (out, np.roll(out, -1, axis=0)) if closed else (out[:-1], out[1:])
-    x = b - a
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    y = oa + ob
-    y -= (y * x).sum(1, keepdims=True) * x
-    y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
-    z = np.cross(x, y)
-    if alternate_deg:
-        ang = np.radians(alternate_deg) * (np.arange(len(x)) % 2)
-        c, s = np.cos(ang)[:, None], np.sin(ang)[:, None]
-        y, z = c * y + s * z, -s * y + c * z
-    M = np.zeros((len(x), 4, 4))
-    M[:, :3, 0], M[:, :3, 1], M[:, :3, 2] = x, y, z
-    M[:, :3, 3] = (a + b) / 2
-    M[:, 3, 3] = 1.0
-    return M
+    turns = alternate_deg * (np.arange(len(a)) % 2) if alternate_deg else 0.0
+    return link_frames((a + b) / 2, b - a, oa + ob, turns)
+
+
+# --------------------------------------------------------------------------- #
+# Necklace chains: the link of each style, its pitch, how successive links turn
+# --------------------------------------------------------------------------- #
+
+#: Chain styles a necklace can be made of.
+CHAIN_STYLES = ("cable", "curb", "rope", "box", "snake")
+#: A link's inner width over its outer length, by style (a cable's oval, a rope's narrower one).
+_WIDTH = {"cable": 0.72, "rope": 0.6}
+#: How far a curb's links twist each way (deg: nearly flat) and a rope's per link and lean.
+CURB_TWIST_DEG = 20.0
+ROPE_TURN_DEG, ROPE_LEAN_DEG = 60.0, 35.0
+
+
+def _loop(length: float, width: float, wire: float, *, n: int, sides: int, name: str) -> MeshPart:
+    """A closed wire loop along an oval (the link frame's XY plane), outer ``length`` x ``width``."""
+    return assets.tube(stadium(length - wire, width - wire, n), wire / 2.0, sides=sides, closed=True, name=name)
+
+
+def chain_link(style: str, wire_mm: float, link_mm: float, *, name: str = "links") -> MeshPart:
+    """One link of a necklace chain in the link frame (mm: +X along the chain, the loop in the XY plane).
+
+    cable and rope: round-wire ovals; curb: a wider oval of flattened (diamond-cut)
+    wire; box: a square of square wire; snake: a short round segment (its scales,
+    one per instance, overlapping; ``link_mm`` is ignored).
+    """
+    if style not in CHAIN_STYLES:
+        raise InvalidOptionError(f"chain style must be one of {', '.join(CHAIN_STYLES)}, got {style!r}")
+    w, Lo = float(wire_mm), float(link_mm)
+    if style == "snake":
+        path = np.array([[-0.32 * w, 0, 0], [0.32 * w, 0, 0]])
+        return assets.tube(path, w / 2, sides=14, cap_rings=3, name=name)
+    if style == "box":
+        return _loop(Lo, Lo, w, n=8, sides=4, name=name)  # 4 points: a 90-degree turn breaks the sweep
+    if style == "curb":
+        part = _loop(Lo, 0.7 * Lo, w, n=24, sides=10, name=name)
+        v = part.vertices.astype(np.float64) * [1.0, 1.0, 0.55]  # flattened (diamond-cut) wire
+        return MeshPart(name, "metal", v, part.faces, None)
+    return _loop(Lo, _WIDTH[style] * Lo, w, n=24, sides=10, name=name)
+
+
+def chain_pitch_mm(style: str, wire_mm: float, link_mm: float) -> float:
+    """Centre-to-centre spacing of a chain's links (mm): an interlocking link's outer length less two wire
+    diameters (as :func:`cable_link`); a rope's links overlap by half; a snake's segments, 0.45 wire."""
+    if style == "snake":
+        return 0.45 * wire_mm
+    if style == "rope":
+        return 0.5 * link_mm
+    return link_mm - 2.0 * wire_mm
+
+
+def style_turns(style: str, count: int) -> tuple[np.ndarray, float]:
+    """Per link, its turn about the chain (deg, :func:`link_frames`' convention: 0 stands the loop edge-on
+    to the body, -90 lays it flat with its +Z out of the body), and the style's lean: a cable's or box's
+    links alternate flat and edge-on, a curb's lie nearly flat twisted each way, a rope's wind round in
+    a helix and lean; anything else (a snake's segments, pearls, a tennis necklace's boxes) lies flat."""
+    i = np.arange(count)
+    if style in ("cable", "box"):
+        turn = 90.0 * (i % 2)
+    elif style == "curb":
+        turn = np.where(i % 2 == 0, CURB_TWIST_DEG, -CURB_TWIST_DEG)
+    elif style == "rope":
+        turn = ROPE_TURN_DEG * i
+    else:
+        turn = np.zeros(count)
+    return np.asarray(turn, float) - 90.0, (ROPE_LEAN_DEG if style == "rope" else 0.0)
+
+
+# --------------------------------------------------------------------------- #
+# Findings: jump rings and the clasp
+# --------------------------------------------------------------------------- #
+
+
+def jump_ring(radius: float, wire: float, name: str, *, n: int = 24) -> MeshPart:
+    """A round ring of ``wire`` mm wire, centre line ``radius`` mm, in the XY plane."""
+    th = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    path = np.stack([radius * np.cos(th), radius * np.sin(th), np.zeros_like(th)], 1)
+    return assets.tube(path, wire / 2, sides=10, closed=True, name=name)
+
+
+@dataclass(frozen=True)
+class Clasp:
+    """A chain's clasp in its own frame (mm: centre at the origin, +X along the chain, +Y out of the
+    body, lying flat on it): its meshes and its span along the chain (the links it replaces)."""
+
+    parts: tuple[MeshPart, ...]
+    span_mm: float
+
+
+def lobster_clasp(wire_mm: float, *, name: str = "clasp") -> Clasp:
+    """A lobster clasp on a jump ring at one end of a chain, hooked into a tag ring at the other.
+
+    Sized to the chain as jewellers' findings are (a fine chain's lobster is ~9-10 mm, a
+    heavy chain's ~12-14 mm): the lobster's length ``9 + 4 x wire`` (9-14 mm), its
+    width half that; it lies flat on the body (its outline in the XZ plane), a claw of
+    wire whose section thickens from the hook to the back, a trigger on its back and a
+    swivel eye at its tail. The jump ring (round wire, ~0.5 mm) joins the eye to the
+    chain's last link; the tag ring (a heavier ring, ~4 mm across) hooks the claw and
+    ends the chain's other side. Parts: ``{name}`` (the lobster), ``{name}_jump_ring``,
+    ``{name}_tag_ring``.
+    """
+    w = float(wire_mm)
+    L = float(np.clip(9.0 + 4.0 * w, 9.0, 14.0))
+    half_w = 0.25 * L
+    r_body = 0.085 * L                        # the claw's wire: ~0.8 mm at the back on a fine chain
+    # The claw's outline: an egg, wide at the hook (+X), narrow at the tail (-X); the section thins
+    # towards the hook's tip (the gate).
+    th = np.linspace(0, 2 * math.pi, 40, endpoint=False)
+    ex = 0.5 * (L - 2 * r_body)
+    x = ex * np.cos(th)
+    z = half_w * np.sin(th) * (0.78 + 0.22 * np.cos(th))
+    path = np.stack([x, np.zeros_like(x), z], 1)
+    radii = r_body * (0.8 - 0.2 * np.cos(th))
+    claw = assets.tube(path, radii, sides=10, closed=True, name=name)
+    # The trigger: a short tab standing out of the claw's back (one side), near the tail.
+    tab = assets.tube(np.array([[-0.15 * L, 0.0, 0.75 * half_w], [-0.05 * L, 0.0, 1.2 * half_w]]), 0.45 * r_body,
+                      sides=8, cap_rings=3, name=name)
+    # The swivel eye: a small ring at the tail, standing across the claw's plane.
+    eye_r = max(0.6, 0.08 * L)
+    eye = assets.translate(jump_ring(eye_r, 0.6 * r_body * 2, name), (-0.5 * L - eye_r + 0.3 * r_body, 0.0, 0.0))
+    lobster = assets.merge_parts([p if p.normals is not None else assets.with_face_normals(p) for p in (claw, tab, eye)],
+                                 name)
+    # The jump ring through the eye (lying flat, across the eye's plane) and the tag ring on the hook.
+    jr_r = max(0.9, 1.0 + w)
+    jr_wire = max(0.4, 0.8 * w + 0.1)
+    jr_x = -0.5 * L - 2 * eye_r - jr_r + jr_wire
+    jr = assets.transform(jump_ring(jr_r, jr_wire, f"{name}_jump_ring"),
+                          np.array([[1, 0, 0, jr_x], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1.0]]))
+    tag_r = max(1.6, 1.5 + 1.5 * w)
+    tag_wire = max(0.5, 1.2 * w)
+    tag_x = 0.5 * L - r_body
+    tag = assets.translate(jump_ring(tag_r, tag_wire, f"{name}_tag_ring"), (tag_x + tag_r - r_body, 0.0, 0.0))
+    span = (tag_x + 2 * tag_r) - (jr_x - jr_r)
+    # centred on the span
+    mid = (tag_x + 2 * tag_r + jr_x - jr_r) / 2
+    parts = tuple(assets.translate(p, (-mid, 0.0, 0.0)) for p in (lobster, jr, tag))
+    return Clasp(parts, float(span))

@@ -36,13 +36,14 @@ import numpy as np
 from ..errors import CatalogError
 from ..geometry import assets
 from ..geometry.assets import InstancedPart, MeshPart
+from . import links
 from .fields import number as _num
 
 __all__ = ["KINDS", "CHAIN_STYLES", "PENDANT_STYLES", "parse", "parts", "drape", "Drape", "link_pitch_mm",
            "PHYSICS_LINK_MM"]
 
 KINDS = ("necklace", "pendant", "strand", "tennis-necklace")  # a bracelet's kinds are "chain", "tennis"
-CHAIN_STYLES = ("cable", "curb", "rope", "box", "snake")
+CHAIN_STYLES = links.CHAIN_STYLES
 PENDANT_STYLES = ("solitaire", "heart", "bar")
 #: Joint spacing of the physics chain (mm); the links are laid along its rested curve.
 PHYSICS_LINK_MM = 10.0
@@ -65,7 +66,7 @@ def parse(where: str, raw: dict) -> dict:
     style = band.get("style")
     out: dict = {"style": style}
     if kind in ("necklace", "pendant"):
-        if style not in CHAIN_STYLES:
+        if style not in links.CHAIN_STYLES:
             raise CatalogError(f"{where}: band style must be one of {', '.join(CHAIN_STYLES)}, got {style!r}")
         unknown = set(band) - {"style", "wire_mm", "link_mm"}
         out["wire_mm"] = _num(where, band, "wire_mm", 0.2, 4.0)
@@ -153,11 +154,7 @@ def link_pitch_mm(band: dict) -> float:
         return band["pearl_mm"] + 0.6
     if style == "tennis":
         return band["stone_mm"] + 0.5
-    if style == "snake":
-        return 0.45 * band["wire_mm"]
-    if style == "rope":
-        return 0.5 * band["link_mm"]
-    return band["link_mm"] - 2.0 * band["wire_mm"]
+    return links.chain_pitch_mm(style, band["wire_mm"], band["link_mm"])
 
 
 def _pendant_mass_links(piece, pitch: float) -> float:
@@ -232,15 +229,14 @@ def _resample_closed(points: np.ndarray, pitch: float):
     return resample_polyline(points, n, True)
 
 
-def _frames(centres: np.ndarray, fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per link: tangent, body normal (perpendicular to it), binormal."""
+def _frames(centres: np.ndarray, fit) -> tuple[np.ndarray, np.ndarray]:
+    """Per link: tangent and the body's normal (perpendicular to it)."""
     t = np.roll(centres, -1, axis=0) - np.roll(centres, 1, axis=0)
     t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
     n = _surface_normals(centres, fit)
     n = n - (n * t).sum(1, keepdims=True) * t
     n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-    b = np.cross(n, t)
-    return t, n, b
+    return t, n
 
 
 def _instance(c, x, y, z) -> np.ndarray:
@@ -249,77 +245,11 @@ def _instance(c, x, y, z) -> np.ndarray:
     return m
 
 
-def _rot(t, n, b, angle):
-    """Frame (x = t, y, z) turned by ``angle`` about t, from (y = b, z = n)."""
-    ca, sa = math.cos(angle), math.sin(angle)
-    return t, ca * b + sa * n, -sa * b + ca * n
-
-
-def _stadium(length: float, width: float, k: int = 12) -> np.ndarray:
-    """Centre line of an oval link (x along its length), closed, in the z = 0 plane."""
-    r = width / 2
-    straight = max(length - width, 0.0) / 2
-    a1 = np.linspace(-math.pi / 2, math.pi / 2, k)
-    a2 = np.linspace(math.pi / 2, 3 * math.pi / 2, k)
-    right = np.stack([straight + r * np.cos(a1), r * np.sin(a1)], 1)
-    left = np.stack([-straight + r * np.cos(a2), r * np.sin(a2)], 1)
-    p = np.vstack([right, left])
-    return np.column_stack([p, np.zeros(len(p))])
-
-
-def _link_mesh(band: dict) -> MeshPart:
-    """One link in its own frame: x along the chain, z its plane's normal (mm)."""
-    w, Lo = band["wire_mm"], band["link_mm"]
-    style = band["style"]
-    if style == "snake":
-        # a short round segment: the snake's scales, one per instance, overlapping
-        path = np.array([[-0.32 * w, 0, 0], [0.32 * w, 0, 0]])
-        return assets.tube(path, w / 2, sides=14, cap_rings=3, name="links")
-    if style == "box":
-        c = _stadium(Lo - w, Lo - w, k=3)
-        return assets.tube(c, w / 2, sides=4, closed=True, name="links")
-    if style == "curb":
-        c = _stadium(Lo - w, 0.7 * Lo - w)
-        part = assets.tube(c, w / 2, sides=10, closed=True, name="links")
-        v = part.vertices.astype(np.float64) * [1.0, 1.0, 0.55]  # flattened (diamond-cut) wire
-        return MeshPart("links", "metal", v, part.faces, None)
-    width = {"cable": 0.72, "rope": 0.6}[style] * Lo
-    c = _stadium(Lo - w, width - w)
-    return assets.tube(c, w / 2, sides=10, closed=True, name="links")
-
-
-def _chain_instances(band: dict, centres, t, n, b) -> np.ndarray:
-    style = band["style"]
-    inst = []
-    for i in range(len(centres)):
-        if style in ("cable", "box"):
-            ang = 0.0 if i % 2 == 0 else math.pi / 2  # alternate links at right angles
-        elif style == "curb":
-            ang = 0.35 if i % 2 == 0 else -0.35        # twisted to lie nearly flat
-        elif style == "rope":
-            ang = i * (math.pi / 3)                    # a helix of links around the chain's axis
-        else:
-            ang = 0.0
-        x, y, z = _rot(t[i], n[i], b[i], ang)
-        if style == "rope":
-            # each link leans along the helix, giving the rope's diagonal ridges
-            lean = math.radians(35.0)
-            x, y = math.cos(lean) * x + math.sin(lean) * y, -math.sin(lean) * x + math.cos(lean) * y
-        inst.append(_instance(centres[i], x, y, z))
-    return np.array(inst)
-
-
 def _front_only(centres: np.ndarray, fit) -> np.ndarray:
     """Links a front camera can see: in front of the neck's axis, or beside the neck (where the chain
     rises over the shoulders' top to the back). The rest runs behind the neck, which hides it (the
     render's neck proxy would too; not instancing them renders faster)."""
     return (centres[:, 2] > 0.0) | (np.abs(centres[:, 0]) > 0.9 * fit.neck_radius_mm)
-
-
-def _ring(radius: float, wire: float, name: str) -> MeshPart:
-    th = np.linspace(0, 2 * math.pi, 24, endpoint=False)
-    path = np.stack([radius * np.cos(th), radius * np.sin(th), np.zeros_like(th)], 1)
-    return assets.tube(path, wire / 2, sides=10, closed=True, name=name)
 
 
 def _extrude(outline: np.ndarray, thickness: float, name: str, bevel: float = 0.35) -> MeshPart:
@@ -399,10 +329,10 @@ def _pendant_parts(piece) -> tuple[list[MeshPart], float, float]:
         top = -drop + h / 2 - 0.3
     # the bail: a ring standing in the chest's plane, turned to carry the chain through it,
     # and a jump ring joining it to the pendant's top
-    bail = _ring(bail_r, 0.8 * w + 0.3, "bail")
+    bail = links.jump_ring(bail_r, 0.8 * w + 0.3, "bail")
     rot = np.array([[0, 0, 1, 0], [0, 1, 0, -bail_r], [-1, 0, 0, thick / 2], [0, 0, 0, 1.0]])
     out.append(assets.transform(bail, rot, name="bail"))
-    jr = _ring(0.5 * bail_r, 0.6 * w + 0.2, "jump_ring")
+    jr = links.jump_ring(0.5 * bail_r, 0.6 * w + 0.2, "jump_ring")
     out.append(assets.translate(jr, (0.0, (top - 2 * bail_r) / 2 - 0.2, thick / 2), name="jump_ring"))
     return out, height, thick
 
@@ -428,39 +358,60 @@ def _place_pendant(piece, d: Drape, fit) -> list[MeshPart]:
     return [assets.transform(q, M, name=f"pendant_{q.name}") for q in parts]
 
 
+def _clasp(band: dict, centres: np.ndarray, t: np.ndarray, n: np.ndarray) -> tuple[MeshPart, np.ndarray]:
+    """The chain's lobster clasp at its back (half-way round from the front, where a pendant hangs, as
+    chains are made), lying on the body; and which links it replaces (their centres within its span)."""
+    clasp = links.lobster_clasp(band["wire_mm"])
+    k = len(centres) // 2
+    pitch = float(np.linalg.norm(centres[(k + 1) % len(centres)] - centres[k]))
+    steps = np.abs((np.arange(len(centres)) - k + len(centres) // 2) % len(centres) - len(centres) // 2)
+    replaced = steps * pitch < 0.5 * clasp.span_mm
+    half_thick = max(float(np.abs(p.vertices[:, 1]).max()) for p in clasp.parts)
+    M = links.link_frames(centres[k:k + 1] + n[k:k + 1] * half_thick, t[k:k + 1], n[k:k + 1])[0]
+    placed = [assets.transform(p, M) for p in clasp.parts]
+    return assets.merge_parts([p if p.normals is not None else assets.with_face_normals(p) for p in placed],
+                              "clasp"), replaced
+
+
 def parts(piece, fit) -> list[MeshPart]:
-    """The necklace's meshes in the piece frame (mm), draped on ``fit``."""
+    """The necklace's meshes in the piece frame (mm), draped on ``fit``: the links (one instanced mesh),
+    a chain's clasp at its back, a pendant on its bail."""
     band = piece.band
     d = drape(piece, fit)
-    centres = _resample_closed(d.points, link_pitch_mm(band))
-    t, n, b = _frames(centres, fit)
-    keep = _front_only(centres, fit)
+    curve = _resample_closed(d.points, link_pitch_mm(band))
+    t, n = _frames(curve, fit)
+    keep = _front_only(curve, fit)
     # Lift links onto the skin: the joints run through the wires' centres.
-    lift = 0.5 * band["wire_mm"]
-    centres = centres + n * lift
+    centres = curve + n * (0.5 * band["wire_mm"])
     style = band["style"]
+    turns, lean = links.style_turns(style, len(centres))
+    frames = links.link_frames(centres, t, n, turns, lean_deg=lean)
     out: list = []
+    if style in links.CHAIN_STYLES:
+        # Every chain closes with a clasp; it is there even where the neck hides it (the render's neck
+        # proxy does), so a turned head or a chain that slid round shows it.
+        clasp, replaced = _clasp(band, curve, t, n)
+        out.append(clasp)
+        keep &= ~replaced
+    inst = frames[keep]
     if style == "pearl":
         from .stones import stone_part
 
         pearl = stone_part(piece.stone)
-        inst = _chain_instances({"style": "snake"}, centres, t, n, b)[keep]
-        out.append(InstancedPart(MeshPart("pearls", "stone", pearl.vertices, pearl.faces, pearl.normals), inst))
+        out.insert(0, InstancedPart(MeshPart("pearls", "stone", pearl.vertices, pearl.faces, pearl.normals), inst))
     elif style == "tennis":
         D = band["stone_mm"]
         stone = assets.round_brilliant(diameter_mm=D, name="accent_stone")
         # stone frame +Y (table) to the link's z (out of the body); link x along the chain
         R = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0.05 * D], [0, 0, 0, 1.0]])
         s = assets.transform(stone, R, name="accent_stones")
-        inst = _chain_instances({"style": "snake"}, centres, t, n, b)[keep]
         out.append(InstancedPart(MeshPart("accent_stones", "stone", s.vertices, s.faces, s.normals), inst))
         box = _extrude(_bar_outline(D + 0.5, D + 0.5, k=4), 0.45 * D, "settings")
         box = assets.translate(box, (0.0, 0.0, -0.25 * D))
         out.append(InstancedPart(MeshPart("settings", "metal", box.vertices, box.faces, box.normals), inst))
     else:
-        link = _link_mesh(band)
-        inst = _chain_instances(band, centres, t, n, b)[keep]
-        out.append(InstancedPart(MeshPart("links", "metal", link.vertices, link.faces, link.normals), inst))
+        link = links.chain_link(style, band["wire_mm"], band["link_mm"])
+        out.insert(0, InstancedPart(MeshPart("links", "metal", link.vertices, link.faces, link.normals), inst))
     if piece.kind == "pendant":
         out += _place_pendant(piece, d, fit)
     return out
