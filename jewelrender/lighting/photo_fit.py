@@ -324,10 +324,10 @@ def combine_albedo(prior_y: float, prior_sigma: float, face_value: float, measur
 
     Both are log-normal estimates: the prior with its regression's spread, the face-value albedo
     with the same spread divided by ``measured_share`` -- the share of the skin's light, under the
-    face-value hypothesis, that the photo measured (not clipped, not the key NNLS added). Where
+    face-value hypothesis, that the photo measured (not from clipped texels). Where
     the photo measured all of it the two weigh equally (their geometric mean, as before); where
-    the room is clipped or black (a studio) the face-value albedo says little and the prior
-    decides. ``face_value`` stays an upper bound (an 8-bit photo clips windows and lamps and
+    the room is clipped, or too dim to light the skin at any skin albedo (a black studio), the
+    face-value albedo says little and the prior decides. ``face_value`` stays an upper bound (an 8-bit photo clips windows and lamps and
     shows a quarter of the sphere: the true room is at least as bright as its face value).
     ``weight`` is the face-value albedo's weight in log space (0..1).
     """
@@ -456,13 +456,11 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     # regions at their expected radiance (the key's strength is set by the energy
     # balance below).
     k_bound = int(np.argmin(res_fixed))
-    (a, b_bound), _ = _nnls2(np.stack([A_lum, cos_all[:, k_bound]], axis=1), y)
+    (a, _), _ = _nnls2(np.stack([A_lum, cos_all[:, k_bound]], axis=1), y)
     # How much of the face-value hypothesis rests on light the photo does not measure: the skin's
-    # light from clipped texels (only known to be at least the clip) and from the key that NNLS
-    # added (no texel of the photo shows it).
+    # light from clipped texels (only known to be at least the clip).
     E_clip_lum = _lum_irradiance(parts["clipped"], kern) / np.pi
     bound_clip_share = float(E_clip_lum.sum() / max(float(A_lum.sum()), 1e-12))
-    bound_room_share = float(a * A_lum.sum() / max(float((a * A_lum + b_bound * cos_all[:, k_bound]).sum()), 1e-12))
     cos_key = np.maximum(0.0, nrm @ key_dir) / np.pi
     _, res_key = _nnls2(np.stack([A_lum, cos_key], axis=1), y)
     _, res_amb = _nnls2(A_lum[:, None], y)
@@ -480,11 +478,11 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     white = white / float(luminance(white[None])[0])
     chroma_albedo = np.median(rgb, axis=0) / white
     prior = albedo_prior(chroma_albedo)
-    # The share of the skin's light the photo measured: the room's share in the face-value fit,
-    # less what came from clipped texels, and at most SKIN_ALBEDO_RANGE[1] / a (a face-value albedo
-    # above the lightest skin's says the visible room lights the skin that much too dimly: a black
-    # studio, a lamp outside the frame).
-    measured = bound_room_share * (1.0 - bound_clip_share) * min(1.0, SKIN_ALBEDO_RANGE[1] / max(float(a), 1e-9))
+    # The share of the skin's light the photo measured: all but what came from clipped texels, and
+    # at most SKIN_ALBEDO_RANGE[1] / a (a face-value albedo above the lightest skin's says the visible
+    # room lights the skin that much too dimly: a black studio, a lamp outside the frame). The key's
+    # part counts as measured: its strength is fitted to the skin's shading.
+    measured = (1.0 - bound_clip_share) * min(1.0, SKIN_ALBEDO_RANGE[1] / max(float(a), 1e-9))
     rho, source, bound_weight = combine_albedo(prior["luminance"], prior["sigma_log"], float(a), measured)
 
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
@@ -536,7 +534,6 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
         "albedo_prior": prior,
         "albedo_face_value": float(a),
         "albedo_face_value_clip_share": bound_clip_share,
-        "albedo_face_value_room_share": bound_room_share,
         "albedo_face_value_weight": bound_weight,
         "albedo_measured_share": float(measured),
         "fit_residual_rel": float(res_key / max(np.linalg.norm(y), 1e-12)),
