@@ -34,6 +34,7 @@ SOURCES = {
     "lighting_cost": RESULTS / "lighting-cost--cpu2-llvm.json",
     "lighting_cost_before": RESULTS / "lighting-cost-7239d12--cpu2-llvm.json",
     "refine_change": RESULTS / "lighting-refine-change--cpu2-llvm.json",
+    "lighting_before_albedo": RESULTS / "lighting-514cb4a--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -343,6 +344,32 @@ def refine_change_table(d: dict) -> str:
             f"{d['note']} Source: {provenance(d)}.\n")
 
 
+def albedo_change_table(before: dict, after: dict) -> str:
+    """docs/lighting.md: the albedo/light split before and after a change of it, per skin, on the same rows
+    (the power error is the issue's target, the rings' wins the check that nothing got worse)."""
+    key = lambda r: (r["hdri"], r["skin"])
+    prev = {key(r): r for r in before["rows"]}
+    rows = [r for r in after["rows"] if key(r) in prev]
+    skins = [sk for sk in ("light", "medium", "dark") if any(r["skin"] == sk for r in rows)]
+    pieces = [p for p in ("band", "solitaire") if f"{p}_refined_de" in rows[0]]
+    lines = ["| rows | albedo Y before → after (true) | power err fit, before → after | power err refined, "
+             "before → after | " + " | ".join(f"{p} refined ΔE00, before → after | {p} refined beats every "
+                                             f"baseline, before → after" for p in pieces) + " |",
+             "|---|---|---|---|" + "---|" * (2 * len(pieces))]
+    for label, sel in [(f"{sk} ({sum(r['skin'] == sk for r in rows)})", [r for r in rows if r["skin"] == sk])
+                       for sk in skins] + [(f"**all ({len(rows)})**", rows)]:
+        old = [prev[key(r)] for r in sel]
+        cells = [f"{_med(old, 'albedo_lum'):.2f} → **{_med(sel, 'albedo_lum'):.2f}** ({_med(sel, 'albedo_lum_true'):.2f})",
+                 f"{_pct(_med(old, 'photo_fit_power_err'))} → {_pct(_med(sel, 'photo_fit_power_err'))}",
+                 f"{_pct(_med(old, 'refined_power_err'))} → **{_pct(_med(sel, 'refined_power_err'))}**"]
+        for p in pieces:
+            cells.append(f"{_med(old, f'{p}_refined_de'):.2f} → {_med(sel, f'{p}_refined_de'):.2f}")
+            cells.append(f"{sum(_beats(r, p, 'refined') for r in old)} → {sum(_beats(r, p, 'refined') for r in sel)}"
+                         f" of {len(sel)}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return ("\n".join(lines) + f"\n\nMedians over the rows. Before: {provenance(before)}. After: {provenance(after)}.\n")
+
+
 def blocks() -> dict[str, str]:
     st, rp, sn = load("stages"), load("replay"), load("stones")
     return {
@@ -356,6 +383,7 @@ def blocks() -> dict[str, str]:
         **lighting_tables(load("lighting")),
         "lighting-cost": lighting_cost_table(load("lighting_cost"), load("lighting_cost_before")),
         "lighting-refine-change": refine_change_table(load("refine_change")),
+        "lighting-albedo-change": albedo_change_table(load("lighting_before_albedo"), load("lighting")),
     }
 
 

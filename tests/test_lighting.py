@@ -130,9 +130,16 @@ def test_info_explains_the_estimate(hand):
     for k in ("key_direction", "key_irradiance_rgb", "key_colour_rgb", "ambient_radiance_rgb",
               "white_balance_rgb", "albedo_luminance", "albedo_source", "albedo_prior", "skin_tone"):
         assert k in info, k
-    assert 0.12 <= info["albedo_luminance"] <= 0.70
-    # The albedo luminance is the prior, the face-value bound or their geometric mean: never above the bound.
-    assert info["albedo_luminance"] <= max(info["albedo_face_value"], 0.12) + 1e-9
+    from jewelrender.lighting.photo_fit import SKIN_ALBEDO_RANGE
+
+    lo, hi = SKIN_ALBEDO_RANGE
+    assert lo <= info["albedo_luminance"] <= hi
+    # The albedo luminance lies between the colour prior and the face-value albedo (in log space), never above
+    # the latter (an upper bound).
+    assert info["albedo_luminance"] <= max(info["albedo_face_value"], lo) + 1e-9
+    pri = info["albedo_prior"]["luminance"]
+    assert min(pri, info["albedo_face_value"]) - 1e-9 <= info["albedo_luminance"] or info["albedo_luminance"] == lo
+    assert 0.0 <= info["albedo_face_value_weight"] <= 1.0
     import json
 
     json.dumps(light.to_report())                         # JSON-able as the report needs

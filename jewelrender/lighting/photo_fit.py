@@ -24,7 +24,8 @@ Three parts, all at the photo's own exposure (linear pixel units):
    light; the skin the camera sees faces the unseen room, so the split cannot
    come from the shading. The albedo's luminance comes from its colour
    (:func:`jewelrender.lighting.skin.albedo_prior`, fitted to published skin
-   types I-VI) combined with the face-value bound ``a`` (the visible room at
+   colours) combined, by how much of the skin's light the photo measured
+   (:func:`combine_albedo`), with the face-value bound ``a`` (the visible room at
    face value, the mirror behind the camera at its guessed level, plus the key
    that best fits that room; the true room is at least as bright: 8-bit photos
    clip windows and lamps and show a quarter of the sphere). With the albedo fixed, the
@@ -56,10 +57,14 @@ from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angl
 from .fastfit import IrradianceKernel, nnls_residuals
 from .skin import reference_skin, skin_like, skin_tone
 
-__all__ = ["estimate_photo_fit", "skin_samples", "photo_detail", "photo_detail_env", "PhotoDetail", "spread_key",
+__all__ = ["combine_albedo", "estimate_photo_fit", "skin_samples", "photo_detail", "photo_detail_env", "PhotoDetail", "spread_key",
            "KEY_RENDER_DEG"]
 
-SKIN_ALBEDO_RANGE = (0.12, 0.70)  # luminance of diffuse skin albedo, darkest to lightest (approx., Monk 1..10)
+#: Luminance of diffuse skin albedo, darkest to lightest: the published skin types' range (physicallybased.info
+#: Skin VI 0.056 .. Skin I 0.68; the darkest in-vivo cluster of skin.SKIN_MEASURED_LAB is 0.050).
+SKIN_ALBEDO_RANGE = (0.05, 0.70)
+#: The face-value albedo's weight never falls below that of a photo measuring this share of the skin's light.
+BOUND_MIN_SHARE = 0.05
 KEY_LOBE_DEG = 5.0
 KEY_FINE_SEARCH = 8192  # directions of the finer key search around the best of the 512 (0 = off)
 KEY_FINE_RADIUS_DEG = 10.0  # ... within this angle of it (the 512 lie ~9 deg apart)
@@ -314,6 +319,33 @@ def _scale_split(y, parts_E, cos_key, rho):
     return float(x[0]), float(x[1]), float(x[2]), float(res)
 
 
+def combine_albedo(prior_y: float, prior_sigma: float, face_value: float, measured_share: float):
+    """The skin albedo's luminance from the colour prior and the face-value albedo: ``(rho, source, weight)``.
+
+    Both are log-normal estimates: the prior with its regression's spread, the face-value albedo
+    with the same spread divided by ``measured_share`` -- the share of the skin's light, under the
+    face-value hypothesis, that the photo measured (not from clipped texels). Where
+    the photo measured all of it the two weigh equally (their geometric mean, as before); where
+    the room is clipped, or too dim to light the skin at any skin albedo (a black studio), the
+    face-value albedo says little and the prior decides. ``face_value`` stays an upper bound (an 8-bit photo clips windows and lamps and
+    shows a quarter of the sphere: the true room is at least as bright as its face value).
+    ``weight`` is the face-value albedo's weight in log space (0..1).
+    """
+    lo, hi = SKIN_ALBEDO_RANGE
+    if face_value <= 1e-6:
+        rho, source, w = prior_y, "prior (colour) only: the visible surroundings explain too little", 0.0
+    else:
+        s_bound = prior_sigma / max(measured_share, BOUND_MIN_SHARE)
+        w = float(s_bound ** -2 / (prior_sigma ** -2 + s_bound ** -2))
+        rho = float(np.exp(w * np.log(face_value) + (1.0 - w) * np.log(prior_y)))
+        source = f"colour prior and face-value albedo in log space (weights {1 - w:.2f} / {w:.2f})"
+        if rho >= face_value:
+            rho, source = float(face_value), "visible surroundings at face value (the upper bound)"
+    if not lo <= rho <= hi:
+        source += f", clamped to [{lo}, {hi}]"
+    return float(np.clip(rho, lo, hi)), source, w
+
+
 def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lobe_deg: float = KEY_LOBE_DEG,
                        refine: bool | int = False):
     """See the module docstring. Returns ``(EnvMap, info dict)``.
@@ -425,6 +457,10 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     # balance below).
     k_bound = int(np.argmin(res_fixed))
     (a, _), _ = _nnls2(np.stack([A_lum, cos_all[:, k_bound]], axis=1), y)
+    # How much of the face-value hypothesis rests on light the photo does not measure: the skin's
+    # light from clipped texels (only known to be at least the clip).
+    E_clip_lum = _lum_irradiance(parts["clipped"], kern) / np.pi
+    bound_clip_share = float(E_clip_lum.sum() / max(float(A_lum.sum()), 1e-12))
     cos_key = np.maximum(0.0, nrm @ key_dir) / np.pi
     _, res_key = _nnls2(np.stack([A_lum, cos_key], axis=1), y)
     _, res_amb = _nnls2(A_lum[:, None], y)
@@ -433,30 +469,21 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     #    illuminant divided out); its luminance cannot come from the shading (the
     #    skin the camera sees faces the unseen room, so albedo x that room's
     #    level is all the photo measures). Prior from the colour (melanin makes
-    #    skin darker *and* yellower: skin.albedo_prior), bounded above by the
-    #    albedo that the visible surroundings at face value imply (``a``): an
-    #    8-bit photo clips windows and lamps and shows only ~1/4 of the sphere,
-    #    so the true room is at least as bright as the face-value map.
+    #    skin darker *and* more saturated: skin.albedo_prior), combined with the
+    #    albedo that the visible surroundings at face value imply (``a``), by how
+    #    much of the skin's light the photo measured (combine_albedo); ``a`` stays
+    #    an upper bound: an 8-bit photo clips windows and lamps and shows only
+    #    ~1/4 of the sphere, so the true room is at least as bright as the face-value map.
     white = np.maximum(E_sur.mean(axis=0), 1e-9)
     white = white / float(luminance(white[None])[0])
     chroma_albedo = np.median(rgb, axis=0) / white
     prior = albedo_prior(chroma_albedo)
-    lo, hi = SKIN_ALBEDO_RANGE
-    # The prior alone is not enough: the colour it reads is the skin's times the
-    # light that actually reaches it (a warm sun behind the camera, a blue sky in
-    # the frame), which a white balance over the visible surroundings does not
-    # fully remove; it then errs by up to ~5x either way. So it is combined in log
-    # space, with equal weight, with the face-value albedo ``a`` (biased high by
-    # an unknown factor), and ``a`` stays the upper bound.
-    rho, source = prior["luminance"], "prior (colour) only: the visible surroundings explain too little"
-    if a > 1e-6:
-        if a <= rho:
-            rho, source = float(a), "visible surroundings at face value (below the colour prior)"
-        else:
-            rho, source = float(np.sqrt(a * rho)), "geometric mean of the colour prior and the face-value bound"
-    if not lo <= rho <= hi:
-        source += f", clamped to [{lo}, {hi}]"
-    rho = float(np.clip(rho, lo, hi))
+    # The share of the skin's light the photo measured: all but what came from clipped texels, and
+    # at most SKIN_ALBEDO_RANGE[1] / a (a face-value albedo above the lightest skin's says the visible
+    # room lights the skin that much too dimly: a black studio, a lamp outside the frame). The key's
+    # part counts as measured: its strength is fitted to the skin's shading.
+    measured = (1.0 - bound_clip_share) * min(1.0, SKIN_ALBEDO_RANGE[1] / max(float(a), 1e-9))
+    rho, source, bound_weight = combine_albedo(prior["luminance"], prior["sigma_log"], float(a), measured)
 
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
     #    regions, the unseen room and the key, by energy balance.
@@ -506,6 +533,9 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
         "albedo_source": source,
         "albedo_prior": prior,
         "albedo_face_value": float(a),
+        "albedo_face_value_clip_share": bound_clip_share,
+        "albedo_face_value_weight": bound_weight,
+        "albedo_measured_share": float(measured),
         "fit_residual_rel": float(res_key / max(np.linalg.norm(y), 1e-12)),
         "fit_residual_rel_without_key": float(res_amb / max(np.linalg.norm(y), 1e-12)),
         "split_residual_rel": res_split,

@@ -25,12 +25,15 @@ Parameters (all in log space, so they stay positive and start at 0):
   wrapping in longitude) multiplying the environment *without* the key light:
   the low-frequency part of the room;
 * ``key``: one gain per channel on the key-light lobe (its intensity and colour);
-* ``albedo``: one gain per channel on the skin albedo.
+* ``albedo``: one gain per channel on the skin albedo, shifted after each step so
+  that the albedo's luminance stays the closed-form fit's
+  (:data:`ALBEDO_LUMINANCE_FIXED`): only its colour is fitted.
 
-Albedo and light trade off exactly (only their product is seen), so each
-parameter carries a weak quadratic prior towards 0 (no change): the photo
-decides the product and the shading's direction dependence, the closed-form
-fit decides the split.
+Albedo and light trade off exactly (only their product is seen): the albedo's
+level is what the closed-form fit's colour prior and face-value albedo decided,
+which the skin's pixels cannot; each parameter also carries a weak quadratic
+prior towards 0 (no change): the photo decides the product and the shading's
+direction dependence.
 
 Loss: mean squared difference of linear values over the skin pixels, divided
 by the mean squared photo value (a relative loss, independent of exposure).
@@ -56,6 +59,9 @@ SUBPIXELS = 2             # normals per pixel side averaged into its shading (th
 LEARNING_RATE = 0.08      # Adam step in log units (8 % per step at most, roughly)
 PRIOR_WEIGHT = 0.02       # weight of the quadratic prior on each log gain, relative to the loss
 ENV_FIT_HEIGHT = 32       # the map is refined at this height (the gains are resolution-free)
+#: The albedo's luminance is the closed-form fit's (its colour prior and the face-value albedo): the
+#: photo sees only albedo x light, so the refinement changes the albedo's colour, never its level.
+ALBEDO_LUMINANCE_FIXED = True
 ADAM_BETAS = (0.9, 0.999)  # drjit's mi.ad.Adam defaults, which the fit used when it ran in Mitsuba AD
 ADAM_EPSILON = 1e-8
 
@@ -337,6 +343,12 @@ def refine_lighting(photo, camera, placement, env: EnvMap, albedo, *, iterations
     return new_env, new_albedo, info
 
 
+def _keep_luminance(albedo: np.ndarray, log_gain: np.ndarray) -> np.ndarray:
+    """``log_gain`` shifted by a common amount so that ``albedo * exp(log_gain)`` keeps ``albedo``'s luminance."""
+    lum = np.array([0.2126, 0.7152, 0.0722])
+    return log_gain - np.log(float(lum @ (albedo * np.exp(log_gain))) / max(float(lum @ albedo), 1e-12))
+
+
 def _optimise(transport, tgt, room, key, albedo, h, iterations):
     """Adam on the log gains against the exact image ``albedo * transport @ map``, with analytic gradients.
 
@@ -387,6 +399,8 @@ def _optimise(transport, tgt, room, key, albedo, h, iterations):
             m[i] = b1 * m[i] + (1.0 - b1) * grad
             v[i] = b2 * v[i] + (1.0 - b2) * grad * grad
             params[i] = params[i] - lr * corr * m[i] / np.sqrt(v[i] + ADAM_EPSILON ** 2)
+        if ALBEDO_LUMINANCE_FIXED:
+            params[2] = _keep_luminance(albedo, params[2])
     loss_after = data_loss(image(*params)[0]) if iterations else loss_before
     g, k, a = params
     return g.reshape(GRID[0], GRID[1], 3), k, a, loss_before, loss_after
