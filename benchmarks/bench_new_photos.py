@@ -94,7 +94,9 @@ def main(argv=None) -> int:
             shutil.move(str(cache), moved)
         try:
             for name in ("empty cache", "cached"):
-                out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                out = subprocess.run(cmd, capture_output=True, text=True)
+                if out.returncode:
+                    sys.exit(f"the {name} pass failed:\n{out.stderr[-3000:]}")
                 result["passes"][name] = json.loads(out.stdout.strip().splitlines()[-1])
         finally:
             if moved is not None:
