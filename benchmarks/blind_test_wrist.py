@@ -4,11 +4,10 @@ Real: the dev wrist photos that wear a real piece at the wrist (a watch, a pearl
 bangle, thread bracelets). Ours: try-ons of several wrist pieces, each once, on OTHER dev wrist photos
 (never the same photo in both sets), at most one per photo. Every crop is a square of
 :data:`CROP_WIDTHS` wrist widths (less where the photo's edge is nearer) centred on the piece: ours on the
-rendered piece's own coverage (the
-mask's centroid) with the report's wrist width; the real ones on the piece where it is in the photo,
-with the wrist's width there, both read off the photos by hand (:data:`REAL`; a landmark rule missed the
-real piece on three of five photos in the first round). Saved at full resolution and at 256 px,
-shuffled, with the key written outside the set::
+rendered piece's own coverage (the mask's centroid) with the report's wrist width; the real ones on the
+piece where it is in the photo, with the wrist's width there, both read off the photos by hand
+(:data:`REAL`; a landmark rule missed the real piece on three of five photos in the first round). Saved
+at full resolution and at 256 px, shuffled, with the key written outside the set::
 
     python benchmarks/blind_test_wrist.py build --quality final --out /work/blind_wrist2 --key /work/notes/wrist2_key.json
     # give the judges /work/blind_wrist2/crops/ and /work/blind_wrist2/JUDGES.md only
