@@ -3,11 +3,11 @@
 Real: the dev wrist photos that wear a real piece at the wrist (a watch, a pearl bracelet, a black
 bangle, thread bracelets). Ours: try-ons of several wrist pieces, each once, on OTHER dev wrist photos
 (never the same photo in both sets), at most one per photo. Every crop is a square of
-:data:`CROP_WIDTHS` wrist widths centred on the piece: ours on the rendered piece's own coverage (the
-mask's centroid) with the report's wrist width; the real ones on the piece where it is in the photo,
-with the wrist's width there, both read off the photos by hand (:data:`REAL`; a landmark rule missed the
-real piece on three of five photos in the first round). Saved at full resolution and at 256 px,
-shuffled, with the key written outside the set::
+:data:`CROP_WIDTHS` wrist widths (less where the photo's edge is nearer) centred on the piece: ours on the
+rendered piece's own coverage (the mask's centroid) with the report's wrist width; the real ones on the
+piece where it is in the photo, with the wrist's width there, both read off the photos by hand
+(:data:`REAL`; a landmark rule missed the real piece on three of five photos in the first round). Saved
+at full resolution and at 256 px, shuffled, with the key written outside the set::
 
     python benchmarks/blind_test_wrist.py build --quality final --out /work/blind_wrist2 --key /work/notes/wrist2_key.json
     # give the judges /work/blind_wrist2/crops/ and /work/blind_wrist2/JUDGES.md only
@@ -30,7 +30,12 @@ from benchmarks.blind_test import JUDGES_TEXT, check_key_path, write_set  # noqa
 # A word-for-word replace of "ring" also hits "wearing": the wrist's wording is written out.
 JUDGES_TEXT_WRIST = (JUDGES_TEXT.replace("which rings were", "which bracelets and watches were")
                      .replace("a hand wearing a ring", "a wrist wearing a bracelet, bangle or watch")
-                     .replace("Some rings are", "Some pieces are").replace("bare hand", "bare wrist"))
+                     .replace("Some rings are", "Some pieces are").replace("bare hand", "bare wrist")
+                     .replace('''"cues": {"02": "what gave it away", ...}}''',
+                              '''"cues": {"02": "what gave it away", ...},
+     "confidence": {"01": 0.6, "02": 0.9, ...}}
+
+(confidence: 0.5 = a guess, 1 = certain). Write it to the path you were given.'''))
 from benchmarks.common import data_dir  # noqa: E402
 
 #: Real pieces worn in the dev wrist photos (MANIFEST.md): (photo, centre x, centre y, wrist width px, what),
@@ -56,11 +61,14 @@ CROP_WIDTHS = 2.6
 
 
 def _crop(img, centre, side):
-    """The square of ``side`` px around ``centre``, shifted (not shrunk) to stay inside the photo."""
+    """The square of ``side`` px centred on ``centre``; shrunk (never shifted) where the photo's edge is
+    nearer: a piece off the crop's centre was a tell (the nishi-v wrists lie near the photo's left edge)."""
     h, w = img.shape[:2]
-    side = int(min(max(side, 64), h, w))
-    x0 = int(np.clip(round(centre[0] - side / 2), 0, w - side))
-    y0 = int(np.clip(round(centre[1] - side / 2), 0, h - side))
+    cx, cy = float(centre[0]), float(centre[1])
+    room = 2 * min(cx, w - cx, cy, h - cy)
+    side = int(max(min(side, room, h, w), 32))
+    x0 = int(np.clip(round(cx - side / 2), 0, w - side))
+    y0 = int(np.clip(round(cy - side / 2), 0, h - side))
     return img[y0:y0 + side, x0:x0 + side]
 
 

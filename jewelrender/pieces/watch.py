@@ -25,8 +25,9 @@ Parts and materials (:func:`materials`):
 * ``hands``: hour, minute and seconds hands standing over the dial (painted:
   diffuse), set to 10:10:30, the watchmaker's display time.
 * ``strap``: leather (rough dielectric coat over its dyed colour, Mitsuba's
-  ``roughplastic``), from one lug's end around the wrist to the other: straight
-  from the lug to where it meets the wrist proxy, then along it.
+  ``roughplastic``), from under the case's rim between the lugs (the spring
+  bar) around the wrist to the other side: straight past the lug to where it
+  meets the wrist proxy, then along it.
 
 Catalog schema::
 
@@ -213,10 +214,11 @@ def _box_part(center, size, rot_y: float, name: str, role: str) -> MeshPart:
     return assets.with_face_normals(MeshPart(name, role, b.vertices, b.faces))
 
 
-def _strap_path(fit, lug_x: float, lug_y: float, clearance: float) -> np.ndarray:
-    """The strap's mid-line in the XY plane, from one lug end around the palm side to the other.
+def _strap_path(fit, lug_x: float, lug_y: float, clearance: float, start_x: float) -> np.ndarray:
+    """The strap's mid-line in the XY plane, from under one side of the case around the palm side to the other.
 
-    Straight from the lug's end to its tangent on the wrist proxy (two circles of
+    From ``start_x`` under the case's rim (where the spring bar holds a real strap: no skin shows between
+    the lugs) out to the lug's end, straight on to its tangent on the wrist proxy (two circles of
     radius b at x = +-offset and the straight between them below), then along the
     proxy, offset by ``clearance``.
     """
@@ -230,7 +232,7 @@ def _strap_path(fit, lug_x: float, lug_y: float, clearance: float) -> np.ndarray
     alpha = math.acos(min(1.0, rr / max(dist, rr)))
     th = beta - alpha  # the lower tangent point on the +x circle
     tang = C + rr * np.array([math.cos(th), math.sin(th)])
-    line = np.linspace(P, tang, 12)
+    line = np.vstack([np.linspace([start_x, lug_y], P, 6)[:-1], np.linspace(P, tang, 12)])
     arc_t = np.linspace(th, -math.pi / 2, max(8, int(abs(th + math.pi / 2) / math.radians(3))))
     arc = C + rr * np.column_stack([np.cos(arc_t), np.sin(arc_t)])
     bottom = np.linspace([off, -rr], [-off, -rr], max(3, int(off) + 3))
@@ -338,7 +340,7 @@ def parts(piece, fit) -> list[MeshPart]:
             path = assets.rounded_polyline(ctrl, 3.0, max_len=0.5)
             lugs.append(assets.tube(path, 1.1, sides=12, name="lug"))
     out.append(assets.merge_parts(lugs, "lugs"))
-    path = _strap_path(fit, lug_x - 0.8, lug_y - 0.3, _STRAP_CLEARANCE_MM + strap_t / 2)
+    path = _strap_path(fit, lug_x - 0.8, lug_y - 0.3, _STRAP_CLEARANCE_MM + strap_t / 2, start_x=R - 1.0)
     strap = _strap(path, strap_w, strap_t)
     out.append(assets.translate(strap, (0.0, 0.0, z_centre)))
     return out
