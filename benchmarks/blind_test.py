@@ -315,6 +315,8 @@ def main(argv=None) -> None:
     s = sub.add_parser("score", help="score judges' answers against the key")
     s.add_argument("--key", required=True)
     s.add_argument("--no-save", dest="save", action="store_false")
+    s.add_argument("--result-name", default="blind_test",
+                   help="saved as benchmarks/results/<this>_<date>.json (a second round on one day: another name)")
     s.add_argument("answers", nargs="+")
     args = ap.parse_args(argv)
     build(args) if args.cmd == "build" else score(args)

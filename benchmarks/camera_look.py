@@ -58,7 +58,7 @@ def main() -> None:
             hand, _ = seg.window(Crop(x, y, side, side))
             edge = cv2.morphologyEx(hand.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
             t = time.process_time()
-            look = measure_look(ph, x, y, side, side, edges=edge if edge.sum() > 40 else None)
+            look = measure_look(ph, x, y, side, side, edges=edge if edge.sum() > 40 else None, skin=hand)
             t_look = time.process_time() - t
             rows.append({"photo": p.name, "format": ph.format, "crop_px": side, **look.to_report(),
                          "segmentation": seg.to_report(), "cpu_s": {"segmentation": round(t_seg, 4),
@@ -66,11 +66,18 @@ def main() -> None:
             r = rows[-1]
             print(f"{p.name:32s} q={r['jpeg_quality']!s:>5} noise@128={r['noise_sigma_rgb_at_128']} "
                   f"blur={r['blur_sigma_px']:.2f} halo={r['halo']:.3f} fringe={r['fringe_px_rb']} "
-                  f"block={r['blockiness']:.2f} seg {t_seg:.2f}s look {t_look:.2f}s")
+                  f"block={r['blockiness']:.2f} grain={(r['grain'] or {}).get('sigma_ycc')} "
+                  f"seg {t_seg:.2f}s look {t_look:.2f}s")
     ok = [r for r in rows if "error" not in r]
     summary = {k: float(np.median([r[k] for r in ok])) for k in ("blur_sigma_px", "halo", "blockiness")}
     summary["noise_sigma_g_at_128_median"] = float(np.median([r["noise_sigma_rgb_at_128"][1] for r in ok]))
     summary["jpeg_quality_median"] = float(np.median([r["jpeg_quality"] for r in ok if r["jpeg_quality"]]))
+    grains = [r["grain"] for r in ok if r.get("grain")]
+    if grains:
+        summary["grain_sigma_ycc_median"] = [float(np.median([g["sigma_ycc"][c] for g in grains])) for c in range(3)]
+        summary["grain_low_freq_share_ycc_median"] = [
+            float(np.median([g["low_freq_share_ycc"][c] for g in grains])) for c in range(3)]
+        summary["grain_measured_on"] = len(grains)
     summary["segmentation_cpu_s_median"] = float(np.median([r["cpu_s"]["segmentation"] for r in ok]))
     summary["look_cpu_s_median"] = float(np.median([r["cpu_s"]["look"] for r in ok]))
     print(json.dumps(summary, indent=1))

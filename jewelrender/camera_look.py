@@ -544,20 +544,27 @@ def apply_look(photo, out8: np.ndarray, crop, alpha: np.ndarray, look: CameraLoo
 
     tables = getattr(photo, "jpeg_qtables", None)
     subsampling = getattr(photo, "jpeg_subsampling", None)
+    # Re-encoded: every whole block (MCU, on the file's grid) the composite changed anything in, the shadow
+    # and the contact included; the rest keeps the photo's own blocks. A soft blend round the piece left
+    # blocks that were neither (the fourth blind round: "blocks around the ring break the 8 x 8 grid").
+    changed = (near > 0.01) | np.any(out8 != photo.srgb[sy, sx], axis=2)
+    recode = _whole_blocks(changed, crop, subsampling)
+    job = (photo, crop, tables, subsampling, recode)
     if look.grain is not None:
-        img8 = _apply_grain(img, a, near, look, crop, tables, subsampling, seed, applied)
+        img8 = _apply_grain(img, a, job, look, seed, applied)
     else:
-        img8 = _apply_white_noise(img, a, near, look, crop, tables, subsampling, seed, applied)
+        img8 = _apply_white_noise(img, a, job, look, seed, applied)
     if tables:
         applied["jpeg"] = "re-encoded with the photo's own quantisation tables"
     return img8, applied
 
 
 
-def _apply_white_noise(img, a, near, look, crop, tables, subsampling, seed, applied):
+def _apply_white_noise(img, a, job, look, seed, applied):
     """White noise per RGB channel and pixel level (no grain measured), raised to survive the JPEG."""
     import cv2
 
+    tables = job[2]
     level = np.clip(img, 0, 255)
     var = np.asarray(look.noise_a, np.float32) * level + np.asarray(look.noise_b, np.float32)
     sigma = np.sqrt(np.maximum(var, 0.0))
@@ -565,7 +572,7 @@ def _apply_white_noise(img, a, near, look, crop, tables, subsampling, seed, appl
 
     def finish(gain):
         out = np.clip(np.round(img + white * sigma * gain * a[..., None]), 0, 255).astype(np.uint8)
-        return _jpeg_roundtrip(out, crop, tables, subsampling, near) if tables else out
+        return _jpeg_roundtrip(out, *job) if tables else out
 
     gain = 1.0
     inner = cv2.erode((a > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -585,7 +592,7 @@ def _apply_white_noise(img, a, near, look, crop, tables, subsampling, seed, appl
         gain = hi
         applied["noise_gain_for_jpeg"] = round(gain, 3)
     img8 = finish(gain) if float(sigma.max()) > 0.2 else (
-        _jpeg_roundtrip(np.clip(np.round(img), 0, 255).astype(np.uint8), crop, tables, subsampling, near)
+        _jpeg_roundtrip(np.clip(np.round(img), 0, 255).astype(np.uint8), *job)
         if tables else np.clip(np.round(img), 0, 255).astype(np.uint8))
     return img8
 
@@ -594,7 +601,7 @@ def _apply_white_noise(img, a, near, look, crop, tables, subsampling, seed, appl
 GRAIN_GAIN = (0.5, 2.5)
 
 
-def _apply_grain(img, a, near, look, crop, tables, subsampling, seed, applied):
+def _apply_grain(img, a, job, look, seed, applied):
     """The plate's grain (spectrum per YCbCr channel) on the piece, then the photo's JPEG.
 
     The grain was measured after the camera's compression; the re-encode removes part of
@@ -603,6 +610,7 @@ def _apply_grain(img, a, near, look, crop, tables, subsampling, seed, applied):
     """
     import cv2
 
+    tables = job[2]
     grain = look.grain
     noise = grain_noise(grain, img.shape, seed)
     # Brighter (or darker) metal than the skin the grain was read on: the profile a I + b rescales it.
@@ -618,7 +626,7 @@ def _apply_grain(img, a, near, look, crop, tables, subsampling, seed, applied):
     def finish(gains):
         out = img + ((noise * np.asarray(gains, np.float32)) @ _YCC2RGB.T) * weight
         out = np.clip(np.round(out), 0, 255).astype(np.uint8)
-        return _jpeg_roundtrip(out, crop, tables, subsampling, near) if tables else out
+        return _jpeg_roundtrip(out, *job) if tables else out
 
     gains = np.ones(3)
     # On a piece a few pixels thin the re-encode's 2 x 2 chroma averages its noise with the skin beside it,
@@ -649,23 +657,49 @@ def _masked_noise(img8: np.ndarray, where: np.ndarray) -> float:
     return float(np.sqrt(np.pi / 2.0) * r.mean() / 6.0) if r.size else 0.0
 
 
-def _jpeg_roundtrip(img8, crop, tables, subsampling, near):
-    """Encode the crop on the file's 8 x 8 grid with its own tables; keep the result where ``near``."""
+def _mcu(subsampling) -> int:
+    """The side (px) of the file's coding unit: 8 for 4:4:4, 16 when chroma is subsampled (or unknown)."""
+    return 8 if subsampling == 0 else 16
+
+
+def _whole_blocks(changed: np.ndarray, crop, subsampling) -> np.ndarray:
+    """(h, w) float 0/1: the whole coding units, on the file's grid, that hold a ``changed`` pixel."""
+    n = _mcu(subsampling)
+    ox, oy = (crop.x % n, crop.y % n) if crop is not None else (0, 0)
+    h, w = changed.shape
+    H, W = int(np.ceil((h + oy) / n)), int(np.ceil((w + ox) / n))
+    pad = np.zeros((H * n, W * n), bool)
+    pad[oy:oy + h, ox:ox + w] = changed
+    hit = pad.reshape(H, n, W, n).any(axis=(1, 3))
+    return np.repeat(np.repeat(hit, n, 0), n, 1)[oy:oy + h, ox:ox + w].astype(np.float32)
+
+
+def _jpeg_roundtrip(img8, photo, crop, tables, subsampling, keep):
+    """Encode the crop on the file's grid with its own tables, the photo's own pixels round it; the result
+    where ``keep``, the crop as it was elsewhere."""
     from PIL import Image
 
-    # Pad to the file's block grid, so the blocks fall where the photo's fell.
-    px, py = (crop.x % 16, crop.y % 16) if crop is not None else (0, 0)
+    # Pad to the file's block grid, so the blocks fall where the photo's fell, with the photo's pixels
+    # (the blocks on the crop's border are then coded as the photo's were).
+    n = 16
+    px, py = (crop.x % n, crop.y % n) if crop is not None else (0, 0)
     h, w = img8.shape[:2]
-    H = int(np.ceil((h + py) / 16.0) * 16)
-    W = int(np.ceil((w + px) / 16.0) * 16)
+    H = int(np.ceil((h + py) / n) * n)
+    W = int(np.ceil((w + px) / n) * n)
     canvas = np.pad(img8, ((py, H - h - py), (px, W - w - px), (0, 0)), mode="edge")
+    if crop is not None and photo is not None:
+        X0, Y0 = crop.x - px, crop.y - py
+        ys0, ys1 = max(Y0, 0), min(Y0 + H, photo.height)
+        xs0, xs1 = max(X0, 0), min(X0 + W, photo.width)
+        canvas[ys0 - Y0:ys1 - Y0, xs0 - X0:xs1 - X0] = np.asarray(photo.srgb)[ys0:ys1, xs0:xs1]
+        canvas[py:py + h, px:px + w] = img8
     buf = io.BytesIO()
     kw = {"qtables": [list(t) for t in tables]}
     if subsampling is not None:
         kw["subsampling"] = int(subsampling)
     Image.fromarray(canvas).save(buf, format="JPEG", **kw)
     dec = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))[py:py + h, px:px + w]
-    m = near[..., None]
+    m = keep[..., None]
     return np.clip(np.round(img8 * (1.0 - m) + dec.astype(np.float32) * m), 0, 255).astype(np.uint8)
 
 

@@ -176,7 +176,7 @@ def ear_integration(photo, detection, camera, placement, piece, light, crop, alp
     thick_px = 1.5 / placement.fit.mm_per_px
     a = np.clip(alpha, 0, 1) * visible
     contact, cinfo = contact_shading(a, skin, key, thick_px)
-    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=None)
+    look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=None, skin=skin)
     hidden = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
     report = {"hair": {"model": model.hair is not None, "ear_cover": round(cover, 3), "in_front": in_front,
                        "coverage_hidden": round(hidden, 4)},
