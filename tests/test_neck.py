@@ -154,6 +154,17 @@ def test_hair_in_front_hides_the_chain(hair_render):
     assert res.report["composite"]["integration"]["occluded_share_of_crop"] > 0
 
 
+def test_the_render_spends_its_samples_on_the_chain(hair_render):
+    """Only the chain's footprint (and its shadow's reach on the neck) is rendered, not the crop around
+    it; every pixel the chain covers is among them, and the clasp is in the scene."""
+    res, prep = hair_render
+    rep = res.report["render"]
+    x, y, w, h = rep["crop"]
+    assert rep["pixels_rendered"] < 0.4 * w * h
+    assert (res.mask > 0).sum() < rep["pixels_rendered"]
+    assert "clasp" in rep["parts"] and "links" in rep["parts"]
+
+
 def test_bad_options_are_invalid_option():
     for kwargs in ({"finger": "ring"}, {"length_in": 40}, {"length_in": "long"}, {"position": 0.3}):
         with pytest.raises(JewelrenderError) as e:

@@ -12,8 +12,8 @@ loop, which pulls the chain into a V; the pendant hangs from it on its bail, lyi
 the chest.
 
 Every link of a chain is the same mesh: a part carries that one mesh and the
-transforms of its copies (:class:`jewelrender.geometry.assets.InstancedPart`),
-rendered as a Mitsuba ``shapegroup`` with one ``instance`` per link.
+transforms of its copies (:class:`jewelrender.geometry.assets.InstancedPart`); the
+renderer bakes the copies into one Mitsuba mesh (:func:`jewelrender.render.merged_meshes`).
 
 Catalog schema::
 

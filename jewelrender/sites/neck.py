@@ -469,6 +469,9 @@ class NeckPlacement:
     details: dict = field(default_factory=dict)
     #: Pairs of ``points_cam`` rows along which the photo shows skin (the lighting's reference colour).
     skin_segments: tuple = ((0, 1), (0, 2), (0, 3))
+    #: A necklace is a thin curve across a crop that spans the chest: render only its footprint and where
+    #: its shadow falls on the neck's proxy (scene.footprint), not the whole crop.
+    sparse_render = True
     #: The render's coverage of the piece before hair and clothes cut it (set by the site's
     #: integration, read by its visibility check; not reported).
     render_coverage: dict = field(default_factory=dict)
