@@ -290,3 +290,19 @@ def test_every_chain_link_and_the_clasp_are_closed_finite_meshes():
     assert [p.name for p in clasp.parts] == ["clasp", "clasp_jump_ring", "clasp_tag_ring"]
     for p in clasp.parts:
         assert np.isfinite(p.vertices).all() and trimesh.Trimesh(p.vertices, p.faces).is_watertight, p.name
+
+
+def test_a_run_without_edges_is_not_the_neck_width(detectors):
+    """The neck sample's sweater and high trapezius join the neck's run across every measured row: the
+    run reaches the window's ends, which once counted as a 133 mm neck (its chain lay out on the
+    shoulders). Rows without an edge are no measurement; its width falls back on the prior."""
+    from jewelrender import samples
+
+    fd, pd = detectors
+    ph = load_photo(samples.path("neck"))
+    res = pd.detect(ph)
+    det = NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1)
+    pl = place_neck(ph, det, camera_from_photo(ph), length_in=16)
+    w = pl.details["width"]
+    assert w["rows_without_edges"] >= 10
+    assert pl.neck_width_source == "prior" and pl.neck_width_mm < 115.0  # ANSUR II women: 105 +- 6 mm
