@@ -306,3 +306,20 @@ def test_a_run_without_edges_is_not_the_neck_width(detectors):
     w = pl.details["width"]
     assert w["rows_without_edges"] >= 10
     assert pl.neck_width_source == "prior" and pl.neck_width_mm < 115.0  # ANSUR II women: 105 +- 6 mm
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_the_chain_ends_where_the_neck_hides_it_without_hooks(scenes, name):
+    """The links drawn run round the front only as far as the body's outline (the widest line of the
+    neck base's section): going out from the front, each side only widens. Links kept beside the neck
+    behind that line curled back inside it, hooked ends both blind-test judges named on every try-on."""
+    pl = scenes[name][3][18]
+    links = [p for p in necklace.parts(catalog.get_piece(CHAIN), pl.fit) if p.name == "links"][0]
+    c = links.transforms[:, :3, 3]
+    ang = np.arctan2(c[:, 0], c[:, 2])
+    for side in (1.0, -1.0):
+        s = side * ang > 0
+        order = np.argsort(np.abs(ang[s]))
+        x = np.abs(c[s][order, 0])
+        assert len(x) > 20
+        assert np.all(np.maximum.accumulate(x) - x < 1.5), (name, side)  # no turning back inwards

@@ -362,6 +362,14 @@ class NeckBase:
         sd = np.where(above, np.maximum(sd, np.abs(q[:, 1] - np.clip(q[:, 1], self.h_bot, self.h_top))), sd)
         return sd, n_loc @ self.R
 
+    def in_front(self, points) -> np.ndarray:
+        """Whether each point (piece frame) lies in front of its section's widest line, the section's
+        centre depth: the side of a loop round the body a frontal camera sees; behind that line the
+        body's outline hides it (above the cone, the neck's: nearly its axis)."""
+        q = self._local(points)
+        _, _, dc = self._section(q[:, 1])
+        return q[:, 2] > dc
+
     def push_out(self, points):
         q = self._local(points)
         a, b, dc = self._section(q[:, 1])
