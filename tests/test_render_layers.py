@@ -98,12 +98,10 @@ def test_shadow_darkens_skin_next_to_the_ring_and_nowhere_else(setup):
     assert np.all(after[~m] <= before[~m] + 1e-3), f"{name}: a shadow only darkens"
 
 
-def test_a_sparse_render_samples_its_pixels_as_the_full_one(setup):
+def test_a_sparse_render_samples_its_pixels_as_the_full_one(data_dir):
     """``spec.pixels`` renders only the pixels asked for, each as the full render samples it (k x k
     jittered sub-pixels): the same coverage and colour there within the noise, zero elsewhere."""
-    name, _, _, _, spec, layers = setup
-    if name != PHOTOS[0]:
-        pytest.skip("one photo is enough")
+    _, _, _, _, spec, layers = _render(PHOTOS[0], data_dir)
     half = np.zeros(layers.alpha.shape, bool)
     half[:, : half.shape[1] // 2 + 3] = True
     spec.pixels = half
