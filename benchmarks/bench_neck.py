@@ -7,14 +7,17 @@ again; only the drape and the meshes come from the cache (same photo, same fit).
 
     python benchmarks/bench_neck.py [--photo PATH] [--piece ID] [--repeat 3] [--json OUT]
 
-Prints the stage timings of the cold call and the median of the warm ones, with the machine's
-load average at the start (others' load inflates wall times on a shared machine).
+Prints the stage timings of the cold call and the median of the warm ones, each call's CPU seconds
+(``time.process_time``: this process's own work, which others' load does not inflate) and the
+machine's load average before it (others' load inflates wall times on a shared machine), and how
+many of the crop's pixels were rendered (a necklace renders only its footprint).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +37,7 @@ def main(argv=None) -> int:
     ap.add_argument("--piece", default=PIECE)
     ap.add_argument("--length-in", type=float, default=18.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quality", choices=("preview", "final"), default="preview")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     from jewelrender import Renderer
@@ -43,18 +47,25 @@ def main(argv=None) -> int:
     runs = []
     with Renderer() as r:
         for i in range(a.repeat + 1):
-            t = time.perf_counter()
-            res = r.try_on(photo, a.piece, length_in=a.length_in, quality="preview", min_quality=0)
-            wall = time.perf_counter() - t
-            runs.append({"wall_s": wall, "timings": res.report["timings"], "backend": res.report["backend"]})
-            print(f"{'cold' if i == 0 else 'warm'} {wall:6.2f} s  "
+            load = os.getloadavg()[0]
+            t, c = time.perf_counter(), time.process_time()
+            res = r.try_on(photo, a.piece, length_in=a.length_in, quality=a.quality, min_quality=0)
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
+            rend = res.report["render"]
+            runs.append({"wall_s": wall, "cpu_s": cpu, "load_average_1min": load, "timings": res.report["timings"],
+                         "backend": res.report["backend"], "crop": rend["crop"],
+                         "pixels_rendered": rend.get("pixels_rendered")})
+            print(f"{'cold' if i == 0 else 'warm'} {wall:6.2f} s wall {cpu:6.2f} s cpu (load {load:.1f}, "
+                  f"{rend.get('pixels_rendered')} px of a {rend['crop'][2]}x{rend['crop'][3]} crop)  "
                   + "  ".join(f"{k} {v:.2f}" for k, v in res.report["timings"].items() if k != "total"), flush=True)
     warm = [x["wall_s"] for x in runs[1:]]
+    warm_cpu = [x["cpu_s"] for x in runs[1:]]
     stages = {k: summary([x["timings"][k] for x in runs[1:]])["median"] for k in runs[1]["timings"]}
     out = {"benchmark": "neck", "photo": str(photo.name), "piece": a.piece, "length_in": a.length_in,
-           "cold_s": runs[0]["wall_s"], "warm_s": summary(warm), "warm_stage_median_s": stages,
+           "quality": a.quality, "cold_s": runs[0]["wall_s"], "cold_cpu_s": runs[0]["cpu_s"], "warm_s": summary(warm),
+           "warm_cpu_s": summary(warm_cpu), "warm_stage_median_s": stages,
            "target_warm_s": 10.0, "backend": runs[0]["backend"], "runs": runs, "machine": machine(), **prov}
-    print(json.dumps({k: out[k] for k in ("cold_s", "warm_s", "load_average_1min", "commit")}, default=float))
+    print(json.dumps({k: out[k] for k in ("cold_s", "warm_s", "warm_cpu_s", "load_average_1min", "commit")}, default=float))
     dump(a.json, out)
     return 0
 

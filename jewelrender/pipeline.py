@@ -528,7 +528,8 @@ class Renderer:
             "placement": site.report(placement, prep.detection),
             "lighting": light.to_report(),
             "render": {"crop": spec.crop.to_report(), "triangles": triangles, "seed": seed,
-                       **{k: spec.meta[k] for k in ("triangles_stored", "instances") if k in spec.meta},
+                       **{k: spec.meta[k] for k in ("triangles_stored", "instances", "pixels_rendered", "parts")
+                          if k in spec.meta},
                        **({"crops": crops} if len(crops) > 1 else {})},
             "composite": comp_info,
             "gate": prep.gate.to_report(),

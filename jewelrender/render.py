@@ -23,11 +23,12 @@ proxies, so no shape ids or BSDF flags are needed to tell them apart.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh"]
+__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh", "merged_meshes"]
 
 _registered: set[str] = set()
 
@@ -152,14 +153,67 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
     return mesh
 
 
-def _shapes(mi, key: str, m, *, emit: bool = True) -> dict:
-    """Scene-dict entries for one SceneMesh: the mesh, or a shapegroup and one instance per transform."""
+def _same(a, b) -> bool:
+    """Deep equality of scene-dict values (arrays by content, other objects by identity)."""
+    if a is b:
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, (str, int, float, bool)) and isinstance(b, (str, int, float, bool)):
+        return type(a) is type(b) and a == b
+    return False
+
+
+def _same_material(a, b) -> bool:
+    return (a.role == b.role and a.emission is None and b.emission is None and _same(a.bsdf, b.bsdf)
+            and _same(a.interior, b.interior) and (a.texcoords is None) == (b.texcoords is None)
+            and (a.normals is None) == (b.normals is None))
+
+
+def _baked(m):
+    """An instanced SceneMesh as one mesh: every copy's triangles in the camera frame."""
     if m.instances is None:
-        return {key: _mesh(mi, m, emit=emit)}
-    out = {f"{key}_group": {"type": "shapegroup", "mesh": _mesh(mi, m, emit=emit)}}
-    for i, T in enumerate(m.instances):
-        out[f"{key}_i{i}"] = {"type": "instance", "group": {"type": "ref", "id": f"{key}_group"},
-                              "to_world": mi.ScalarTransform4f(np.asarray(T, np.float64))}
+        return m
+    import dataclasses
+
+    T = np.asarray(m.instances, np.float64)
+    v = np.asarray(m.vertices, np.float64)
+    verts = (np.einsum("kij,nj->kni", T[:, :3, :3], v) + T[:, None, :3, 3]).reshape(-1, 3)
+    nrm = None
+    if m.normals is not None:
+        R = T[:, :3, :3] / np.linalg.norm(T[:, :3, 0], axis=1)[:, None, None]
+        nrm = np.einsum("kij,nj->kni", R, np.asarray(m.normals, np.float64)).reshape(-1, 3).astype(np.float32)
+    faces = (np.asarray(m.faces, np.int64)[None] + (np.arange(len(T)) * len(v))[:, None, None]).reshape(-1, 3)
+    uv = None if m.texcoords is None else np.tile(np.asarray(m.texcoords, np.float32), (len(T), 1))
+    return dataclasses.replace(m, vertices=verts.astype(np.float32), faces=faces.astype(np.uint32), normals=nrm,
+                               texcoords=uv, instances=None)
+
+
+def merged_meshes(meshes: list) -> list:
+    """The piece's meshes as few Mitsuba shapes: instanced copies baked into one mesh, and parts of one
+    material (same BSDF, interior, attributes) joined. On the JIT backends every shape and BSDF object
+    is traced as its own callable of the render kernel (a 255-link chain as instances: a 108k-op kernel,
+    4 s of code generation a render); a mesh of 122k triangles costs the ray tracer nothing more."""
+    import dataclasses
+
+    out: list = []
+    for m in (_baked(x) for x in meshes):
+        for i, o in enumerate(out):
+            if _same_material(o, m):
+                off = len(o.vertices)
+                out[i] = dataclasses.replace(
+                    o, name=o.name if o.name == m.name else f"{o.name}+{m.name}",
+                    vertices=np.concatenate([o.vertices, m.vertices]).astype(np.float32),
+                    faces=np.concatenate([o.faces.astype(np.int64), m.faces.astype(np.int64) + off]).astype(np.uint32),
+                    normals=None if o.normals is None else np.concatenate([o.normals, m.normals]).astype(np.float32),
+                    texcoords=None if o.texcoords is None else np.concatenate([o.texcoords, m.texcoords]))
+                break
+        else:
+            out.append(m)
     return out
 
 
@@ -219,6 +273,52 @@ def medium_clamp(env) -> float:
     return float(MEDIUM_CLAMP_X_ENV_MEAN * max(lum.mean(), 1e-6))
 
 
+def _render_pixels(mi, scene, spec, seed: int) -> np.ndarray:
+    """Only the crop's pixels in ``spec.pixels`` (an (h, w) bool mask), each as k x k jittered sub-pixel
+    samples and ``passes`` passes, as :func:`mitsuba.render` samples the film (one sample per
+    sub-pixel, a box filter); the other pixels are zero in every layer. For a piece that covers a
+    small share of its crop (a necklace's thin curve across the chest): the samples are spent where
+    it and its shadow are. The same seed gives the same image."""
+    import drjit as dr
+
+    k, passes = spec.supersample, spec.passes
+    h, w = spec.crop.height, spec.crop.width
+    ys, xs = np.nonzero(np.asarray(spec.pixels, bool))
+    out = np.zeros((h, w, 8), np.float32)
+    if not len(xs):
+        return out
+    m = k * k
+    n = len(xs) * m
+    sensor = scene.sensors()[0]
+    integrator = scene.integrator()
+    spectral = mi.is_spectral
+    acc = np.zeros((n, 8), np.float64)
+    scale = mi.ScalarVector2f(1.0 / (w * k), 1.0 / (h * k))
+    # Sample i is sub-pixel i % m of pixel i // m, computed in the kernel: the pixels are gathered, so
+    # the kernel does not depend on where NumPy put them (an aligned or unaligned load is another kernel).
+    px, py = mi.Float(xs.astype(np.float32)), mi.Float(ys.astype(np.float32))
+    idx = dr.arange(mi.UInt32, n)
+    pix, sub = idx // m, idx % m
+    grid = mi.Point2f(dr.gather(mi.Float, px, pix) * k + mi.Float(sub % k),
+                      dr.gather(mi.Float, py, pix) * k + mi.Float(sub // k))
+    for p in range(passes):
+        sampler = sensor.sampler().fork()
+        sampler.seed(seed * 7919 + p, n)
+        pos = (grid + sampler.next_2d()) * scale
+        wav = sampler.next_1d() if spectral else mi.Float(0.0)
+        ray, weight = sensor.sample_ray_differential(0.0, wav, pos, mi.Point2f(0.5))
+        L, valid, aovs = integrator.sample(scene, sampler, ray, None, mi.Bool(True))
+        L = mi.unpolarized_spectrum(weight * L)
+        rgb = mi.spectrum_to_srgb(L, ray.wavelengths) if spectral else mi.Color3f(L)
+        dr.eval(rgb, *aovs)
+        for j, a in enumerate([rgb[0], rgb[1], rgb[2], *aovs]):
+            acc[:, j] += np.array(a, np.float64).reshape(n)
+    acc /= passes
+    # the camera's pixel is the mean of its k x k sub-pixels (samples are grouped by pixel)
+    out[ys, xs] = acc.reshape(len(xs), k * k, 8).mean(axis=1).astype(np.float32)
+    return out
+
+
 def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     """Render the crop of ``spec`` and return its layers (needs an active variant).
 
@@ -232,19 +332,19 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     from .errors import RenderError
 
     register_integrator()
-    # Scenes of earlier renders that only a reference cycle keeps alive stay in Mitsuba's instance
-    # registry, and a kernel's virtual calls are traced for every registered instance: freed first, a
-    # photo seen before reuses its compiled kernel (benchmarks/bench_new_photos.py).
+    meshes = merged_meshes(spec.jewel)
+    # Every live Mitsuba object of a kind (emitter, BSDF, shape) is a callable of the render kernel: a
+    # previous render's scene still waiting for the cycle collector (the integrator holds its scenes) made
+    # the next kernel a different one, compiled again (5-6 s on 2 cores). Collect them first.
     gc.collect()
+    integrator = None
     try:
-        jewel = {}
-        for i, m in enumerate(spec.jewel):
-            jewel.update(_shapes(mi, _key("j", i, m.name), m))
+        jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(meshes)}
         proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
         scene = mi.load_dict({
             "type": "scene",
             "integrator": {"type": "jewelrender_tryon", "max_depth": spec.max_depth,
-                           "medium_clamp": medium_clamp(spec.env) if any(m.interior for m in spec.jewel)
+                           "medium_clamp": medium_clamp(spec.env) if any(m.interior for m in meshes)
                            else float("inf")},
             "sensor": _sensor(mi, spec),
             "env": spec.env.to_mitsuba(),
@@ -252,22 +352,26 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
             **proxies,
         })
         integrator = scene.integrator()
-        jewel_only = {}
-        for i, m in enumerate(spec.jewel):
-            jewel_only.update(_shapes(mi, _key("j", i, m.name), m, emit=False))
+        jewel_only = {_key("j", i, m.name): _mesh(mi, m, emit=False) for i, m in enumerate(meshes)}
         integrator.jewel_scene = mi.load_dict({"type": "scene", **jewel_only})
         integrator.proxy_scene = mi.load_dict({"type": "scene",
                                                **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
-        acc = None
-        for p in range(spec.passes):
-            img = np.array(mi.render(scene, spp=1, seed=seed * 7919 + p), dtype=np.float64)
-            acc = img if acc is None else acc + img
+        k = spec.supersample
+        h, w = spec.crop.height, spec.crop.width
+        if spec.pixels is not None:
+            img = _render_pixels(mi, scene, spec, seed)
+        else:
+            acc = None
+            for p in range(spec.passes):
+                layer = np.array(mi.render(scene, spp=1, seed=seed * 7919 + p), dtype=np.float64)
+                acc = layer if acc is None else acc + layer
+            # The camera's pixel is the average of its k x k sub-pixels (a box filter over its footprint).
+            img = (acc.reshape(h, k, w, k, -1).mean(axis=(1, 3)) / spec.passes).astype(np.float32)
     except (RuntimeError, ValueError, TypeError) as exc:
         raise RenderError(f"the renderer failed: {exc}") from exc
-    k = spec.supersample
-    h, w = spec.crop.height, spec.crop.width
-    # The camera's pixel is the average of its k x k sub-pixels (a box filter over its footprint).
-    img = (acc.reshape(h, k, w, k, -1).mean(axis=(1, 3)) / spec.passes).astype(np.float32)
+    finally:
+        if integrator is not None:  # break the integrator <-> scene cycle
+            integrator.jewel_scene = integrator.proxy_scene = None
     if img.shape[-1] < 8 or not np.all(np.isfinite(img)):
         raise RenderError(f"the renderer returned an invalid image (shape {img.shape})")
     return RenderLayers(

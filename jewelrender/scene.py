@@ -16,7 +16,7 @@ import numpy as np
 from .sites.proxies import capsule_mesh
 
 __all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material",
-           "crease_gain"]
+           "crease_gain", "footprint"]
 
 
 def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bool = True) -> dict:
@@ -80,8 +80,8 @@ class SceneMesh:
     texcoords: np.ndarray | None = None   # (N, 2) float32, uv in [0, 1]^2 over the photo (v down)
     emission: np.ndarray | None = None    # (h, w, 3) float32 linear radiance texture, looked up at texcoords
     interior: dict | None = None          # scene-dict medium inside a closed mesh (scattering stones)
-    #: (K, 4, 4) transforms from the mesh's own frame to the camera frame: drawn K times (a Mitsuba
-    #: shapegroup and K instances); ``vertices``/``normals`` are then in the mesh's own frame.
+    #: (K, 4, 4) transforms from the mesh's own frame to the camera frame: drawn K times (the renderer
+    #: bakes the copies into one mesh); ``vertices``/``normals`` are then in the mesh's own frame.
     instances: np.ndarray | None = None
 
 
@@ -103,6 +103,9 @@ class SceneSpec:
     passes: int
     max_depth: int
     meta: dict = field(default_factory=dict)
+    #: (crop h, crop w) bool: the only pixels to render (the piece's footprint and where its shadow can fall
+    #: on a proxy; :func:`footprint`); None renders the whole crop.
+    pixels: np.ndarray | None = None
 
 
 def piece_to_camera(center_m, axis, up) -> np.ndarray:
@@ -152,6 +155,42 @@ def _crop_for(points_cam: np.ndarray, camera, margin: float, multiple: int, min_
     x = int(np.clip(round(centre[0] - cw / 2), 0, camera.width - cw))
     y = int(np.clip(round(centre[1] - ch / 2), 0, camera.height - ch))
     return Crop(x, y, cw, ch)
+
+
+#: Around the piece's footprint, the pixels a sparse render keeps for anti-aliasing (px), and how far
+#: (mm at the piece's depth) its shadow on a proxy can reach: the key light's offset of a link standing
+#: a few mm off the proxy (the neck's render capsule lies 2-6 mm inside the skin) at up to ~60 degrees.
+FOOTPRINT_EDGE_PX = 2
+SHADOW_REACH_MM = 10.0
+
+
+def footprint(crop: Crop, camera, pieces_px: list[np.ndarray], proxies: list[SceneMesh], px_per_mm: float) -> np.ndarray:
+    """The crop's pixels a render needs when the piece covers a small share of it (a chain across the
+    chest): each part's (or instance's) projected convex hull, grown by :data:`FOOTPRINT_EDGE_PX`, and,
+    where a proxy lies under it in the image, by :data:`SHADOW_REACH_MM` (the render's shadow falls only
+    on proxies; elsewhere lit_with = lit_without and nothing of the piece shows)."""
+    import cv2
+
+    h, w = crop.height, crop.width
+    fp = np.zeros((h, w), np.uint8)
+    origin = np.array([crop.x, crop.y], float)
+    for pts in pieces_px:
+        for hull_pts in pts:
+            hull = cv2.convexHull(np.round(hull_pts - origin).astype(np.int32))
+            cv2.fillConvexPoly(fp, hull, 1)
+    prox = np.zeros((h, w), np.uint8)
+    for m in proxies:
+        uv = camera.project(np.asarray(m.vertices, np.float64)) - origin
+        tris = np.round(uv[np.asarray(m.faces, np.int64)]).astype(np.int32)
+        cv2.fillPoly(prox, list(tris), 1)
+
+    def grow(mask, r):
+        r = max(int(np.ceil(r)), 0)
+        return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+
+    near = grow(fp, FOOTPRINT_EDGE_PX)
+    shadow = grow(fp, SHADOW_REACH_MM * px_per_mm) & prox
+    return (near | shadow).astype(bool)
 
 
 #: Side of the square photo texture the body proxy emits (reflections of skin are blurry anyway).
@@ -273,11 +312,13 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     M = piece_to_camera(placement.center_cam, placement.axis_cam, placement.up_cam)
     jewel = []
     all_pts = []
+    per_copy = []  # vertices per copy of each part (an instanced part's points are copy after copy)
     for p in parts:
         transforms = getattr(p, "transforms", None)  # an InstancedPart: one mesh, many copies
         base = p.part if transforms is not None else p
         if transforms is not None:
             v = np.asarray(base.vertices, np.float32)
+            per_copy.append(len(v))
             n = None if base.normals is None else np.asarray(base.normals, np.float32)
             instances = M[None] @ np.asarray(transforms, np.float64)
             local = v.astype(np.float64)
@@ -285,6 +326,7 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
                             + instances[:, None, :3, 3]).reshape(-1, 3).astype(np.float32))
         else:
             v, n = _transform(p.vertices, p.normals, M)
+            per_copy.append(len(v))
             instances = None
             all_pts.append(v)
         uv = getattr(base, "texcoords", None)
@@ -309,14 +351,20 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
     # around it would path-trace several times the pixels it covers).
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple,
                      getattr(placement, "crop_min_aspect", 1.0))
+    pixels = None
+    if getattr(placement, "sparse_render", False):
+        # per instance (or part), its projected points: their hulls are the footprint
+        hulls = [camera.project(p.astype(np.float64)).reshape(len(p) // n, n, 2) for p, n in zip(all_pts, per_copy)]
+        pixels = footprint(crop, camera, hulls, proxies, float(placement.px_per_mm))
     return SceneSpec(
         width=camera.width, height=camera.height, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
         crop=crop, jewel=jewel, proxies=proxies,
         env=lighting.render_env if getattr(lighting, "render_env", None) is not None else lighting.env, supersample=quality.supersample,
-        passes=quality.passes, max_depth=quality.max_depth,
+        passes=quality.passes, max_depth=quality.max_depth, pixels=pixels,
         meta={"parts": [p.name for p in parts],
               # triangles drawn (every instance) and held (each instanced mesh once)
               "triangles": int(sum(len(m.faces) * (1 if m.instances is None else len(m.instances)) for m in jewel)),
               "triangles_stored": int(sum(len(m.faces) for m in jewel)),
-              "instances": int(sum(0 if m.instances is None else len(m.instances) for m in jewel))},
+              "instances": int(sum(0 if m.instances is None else len(m.instances) for m in jewel)),
+              "pixels_rendered": int(crop.width * crop.height if pixels is None else pixels.sum())},
     )

@@ -154,6 +154,17 @@ def test_hair_in_front_hides_the_chain(hair_render):
     assert res.report["composite"]["integration"]["occluded_share_of_crop"] > 0
 
 
+def test_the_render_spends_its_samples_on_the_chain(hair_render):
+    """Only the chain's footprint (and its shadow's reach on the neck) is rendered, not the crop around
+    it; every pixel the chain covers is among them, and the clasp is in the scene."""
+    res, prep = hair_render
+    rep = res.report["render"]
+    x, y, w, h = rep["crop"]
+    assert rep["pixels_rendered"] < 0.4 * w * h
+    assert (res.mask > 0).sum() < rep["pixels_rendered"]
+    assert "clasp" in rep["parts"] and "links" in rep["parts"]
+
+
 def test_bad_options_are_invalid_option():
     for kwargs in ({"finger": "ring"}, {"length_in": 40}, {"length_in": "long"}, {"position": 0.3}):
         with pytest.raises(JewelrenderError) as e:
@@ -279,3 +290,36 @@ def test_every_chain_link_and_the_clasp_are_closed_finite_meshes():
     assert [p.name for p in clasp.parts] == ["clasp", "clasp_jump_ring", "clasp_tag_ring"]
     for p in clasp.parts:
         assert np.isfinite(p.vertices).all() and trimesh.Trimesh(p.vertices, p.faces).is_watertight, p.name
+
+
+def test_a_run_without_edges_is_not_the_neck_width(detectors):
+    """The neck sample's sweater and high trapezius join the neck's run across every measured row: the
+    run reaches the window's ends, which once counted as a 133 mm neck (its chain lay out on the
+    shoulders). Rows without an edge are no measurement; its width falls back on the prior."""
+    from jewelrender import samples
+
+    fd, pd = detectors
+    ph = load_photo(samples.path("neck"))
+    res = pd.detect(ph)
+    det = NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1)
+    pl = place_neck(ph, det, camera_from_photo(ph), length_in=16)
+    w = pl.details["width"]
+    assert w["rows_without_edges"] >= 10
+    assert pl.neck_width_source == "prior" and pl.neck_width_mm < 115.0  # ANSUR II women: 105 +- 6 mm
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_the_chain_ends_where_the_neck_hides_it_without_hooks(scenes, name):
+    """The links drawn run round the front only as far as the body's outline (the widest line of the
+    neck base's section): going out from the front, each side only widens. Links kept beside the neck
+    behind that line curled back inside it, hooked ends both blind-test judges named on every try-on."""
+    pl = scenes[name][3][18]
+    links = [p for p in necklace.parts(catalog.get_piece(CHAIN), pl.fit) if p.name == "links"][0]
+    c = links.transforms[:, :3, 3]
+    ang = np.arctan2(c[:, 0], c[:, 2])
+    for side in (1.0, -1.0):
+        s = side * ang > 0
+        order = np.argsort(np.abs(ang[s]))
+        x = np.abs(c[s][order, 0])
+        assert len(x) > 20
+        assert np.all(np.maximum.accumulate(x) - x < 1.5), (name, side)  # no turning back inwards

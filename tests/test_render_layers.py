@@ -96,3 +96,24 @@ def test_shadow_darkens_skin_next_to_the_ring_and_nowhere_else(setup):
     if far.any():  # beyond a finger's width: at most one 8-bit code of penumbra
         assert np.abs(darker[far]).max() < 0.03, f"{name}: the photo changed far from the ring"
     assert np.all(after[~m] <= before[~m] + 1e-3), f"{name}: a shadow only darkens"
+
+
+def test_a_sparse_render_samples_its_pixels_as_the_full_one(data_dir):
+    """``spec.pixels`` renders only the pixels asked for, each as the full render samples it (k x k
+    jittered sub-pixels): the same coverage and colour there within the noise, zero elsewhere."""
+    _, _, _, _, spec, layers = _render(PHOTOS[0], data_dir)
+    half = np.zeros(layers.alpha.shape, bool)
+    half[:, : half.shape[1] // 2 + 3] = True
+    spec.pixels = half
+    try:
+        sparse = render_layers(spec, seed=0)
+    finally:
+        spec.pixels = None
+    assert not sparse.alpha[~half].any() and not sparse.jewel[~half].any()
+    a, b = layers.alpha[half], sparse.alpha[half]
+    assert a.sum() > 50 and abs(b.sum() / a.sum() - 1.0) < 0.03
+    assert np.corrcoef(a, b)[0, 1] > 0.97
+    ja, jb = layers.jewel[half].sum(axis=0), sparse.jewel[half].sum(axis=0)
+    assert np.all(np.abs(jb / ja - 1.0) < 0.08), (ja, jb)
+    wa, wb = layers.lit_without[half], sparse.lit_without[half]
+    assert abs(wb.sum() / wa.sum() - 1.0) < 0.05

@@ -112,7 +112,7 @@ def chain_render(data_dir):
 
 
 def test_chain_renders_as_instances_around_the_wrist(chain_render, placed):
-    """One link mesh drawn once per link (shapegroup + instances), making a band across the forearm."""
+    """One link mesh drawn once per link (a transform per copy), making a band across the forearm."""
     from jewelrender.library.catalog import get_piece
     from jewelrender.pieces import piece_parts
 

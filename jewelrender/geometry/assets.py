@@ -191,9 +191,9 @@ class MeshPart:
 class InstancedPart:
     """One mesh drawn at many places: the links of a chain, the settings of a tennis bracelet.
 
-    The renderer makes it a Mitsuba ``shapegroup`` with one ``instance`` per
-    transform, so a bracelet of 60 set stones costs one stone's triangles in
-    memory and in the acceleration structure, not 60.
+    The piece and the scene carry the mesh once with its transforms; the renderer
+    bakes the copies into one Mitsuba mesh (:func:`jewelrender.render.merged_meshes`:
+    a Mitsuba ``instance`` per copy made every copy a callable of the render kernel).
 
     Parameters
     ----------

@@ -18,7 +18,8 @@ loose part hangs on the side away from gravity's contact, as on a real wrist.
 
 Every link is the same mesh: the parts are
 :class:`jewelrender.geometry.assets.InstancedPart` (one mesh, one transform per
-link), rendered as a Mitsuba ``shapegroup`` with ``instance``\\ s.
+link); the renderer bakes the copies into one Mitsuba mesh
+(:func:`jewelrender.render.merged_meshes`).
 
 Catalog schema::
 

@@ -73,8 +73,11 @@ NOTCH_MIN_FROM_CHIN = 0.5
 #: almost round section) against biacromial breadth 36 / 41 cm less ~2.5 cm a side to the joints'
 #: centres: ~0.33 for both.
 PRIOR_NECK_TO_SHOULDERS = 0.33
-#: A measured width outside this share of the shoulders' is a wrong edge (hair, jaw, collar, background).
-_PLAUSIBLE_NECK_TO_SHOULDERS = (0.25, 0.45)
+#: A measured width outside this share of the shoulders' is a wrong edge (hair, jaw, collar, background, the
+#: trapezius): the prior's own spread (neck circumference and biacromial breadth each ~6 % SD in ANSUR II,
+#: their ratio ~9 %: 0.33 +- 0.03) gives 0.26-0.40 as about +-2.3 SD. (0.45 let frl-london_113-03's
+#: flare, 0.43, through: a 131 mm neck at its iris scale, and an 18" chain resting above the notch.)
+_PLAUSIBLE_NECK_TO_SHOULDERS = (0.26, 0.40)
 #: Below this share of the necklace's front that can show (skin, not hair or clothes), NECK_COVERED.
 MIN_VISIBLE_FRACTION = 0.25
 #: A fine chain's metal spread (stops) scoring 0 and 1 (quality.ScoreInputs): at 2-3 px/mm its wire is a
@@ -359,6 +362,14 @@ class NeckBase:
         sd = np.where(above, np.maximum(sd, np.abs(q[:, 1] - np.clip(q[:, 1], self.h_bot, self.h_top))), sd)
         return sd, n_loc @ self.R
 
+    def in_front(self, points) -> np.ndarray:
+        """Whether each point (piece frame) lies in front of its section's widest line, the section's
+        centre depth: the side of a loop round the body a frontal camera sees; behind that line the
+        body's outline hides it (above the cone, the neck's: nearly its axis)."""
+        q = self._local(points)
+        _, _, dc = self._section(q[:, 1])
+        return q[:, 2] > dc
+
     def push_out(self, points):
         q = self._local(points)
         a, b, dc = self._section(q[:, 1])
@@ -469,6 +480,9 @@ class NeckPlacement:
     details: dict = field(default_factory=dict)
     #: Pairs of ``points_cam`` rows along which the photo shows skin (the lighting's reference colour).
     skin_segments: tuple = ((0, 1), (0, 2), (0, 3))
+    #: A necklace is a thin curve across a crop that spans the chest: render only its footprint and where
+    #: its shadow falls on the neck's proxy (scene.footprint), not the whole crop.
+    sparse_render = True
     #: The render's coverage of the piece before hair and clothes cut it (set by the site's
     #: integration, read by its visibility check; not reported).
     render_coverage: dict = field(default_factory=dict)
@@ -507,12 +521,14 @@ class NeckPlacement:
 
 def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: np.ndarray) -> tuple[float | None, dict]:
     """The neck's width (px) along the chin-to-shoulders line: the median run across it of the person
-    that is not hair (the neck's shaded flanks fail the skin colour test; hair and background bound it)."""
+    that is not hair (the neck's shaded flanks fail the skin colour test; hair and background bound it).
+    A run that reaches the window's end found no edge and is no measurement."""
     skin = tissue.person & ~tissue.hair & ~tissue.face
     H, W = skin.shape
     g = float((mid - chin) @ down)
     across = np.array([down[1], -down[0]])
     widths, rows, mids = [], [], []
+    no_edge = 0
     for f in np.linspace(0.25, 0.55, 13):
         c = chin + (mid - chin) * f
         s = np.arange(-0.6 * g, 0.6 * g, max(0.5, g / 300))
@@ -535,10 +551,16 @@ def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: 
         b = j
         while b < len(s) - 1 and on[b + 1]:
             b += 1
+        if a == 0 or b == len(s) - 1:
+            # No edge within the window: the run is the window, not the neck (the shoulders' skin or a
+            # sweater joins it where the trapezius rises high: the neck sample "measured" 344 px, 1.45 x
+            # its neck, the window's width, and its chain lay out on the shoulders).
+            no_edge += 1
+            continue
         widths.append(float(s[b] - s[a]))
         mids.append(float(s[b] + s[a]) / 2)
         rows.append(round(float(f), 3))
-    info = {"row_widths_px": [round(v, 1) for v in widths], "rows": rows}
+    info = {"row_widths_px": [round(v, 1) for v in widths], "rows": rows, "rows_without_edges": no_edge}
     if widths:
         # how far the neck's middle lies off the chin-to-shoulders line, in neck widths (a turned head
         # moves the chin sideways off the neck)
