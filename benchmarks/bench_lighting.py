@@ -467,7 +467,7 @@ def _summary(rows, pieces, skins, studio_name):
             # On the studio baseline's own HDRI that baseline is the truth up to exposure (an oracle,
             # not a baseline): those rows are also counted without it.
             fair = [r for r in rows if not r["hdri"].startswith(studio_name)]
-            if len(fair) < len(rows):
+            if fair and len(fair) < len(rows):
                 print(f"{'':9s} {m:9s}   without the studio HDRI's own rows: {sum(win(r) for r in fair)}/{len(fair)} "
                       f"({sum(win(r) for r in fair) / len(fair):.0%})")
     # The unit is the HDRI: per HDRI, the median dE00 over its turns and skins against each baseline's.

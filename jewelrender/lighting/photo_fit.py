@@ -326,9 +326,9 @@ def combine_albedo(prior_y: float, prior_sigma: float, face_value: float, measur
     with the same spread divided by ``measured_share`` -- the share of the skin's light, under the
     face-value hypothesis, that the photo measured (not from clipped texels). Where
     the photo measured all of it the two weigh equally (their geometric mean, as before); where
-    the room is clipped, or too dim to light the skin at any skin albedo (a black studio), the
-    face-value albedo says little and the prior decides. ``face_value`` stays an upper bound (an 8-bit photo clips windows and lamps and
-    shows a quarter of the sphere: the true room is at least as bright as its face value).
+    the room is clipped the face-value albedo says little and the prior decides. ``face_value``
+    stays an upper bound (an 8-bit photo clips windows and lamps and shows a quarter of the
+    sphere: the true room is at least as bright as its face value).
     ``weight`` is the face-value albedo's weight in log space (0..1).
     """
     lo, hi = SKIN_ALBEDO_RANGE
@@ -478,11 +478,10 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     white = white / float(luminance(white[None])[0])
     chroma_albedo = np.median(rgb, axis=0) / white
     prior = albedo_prior(chroma_albedo)
-    # The share of the skin's light the photo measured: all but what came from clipped texels, and
-    # at most SKIN_ALBEDO_RANGE[1] / a (a face-value albedo above the lightest skin's says the visible
-    # room lights the skin that much too dimly: a black studio, a lamp outside the frame). The key's
-    # part counts as measured: its strength is fitted to the skin's shading.
-    measured = (1.0 - bound_clip_share) * min(1.0, SKIN_ALBEDO_RANGE[1] / max(float(a), 1e-9))
+    # The share of the skin's light the photo measured: all but what came from clipped texels (only
+    # known to be at least at the clip). The key's part counts as measured: its strength is fitted to
+    # the skin's shading.
+    measured = 1.0 - bound_clip_share
     rho, source, bound_weight = combine_albedo(prior["luminance"], prior["sigma_log"], float(a), measured)
 
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
