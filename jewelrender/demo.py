@@ -31,7 +31,9 @@ DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-rou
 
 
 #: Site options the demo sets for its sample: the neck sample's sweater has a high neckline, which an 18"
-#: (the default) pendant hangs under; at 16" it lies at the neck's base, on the bare skin.
+#: (the default) pendant hangs under; at 16" the chain's left side lies on the bare skin, and since the
+#: neck's width stopped being read off a window that found no edge (docs/neck.md) the pendant itself
+#: reaches the neckline and hides under it (14" too): a known flaw of the demo's look.
 DEMO_OPTIONS = {"neck": {"length_in": 16}}
 
 
