@@ -478,7 +478,8 @@ class Renderer:
             tick = time.perf_counter()
             # The photo's side of the composite (the body's real silhouette, the piece's contact, the camera's
             # look), as far as the site provides it.
-            integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop, layers.alpha)
+            integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop, layers.alpha,
+                                     others=tuple(d for d in prep.detections if d is not prep.detection))
             t["integration"] += time.perf_counter() - tick
 
             tick = time.perf_counter()

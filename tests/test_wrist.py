@@ -330,3 +330,31 @@ def test_wrist_pieces_build_closed_meshes(pid):
         t = np.linspace(0, 2 * np.pi, 720, endpoint=False)
         reach = (((28.0 * np.cos(t) - cx) / A) ** 2 + ((19.6 * np.sin(t) - cy) / B) ** 2).max()
         assert reach == pytest.approx(1.0, abs=0.02)  # touching, not cutting into the wrist nor floating
+
+
+def test_another_hand_over_the_wrist_hides_the_piece_there(data_dir, detector):
+    """wilor_test3: interlocked hands gripping each other's wrists. The other hand is skin-coloured, so the
+    colour cut cannot see it; its landmarks mark where it covers the crop, not the chosen wrist itself, and a
+    second detection of the same hand is not another hand."""
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.photo import load_photo
+    from jewelrender.scene import Crop
+    from jewelrender.sites.wrist import WRIST, other_hands_mask
+
+    ph = load_photo(data_dir / "photos" / "wrists" / "wilor_test3.jpg")
+    hands = detector.detect(ph)
+    hand = hands[WRIST.gate(ph, hands, options={"hand": "auto", "position": 0.3}).hand_index]
+    cam = camera_from_photo(ph)
+    pl = WRIST.place(ph, hand, cam, options={"hand": "auto", "position": 0.3})
+    others = [h for h in hands if h is not hand]
+    assert len(others) == 1
+    whole = Crop(0, 0, ph.width, ph.height)
+    over, info = other_hands_mask(hand, others, cam, pl, whole)
+    assert info["other_hands_over_crop"] == 1
+    at = lambda p: bool(over[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    other = others[0].image_px
+    assert all(at(other[i]) for i in (0, 5, 9, 13, 17, 8, 12))          # its palm and fingertips
+    assert not at(pl.center_px) and not at(hand.image_px[9])            # the wrist wearing the piece is not
+    assert over.mean() < 0.25                                           # a hand, not the frame
+    same, info = other_hands_mask(hand, [hand], cam, pl, whole)
+    assert not same.any() and info["other_hands_over_crop"] == 0

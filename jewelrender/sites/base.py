@@ -78,9 +78,11 @@ class Site(Protocol):
         """The size the piece is made to (a ring's inner diameter)."""
         ...
 
-    def integration(self, photo, detection, camera, placement: Placement, piece, light, crop, alpha):
+    def integration(self, photo, detection, camera, placement: Placement, piece, light, crop, alpha, *,
+                    others: tuple = ()):
         """The photo's side of the composite (:class:`jewelrender.integration.Integration`: the body's real
-        silhouette, the piece's contact shadow, the camera's look), or None where the site has none yet."""
+        silhouette, the piece's contact shadow, the camera's look), or None where the site has none yet.
+        ``others``: the detections the gate did not choose (another hand in the photo may cover the piece)."""
         ...
 
     def check_visible(self, mask: np.ndarray, placement: Placement, piece, crop_report) -> float:

@@ -545,7 +545,7 @@ class EarSite:
         """An earring is made to its ear's :class:`EarFit` (gravity, the lobe, the neck it must miss)."""
         return placement.fit
 
-    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha, *, others=()):
         from ..segmentation_hair import ear_integration
 
         return ear_integration(photo, detection, camera, placement, piece, light, crop, alpha)

@@ -742,7 +742,7 @@ class NeckSite:
         """A necklace is made to the body around the neck and its length: the :class:`NeckFit`."""
         return placement.fit
 
-    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha, *, others=()):
         """Hair, clothes and the chin hide the chain; the key light's contact shadow on the skin."""
         import cv2
 

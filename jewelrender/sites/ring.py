@@ -53,7 +53,7 @@ class RingSite:
     def piece_size_mm(self, placement) -> float:
         return placement.inner_diameter_mm
 
-    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha, *, others=()):
         from ..integration import prepare_integration
 
         return prepare_integration(photo, detection, camera, placement, piece, light, crop, alpha)

@@ -42,7 +42,7 @@ from .hand import Capsule
 from .base import piece_to_cam
 
 __all__ = ["WristSite", "WRIST", "WristPlacement", "WristFit", "place_wrist", "ellipse_perimeter", "forearm_from_pose",
-           "skin_across_wrist", "wrist_visible_mask", "MIN_SKIN_ACROSS",
+           "skin_across_wrist", "wrist_visible_mask", "other_hands_mask", "MIN_SKIN_ACROSS",
            "bangle_inner_diameter_mm", "measure_wrist_px", "WRIST_DEPTH_TO_WIDTH", "HAND_CIRCUMFERENCE_TO_BREADTH",
            "DEFAULT_WRIST_POSITION", "POSITION_SPAN_MM", "BANGLE_DIAMETER_RANGE_MM", "MIN_VISIBLE_FRACTION"]
 
@@ -464,6 +464,58 @@ def skin_across_wrist(srgb: np.ndarray, hand, c_px: np.ndarray, fore_px: np.ndar
     return frac, {"skin_fraction": round(frac, 3), "hand_lab": [round(float(v), 1) for v in model[0]]}
 
 
+#: Another hand is taken to lie over the wrist unless its landmarks are this much further from the camera
+#: than the wrist (m): both depths come from adult bone lengths (a few cm of error), and a hand that grips
+#: or rests on the wrist is at its depth.
+OTHER_HAND_BEHIND_M = 0.04
+#: A finger drawn as a band this share of the palm's width (index to little knuckle) across: an adult
+#: finger is ~18 mm wide on a ~75 mm knuckle span.
+FINGER_WIDTH_OF_PALM = 0.24
+
+
+def other_hands_mask(hand, others, camera, placement, crop) -> tuple[np.ndarray, dict]:
+    """(h, w) bool over ``crop``: where another hand in the photo covers it.
+
+    A second hand is skin-coloured like the arm, so the colour cut of :func:`wrist_visible_mask` cannot
+    see it over the wrist; its landmarks can. Each other hand's silhouette is its palm (wrist and
+    knuckles) and its fingers drawn as bands :data:`FINGER_WIDTH_OF_PALM` of the palm wide; a hand more
+    than :data:`OTHER_HAND_BEHIND_M` behind the wrist is left out (the arm hides it, not it the arm), and
+    so is a second detection of ``hand`` itself (landmarks within a third of its palm's width).
+    """
+    import cv2
+
+    from ..landmarks import FINGERS
+
+    h, w = crop.height, crop.width
+    out = np.zeros((h, w), np.uint8)
+    used = 0
+    K = np.asarray(camera.K, float)
+    origin = np.array([crop.x, crop.y], float)
+    own = np.asarray(hand.image_px, float)
+    own_palm = float(np.linalg.norm(own[5] - own[17]))
+    for other in others:
+        px = np.asarray(getattr(other, "image_px", np.empty((0, 2))), float)
+        if px.shape != (21, 2) or not np.all(np.isfinite(px)):
+            continue
+        if float(np.mean(np.linalg.norm(px - own, axis=1))) < own_palm / 3.0:
+            continue
+        pts_cam, _ = hand_model.hand_points_cam(other, K)
+        if float(np.median(np.linalg.norm(pts_cam, axis=1))) > placement.distance_m + OTHER_HAND_BEHIND_M:
+            continue
+        palm_w = float(np.linalg.norm(px[5] - px[17]))
+        width = max(2, int(round(FINGER_WIDTH_OF_PALM * palm_w)))
+        local = np.round(px - origin).astype(np.int32)
+        palm = local[[0, 1, 5, 9, 13, 17]]
+        cv2.fillConvexPoly(out, cv2.convexHull(palm), 1)
+        for chain in FINGERS.values():
+            ids = (0,) + tuple(chain) if chain[0] == 1 else tuple(chain)
+            for a, b in zip(ids[:-1], ids[1:]):
+                cv2.line(out, tuple(map(int, local[a])), tuple(map(int, local[b])), 1, width)
+                cv2.circle(out, tuple(map(int, local[b])), width // 2, 1, -1)  # a round fingertip
+        used += 1
+    return out.astype(bool), {"other_hands_over_crop": used}
+
+
 def wrist_visible_mask(srgb: np.ndarray, hand, camera, placement, crop) -> tuple[np.ndarray, dict]:
     """(h, w) in [0, 1] over ``crop``: where the photo lets the piece show.
 
@@ -728,13 +780,20 @@ class WristSite:
         """A wrist piece is made to the whole cross-section, not one number: the :class:`WristFit`."""
         return placement.fit
 
-    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha):
+    def integration(self, photo, detection, camera, placement, piece, light, crop, alpha, *, others=()):
         """The photo's own silhouette: what covers the wrist (a sleeve, a cuff) hides the piece
-        (:func:`wrist_visible_mask`). The ring's contact line and camera look are finger-specific
-        (:mod:`jewelrender.integration`); a wrist piece keeps the render's own shadow."""
+        (:func:`wrist_visible_mask`), and so does another hand over it (:func:`other_hands_mask`). The
+        ring's contact line and camera look are finger-specific (:mod:`jewelrender.integration`); a wrist
+        piece keeps the render's own shadow."""
+        import cv2
+
         from ..integration import Integration
 
         vis, info = wrist_visible_mask(np.asarray(photo.srgb), detection, camera, placement, crop)
+        over, other_info = other_hands_mask(detection, others, camera, placement, crop)
+        info.update(other_info)
+        if over.any():
+            vis = np.minimum(vis, 1.0 - cv2.GaussianBlur(over.astype(np.float32), (0, 0), 0.7))
         a = np.asarray(alpha, np.float32)
         info["piece_hidden_fraction"] = round(float((a * (1.0 - vis)).sum() / max(float(a.sum()), 1e-6)), 4)
         return Integration(visible=vis, contact=None, look=None, segmentation=None, report=info)
