@@ -228,8 +228,9 @@ def _sensor(mi, spec) -> dict:
     The film is the crop itself (no ``crop_offset``): the crop's frustum is set by the field of view and
     the principal point, which Mitsuba's perspective camera keeps opaque, while a film's size and offset
     are literals in the render kernel. With the crop's place in the film, every new photo compiled the
-    ~8k-operation kernel again (~2 s on 2 cores); now a crop size seen before (sizes are rounded to
-    ``crop_multiple``) reuses its kernel, from memory or from Dr.Jit's disk cache."""
+    ~8k-operation kernel again (~2 s on 2 cores); now the film adds nothing photo-specific beyond the crop's
+    size (rounded to ``crop_multiple``). Other causes remain: a new photo still recompiles about half the
+    time (benchmarks/bench_new_photos.py, docs/performance.md)."""
     k = spec.supersample
     c = spec.crop
     fov_x = float(np.degrees(2.0 * np.arctan(c.width / (2.0 * spec.fx))))
@@ -325,8 +326,6 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     Bit-identical for a given ``seed`` on a given variant and machine (see the
     film set-up in :func:`_sensor`).
     """
-    import gc
-
     import mitsuba as mi
 
     from .errors import RenderError
