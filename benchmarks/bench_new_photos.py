@@ -22,16 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
-from common import data_dir, dump, machine, provenance  # noqa: E402
+from common import data_dir, dump, kernel_cache_aside, machine, provenance  # noqa: E402
 
 #: Dev hand photos of several shapes and crop sizes (the first one warms up; a refused one is skipped).
 PHOTOS = ("palmistry_hand70.jpg", "ringtryon_assets_12.jpg", "ringtryon_assets_16.jpg", "hamer_test1.jpg",
@@ -86,22 +84,12 @@ def main(argv=None) -> int:
     photos = [str(hands / p) for p in PHOTOS[: a.photos]]
     cmd = [sys.executable, __file__, "--piece", a.piece, "--quality", a.quality, "--child", os.pathsep.join(photos)]
     result = {**provenance(), "machine": machine(), "piece": a.piece, "quality": a.quality, "passes": {}}
-    cache = Path.home() / ".drjit"
-    with tempfile.TemporaryDirectory() as tmp:
-        moved = None
-        if cache.exists():
-            moved = Path(tmp) / "drjit-cache"
-            shutil.move(str(cache), moved)
-        try:
-            for name in ("empty cache", "cached"):
-                out = subprocess.run(cmd, capture_output=True, text=True)
-                if out.returncode:
-                    sys.exit(f"the {name} pass failed:\n{out.stderr[-3000:]}")
-                result["passes"][name] = json.loads(out.stdout.strip().splitlines()[-1])
-        finally:
-            if moved is not None:
-                shutil.rmtree(cache, ignore_errors=True)
-                shutil.move(str(moved), cache)
+    with kernel_cache_aside():  # the first pass starts empty, the second inherits what it compiled
+        for name in ("empty cache", "cached"):
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"the {name} pass failed:\n{out.stderr[-3000:]}")
+            result["passes"][name] = json.loads(out.stdout.strip().splitlines()[-1])
     for name, rows in result["passes"].items():
         print(f"{name}:")
         for r in rows:

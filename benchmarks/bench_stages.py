@@ -29,14 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import data_dir, dump, machine, peak_rss_mb, provenance, summary  # noqa: E402
+from common import data_dir, dump, kernel_cache_aside, machine, peak_rss_mb, provenance, summary  # noqa: E402
 from make_docs_tables import SOURCES, STAGES  # noqa: E402  (every stage of report["timings"], gate and score included)
 
 
@@ -104,20 +102,9 @@ def main() -> None:
                                 f"{os.cpu_count()} cores at the start): wall times are inflated")
     for quality in args.qualities.split(","):
         args._quality = quality
-        cache = Path.home() / ".drjit"
-        with tempfile.TemporaryDirectory() as tmp:
-            # Cold: the kernel cache moved aside for this one process.
-            moved = None
-            if cache.exists():
-                moved = Path(tmp) / "drjit-cache"
-                shutil.move(str(cache), moved)
-            try:
-                args._repeat = 0
-                cold = _child(args, dict(os.environ))
-            finally:
-                if moved is not None:
-                    shutil.rmtree(cache, ignore_errors=True)
-                    shutil.move(str(moved), cache)
+        with kernel_cache_aside():  # cold: an empty kernel cache for this one process
+            args._repeat = 0
+            cold = _child(args, dict(os.environ))
         args._repeat = args.repeat
         cached = _child(args, dict(os.environ))
         results["runs"][quality] = {"cold": cold["cold"], "cold_cached_kernels": cached["cold"],

@@ -294,6 +294,28 @@ def score(args) -> dict:
     return results
 
 
+def site_main(argv, *, description: str, build_set, result_name: str) -> None:
+    """The ``build`` / ``score`` command line of a body site's blind test (ear, neck): ``build_set(args)``
+    writes the set; ``score`` saves under ``benchmarks/results/<result_name>_<date>.json``."""
+    ap = argparse.ArgumentParser(description=description)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--quality", choices=("preview", "final"), default="final")
+    b.add_argument("--out", required=True)
+    b.add_argument("--key", required=True, help="where the key goes: outside --out and outside the repository")
+    b.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("score")
+    s.add_argument("--key", required=True)
+    s.add_argument("--no-save", dest="save", action="store_false")
+    s.add_argument("answers", nargs="+")
+    args = ap.parse_args(argv)
+    if args.cmd == "build":
+        build_set(args)
+    else:
+        args.result_name = result_name
+        score(args)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)

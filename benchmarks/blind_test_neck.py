@@ -17,14 +17,13 @@ shifted (not shrunk) to stay in the photo. Shuffled under neutral numbers by
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.blind_test import check_key_path, score, write_set  # noqa: E402
+from benchmarks.blind_test import check_key_path, site_main, write_set  # noqa: E402
 from benchmarks.common import data_dir  # noqa: E402
 
 #: Crop side over the necklace's larger visible extent, and the least side (px).
@@ -124,23 +123,7 @@ def build(args) -> None:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build")
-    b.add_argument("--quality", choices=("preview", "final"), default="final")
-    b.add_argument("--out", required=True)
-    b.add_argument("--key", required=True, help="where the key goes: outside --out and outside the repository")
-    b.add_argument("--seed", type=int, default=0)
-    s = sub.add_parser("score")
-    s.add_argument("--key", required=True)
-    s.add_argument("--no-save", dest="save", action="store_false")
-    s.add_argument("answers", nargs="+")
-    args = ap.parse_args(argv)
-    if args.cmd == "build":
-        build(args)
-    else:
-        args.result_name = "blind_test_neck"
-        score(args)
+    site_main(argv, description=__doc__.split("\n\n")[0], build_set=build, result_name="blind_test_neck")
 
 
 if __name__ == "__main__":

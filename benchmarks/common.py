@@ -6,8 +6,11 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +66,25 @@ def provenance() -> dict:
         commit += "+dirty"
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), "commit": commit,
             "load_average_1min": os.getloadavg()[0]}
+
+
+@contextmanager
+def kernel_cache_aside():
+    """Dr.Jit's on-disk kernel cache (``~/.drjit``) moved aside for the block and put back after it (what
+    the block compiled is thrown away): processes started inside see a new machine's empty cache. On a
+    shared machine give the benchmark its own ``HOME``, as other users' processes would see it too."""
+    cache = Path.home() / ".drjit"
+    with tempfile.TemporaryDirectory() as tmp:
+        moved = None
+        if cache.exists():
+            moved = Path(tmp) / "drjit-cache"
+            shutil.move(str(cache), moved)
+        try:
+            yield
+        finally:
+            if moved is not None:
+                shutil.rmtree(cache, ignore_errors=True)
+                shutil.move(str(moved), cache)
 
 
 def dump(path: str | None, payload: dict) -> None:
