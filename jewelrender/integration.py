@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint", "band_back_mask"]
+__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint", "band_back_mask",
+           "band_reach_maps", "warp_layers"]
 
 #: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
 HEAD_HEIGHT_MM = 10.0
@@ -37,6 +38,8 @@ class Integration:
     look: object | None
     segmentation: object | None
     report: dict = field(default_factory=dict)
+    #: ``(map_x, map_y)`` for ``cv2.remap`` of the piece's layers (:func:`band_reach_maps`), or None.
+    layer_maps: tuple | None = None
 
 
 def band_thickness_px(placement, piece) -> float:
@@ -113,6 +116,97 @@ def band_back_mask(camera, placement, piece, crop, *, step_deg: float = 3.0) -> 
     return (back > 0) & ~(cv2.dilate(front, np.ones((3, 3), np.uint8)) > 0)
 
 
+#: The band's ends are carried out to the finger's segmented outline (:func:`band_reach_maps`) by at most
+#: this share of the measured finger width per side: a band short by more is a placement fault, not an edge.
+REACH_MAX_SHARE = 0.2
+#: A head (stone and setting) keeps its shape: the stretch starts this share of the finger width from the
+#: ring's centre on each side (a 1 ct stone is ~0.4 of an adult finger's width across).
+HEAD_CORE_SHARE = 0.22
+
+
+def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *, has_head: bool):
+    """``(map_x, map_y, info)``: a remap that carries each end of the band out to where the finger lets it show.
+
+    The render's band ends where the proxy capsule does: the capsule is the bore's size, a little
+    narrower than the finger seen, and the landmarks' axis can sit off the finger's centre, so one end
+    (or both) stopped short of the real finger's outline (issue 14, round four: "the shank stops 7 px
+    short of the finger's right silhouette"). ``allowed`` (h, w bool) is where the ring may show
+    (:func:`jewelrender.segmentation.visible_mask` without a head's exemption: the finger's outline
+    plus the sliver). Across the finger (the ``axis_px`` frame), each side of the band beyond
+    :data:`HEAD_CORE_SHARE` of the width from ``center_px`` (0 for a plain band) is stretched so its
+    end reaches ``allowed``'s edge on the rows where that end lies; never shrunk (an overhang is cut
+    by the mask), at most :data:`REACH_MAX_SHARE` of the width longer. None where nothing is short.
+    """
+    a = np.asarray(alpha, np.float32)
+    solid = a > 0.5
+    if solid.sum() < 8 or len(axis_px) != 2 or not allowed.any():
+        return None
+    mcp = np.asarray(axis_px[0], float) - [crop.x, crop.y]
+    pip = np.asarray(axis_px[1], float) - [crop.x, crop.y]
+    ax = (pip - mcp) / max(float(np.hypot(*(pip - mcp))), 1e-6)
+    n = np.array([-ax[1], ax[0]])   # across the finger
+    h, w = a.shape
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = (gx - mcp[0]) * ax[0] + (gy - mcp[1]) * ax[1]
+    across = (gx - mcp[0]) * n[0] + (gy - mcp[1]) * n[1]
+    c = np.asarray(center_px, float) - [crop.x, crop.y]
+    p = float((c - mcp) @ n)
+    fw = float(finger_width_px)
+    core = HEAD_CORE_SHARE * fw if has_head else 0.0
+    v_src = across.copy()
+    info = {}
+    for sign, name in ((1.0, "right"), (-1.0, "left")):
+        side = solid & (sign * (across - p) > core)
+        if side.sum() < 3:
+            continue
+        s_band = sign * (across[side] - p)
+        end = float(s_band.max())
+        # The rows (along the finger) where this end lies, and how far the finger lets the ring show there.
+        at_end = side.copy()
+        at_end[side] = s_band >= end - 1.5
+        # Row by row (1 px bins along the finger) the furthest the ring may show; their median, so a
+        # slanted outline is met on average and the mask cuts the rest along the outline itself.
+        bins = np.round(along).astype(np.int64)
+        reach_rows = []
+        for b in range(int(bins[at_end].min()), int(bins[at_end].max()) + 1):
+            row = allowed & (bins == b) & (sign * (across - p) > 0)
+            if row.any():
+                reach_rows.append(float((sign * (across[row] - p)).max()))
+        if not reach_rows:
+            continue
+        reach = float(np.median(reach_rows)) - 0.5
+        gain = min(reach - end, REACH_MAX_SHARE * fw)
+        info[name + "_px"] = round(max(gain, 0.0), 2)
+        if gain < 0.5 or end - core < 1.0:
+            continue
+        scale = (end + gain - core) / (end - core)
+        out = sign * (across - p) > core
+        # Output at distance s from the centre shows the render's s' = core + (s - core) / scale.
+        s_out = sign * (across - p)
+        v_src = np.where(out, p + sign * (core + (s_out - core) / scale), v_src)
+    if not info or all(v < 0.5 for v in info.values()):
+        return None
+    shift = (v_src - across).astype(np.float32)
+    return gx + shift * np.float32(n[0]), gy + shift * np.float32(n[1]), info
+
+
+def warp_layers(layers, maps):
+    """The piece's own layers (radiance, coverage, stones) remapped by ``maps`` (:func:`band_reach_maps`);
+    the proxies' lighting (the skin's shadow) is left as rendered."""
+    import cv2
+    import dataclasses
+
+    if maps is None:
+        return layers
+    mx, my = maps[0], maps[1]
+
+    def rm(img):
+        return cv2.remap(np.ascontiguousarray(img, np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    return dataclasses.replace(layers, jewel=rm(layers.jewel), alpha=rm(layers.alpha), stone=rm(layers.stone))
+
+
 def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
     """Segment, shade the contact and measure the camera's look for one try-on.
 
@@ -133,9 +227,18 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     has_head = bool(piece.stone) or piece.kind != "band"
     exempt = setting_footprint(camera, placement, crop) if has_head else None
     visible = visible_mask(seg, crop, thick, exempt=exempt, finger_width_px=placement.finger_width_px)
+    # The band's ends carried out to the finger's outline where the render stops short of it.
+    bare = visible if exempt is None else visible_mask(seg, crop, thick, finger_width_px=placement.finger_width_px)
+    maps = band_reach_maps(alpha, bare > 0.5, seg.axis_px, placement.center_px, crop, placement.finger_width_px,
+                           has_head=has_head)
+    if maps is not None:
+        alpha = cv2.remap(np.ascontiguousarray(alpha, np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     # The real finger hides the band's back wherever the finger is.
     _, own_c = seg.window(crop)
     hidden_back = band_back_mask(camera, placement, piece, crop) & own_c
+    if maps is not None:  # the back's hook moves out with the band's end
+        hidden_back = cv2.remap(hidden_back.astype(np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR) > 0.5
     visible = visible * (1.0 - cv2.GaussianBlur(hidden_back.astype(np.float32), (0, 0), 0.6))
     t["segmentation_cpu_s"] = time.process_time() - tick
 
@@ -158,9 +261,11 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
     report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
                                    head_exempt=has_head, coverage_cut=round(removed, 4),
+                                   band_reach_px=None if maps is None else maps[2],
                                    band_back_hidden_px=int(hidden_back.sum())),
               "contact": dict(cinfo, key_toward_px=None if key is None else [round(float(v), 3) for v in key.toward_px],
                               key_share=None if key is None else round(key.share, 3)),
               "camera_look": look.to_report(),
               "cpu_s": {k: round(v, 4) for k, v in t.items()}}
-    return Integration(visible=visible, contact=contact, look=look, segmentation=seg, report=report)
+    return Integration(visible=visible, contact=contact, look=look, segmentation=seg, report=report,
+                       layer_maps=None if maps is None else maps[:2])

@@ -480,6 +480,10 @@ class Renderer:
             # look), as far as the site provides it.
             integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop, layers.alpha,
                                      others=tuple(d for d in prep.detections if d is not prep.detection))
+            if integ is not None and integ.layer_maps is not None:
+                from .integration import warp_layers
+
+                layers = warp_layers(layers, integ.layer_maps)
             t["integration"] += time.perf_counter() - tick
 
             tick = time.perf_counter()
