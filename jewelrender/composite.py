@@ -139,7 +139,7 @@ def _normalized_blur(values, weights, sigma):
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
               chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None,
-              visible=None, contact=None, look=None):
+              visible=None, contact=None, look=None, photo_maps=None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -171,6 +171,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         The photo's measured look around the piece: its blur replaces the crop-wide
         estimate, and its halo, fringe, per-channel noise and JPEG tables are re-applied
         (:func:`jewelrender.camera_look.apply_look`) instead of grey noise.
+    photo_maps : (map_x, map_y), optional
+        A ``cv2.remap`` of the photo under the crop before anything is laid on it: the skin a
+        snug band presses out beside it (:func:`jewelrender.contact.skin_bulge_maps`).
 
     Returns
     -------
@@ -182,6 +185,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
 
     sy, sx = crop.slices
     base8 = photo.srgb[sy, sx]
+    if photo_maps is not None:
+        base8 = cv2.remap(base8, photo_maps[0], photo_maps[1], interpolation=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
     base = srgb8_to_linear(base8).astype(np.float32)
     alpha = layers.alpha.astype(np.float32)
     jewel = layers.jewel.astype(np.float32)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KeyInImage", "key_in_image", "contact_shading"]
+__all__ = ["KeyInImage", "key_in_image", "contact_shading", "skin_bulge_maps", "BULGE_PX_SHARE"]
 
 
 @dataclass(frozen=True)
@@ -137,3 +137,72 @@ def contact_shading(alpha: np.ndarray, skin: np.ndarray, key: KeyInImage | None,
     skin_w = cv2.GaussianBlur(np.asarray(skin, np.float32), (0, 0), 0.7)
     mult = (1.0 - np.clip(dark, 0.0, 0.95) * skin_w) * (1.0 + ridge * skin_w)
     return np.clip(mult, 0.0, None).astype(np.float32), info
+
+
+#: A snug band pushes the soft skin out beside it: the finger's outline bulges either side of the band by
+#: this share of the band's thickness (at least BULGE_PX_MIN, at most BULGE_PX_MAX px), peaking one thickness
+#: from the band's edge. The shading ridge above (BULGE_STRENGTH) is 9-11 % in linear light and did not
+#: read: round four's judges still saw "no skin compression" at the band (issue 14). The outline's shape
+#: reads where shading does not.
+BULGE_PX_SHARE = 0.35
+BULGE_PX_MIN = 0.6
+BULGE_PX_MAX = 2.5
+
+
+def skin_bulge_maps(alpha: np.ndarray, finger: np.ndarray, thickness_px: float, axis, center):
+    """``(map_x, map_y, info)`` for ``cv2.remap`` of the photo under the crop: the finger's outline pushed
+    outward beside the band (see :data:`BULGE_PX_SHARE`), or None where the band does not meet the outline.
+
+    ``alpha`` is the piece's coverage as composited (after the silhouette's cut), ``finger`` (h, w bool)
+    the finger that wears it, ``axis`` the finger's direction in the image and ``center`` (crop px) a
+    point on its centre line. Only pixels within a few px of the outline move, outward from the finger
+    (the signed distance's gradient), by an amount that rises from 0 at the band's edge to its peak one
+    thickness further along the finger and fades over the next two: the skin bulges either side of the
+    band, not beyond its end (the band wraps round there), and the band itself is not moved.
+    """
+    import cv2
+
+    a = np.clip(np.asarray(alpha, np.float32), 0.0, 1.0)
+    own = np.asarray(finger, bool)
+    solid = a > 0.5
+    if not solid.any() or not own.any() or own.all():
+        return None
+    t = max(float(thickness_px), 1.0)
+    amp = float(np.clip(BULGE_PX_SHARE * t, BULGE_PX_MIN, BULGE_PX_MAX))
+    w0 = max(t, 1.5)
+    own8 = own.astype(np.uint8)
+    sd = cv2.distanceTransform(1 - own8, cv2.DIST_L2, 5) - cv2.distanceTransform(own8, cv2.DIST_L2, 5)
+    ax = np.asarray(axis, float)
+    ax = ax / max(float(np.hypot(*ax)), 1e-9)
+    h, w = a.shape
+    gy0, gx0 = np.mgrid[0:h, 0:w].astype(np.float32)
+    c = np.asarray(center, float)
+    along = (gx0 - c[0]) * ax[0] + (gy0 - c[1]) * ax[1]
+    across = -(gx0 - c[0]) * ax[1] + (gy0 - c[1]) * ax[0]
+    d_along = np.zeros_like(along)
+    have = np.zeros_like(along, dtype=bool)
+    edge = np.abs(sd) < 2.5
+    for side in (across > 0, across <= 0):
+        # the band's extent along the finger where it meets the outline on this side
+        meet = solid & edge & side
+        if meet.sum() < 2:
+            continue
+        lo, hi = float(along[meet].min()), float(along[meet].max())
+        d_along = np.where(side, np.maximum(np.maximum(lo - along, along - hi), 0.0), d_along)
+        have |= side
+    if not have.any():
+        return None
+    sds = cv2.GaussianBlur(sd, (0, 0), 1.5)
+    gx, gy = cv2.Sobel(sds, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(sds, cv2.CV_32F, 0, 1, ksize=3)
+    norm = np.maximum(np.hypot(gx, gy), 1e-6)
+    # 0 at the band's edge (the skin is held down under it), peak one thickness along, fading by ~4
+    x = d_along / w0
+    profile = x * np.exp(1.0 - x) * have
+    on_outline = np.exp(-(sd / (amp + 1.5)) ** 2)
+    disp = (amp * profile * on_outline).astype(np.float32)
+    if float(disp.max()) < 0.2:
+        return None
+    # The pixel at p shows what lay disp further inside: the outline moves out by disp.
+    mx = gx0 - disp * gx / norm
+    my = gy0 - disp * gy / norm
+    return mx.astype(np.float32), my.astype(np.float32), {"bulge_px": round(amp, 2)}

@@ -40,6 +40,9 @@ class Integration:
     report: dict = field(default_factory=dict)
     #: ``(map_x, map_y)`` for ``cv2.remap`` of the piece's layers (:func:`band_reach_maps`), or None.
     layer_maps: tuple | None = None
+    #: ``(map_x, map_y)`` for ``cv2.remap`` of the photo under the crop (the skin the band presses,
+    #: :func:`jewelrender.contact.skin_bulge_maps`), or None.
+    photo_maps: tuple | None = None
 
 
 def band_thickness_px(placement, piece) -> float:
@@ -215,7 +218,7 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     import cv2
 
     from .camera_look import measure_look
-    from .contact import BULGE_STRENGTH, contact_shading, key_in_image
+    from .contact import BULGE_STRENGTH, contact_shading, key_in_image, skin_bulge_maps
     from .segmentation import segment_hand, visible_mask
 
     t = {}
@@ -256,6 +259,12 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
     contact, cinfo = contact_shading(a, own_w, key, thick, bulge_strength=BULGE_STRENGTH,
                                      blur_px=look.blur_sigma_px)
+    bulge = None
+    if len(seg.axis_px) == 2:
+        axis = np.asarray(seg.axis_px[1], float) - np.asarray(seg.axis_px[0], float)
+        bulge = skin_bulge_maps(a, own_w, thick, axis, np.asarray(placement.center_px, float) - [crop.x, crop.y])
+    if bulge is not None:
+        cinfo["bulge_px"] = bulge[2]["bulge_px"]
     t["contact_cpu_s"] = time.process_time() - tick
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
@@ -268,4 +277,4 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
               "camera_look": look.to_report(),
               "cpu_s": {k: round(v, 4) for k, v in t.items()}}
     return Integration(visible=visible, contact=contact, look=look, segmentation=seg, report=report,
-                       layer_maps=None if maps is None else maps[:2])
+                       layer_maps=None if maps is None else maps[:2], photo_maps=None if bulge is None else bulge[:2])

@@ -491,7 +491,8 @@ class Renderer:
             image, mask_i, comp_info = composite(current, layers, spec.crop, skin_rgb=skin, seed=seed,
                                                  stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
                                                  visible=integ and integ.visible, contact=integ and integ.contact,
-                                                 look=integ and integ.look)
+                                                 look=integ and integ.look,
+                                                 photo_maps=integ and integ.photo_maps)
             if integ is not None:
                 comp_info["integration"] = integ.report
             # The metal's share of the coverage, applied to the composite's (blurred) mask.

@@ -752,3 +752,91 @@ def test_no_block_round_the_ring_breaks_the_photos_jpeg_grid(placed):
     after = _block_misfits(res, qt, crop.x, crop.y)
     assert own.max() < 0.08
     assert (after > own.max()).sum() == 0, f"{(after > own.max()).sum()} blocks misfit more than the photo's worst"
+
+
+def test_skin_beside_a_snug_band_bulges_at_the_fingers_outline(data_dir, detector):
+    """Blind round four: "no skin compression" beside the bands. The finger's outline is pushed out either
+    side of the band (along the finger), by about the bulge's amplitude one thickness from the band's edge,
+    and not beyond the band's end, nor far along the finger, nor inside the finger."""
+    import cv2
+
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.contact import skin_bulge_maps
+    from jewelrender.sites.hand import place_ring
+
+    ph = load_photo(data_dir / "photos" / "hands" / "11khands_female_dorsal.jpg")
+    hand = detector.detect(ph)[0]
+    pl = place_ring(ph, hand, camera_from_photo(ph), finger="ring")
+    crop = _band_crop(pl)
+    seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px,
+                       radius_px=max(0.75 * crop.width, 2.5 * pl.finger_width_px))
+    thick = 1.8 * pl.finger_width_px / pl.inner_diameter_mm
+    _, own = seg.window(crop)
+    band = _overhanging_band(pl, crop, thick) * visible_mask(seg, crop, thick, finger_width_px=pl.finger_width_px)
+    axis = np.asarray(seg.axis_px[1], float) - np.asarray(seg.axis_px[0], float)
+    c = np.asarray(pl.center_px, float) - [crop.x, crop.y]
+    maps = skin_bulge_maps(band, own, thick, axis, c)
+    assert maps is not None
+    mx, my, info = maps
+    ys, xs = np.mgrid[0:crop.height, 0:crop.width].astype(np.float32)
+    moved = np.hypot(mx - xs, my - ys)
+    amp = info["bulge_px"]
+    assert amp >= 0.6
+    # the outline, remapped: the finger's mask after the warp
+    own_after = cv2.remap(own.astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR) > 0.5
+    ax = axis / np.linalg.norm(axis)
+    along = (xs - c[0]) * ax[0] + (ys - c[1]) * ax[1]
+    across = -(xs - c[0]) * ax[1] + (ys - c[1]) * ax[0]
+    solid = band > 0.5
+    half = 0.5 * (along[solid].max() - along[solid].min())
+    mid = 0.5 * (along[solid].max() + along[solid].min())
+    w0 = max(thick, 1.5)
+
+    def width_at(mask, a):
+        row = np.abs(along - a) < 0.5
+        return float(across[row & mask].max() - across[row & mask].min())
+
+    for sgn in (-1.0, 1.0):  # either side of the band along the finger
+        a = mid + sgn * (half + w0)
+        gain = width_at(own_after, a) - width_at(own, a)
+        assert gain >= 0.8 * amp, f"the outline {w0:.1f} px beside the band widened by {gain:.2f} px (bulge {amp})"
+        far = mid + sgn * (half + 8 * w0)
+        assert abs(width_at(own_after, far) - width_at(own, far)) <= 1.0
+    # nothing moves under the band's middle rows (beyond its ends the band wraps round), nor deep in the finger
+    assert moved[(np.abs(along - mid) < 0.5 * half)].max() < 0.05
+    dist_in = cv2.distanceTransform(own.astype(np.uint8), cv2.DIST_L2, 5)
+    assert moved[dist_in > amp + 6].max() < 0.1
+
+
+@pytest.mark.parametrize("name", ["palmistry_IMG_0364.jpg", "palmistry_hand70.jpg"])
+def test_room_behind_the_camera_has_the_backgrounds_colour_not_the_skins(data_dir, detector, name):
+    """Blind round four: every gold band wore one copper look. Behind the camera the render map took the
+    colour of the whole photo, on a hand close-up mostly skin, so a band mirrored skin-coloured light from
+    every side. The room is lit like the hand but is not made of skin: away from the photographer's head,
+    its red/blue is the photo's background's (the pixels unlike the skin), not the whole frame's."""
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.lighting import estimate_lighting
+    from jewelrender.lighting.envmap import texel_directions
+    from jewelrender.lighting.photo_fit import photo_detail
+    from jewelrender.sites.hand import place_ring
+
+    ph = load_photo(data_dir / "photos" / "hands" / name)
+    hand = detector.detect(ph)[0]
+    cam = camera_from_photo(ph)
+    pl = place_ring(ph, hand, cam, finger="ring")
+    light = estimate_lighting(ph, cam, pl, env_height=64, refine=False)
+    ren = light.render_env.radiance
+    d = texel_directions(*ren.shape[:2])
+    head = photo_detail(ph, cam, pl, height=ren.shape[0]).photographer[1]
+    back = (d[..., 2] < -0.3) & (np.abs(d[..., 1]) < 0.5) & (head < 0.05)
+    rb_back = float(ren[back][:, 0].sum() / ren[back][:, 2].sum())
+    lin = ph.linear.reshape(-1, 3).astype(np.float64)
+    skin = np.asarray(light.info["skin_reference_rgb"], float)
+    chroma = lin / (lin.sum(axis=1, keepdims=True) + 1e-6)
+    unlike = np.linalg.norm(chroma - skin / skin.sum(), axis=1) > 0.06
+    assert 0.05 < unlike.mean() < 0.95, name
+    rb_bg = float(lin[unlike, 0].sum() / lin[unlike, 2].sum())
+    rb_photo = float(lin[:, 0].sum() / lin[:, 2].sum())
+    assert abs(np.log(rb_photo / rb_bg)) > 0.05, f"{name}: the skin should warm the whole frame"
+    assert abs(np.log(rb_back / rb_bg)) < 0.5 * abs(np.log(rb_back / rb_photo)), \
+        f"{name}: red/blue behind the camera {rb_back:.3f}; background {rb_bg:.3f}, whole frame {rb_photo:.3f}"

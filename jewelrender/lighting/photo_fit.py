@@ -599,6 +599,12 @@ def spread_key(base: np.ndarray, d: np.ndarray, key_dir, lobe_deg: float) -> np.
 BACK_COLOUR_BLUR = 0.25    # of the frame's long side: the colour behind the camera is the photo's at room scale
 LOWER_BACK_GAIN = 0.45     # the lower back quarter at most this bright relative to the fit
 LOWER_BACK_RAMP = 0.35     # d_y over which it darkens (y points down)
+#: The room's colour behind the camera is read from the pixels whose chromaticity lies further than this
+#: from the skin's (a soft weight), at ROOM_SIDE px; where under ROOM_MIN_SHARE of the frame is such
+#: (a frame full of skin), from the whole photo.
+ROOM_SKIN_CHROMA = 0.06
+ROOM_SIDE = 256
+ROOM_MIN_SHARE = 0.05
 #: The ring's own pixels (a disc of this many finger widths around its centre) are replaced by the skin
 #: around them before anything is mirrored: a grazing reflection sees beside the band, never under it.
 RING_FOOTPRINT_WIDTHS = 0.85
@@ -761,14 +767,55 @@ class PhotoDetail:
             if placement is not None and BACK_STRUCTURE == "background" else small
         self.bg = cv2.remap(srgb8_to_linear(bg_small).astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
-        # The photo's colours at room scale (hand included: a close-up's surroundings are its own skin).
+        # The photo's colours at room scale (everything seen); :meth:`room_colour` narrows it to the
+        # background once the skin's colour is known.
         room = wide_blur(lin, BACK_COLOUR_BLUR * max(sw, sh))
         self.room = cv2.remap(room, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        self._lin, self._maps = lin, (mx, my)
+        self._rooms: dict[tuple, np.ndarray] = {}
         self.photographer = None
         c = np.asarray(getattr(placement, "center_cam", None) if placement is not None else None, float)
         if c.shape == (3,) and np.all(np.isfinite(c)) and np.linalg.norm(c) > 1e-9:
             self.photographer = photographer(d, -c / np.linalg.norm(c))
         self._by_fit_height: dict[int, tuple] = {}
+
+    def room_colour(self, skin_rgb=None) -> np.ndarray:
+        """(H, W, 3): the colour of the unseen room behind the camera, per texel (only its chroma is used).
+
+        The room is lit by the light that lights the hand, but it is not made of skin: the photo's pixels
+        unlike ``skin_rgb`` (linear; chromaticity further than :data:`ROOM_SKIN_CHROMA` from it), blurred
+        at room scale. With all pixels counted, a hand close-up's room was its own skin and a gold band
+        mirrored skin-coloured light everywhere: one copper look on every photo (issue 14, round four:
+        "a uniform orange rim framing an inner reflective window"). Where less than
+        :data:`ROOM_MIN_SHARE` of the frame is unlike the skin, the whole photo's colour, as before.
+        """
+        import cv2
+
+        skin = np.asarray(skin_rgb if skin_rgb is not None else [], float)
+        if skin.shape != (3,) or not np.all(np.isfinite(skin)) or skin.sum() <= 0:
+            return self.room
+        key = tuple(np.round(skin, 4))
+        got = self._rooms.get(key)
+        if got is None:
+            lin = self._lin
+            h, w = lin.shape[:2]
+            f = min(1.0, ROOM_SIDE / max(h, w))
+            small = cv2.resize(lin, (max(4, round(w * f)), max(4, round(h * f))), interpolation=cv2.INTER_AREA)
+            chroma = small / (small.sum(axis=2, keepdims=True) + 1e-6)
+            ref = skin / skin.sum()
+            dist = np.linalg.norm(chroma - ref[None, None, :], axis=2)
+            wgt = (1.0 - np.exp(-((dist / ROOM_SKIN_CHROMA) ** 2))).astype(np.float32)
+            got = self.room
+            if float(wgt.mean()) >= ROOM_MIN_SHARE:
+                sigma = BACK_COLOUR_BLUR * max(small.shape[:2])
+                num = wide_blur(small * wgt[..., None], sigma)
+                den = wide_blur(wgt, sigma)
+                room = num / np.maximum(den, 1e-6)[..., None]
+                room = cv2.resize(room.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+                mx, my = self._maps
+                got = cv2.remap(room, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            self._rooms[key] = got
+        return got
 
     def _low_pass(self, fit_height: int):
         """The photo's and the background's low-pass at a fitted map's texel size, their detail ratios and
@@ -815,7 +862,8 @@ class PhotoDetail:
             out = np.where(self.hand[..., None], k * pe, out)
         back_out = base * bg_ratio
         y_back = luminance(back_out)[..., None]
-        colour = (self.room + eps) / (luminance(self.room)[..., None] + eps)
+        room = self.room_colour(skin_rgb)
+        colour = (room + eps) / (luminance(room)[..., None] + eps)
         back_out = y_back * (1.0 + inside * (colour - 1.0))
         # The key reached the hand (the skin's shading measured it): nothing below darkens its lobe.
         k = np.asarray(key_direction if key_direction is not None else [], float)
