@@ -205,7 +205,8 @@ def build(args) -> None:
         real = _real_crops(det, hands_dir)
     if args.n_real is not None:
         real = real[:args.n_real]
-    ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real},
+    skip = {f.strip() for f in (args.exclude or "").split(",") if f.strip()}
+    ours = _our_crops(hands_dir, args.quality, args.n_ours, args.position, {c["photo"] for c in real} | skip,
                       args.min_crop_px, args.piece_seed,
                       None if args.ours_from is None else [f.strip() for f in args.ours_from.split(",") if f.strip()])
     both = {c["photo"] for c in real} & {c["photo"] for c in ours}
@@ -332,6 +333,8 @@ def main(argv=None) -> None:
                         "default, with the shipped hand samples; 'wrists' holds backs of bare hands of other people)")
     b.add_argument("--piece-seed", type=int, default=None,
                    help="shuffle the order pieces are dealt to the photos (default: the catalogue order above)")
+    b.add_argument("--exclude", default=None,
+                   help="comma-separated photo names to leave out of ours (e.g. a fist the gate let through)")
     b.add_argument("--min-crop-px", type=int, default=MIN_CROP_PX,
                    help="skip photos where our crop would be smaller than this at the photo's resolution")
     s = sub.add_parser("score", help="score judges' answers against the key")
