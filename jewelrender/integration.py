@@ -127,7 +127,48 @@ REACH_MAX_SHARE = 0.2
 HEAD_CORE_SHARE = 0.22
 
 
-def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *, has_head: bool):
+#: Beyond the segmented outline, a dark crease (the gap where the finger meets its neighbour) within this
+#: share of the finger width, at least CREASE_MIN_DEPTH darker than the skin inside, with skin again beyond
+#: it, is the finger's outline as a viewer sees it: the band may reach it.
+CREASE_SEARCH_SHARE = 0.15
+CREASE_MIN_DEPTH = 0.12
+
+
+def _crease_beyond(gray, along, s, a_lo, a_hi, reach, fw):
+    """Distance (the ``s`` frame) of a dark crease just beyond ``reach`` on the rows ``a_lo .. a_hi``, or None.
+
+    A valley, not a step: the luminance across the finger drops by CREASE_MIN_DEPTH below the skin's
+    inside the outline and rises again beyond it (a dark background beside the finger is no crease)."""
+    rows = (along >= a_lo) & (along <= a_hi)
+    lo, hi = reach - 0.1 * fw, reach + CREASE_SEARCH_SHARE * fw + 0.1 * fw
+    sel = rows & (s >= lo) & (s <= hi)
+    if sel.sum() < 10:
+        return None
+    k = np.round(s[sel] - lo).astype(np.int64)
+    sums = np.bincount(k, weights=gray[sel])
+    cnt = np.bincount(k)
+    ok = cnt > 0
+    prof = np.where(ok, sums / np.maximum(cnt, 1), np.nan)
+    pos = np.arange(len(prof)) + lo
+    inside = ok & (pos < reach - 1.0)
+    if inside.sum() < 2:
+        return None
+    ref = float(np.nanmedian(prof[inside]))
+    search = ok & (pos > reach + 0.5) & (pos <= reach + CREASE_SEARCH_SHARE * fw)
+    if not search.any():
+        return None
+    i = int(np.nanargmin(np.where(search, prof, np.inf)))
+    vmin = float(prof[i])
+    if vmin > (1.0 - CREASE_MIN_DEPTH) * ref:
+        return None
+    after = ok & (pos > pos[i]) & (pos <= pos[i] + 0.1 * fw)
+    if not after.any() or float(np.nanmax(prof[after])) < vmin + 0.5 * (ref - vmin):
+        return None
+    return float(pos[i])
+
+
+def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *, has_head: bool,
+                    gray=None, others=None):
     """``(map_x, map_y, info)``: a remap that carries each end of the band out to where the finger lets it show.
 
     The render's band ends where the proxy capsule does: the capsule is the bore's size, a little
@@ -139,6 +180,12 @@ def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *
     :data:`HEAD_CORE_SHARE` of the width from ``center_px`` (0 for a plain band) is stretched so its
     end reaches ``allowed``'s edge on the rows where that end lies; never shrunk (an overhang is cut
     by the mask), at most :data:`REACH_MAX_SHARE` of the width longer. None where nothing is short.
+
+    With ``gray`` (the photo's luminance over the crop) a dark crease just beyond the segmented outline
+    (:func:`_crease_beyond`) moves that end's target out to it (the segmentation may stop a few px inside
+    the crease between two touching fingers: 8 px on the dorsal 11K photo, where round four's judges saw
+    the shank stop short); the 4th element is then where the ring may show in addition (that strip,
+    less ``others``, the other fingers), else None.
     """
     a = np.asarray(alpha, np.float32)
     solid = a > 0.5
@@ -158,6 +205,7 @@ def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *
     core = HEAD_CORE_SHARE * fw if has_head else 0.0
     v_src = across.copy()
     info = {}
+    extra = None
     for sign, name in ((1.0, "right"), (-1.0, "left")):
         side = solid & (sign * (across - p) > core)
         if side.sum() < 3:
@@ -178,6 +226,17 @@ def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *
         if not reach_rows:
             continue
         reach = float(np.median(reach_rows)) - 0.5
+        if gray is not None:
+            a_lo, a_hi = float(along[at_end].min()) - 1.0, float(along[at_end].max()) + 1.0
+            s_all = sign * (across - p)
+            crease = _crease_beyond(gray, along, s_all, a_lo, a_hi, reach + 0.5, fw)
+            if crease is not None:
+                strip = (along >= a_lo - 1.0) & (along <= a_hi + 1.0) & (s_all > reach) & (s_all <= crease)
+                if others is not None:
+                    strip &= ~others
+                extra = strip if extra is None else extra | strip
+                reach = crease - 1.0
+                info[name + "_crease_px"] = round(crease - float(np.median(reach_rows)), 2)
         gain = min(reach - end, REACH_MAX_SHARE * fw)
         info[name + "_px"] = round(max(gain, 0.0), 2)
         if gain < 0.5 or end - core < 1.0:
@@ -187,10 +246,10 @@ def band_reach_maps(alpha, allowed, axis_px, center_px, crop, finger_width_px, *
         # Output at distance s from the centre shows the render's s' = core + (s - core) / scale.
         s_out = sign * (across - p)
         v_src = np.where(out, p + sign * (core + (s_out - core) / scale), v_src)
-    if not info or all(v < 0.5 for v in info.values()):
+    if not any(v >= 0.5 for k, v in info.items() if not k.endswith("_crease_px")):
         return None
     shift = (v_src - across).astype(np.float32)
-    return gx + shift * np.float32(n[0]), gy + shift * np.float32(n[1]), info
+    return gx + shift * np.float32(n[0]), gy + shift * np.float32(n[1]), info, extra
 
 
 def warp_layers(layers, maps):
@@ -219,6 +278,7 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
 
     from .camera_look import measure_look
     from .contact import BULGE_STRENGTH, contact_shading, key_in_image, skin_bulge_maps
+    from .color import luminance, srgb8_to_linear
     from .segmentation import segment_hand, visible_mask
 
     t = {}
@@ -232,8 +292,13 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     visible = visible_mask(seg, crop, thick, exempt=exempt, finger_width_px=placement.finger_width_px)
     # The band's ends carried out to the finger's outline where the render stops short of it.
     bare = visible if exempt is None else visible_mask(seg, crop, thick, finger_width_px=placement.finger_width_px)
+    sy, sx = crop.slices
+    gray = luminance(srgb8_to_linear(photo.srgb[sy, sx])).astype(np.float32)
     maps = band_reach_maps(alpha, bare > 0.5, seg.axis_px, placement.center_px, crop, placement.finger_width_px,
-                           has_head=has_head)
+                           has_head=has_head, gray=gray, others=seg.other_fingers(crop))
+    if maps is not None and maps[3] is not None:
+        # the strip up to the crease: anti-aliased as the mask's own cut
+        visible = np.maximum(visible, cv2.GaussianBlur(maps[3].astype(np.float32), (0, 0), 0.6))
     if maps is not None:
         alpha = cv2.remap(np.ascontiguousarray(alpha, np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
