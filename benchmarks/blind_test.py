@@ -84,13 +84,14 @@ JUDGES_TEXT = """# Blind test: which rings were added to the photo?
 
 Each numbered image shows a hand wearing a ring; `NN_256.png` is a 256 px view and `NN_full.png`
 the same crop at the photo's own resolution. Some rings are real (photographed), some were
-rendered and added to a photo of a bare hand afterwards. For each number, answer `real` or `fake`
-and name the cue that decided it.
+rendered and added to a photo of a bare hand afterwards. For each number, answer `real` or `fake`,
+give your confidence (0-1) and name the cue that decided it.
 
-Answer as JSON:
+Answer as JSON (to the path you were given):
 
     {"judge": "<your role>", "answers": {"01": "real", "02": "fake", ...},
-     "cues": {"02": "what gave it away", ...}}
+     "confidence": {"01": 0.6, "02": 0.8, ...},
+     "cues": {"01": "what decided it", "02": "what gave it away", ...}}
 """
 
 
