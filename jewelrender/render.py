@@ -23,7 +23,6 @@ proxies, so no shape ids or BSDF flags are needed to tell them apart.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -420,9 +419,10 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     register_integrator()
     meshes = merged_meshes(spec.jewel)
     # Every live Mitsuba object of a kind (emitter, BSDF, shape) is a callable of the render kernel: a
-    # previous render's scene still waiting for the cycle collector (the integrator holds its scenes) made
-    # the next kernel a different one, compiled again (5-6 s on 2 cores). Collect them first.
-    gc.collect()
+    # previous render's scene left alive would make the next kernel a different one, compiled again
+    # (5-6 s on 2 cores). The scenes hold no reference cycles (the integrator's links to its other scenes
+    # are cut below), so they go with their last reference; a full gc.collect() here cost 0.1-0.2 s a
+    # render in a service's heap (tests/test_render_layers.py checks that repeats share the kernel).
     integrator = None
     try:
         jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(meshes)}
@@ -438,7 +438,9 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
             **proxies,
         })
         integrator = scene.integrator()
-        jewel_only = {_key("j", i, m.name): _mesh(mi, m, emit=False) for i, m in enumerate(meshes)}
+        # The piece's meshes emit nothing: the jewel-only scene shares them (half the meshes to build).
+        jewel_only = {k: v if m.emission is None else _mesh(mi, m, emit=False)
+                      for (k, v), m in zip(jewel.items(), meshes)}
         integrator.jewel_scene = mi.load_dict({"type": "scene", **jewel_only})
         integrator.proxy_scene = mi.load_dict({"type": "scene",
                                                **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
