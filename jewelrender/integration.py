@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint", "band_back_mask"]
+__all__ = ["Integration", "PhotoSide", "prepare_integration", "photo_side", "finish_integration", "band_thickness_px", "setting_footprint", "band_back_mask"]
 
 #: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
 HEAD_HEIGHT_MM = 10.0
@@ -113,19 +113,31 @@ def band_back_mask(camera, placement, piece, crop, *, step_deg: float = 3.0) -> 
     return (back > 0) & ~(cv2.dilate(front, np.ones((3, 3), np.uint8)) > 0)
 
 
-def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
-    """Segment, shade the contact and measure the camera's look for one try-on.
+@dataclass
+class PhotoSide:
+    """The part of :func:`prepare_integration` that needs no render (:func:`photo_side`): the silhouette
+    and the camera's look, computed while the piece renders (``Renderer`` runs it on a second thread)."""
 
-    ``alpha`` is the render's coverage of ``crop``.
-    """
+    seg: object
+    visible: np.ndarray
+    hidden_back: np.ndarray
+    look: object
+    radius: float
+    thick: float
+    has_head: bool
+    cpu_s: dict
+
+
+def photo_side(photo, hand, camera, placement, piece, crop) -> PhotoSide:
+    """Segment the hand and measure the camera's look around ``crop`` (nothing here reads the render)."""
     import cv2
 
     from .camera_look import measure_look
-    from .contact import BULGE_STRENGTH, contact_shading, key_in_image
     from .segmentation import segment_hand, visible_mask
 
     t = {}
-    tick = time.process_time()
+    # Per-thread CPU: this runs beside the render, whose threads process_time() would count too.
+    tick = time.thread_time()
     radius = max(0.75 * max(crop.width, crop.height), 2.5 * placement.finger_width_px)
     seg = segment_hand(photo, hand, finger=placement.finger, center_px=placement.center_px,
                        finger_width_px=placement.finger_width_px, radius_px=radius)
@@ -137,30 +149,49 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     _, own_c = seg.window(crop)
     hidden_back = band_back_mask(camera, placement, piece, crop) & own_c
     visible = visible * (1.0 - cv2.GaussianBlur(hidden_back.astype(np.float32), (0, 0), 0.6))
-    t["segmentation_cpu_s"] = time.process_time() - tick
+    t["segmentation_cpu_s"] = time.thread_time() - tick
 
-    tick = time.process_time()
-    hand_w, own_w = seg.window(crop)
+    tick = time.thread_time()
+    hand_w, _ = seg.window(crop)
     # The camera's look is read on the finger's edges around the ring and the skin beside it.
     edge = cv2.morphologyEx(hand_w.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
     look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None,
                         skin=hand_w)
-    t["look_cpu_s"] = time.process_time() - tick
+    t["look_cpu_s"] = time.thread_time() - tick
+    return PhotoSide(seg=seg, visible=visible, hidden_back=hidden_back, look=look, radius=radius, thick=thick,
+                     has_head=has_head, cpu_s=t)
 
-    tick = time.process_time()
+
+def finish_integration(side: PhotoSide, camera, placement, light, crop, alpha) -> Integration:
+    """The contact shading under the render's coverage ``alpha`` (of ``crop``), and the report."""
+    from .contact import BULGE_STRENGTH, contact_shading, key_in_image
+
+    t = dict(side.cpu_s)
+    tick = time.thread_time()
+    seg, visible, look = side.seg, side.visible, side.look
+    _, own_w = seg.window(crop)
     a = np.clip(alpha, 0, 1) * visible
     info = light.info if light is not None else {}
     key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
-    contact, cinfo = contact_shading(a, own_w, key, thick, bulge_strength=BULGE_STRENGTH,
+    contact, cinfo = contact_shading(a, own_w, key, side.thick, bulge_strength=BULGE_STRENGTH,
                                      blur_px=look.blur_sigma_px)
-    t["contact_cpu_s"] = time.process_time() - tick
+    t["contact_cpu_s"] = time.thread_time() - tick
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
-    report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
-                                   head_exempt=has_head, coverage_cut=round(removed, 4),
-                                   band_back_hidden_px=int(hidden_back.sum())),
+    report = {"segmentation": dict(seg.to_report(), radius_px=round(side.radius, 3),
+                                   band_thickness_px=round(side.thick, 2), head_exempt=side.has_head,
+                                   coverage_cut=round(removed, 4), band_back_hidden_px=int(side.hidden_back.sum())),
               "contact": dict(cinfo, key_toward_px=None if key is None else [round(float(v), 3) for v in key.toward_px],
                               key_share=None if key is None else round(key.share, 3)),
               "camera_look": look.to_report(),
               "cpu_s": {k: round(v, 4) for k, v in t.items()}}
     return Integration(visible=visible, contact=contact, look=look, segmentation=seg, report=report)
+
+
+def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
+    """Segment, shade the contact and measure the camera's look for one try-on.
+
+    ``alpha`` is the render's coverage of ``crop``. :func:`photo_side` then :func:`finish_integration`.
+    """
+    return finish_integration(photo_side(photo, hand, camera, placement, piece, crop), camera, placement, light,
+                              crop, alpha)
