@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -91,14 +92,25 @@ GRAIN_MIN_TILES = 4
 GRAIN_MAX_TILES = 400
 
 
+@lru_cache(maxsize=8)
+def _plane_basis(t: int) -> np.ndarray:
+    """(t * t, 3) orthonormal basis of the planes over a t x t tile."""
+    yy, xx = np.mgrid[0:t, 0:t].astype(np.float64)
+    A = np.stack([xx.ravel(), yy.ravel(), np.ones(t * t)], 1)
+    q = np.linalg.qr(A)[0].astype(np.float32)
+    q.setflags(write=False)
+    return q
+
+
 def _plane_residual(tiles: np.ndarray) -> np.ndarray:
-    """(n, t, t) tiles minus each one's least-squares plane (illumination gradients are not noise)."""
+    """(n, t, t) tiles minus each one's least-squares plane (illumination gradients are not noise).
+
+    The projection onto the planes through their orthonormal basis (two thin products): the same
+    residual as the full (t * t)^2 projection matrix to float rounding, ~20x less work."""
     n, t, _ = tiles.shape
-    yy, xx = np.mgrid[0:t, 0:t].astype(np.float32)
-    A = np.stack([xx.ravel(), yy.ravel(), np.ones(t * t, np.float32)], 1)
-    P = A @ np.linalg.pinv(A)
+    q = _plane_basis(t)
     flat = tiles.reshape(n, -1)
-    return (flat - flat @ P.T).reshape(n, t, t)
+    return (flat - (flat @ q) @ q.T).reshape(n, t, t)
 
 
 def _low_share(kernels: np.ndarray, cutoff: float = 0.25) -> list[float]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Integration", "prepare_integration", "band_thickness_px", "setting_footprint", "band_back_mask",
-           "band_reach_maps", "warp_layers"]
+__all__ = ["Integration", "PhotoSide", "prepare_integration", "photo_side", "finish_integration",
+           "band_thickness_px", "setting_footprint", "band_back_mask", "band_reach_maps", "warp_layers"]
 
 #: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
 HEAD_HEIGHT_MM = 10.0
@@ -269,20 +269,34 @@ def warp_layers(layers, maps):
     return dataclasses.replace(layers, jewel=rm(layers.jewel), alpha=rm(layers.alpha), stone=rm(layers.stone))
 
 
-def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
-    """Segment, shade the contact and measure the camera's look for one try-on.
+@dataclass
+class PhotoSide:
+    """The part of :func:`prepare_integration` that needs no render (:func:`photo_side`): the silhouette
+    and the camera's look, computed while the piece renders (``Renderer`` runs it on a second thread)."""
 
-    ``alpha`` is the render's coverage of ``crop``.
-    """
+    seg: object
+    visible: np.ndarray
+    bare: np.ndarray
+    gray: np.ndarray
+    back: np.ndarray
+    look: object
+    radius: float
+    thick: float
+    has_head: bool
+    cpu_s: dict
+
+
+def photo_side(photo, hand, camera, placement, piece, crop) -> PhotoSide:
+    """Segment the hand and measure the camera's look around ``crop`` (nothing here reads the render)."""
     import cv2
 
     from .camera_look import measure_look
-    from .contact import BULGE_STRENGTH, contact_shading, key_in_image, skin_bulge_maps
     from .color import luminance, srgb8_to_linear
     from .segmentation import segment_hand, visible_mask
 
     t = {}
-    tick = time.process_time()
+    # Per-thread CPU: this runs beside the render, whose threads process_time() would count too.
+    tick = time.thread_time()
     radius = max(0.75 * max(crop.width, crop.height), 2.5 * placement.finger_width_px)
     seg = segment_hand(photo, hand, finger=placement.finger, center_px=placement.center_px,
                        finger_width_px=placement.finger_width_px, radius_px=radius)
@@ -290,35 +304,54 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
     has_head = bool(piece.stone) or piece.kind != "band"
     exempt = setting_footprint(camera, placement, crop) if has_head else None
     visible = visible_mask(seg, crop, thick, exempt=exempt, finger_width_px=placement.finger_width_px)
-    # The band's ends carried out to the finger's outline where the render stops short of it.
+    # Where the bare band may show (no head's exemption): how far its ends are carried out (finish_integration).
     bare = visible if exempt is None else visible_mask(seg, crop, thick, finger_width_px=placement.finger_width_px)
     sy, sx = crop.slices
     gray = luminance(srgb8_to_linear(photo.srgb[sy, sx])).astype(np.float32)
-    maps = band_reach_maps(alpha, bare > 0.5, seg.axis_px, placement.center_px, crop, placement.finger_width_px,
-                           has_head=has_head, gray=gray, others=seg.other_fingers(crop))
-    if maps is not None and maps[3] is not None:
-        # the strip up to the crease: anti-aliased as the mask's own cut
-        visible = np.maximum(visible, cv2.GaussianBlur(maps[3].astype(np.float32), (0, 0), 0.6))
-    if maps is not None:
-        alpha = cv2.remap(np.ascontiguousarray(alpha, np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     # The real finger hides the band's back wherever the finger is.
     _, own_c = seg.window(crop)
-    hidden_back = band_back_mask(camera, placement, piece, crop) & own_c
-    if maps is not None:  # the back's hook moves out with the band's end
-        hidden_back = cv2.remap(hidden_back.astype(np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR) > 0.5
-    visible = visible * (1.0 - cv2.GaussianBlur(hidden_back.astype(np.float32), (0, 0), 0.6))
-    t["segmentation_cpu_s"] = time.process_time() - tick
+    back = band_back_mask(camera, placement, piece, crop) & own_c
+    t["segmentation_cpu_s"] = time.thread_time() - tick
 
-    tick = time.process_time()
-    hand_w, own_w = seg.window(crop)
+    tick = time.thread_time()
+    hand_w, _ = seg.window(crop)
     # The camera's look is read on the finger's edges around the ring and the skin beside it.
     edge = cv2.morphologyEx(hand_w.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8)) > 0
     look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=edge if edge.sum() > 40 else None,
                         skin=hand_w)
-    t["look_cpu_s"] = time.process_time() - tick
+    t["look_cpu_s"] = time.thread_time() - tick
+    return PhotoSide(seg=seg, visible=visible, bare=bare, gray=gray, back=back, look=look, radius=radius,
+                     thick=thick, has_head=has_head, cpu_s=t)
 
-    tick = time.process_time()
+
+def finish_integration(side: PhotoSide, camera, placement, light, crop, alpha) -> Integration:
+    """The band's reach to the outline, the contact shading under the render's coverage ``alpha`` (of
+    ``crop``), and the report."""
+    import cv2
+
+    from .contact import BULGE_STRENGTH, contact_shading, key_in_image, skin_bulge_maps
+
+    t = dict(side.cpu_s)
+    tick = time.thread_time()
+    seg, visible, look, thick = side.seg, side.visible, side.look, side.thick
+    # The band's ends carried out to the finger's outline where the render stops short of it.
+    maps = band_reach_maps(alpha, side.bare > 0.5, seg.axis_px, placement.center_px, crop,
+                           placement.finger_width_px, has_head=side.has_head, gray=side.gray,
+                           others=seg.other_fingers(crop))
+    if maps is not None and maps[3] is not None:
+        # the strip up to the crease: anti-aliased as the mask's own cut
+        visible = np.maximum(visible, cv2.GaussianBlur(maps[3].astype(np.float32), (0, 0), 0.6))
+    hidden_back = side.back
+    if maps is not None:
+        alpha = cv2.remap(np.ascontiguousarray(alpha, np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        # the back's hook moves out with the band's end
+        hidden_back = cv2.remap(hidden_back.astype(np.float32), maps[0], maps[1], interpolation=cv2.INTER_LINEAR) > 0.5
+    visible = visible * (1.0 - cv2.GaussianBlur(hidden_back.astype(np.float32), (0, 0), 0.6))
+    t["segmentation_cpu_s"] += time.thread_time() - tick
+
+    tick = time.thread_time()
+    _, own_w = seg.window(crop)
     a = np.clip(alpha, 0, 1) * visible
     info = light.info if light is not None else {}
     key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
@@ -330,11 +363,12 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
         bulge = skin_bulge_maps(a, own_w, thick, axis, np.asarray(placement.center_px, float) - [crop.x, crop.y])
     if bulge is not None:
         cinfo["bulge_px"] = bulge[2]["bulge_px"]
-    t["contact_cpu_s"] = time.process_time() - tick
+    t["contact_cpu_s"] = time.thread_time() - tick
 
     removed = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
-    report = {"segmentation": dict(seg.to_report(), radius_px=round(radius, 3), band_thickness_px=round(thick, 2),
-                                   head_exempt=has_head, coverage_cut=round(removed, 4),
+    report = {"segmentation": dict(seg.to_report(), radius_px=round(side.radius, 3),
+                                   band_thickness_px=round(thick, 2), head_exempt=side.has_head,
+                                   coverage_cut=round(removed, 4),
                                    band_reach_px=None if maps is None else maps[2],
                                    band_back_hidden_px=int(hidden_back.sum())),
               "contact": dict(cinfo, key_toward_px=None if key is None else [round(float(v), 3) for v in key.toward_px],
@@ -343,3 +377,12 @@ def prepare_integration(photo, hand, camera, placement, piece, light, crop, alph
               "cpu_s": {k: round(v, 4) for k, v in t.items()}}
     return Integration(visible=visible, contact=contact, look=look, segmentation=seg, report=report,
                        layer_maps=None if maps is None else maps[:2], photo_maps=None if bulge is None else bulge[:2])
+
+
+def prepare_integration(photo, hand, camera, placement, piece, light, crop, alpha) -> Integration:
+    """Segment, shade the contact and measure the camera's look for one try-on.
+
+    ``alpha`` is the render's coverage of ``crop``. :func:`photo_side` then :func:`finish_integration`.
+    """
+    return finish_integration(photo_side(photo, hand, camera, placement, piece, crop), camera, placement, light,
+                              crop, alpha)

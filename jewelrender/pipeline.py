@@ -17,6 +17,7 @@ import dataclasses
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -470,21 +471,30 @@ class Renderer:
         t["render"] = t["integration"] = t["composite"] = 0.0
         current, mask, metal = ph, None, None
         comp_infos, crops, triangles = [], [], 0
+        others = tuple(d for d in prep.detections if d is not prep.detection)
+        before = getattr(site, "integration_before_render", None)
         for (spec, _variant), inst in zip(specs, instances):
-            tick = time.perf_counter()
-            layers = render_layers(spec, seed=seed)
-            t["render"] += time.perf_counter() - tick
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="integration") as pool:
+                # The photo's side of the composite (the body's real silhouette, the piece's contact, the
+                # camera's look), as far as the site provides it; what needs no render runs beside it (on
+                # 2 cores the render's set-up and tracing leave one idle). Deterministic either way.
+                early = None if before is None else pool.submit(before, current, prep.detection, prep.camera, inst,
+                                                                piece, light, spec.crop, others=others)
+                tick = time.perf_counter()
+                layers = render_layers(spec, seed=seed)
+                t["render"] += time.perf_counter() - tick
 
-            tick = time.perf_counter()
-            # The photo's side of the composite (the body's real silhouette, the piece's contact, the camera's
-            # look), as far as the site provides it.
-            integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop, layers.alpha,
-                                     others=tuple(d for d in prep.detections if d is not prep.detection))
-            if integ is not None and integ.layer_maps is not None:
-                from .integration import warp_layers
+                tick = time.perf_counter()
+                if early is not None:
+                    integ = early.result()(layers.alpha)
+                else:
+                    integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop,
+                                             layers.alpha, others=others)
+                if integ is not None and integ.layer_maps is not None:
+                    from .integration import warp_layers
 
-                layers = warp_layers(layers, integ.layer_maps)
-            t["integration"] += time.perf_counter() - tick
+                    layers = warp_layers(layers, integ.layer_maps)
+                t["integration"] += time.perf_counter() - tick
 
             tick = time.perf_counter()
             skin = light.info.get("skin_reference_rgb")

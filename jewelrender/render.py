@@ -23,7 +23,6 @@ proxies, so no shape ids or BSDF flags are needed to tell them apart.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,6 +129,26 @@ def _key(prefix: str, i: int, name: str) -> str:
     return f"{prefix}{i}_" + "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
+#: Byte alignment of the arrays handed to Dr.Jit (see :func:`_jit`).
+JIT_ALIGN = 64
+
+
+def _jit(array_type, values: np.ndarray):
+    """``array_type`` (``mi.Float``, ``mi.UInt32``) holding ``values`` flattened, from a copy aligned to
+    :data:`JIT_ALIGN` bytes.
+
+    On the LLVM backend Dr.Jit uses NumPy's memory as it is, and a buffer that is not 32-byte aligned gets
+    one scalar gather per component where an aligned one gets a packet gather: another kernel. Where NumPy
+    put a mesh's texture coordinates decided whether a render compiled again (benchmarks/bench_new_photos.py:
+    a warm repeat of the same photo recompiled ~2 s in about half the cases)."""
+    values = np.ascontiguousarray(values).ravel()
+    buf = np.empty(values.nbytes + JIT_ALIGN, np.uint8)
+    start = (-buf.ctypes.data) % JIT_ALIGN
+    out = buf[start:start + values.nbytes].view(values.dtype)
+    out[...] = values
+    return array_type(out)
+
+
 def _mesh(mi, m, *, emit: bool = True) -> object:
     from .library.materials import prepare_for_mitsuba
 
@@ -143,12 +162,12 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
     mesh = mi.Mesh(m.name, len(m.vertices), len(m.faces), props=props, has_vertex_normals=m.normals is not None,
                    has_vertex_texcoords=m.texcoords is not None)
     params = mi.traverse(mesh)
-    params["vertex_positions"] = mi.Float(np.ascontiguousarray(m.vertices, np.float32).ravel())
-    params["faces"] = mi.UInt32(np.ascontiguousarray(m.faces, np.uint32).ravel())
+    params["vertex_positions"] = _jit(mi.Float, np.asarray(m.vertices, np.float32))
+    params["faces"] = _jit(mi.UInt32, np.asarray(m.faces, np.uint32))
     if m.normals is not None:
-        params["vertex_normals"] = mi.Float(np.ascontiguousarray(m.normals, np.float32).ravel())
+        params["vertex_normals"] = _jit(mi.Float, np.asarray(m.normals, np.float32))
     if m.texcoords is not None:
-        params["vertex_texcoords"] = mi.Float(np.ascontiguousarray(m.texcoords, np.float32).ravel())
+        params["vertex_texcoords"] = _jit(mi.Float, np.asarray(m.texcoords, np.float32))
     params.update()
     return mesh
 
@@ -222,15 +241,17 @@ def mitsuba_mesh(mi, m, *, emit: bool = True) -> object:
     return _mesh(mi, m, emit=emit)
 
 
+#: The camera's near and far clip (m): the scene's sensor's, and the render's rays' (:func:`_camera_rays`).
+NEAR_CLIP, FAR_CLIP = 1e-3, 100.0
+
+
 def _sensor(mi, spec) -> dict:
     """The photo's pinhole camera, filming only the crop, at ``supersample`` x the photo's resolution.
 
     The film is the crop itself (no ``crop_offset``): the crop's frustum is set by the field of view and
-    the principal point, which Mitsuba's perspective camera keeps opaque, while a film's size and offset
-    are literals in the render kernel. With the crop's place in the film, every new photo compiled the
-    ~8k-operation kernel again (~2 s on 2 cores); now the film adds nothing photo-specific beyond the crop's
-    size (rounded to ``crop_multiple``). Other causes remain: a new photo still recompiles about half the
-    time (benchmarks/bench_new_photos.py, docs/performance.md)."""
+    the principal point. :func:`render_layers` does not trace through it (:func:`_camera_rays` makes the
+    same rays with nothing crop-specific in the kernel); the scene keeps it for its sampler and for
+    :func:`mitsuba.render` (:data:`LEGACY_FILM_RENDER`)."""
     k = spec.supersample
     c = spec.crop
     fov_x = float(np.degrees(2.0 * np.arctan(c.width / (2.0 * spec.fx))))
@@ -238,8 +259,8 @@ def _sensor(mi, spec) -> dict:
         "type": "perspective",
         "fov": fov_x,
         "fov_axis": "x",
-        "near_clip": 1e-3,
-        "far_clip": 100.0,
+        "near_clip": NEAR_CLIP,
+        "far_clip": FAR_CLIP,
         # OpenCV camera frame: looking down +z with image-down = +y.
         "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, 0], target=[0, 0, 1], up=[0, -1, 0]),
         "film": {
@@ -274,7 +295,82 @@ def medium_clamp(env) -> float:
     return float(MEDIUM_CLAMP_X_ENV_MEAN * max(lum.mean(), 1e-6))
 
 
-def _render_pixels(mi, scene, spec, seed: int) -> np.ndarray:
+def _camera_rays(mi, sensor, spec, film_pos, wavelength_sample):
+    """The photo camera's rays through ``film_pos`` (sub-pixels of the crop's film, (0, 0) its top-left
+    corner) and their spectral weights: what ``sensor.sample_ray`` gives for the same sample (the crop's
+    frustum of :func:`_sensor`), from the pinhole's intrinsics.
+
+    Mitsuba's perspective camera computes its sample-to-camera transform inside the render kernel from the
+    film's size and crop, which are literals there: every crop size compiled its own ~8k-operation kernel
+    (~2-5 s of LLVM on 2 cores). Here the intrinsics and the crop's place are opaque, so one kernel serves
+    every photo and crop."""
+    import drjit as dr
+
+    c, k = spec.crop, spec.supersample
+    # camera-frame direction (OpenCV axes; square pixels, as the sensor's field of view assumes):
+    # ((photo x - cx) / fx, (photo y - cy) / fx, 1), photo x = crop x + film x / k
+    step = dr.opaque(mi.Float, 1.0 / (k * spec.fx))
+    ox = dr.opaque(mi.Float, (c.x - spec.cx) / spec.fx)
+    oy = dr.opaque(mi.Float, (c.y - spec.cy) / spec.fx)
+    d = dr.normalize(mi.Vector3f(dr.fma(film_pos.x, step, ox), dr.fma(film_pos.y, step, oy), 1.0))
+    if mi.is_spectral:
+        wavelengths, weight = sensor.sample_wavelengths(dr.zeros(mi.SurfaceInteraction3f), wavelength_sample)
+    else:
+        wavelengths, weight = mi.Spectrum(0.0), mi.Spectrum(1.0)
+    # the sensor's clipping planes, as Mitsuba's perspective camera applies them
+    inv_z = dr.rcp(d.z)
+    ray = mi.RayDifferential3f(o=mi.Point3f(d * (NEAR_CLIP * inv_z)), d=d, time=0.0, wavelengths=wavelengths)
+    ray.maxt = (FAR_CLIP - NEAR_CLIP) * inv_z
+    return ray, weight
+
+
+def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.ndarray:
+    """(n, 8) float64: the mean over ``spec.passes`` passes of sample ``i``'s RGB and five AOVs, sample ``i``
+    at film position ``grid[i]`` + a uniform 2D sample (sub-pixels of the crop's film): what
+    :func:`mitsuba.render` computes for a film pixel with one sample and a box filter (same sampler seed,
+    same draws in the same order), with the camera rays of :func:`_camera_rays`, so crops of any size
+    and place share one compiled kernel."""
+    import drjit as dr
+
+    sensor = scene.sensors()[0]
+    integrator = scene.integrator()
+    spectral = mi.is_spectral
+    acc = np.zeros((n, 8), np.float64)
+    for p in range(first_pass, first_pass + spec.passes):
+        sampler = sensor.sampler().fork()
+        sampler.seed(seed * 7919 + p, n)
+        pos = grid + sampler.next_2d()
+        wav = sampler.next_1d() if spectral else mi.Float(0.0)
+        ray, weight = _camera_rays(mi, sensor, spec, pos, wav)
+        L, valid, aovs = integrator.sample(scene, sampler, ray, None, mi.Bool(True))
+        L = mi.unpolarized_spectrum(weight * L)
+        rgb = mi.spectrum_to_srgb(L, ray.wavelengths) if spectral else mi.Color3f(L)
+        dr.eval(rgb, *aovs)
+        for j, a in enumerate([rgb[0], rgb[1], rgb[2], *aovs]):
+            acc[:, j] += np.array(a, np.float64).reshape(n)
+    acc /= spec.passes
+    return acc
+
+
+def _render_film(mi, scene, spec, seed: int) -> np.ndarray:
+    """The whole crop, ``k`` x ``k`` sub-pixels of one sample each, ``passes`` passes, sample ``i`` at film
+    pixel ``(i % width, i // width)`` as :func:`mitsuba.render` orders them (the same random numbers per
+    sub-pixel), the film's width opaque. Returns (h, w, 8) float32."""
+    import drjit as dr
+
+    k = spec.supersample
+    h, w = spec.crop.height, spec.crop.width
+    fw, fh = w * k, h * k
+    n = fw * fh
+    idx = dr.arange(mi.UInt32, n)
+    width = dr.opaque(mi.UInt32, fw)
+    y = idx // width
+    acc = _trace(mi, scene, spec, seed, mi.Point2f(mi.Float(idx - y * width), mi.Float(y)), n)
+    # The camera's pixel is the average of its k x k sub-pixels (a box filter over its footprint).
+    return acc.reshape(h, k, w, k, 8).mean(axis=(1, 3)).astype(np.float32)
+
+
+def _render_pixels(mi, scene, spec, seed: int, first_pass: int = 0) -> np.ndarray:
     """Only the crop's pixels in ``spec.pixels`` (an (h, w) bool mask), each as k x k jittered sub-pixel
     samples and ``passes`` passes, as :func:`mitsuba.render` samples the film (one sample per
     sub-pixel, a box filter); the other pixels are zero in every layer. For a piece that covers a
@@ -282,7 +378,7 @@ def _render_pixels(mi, scene, spec, seed: int) -> np.ndarray:
     it and its shadow are. The same seed gives the same image."""
     import drjit as dr
 
-    k, passes = spec.supersample, spec.passes
+    k = spec.supersample
     h, w = spec.crop.height, spec.crop.width
     ys, xs = np.nonzero(np.asarray(spec.pixels, bool))
     out = np.zeros((h, w, 8), np.float32)
@@ -290,41 +386,68 @@ def _render_pixels(mi, scene, spec, seed: int) -> np.ndarray:
         return out
     m = k * k
     n = len(xs) * m
-    sensor = scene.sensors()[0]
-    integrator = scene.integrator()
-    spectral = mi.is_spectral
-    acc = np.zeros((n, 8), np.float64)
-    scale = mi.ScalarVector2f(1.0 / (w * k), 1.0 / (h * k))
     # Sample i is sub-pixel i % m of pixel i // m, computed in the kernel: the pixels are gathered, so
     # the kernel does not depend on where NumPy put them (an aligned or unaligned load is another kernel).
-    px, py = mi.Float(xs.astype(np.float32)), mi.Float(ys.astype(np.float32))
+    px, py = _jit(mi.Float, xs.astype(np.float32)), _jit(mi.Float, ys.astype(np.float32))
     idx = dr.arange(mi.UInt32, n)
     pix, sub = idx // m, idx % m
     grid = mi.Point2f(dr.gather(mi.Float, px, pix) * k + mi.Float(sub % k),
                       dr.gather(mi.Float, py, pix) * k + mi.Float(sub // k))
-    for p in range(passes):
-        sampler = sensor.sampler().fork()
-        sampler.seed(seed * 7919 + p, n)
-        pos = (grid + sampler.next_2d()) * scale
-        wav = sampler.next_1d() if spectral else mi.Float(0.0)
-        ray, weight = sensor.sample_ray_differential(0.0, wav, pos, mi.Point2f(0.5))
-        L, valid, aovs = integrator.sample(scene, sampler, ray, None, mi.Bool(True))
-        L = mi.unpolarized_spectrum(weight * L)
-        rgb = mi.spectrum_to_srgb(L, ray.wavelengths) if spectral else mi.Color3f(L)
-        dr.eval(rgb, *aovs)
-        for j, a in enumerate([rgb[0], rgb[1], rgb[2], *aovs]):
-            acc[:, j] += np.array(a, np.float64).reshape(n)
-    acc /= passes
+    acc = _trace(mi, scene, spec, seed, grid, n, first_pass)
     # the camera's pixel is the mean of its k x k sub-pixels (samples are grouped by pixel)
     out[ys, xs] = acc.reshape(len(xs), k * k, 8).mean(axis=1).astype(np.float32)
     return out
+
+
+#: After the first pass over the whole crop, the further passes of a multi-pass render (final quality)
+#: go only where the first saw the piece or its shadow, grown by this many pixels: thin prongs that 64
+#: samples missed, and the penumbra's faint edge (without it the skin round the ring came out ~1 level
+#: brighter on average: pixels whose first pass happened to see no shadow kept that estimate).
+LATER_PASSES_GROW_PX = 2
+
+
+def later_passes_pixels(first: np.ndarray) -> np.ndarray:
+    """(h, w) bool: where a render's further passes are needed, from its first pass's layers ``first``
+    ((h, w, 8): RGB, alpha, lit_with, lit_without, proxy, stone): where any sample hit the piece or the
+    piece shadowed the skin, grown by :data:`LATER_PASSES_GROW_PX`. Elsewhere every sample of the first
+    pass saw the body or the background unshadowed: more samples there would only average the shadow
+    layers' ratio of 1 and the render's zero coverage."""
+    import cv2
+
+    need = (first[..., 3] > 0) | (first[..., 4] != first[..., 5])
+    r = LATER_PASSES_GROW_PX
+    return cv2.dilate(need.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+
+
+def _render_passes(mi, scene, spec, seed: int) -> np.ndarray:
+    """The whole crop: the first pass everywhere (:func:`_render_film`), the others only at
+    :func:`later_passes_pixels` (:func:`_render_pixels`). A ring covers a few per cent of its crop, and
+    the kernel's cost per sample on the skin around it (the primary and the shadow rays of the layers)
+    was most of a final render's (4 passes of 64 samples a pixel)."""
+    import dataclasses
+
+    img = _render_film(mi, scene, dataclasses.replace(spec, passes=1), seed)
+    if spec.passes > 1:
+        where = later_passes_pixels(img)
+        if where.any():
+            rest = _render_pixels(mi, scene, dataclasses.replace(spec, passes=spec.passes - 1, pixels=where), seed,
+                                  first_pass=1)
+            img[where] = (img[where] + (spec.passes - 1) * rest[where]) / spec.passes
+    return img
+
+
+#: Render the whole crop with :func:`mitsuba.render` (its kernel bakes in the film's size and place)
+#: instead of :func:`_render_film`: the reference the tests compare the two with (same coverage to the
+#: sample, radiance equal but for float rounding; tests/test_render_layers.py).
+LEGACY_FILM_RENDER = False
 
 
 def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     """Render the crop of ``spec`` and return its layers (needs an active variant).
 
     Bit-identical for a given ``seed`` on a given variant and machine (see the
-    film set-up in :func:`_sensor`).
+    film set-up in :func:`_sensor`). Every crop size and place, photo and repeat launches the same
+    compiled kernel (:func:`_camera_rays`, :func:`_jit`).
     """
     import mitsuba as mi
 
@@ -333,9 +456,10 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     register_integrator()
     meshes = merged_meshes(spec.jewel)
     # Every live Mitsuba object of a kind (emitter, BSDF, shape) is a callable of the render kernel: a
-    # previous render's scene still waiting for the cycle collector (the integrator holds its scenes) made
-    # the next kernel a different one, compiled again (5-6 s on 2 cores). Collect them first.
-    gc.collect()
+    # previous render's scene left alive would make the next kernel a different one, compiled again
+    # (5-6 s on 2 cores). The scenes hold no reference cycles (the integrator's links to its other scenes
+    # are cut below), so they go with their last reference; a full gc.collect() here cost 0.1-0.2 s a
+    # render in a service's heap (tests/test_render_layers.py checks that repeats share the kernel).
     integrator = None
     try:
         jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(meshes)}
@@ -351,21 +475,24 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
             **proxies,
         })
         integrator = scene.integrator()
-        jewel_only = {_key("j", i, m.name): _mesh(mi, m, emit=False) for i, m in enumerate(meshes)}
+        # The piece's meshes emit nothing: the jewel-only scene shares them (half the meshes to build).
+        jewel_only = {k: v if m.emission is None else _mesh(mi, m, emit=False)
+                      for (k, v), m in zip(jewel.items(), meshes)}
         integrator.jewel_scene = mi.load_dict({"type": "scene", **jewel_only})
         integrator.proxy_scene = mi.load_dict({"type": "scene",
                                                **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
-        k = spec.supersample
-        h, w = spec.crop.height, spec.crop.width
         if spec.pixels is not None:
             img = _render_pixels(mi, scene, spec, seed)
-        else:
+        elif LEGACY_FILM_RENDER:
+            k = spec.supersample
+            h, w = spec.crop.height, spec.crop.width
             acc = None
             for p in range(spec.passes):
                 layer = np.array(mi.render(scene, spp=1, seed=seed * 7919 + p), dtype=np.float64)
                 acc = layer if acc is None else acc + layer
-            # The camera's pixel is the average of its k x k sub-pixels (a box filter over its footprint).
             img = (acc.reshape(h, k, w, k, -1).mean(axis=(1, 3)) / spec.passes).astype(np.float32)
+        else:
+            img = _render_passes(mi, scene, spec, seed)
     except (RuntimeError, ValueError, TypeError) as exc:
         raise RenderError(f"the renderer failed: {exc}") from exc
     finally:

@@ -58,6 +58,14 @@ class RingSite:
 
         return prepare_integration(photo, detection, camera, placement, piece, light, crop, alpha)
 
+    def integration_before_render(self, photo, detection, camera, placement, piece, light, crop, *, others=()):
+        """:meth:`integration` in two steps: the segmentation and the camera's look (no render needed) now,
+        the contact shading when the coverage is known: ``finish(alpha)``."""
+        from ..integration import finish_integration, photo_side
+
+        side = photo_side(photo, detection, camera, placement, piece, crop)
+        return lambda alpha: finish_integration(side, camera, placement, light, crop, alpha)
+
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         visible = _hand_model.visible_fraction(mask.sum(), placement.finger_width_px, placement.px_per_mm,
                                                piece.band["width_mm"])
