@@ -49,8 +49,12 @@ OURS = (("necks/deepface_img6.jpg", "heart-pendant-14mm-18k-rose", 16.0),
         ("necks/deepface_img1.jpg", "solitaire-pendant-half-carat-18k-white", 16.0),
         ("necks/frl-london_113-03.jpg", "cable-chain-18k-yellow", 18.0),
         (str(SAMPLE), "curb-chain-18k-yellow", 16.0),
-        ("necks/deepface_img20.jpg", "rope-chain-18k-yellow", 20.0))
-N_OURS = 5
+        ("necks/deepface_img20.jpg", "rope-chain-18k-yellow", 20.0),
+        ("necks/inspireface_rise_face.jpg", "bar-pendant-22mm-18k-yellow", 18.0),
+        ("necks/facerec_alex_lacamoire_img1.jpg", "box-chain-sterling", 18.0),
+        ("necks/aflw_image04476.jpg", "snake-chain-sterling", 18.0))
+#: Round 2 (2026-12-03) asks for at least six of ours.
+N_OURS = 7
 
 JUDGES_TEXT = """# Blind test: which necklaces were added to the photo?
 
