@@ -325,12 +325,14 @@ def test_the_chain_ends_where_the_neck_hides_it_without_hooks(scenes, name):
         assert np.all(np.maximum.accumulate(x) - x < 1.5), (name, side)  # no turning back inwards
 
 
-#: The bundled neck sample's outline (photo px, (y, x)), read by hand off a 20 px grid (2026-12-03):
-#: the neck's edge against the door on each side, from the chin's level (y 1000) down to where it turns
-#: into the shoulder (the left, where the top's black strap goes behind it at (412, 1100)) or meets the
-#: jumper (the right, at (830, 1125)).
-SAMPLE_OUTLINE = {"image_left": ((1000, 474), (1040, 470), (1060, 458), (1080, 436), (1100, 414), (1110, 390)),
-                  "image_right": ((1000, 758), (1040, 768), (1060, 778), (1080, 788), (1100, 800), (1120, 820))}
+#: The bundled neck sample's skin outline beside the neck (photo px, (y, x)), read by hand off a 20 px grid
+#: (2026-12-03): the neck's edge against the door on each side from the chin's level (y 1000) down to where
+#: clothing meets it: on the image's left the top's black strap, which itself goes behind the neck's
+#: outline at (416, 1100), its inner edge running down to (398, 1160); on the right the jumper, from
+#: (830, 1125) along its neckline.
+SAMPLE_OUTLINE = {"image_left": ((1000, 474), (1040, 470), (1060, 458), (1080, 436), (1100, 416), (1160, 398)),
+                  "image_right": ((1000, 758), (1040, 768), (1060, 778), (1080, 788), (1100, 800), (1120, 820),
+                                  (1125, 830), (1300, 650))}
 
 
 def _distance_to_polyline(p, poly):
@@ -356,23 +358,25 @@ def sample_renders():
 
 
 def test_the_chain_comes_round_both_sides_of_the_neck_to_its_outline(sample_renders):
-    """Both sides of the chain show, in similar amounts (the sample's neck is bare on both sides and faces
-    the camera), and each side's topmost visible link is on the neck's outline, read by hand, where a real
-    chain goes behind the neck: not stopped on the skin inside it, not hooked back. Tolerance 10 px: the
-    outline is read on a 20 px grid (+-3 px), the colour masks that hide the chain's back work at 640 px
-    (2.4 photo px a pixel here) with a 5 px closing, and a cable link is 2 mm long (~5 px at this photo's
-    ~2.6 px/mm): about two links."""
+    """Both sides of the chain show, in similar amounts (the sample's neck faces the camera; the jumper's
+    neckline rises across the right side and covers its last ~2 cm, so at least half as much), and each
+    side's topmost visible link is where the skin's outline is, read by hand: the neck's edge, where a
+    real chain goes behind the neck, or the edge of the clothes it goes under; not stopped on the skin
+    inside it (the old code: the chain's right half gone, its left end mid-skin), not hooked back.
+    Tolerance 10 px: the outline is read on a 20 px grid (+-3 px), the colour masks that hide the chain
+    work at 640 px (2.4 photo px a pixel here) with a 5 px closing, and a cable link is 2 mm long (~5 px
+    at this photo's ~2.6 px/mm): about two links."""
     photo, res, _ = sample_renders
     m = res.mask
     ys, xs = np.nonzero(m > 0.25)
     mid_x = (SAMPLE_OUTLINE["image_left"][0][1] + SAMPLE_OUTLINE["image_right"][0][1]) / 2
     sides = {"image_left": xs < mid_x, "image_right": xs >= mid_x}
     amount = {k: float(m[ys[s], xs[s]].sum()) for k, s in sides.items()}
-    assert min(amount.values()) > 0.6 * max(amount.values()), amount
+    assert min(amount.values()) > 0.5 * max(amount.values()), amount
     for k, s in sides.items():
         top = int(np.argmin(ys[s]))
         p = np.array([xs[s][top], ys[s][top]], float)
-        assert 990 <= p[1] <= 1130, (k, p)  # it climbs to the neck's side, not stopping on the chest
+        assert 990 <= p[1] <= 1165, (k, p)  # it climbs to the neck's side, not stopping on the chest
         assert _distance_to_polyline(p, SAMPLE_OUTLINE[k]) <= 10.0, (k, p)
 
 

@@ -574,15 +574,15 @@ def body_outline(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, left: n
     """The body's outline on each side of the neck's centre line, row by row (px).
 
     For each row (a share ``f`` of the way from the chin to the shoulders' midpoint, on lines across the
-    centre line) the run of the body (person, not hair, not the face) around the centre line is followed
+    centre line) the run of the body's skin (person, not hair, clothes or the face) around the centre line is followed
     out to where it ends on each side (``left``: the image direction of the subject's left): the neck's outline on the upper rows, then the curve into the
-    trapezius and the shoulders. A side that reaches the window (+-1.2 shoulder-joint distances) or the
+    trapezius and the shoulders, or a neckline's edge (where a chain goes under it). A side that reaches the window (+-1.2 shoulder-joint distances) or the
     photo's edge without an edge is NaN. Returns ``{"f", "left", "right"}``: ``left`` the distance to the
     subject's left (the image direction from the right shoulder to the left), ``right`` to the other side.
     """
     import cv2
 
-    body = tissue.person & ~tissue.hair & ~tissue.face
+    body = tissue.person & ~tissue.hair & ~tissue.face & ~tissue.cloth
     # Holes of a few pixels (a chain, a mole, a strap's edge) are not the outline.
     body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool)
     H, W = body.shape
