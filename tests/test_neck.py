@@ -97,16 +97,18 @@ def test_a_pendant_pulls_the_front_into_a_v(scenes):
     plain, _ = _drape_px(pl)
     pend, _ = _drape_px(pl, "solitaire-pendant-half-carat-18k-white")
     assert pend.bail == 0
-    # the pendant's joint is the chain's lowest point, not above a plain chain's
-    assert int(np.argmin(pend.points[:, 1])) == 0
-    assert pend.points[0, 1] <= plain.points[:, 1].min() + 0.5
+    # the pendant's joint is the lowest point of the chain's front, not above a plain chain's (behind the
+    # neck the loop's back can slide below the base's cone, which has no back below it: docs/neck.md)
+    pf, lf = pend.points[:, 2] > 0, plain.points[:, 2] > 0
+    assert int(np.argmin(np.where(pf, pend.points[:, 1], np.inf))) == 0
+    assert pend.points[0, 1] <= plain.points[lf, 1].min() + 0.5
 
     def angle(p, i):  # between the links meeting at joint i, degrees (180: straight)
         a, b = p[i - 1] - p[i], p[(i + 1) % len(p)] - p[i]
         return np.degrees(np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
 
     # a V: the chain bends at the bail far more than a plain chain at its lowest point (a U)
-    low = int(np.argmin(plain.points[:, 1]))
+    low = int(np.argmin(np.where(lf, plain.points[:, 1], np.inf)))
     assert angle(pend.points, 0) < angle(plain.points, low) - 10.0
 
 
@@ -138,8 +140,11 @@ def test_hair_in_front_hides_the_chain(hair_render):
     res, prep = hair_render
     pl = prep.placement
     hair = pl.tissue.hair
-    d, cam_pts = _drape_px(pl)
-    uv = np.round(prep.camera.project(cam_pts[d.points[:, 2] > 0])).astype(int)
+    # where the links are drawn: the rested curve, its sides brought to the photo's outline
+    links = [p for p in necklace.parts(catalog.get_piece(CHAIN), pl.fit) if p.name == "links"][0]
+    c = links.transforms[::6, :3, 3]
+    M = pl.piece_to_cam
+    uv = np.round(prep.camera.project(c @ M[:3, :3].T + M[:3, 3])).astype(int)
     on_hair = hair[uv[:, 1], uv[:, 0]]
     on_skin = pl.tissue.skin[uv[:, 1], uv[:, 0]]
     assert on_hair.sum() >= 3 and on_skin.sum() >= 3  # the chain crosses both here
@@ -293,9 +298,11 @@ def test_every_chain_link_and_the_clasp_are_closed_finite_meshes():
 
 
 def test_a_run_without_edges_is_not_the_neck_width(detectors):
-    """The neck sample's sweater and high trapezius join the neck's run across every measured row: the
-    run reaches the window's ends, which once counted as a 133 mm neck (its chain lay out on the
-    shoulders). Rows without an edge are no measurement; its width falls back on the prior."""
+    """The neck sample's jumper and high trapezius join the neck's run on most rows, and its jumper holds the
+    pose's shoulder points low. Once the window's own width counted as a 133 mm neck (its chain lay out on
+    the shoulders), then the notch found from the shoulders lay on the jumper's neckline (y ~1276; its
+    chain went under it). The neck's width comes from its narrowest rows or the prior, and the notch from
+    where the outline turns into the trapezius: within 25 px of the notch read by hand, (600, 1195)."""
     from jewelrender import samples
 
     fd, pd = detectors
@@ -303,9 +310,8 @@ def test_a_run_without_edges_is_not_the_neck_width(detectors):
     res = pd.detect(ph)
     det = NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1)
     pl = place_neck(ph, det, camera_from_photo(ph), length_in=16)
-    w = pl.details["width"]
-    assert w["rows_without_edges"] >= 10
-    assert pl.neck_width_source == "prior" and pl.neck_width_mm < 115.0  # ANSUR II women: 105 +- 6 mm
+    assert 95.0 < pl.neck_width_mm < 120.0  # ANSUR II women: 105 +- 6 mm
+    assert abs(pl.notch_px[1] - 1195) < 25 and abs(pl.notch_px[0] - 600) < 30, pl.notch_px
 
 
 @pytest.mark.parametrize("name", PORTRAITS)
@@ -393,7 +399,7 @@ def test_the_demo_pendant_shows_on_the_bare_neckline(sample_renders):
 
 
 def test_the_chain_and_pendant_shade_the_skin_they_lie_on(sample_renders):
-    """A contact shadow beside the chain and the pendant: the skin within 3 px of what shows is darker
+    """A contact shadow beside the chain and the pendant: the skin within 2 px of what shows is darker
     than in the photo (a fine chain once cast nothing: its coverage, under half a pixel, never counted as
     solid)."""
     import cv2
@@ -401,9 +407,9 @@ def test_the_chain_and_pendant_shade_the_skin_they_lie_on(sample_renders):
     photo, chain, pendant = sample_renders
     for res in (chain, pendant):
         shows = (res.mask > 0.05).astype(np.uint8)
-        ring = cv2.dilate(shows, np.ones((7, 7), np.uint8)).astype(bool) & ~shows.astype(bool)
+        ring = cv2.dilate(shows, np.ones((5, 5), np.uint8)).astype(bool) & ~shows.astype(bool)
         ring &= res.mask < 0.01
         before = photo.srgb[ring].astype(float).mean(axis=1)
         after = res.image[ring].astype(float).mean(axis=1)
-        assert ring.sum() > 200
+        assert ring.sum() > 150
         assert np.median(after / np.maximum(before, 1.0)) < 0.97

@@ -250,10 +250,21 @@ def _front_only(centres: np.ndarray, fit) -> np.ndarray:
     (the neck base's ``in_front``; without one, the neck's axis). Behind it the neck's outline hides the
     chain as it turns round: the links kept there before (beside the neck, |x| > 0.9 r) curled back
     inside the real neck's outline, a hooked end that both blind-test judges named on every try-on."""
+    keep = centres[:, 2] > 0.0
     for c in fit.chain_colliders(1.0):
         if hasattr(c, "in_front"):
-            return np.asarray(c.in_front(centres), bool)
-    return centres[:, 2] > 0.0
+            keep = np.asarray(c.in_front(centres), bool)
+            break
+    # Going round from the front, each side ends at its widest point: where the loop rises over the
+    # trapezius onto the upper back it can curve in again before it crosses the section's widest line
+    # (a hook on deepface_img1 and _img6 once the back held the loop up).
+    ang = np.arctan2(centres[:, 0], centres[:, 2])
+    for sign in (1.0, -1.0):
+        side = np.nonzero(keep & (sign * ang > 0))[0]
+        if len(side):
+            widest = side[np.argmax(np.abs(centres[side, 0]))]
+            keep[side[sign * ang[side] > sign * ang[widest]]] = False
+    return keep
 
 
 def _to_outline(curve: np.ndarray, keep: np.ndarray, fit) -> np.ndarray:

@@ -464,6 +464,10 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
     for name, sx in (("left", 1.0), ("right", -1.0)):
         shapes.append((f"trapezius.{name}", ("capsule", sx * 0.35 * r, -15.0, -0.3 * r, sx * side, -45.0, -25.0, 35.0)))
         shapes.append((f"collarbone.{name}", ("capsule", sx * 18.0, -6.0, 0.8 * r, sx * side, 6.0, 0.1 * r, 8.0)))
+    # The upper back between the trapezius' tops, behind the neck's base (C7): without it a loop's back slid
+    # below the cone (whose back ends ~2 cm above the notch) and took the slack a pendant should pull
+    # into the front's V.
+    shapes.append(("back", ("capsule", -r, -20.0, -r - 15.0, r, -20.0, -r - 15.0, 40.0)))
     shapes.append(("chest", ("ellipsoid", 0.0, -200.0, r - 55.0, max(S - 10.0, 2 * r), 205.0, 85.0)))
     return shapes
 
@@ -486,7 +490,9 @@ def render_capsules(shapes) -> list[tuple[str, tuple]]:
             # The chain rests on the base's tilted cone too, whose front lies inside the capsule (r cos tilt):
             # a render capsule of the full radius hid every link lying there (the whole 16" chain on the
             # neck sample). 2 mm inside the smaller of the two, as for an ellipsoid.
-            rad = float(v[6]) * math.cos(math.radians(BASE_TILT_DEG)) - 2.0
+            # And a chain's side narrowed to a slimmer outline than the model's (NeckFit.side_scales) comes in
+            # by up to OUTLINE_SCALE[0].
+            rad = OUTLINE_SCALE[0] * float(v[6]) * math.cos(math.radians(BASE_TILT_DEG)) - 2.0
             out.append((name, (v[:3], v[3:6], rad)))
             continue
         centre, radii = v[:3], v[3:6]
