@@ -308,7 +308,12 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
     k = max(3, int(round(HAIR_MIN_X_FACE * face_w)) | 1)
     locks = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
-    shade = hair & ~locks & (np.arange(h)[:, None] > chin[1])
+    below = np.arange(h)[:, None] > chin[1]
+    shade = hair & ~locks & below
+    # ... and so is hair-coloured skin below the chin that is as smooth as the cheeks and keeps the skin's
+    # hue: a neck in shadow under a raised chin (deepface_img1: the whole front of its neck was "hair"
+    # and cut the chain's side). Hair has strands: its band-pass contrast is 1-6 x the cheeks'.
+    shade |= hair & below & same_hue & (tex < tex_limit)
     hair &= ~shade
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
