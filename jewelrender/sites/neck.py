@@ -14,14 +14,16 @@ and :class:`jewelrender.landmarks.PoseDetector`. See ``docs/neck.md``.
   Andre 2002); the camera's focal length turns its diameter in pixels into the
   eyes' distance. The neck's axis is :data:`NECK_BEHIND_EYES_M` behind them.
 * **The neck.** No landmark marks it. Its centre line runs from the chin (mesh
-  152) to the middle of the shoulders (pose 11/12); its width is measured along
-  that line in the image as the run of skin (colour model from the face's cheeks)
-  inside the person mask, on the rows between a quarter and a half of the way
-  from chin to shoulders (below the jaw's shadow, above the flare into the
-  trapezius). Its base, the jugular notch, is :data:`NOTCH_ABOVE_SHOULDERS` x the
-  shoulder width above the shoulder line (the shoulder landmarks are the joints'
-  centres, below the clavicles' outer ends), never above
-  :data:`NOTCH_MIN_FROM_CHIN` of the way down from the chin.
+  152) to the middle of the shoulders (pose 11/12); the body's outline on each
+  side of it, row by row (:func:`body_outline`: the person's skin, not hair,
+  clothes or the face), gives the neck's width (its narrowest rows) and where the
+  neck turns into the trapezius. Its base, the jugular notch, is
+  :data:`NOTCH_ABOVE_SHOULDERS` x the shoulder width above the shoulder line (the
+  shoulder landmarks are the joints' centres, below the clavicles' outer ends),
+  never above :data:`NOTCH_MIN_FROM_CHIN` of the way down from the chin, and no
+  more than :data:`NOTCH_BELOW_BASE_MM` below the neck's turn into the trapezius
+  (a jumper holds the pose's shoulders low). The outline, in mm, travels with the
+  fit (:attr:`NeckFit.outline`): a chain's sides are brought to it.
 * **Proxies.** The neck is a capsule of the measured width; the back of its
   base, the trapezius on each side, the collarbones and the upper chest are
   capsules placed by adult proportions around the notch, scaled by the measured
