@@ -106,6 +106,9 @@ NECK_CROP_MARGIN = 1.15
 CHAIN_STANDOFF_X_LINK = 0.6
 #: A fine chain's coverage times this is what casts its contact shadow (see necklace_contact).
 CHAIN_SHADOW_GAIN = 2.5
+#: A visible piece of chain shorter than this many links, near the clothes or the outline, is a speck through a
+#: gap in the mask (NeckSite.integration).
+SLIVER_LINKS = 4.0
 #: A pendant is what survives an opening by a disc this wide (mm): the chain is thinner.
 PENDANT_MIN_MM = 2.0
 #: Hair narrower than this share of the face's width (~8 mm) below the chin is the skin's shade, not a lock.
@@ -847,6 +850,8 @@ class NeckSite:
         cover = t.covering[sy, sx].astype(np.float32)
         # Soft edges, about the photo's own blur: hair strands and fabric edges are not hard cuts.
         visible = 1.0 - cv2.GaussianBlur(cover, (0, 0), 0.8)
+        visible, dropped = _drop_slivers(np.clip(alpha, 0, 1), visible, (t.cloth | ~t.person)[sy, sx], piece,
+                                         placement.px_per_mm)
         a = np.clip(alpha, 0, 1) * visible
         skin = t.skin[sy, sx].astype(np.float32)
         info = light.info
@@ -854,7 +859,8 @@ class NeckSite:
         contact, cinfo = necklace_contact(a, skin, key, piece, placement.px_per_mm)
         placement.render_coverage["before_occlusion_px"] = float(np.clip(alpha, 0, 1).sum())
         return Integration(visible=visible, contact=contact, look=None, segmentation=None,
-                           report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo})
+                           report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo,
+                                   "slivers_dropped": dropped})
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         """The share of the chain's rendered coverage left after hair and clothes."""
@@ -892,6 +898,35 @@ _ADVICE = {
     "placement": "face the camera in good light with a bare neck and both shoulders in the photo, hair behind "
                  "the shoulders",
 }
+
+
+def _drop_slivers(alpha: np.ndarray, visible: np.ndarray, cloth: np.ndarray, piece, px_per_mm: float):
+    """``visible`` with the chain's specks at a neckline hidden: pieces of the visible chain shorter than
+    :data:`SLIVER_LINKS` links long, apart from the chain's main run, within ~2 mm of the clothes or the
+    body's outline (``cloth``), are a link peeking
+    through a gap in the masks at the fabric's edge (one showed beside the bundled sample's jumper, off the rest of the chain),
+    not chain the photo would show. Specks between locks of hair are kept: a chain shows between strands."""
+    import cv2
+
+    shows = (alpha * visible > 0.15).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(shows, connectivity=8)
+    if n <= 2 or not cloth.any():
+        return visible, 0
+    link_px = max(float(piece.band.get("link_mm", piece.band.get("wire_mm", 1.0))) * px_per_mm, 1.0)
+    small = SLIVER_LINKS * link_px
+    # within ~2 mm of the fabric or the outline: the masks' own resolution (2-3 photo px a pixel) and blur
+    k = 2 * max(2, int(round(2.0 * px_per_mm))) + 1
+    near = cv2.dilate(cloth.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    out = visible.copy()
+    dropped = 0
+    main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    for i in range(1, n):
+        if i != main and max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) < small:
+            part = lab == i
+            if near[part].any():
+                out[cv2.dilate(part.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 0.0
+                dropped += 1
+    return out, dropped
 
 
 def _standoff_mm(piece) -> tuple[float, float]:
