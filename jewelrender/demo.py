@@ -30,10 +30,10 @@ DEFAULT_PIECES = {"hand": "solitaire-round-1ct-18k-yellow", "wrist": "bangle-rou
                   "neck": "solitaire-pendant-half-carat-18k-white"}
 
 
-#: Site options the demo sets for its sample: the neck sample's sweater has a high neckline, which an 18"
-#: (the default) pendant hangs under; at 16" the chain's left side lies on the bare skin, and since the
-#: neck's width stopped being read off a window that found no edge (docs/neck.md) the pendant itself
-#: reaches the neckline and hides under it (14" too): a known flaw of the demo's look.
+#: Site options the demo sets for its sample: the neck sample's jumper has a high neckline; at 16" the
+#: chain lies at the neck's base with both sides on bare skin and the pendant shows above the jumper
+#: (since its notch is found from where the neck's outline turns into the trapezius, not from the pose's
+#: shoulder points, which the jumper holds low: docs/neck.md; test_the_demo_pendant_shows_on_the_bare_neckline).
 DEMO_OPTIONS = {"neck": {"length_in": 16}}
 
 

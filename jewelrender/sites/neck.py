@@ -14,14 +14,16 @@ and :class:`jewelrender.landmarks.PoseDetector`. See ``docs/neck.md``.
   Andre 2002); the camera's focal length turns its diameter in pixels into the
   eyes' distance. The neck's axis is :data:`NECK_BEHIND_EYES_M` behind them.
 * **The neck.** No landmark marks it. Its centre line runs from the chin (mesh
-  152) to the middle of the shoulders (pose 11/12); its width is measured along
-  that line in the image as the run of skin (colour model from the face's cheeks)
-  inside the person mask, on the rows between a quarter and a half of the way
-  from chin to shoulders (below the jaw's shadow, above the flare into the
-  trapezius). Its base, the jugular notch, is :data:`NOTCH_ABOVE_SHOULDERS` x the
-  shoulder width above the shoulder line (the shoulder landmarks are the joints'
-  centres, below the clavicles' outer ends), never above
-  :data:`NOTCH_MIN_FROM_CHIN` of the way down from the chin.
+  152) to the middle of the shoulders (pose 11/12); the body's outline on each
+  side of it, row by row (:func:`body_outline`: the person's skin, not hair,
+  clothes or the face), gives the neck's width (its narrowest rows) and where the
+  neck turns into the trapezius. Its base, the jugular notch, is
+  :data:`NOTCH_ABOVE_SHOULDERS` x the shoulder width above the shoulder line (the
+  shoulder landmarks are the joints' centres, below the clavicles' outer ends),
+  never above :data:`NOTCH_MIN_FROM_CHIN` of the way down from the chin, and no
+  more than :data:`NOTCH_BELOW_BASE_MM` below the neck's turn into the trapezius
+  (a jumper holds the pose's shoulders low). The outline, in mm, travels with the
+  fit (:attr:`NeckFit.outline`): a chain's sides are brought to it.
 * **Proxies.** The neck is a capsule of the measured width; the back of its
   base, the trapezius on each side, the collarbones and the upper chest are
   capsules placed by adult proportions around the notch, scaled by the measured
@@ -51,7 +53,7 @@ from .hand import Capsule
 
 __all__ = ["NeckSite", "NECK", "NeckDetection", "NeckPlacement", "NeckFit", "TissueMasks", "head_pose",
            "tissue_masks", "neck_colliders", "render_capsules", "IRIS_DIAMETER_MM", "MAX_YAW_DEG", "LENGTH_RANGE_IN",
-           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM"]
+           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact"]
 
 INCH_MM = 25.4
 #: Adult human iris diameter (horizontal visible iris), mm.
@@ -66,6 +68,11 @@ DEFAULT_LENGTH_IN = 18.0
 MAX_YAW_DEG = 30.0
 #: The jugular notch above the shoulder joints' line, in shoulder widths (see the module doc).
 NOTCH_ABOVE_SHOULDERS = 0.06
+#: The neck's base seen from the front (where its outline turns out into the trapezius: wider than this
+#: many neck widths) and the most the notch lies below it (mm; ~35-40 mm on the bundled sample and
+#: frl-london_113-03, read by eye where the notch shows).
+BASE_X_NECK_WIDTH = 1.35
+NOTCH_BELOW_BASE_MM = 38.0
 #: ... and never above this share of the way from chin to shoulder line.
 NOTCH_MIN_FROM_CHIN = 0.5
 #: Prior neck width over the distance between the shoulder joints (pose 11-12) when the photo gives no
@@ -87,17 +94,34 @@ FINE_CHAIN_SPREAD_STOPS = (0.1, 0.6)
 #: Long hair over the shoulders hides the chain's sides on most portraits: from this share showing,
 #: the score counts the necklace as fully visible.
 FULLY_VISIBLE_FRACTION = 0.6
+#: The rows of the body's outline that measure the neck's width: this share of the way from chin to shoulders.
+NECK_ROWS = (0.05, 0.55)
 #: Below this share of skin in the neck's column, the neck is covered (turtleneck, scarf).
 MIN_NECK_SKIN = 0.35
 #: The preview's sub-pixels per side and the crop's margin for necklaces (see NeckSite.render_quality).
 NECK_PREVIEW_SUPERSAMPLE = 3
 NECK_CROP_MARGIN = 1.15
+#: A cable, box or rope chain's top stands this share of its link's length off the skin (its edge-on
+#: links: a link is ~0.6 as wide as long), the height its contact shadow is cast from.
+CHAIN_STANDOFF_X_LINK = 0.6
+#: A fine chain's coverage times this is what casts its contact shadow (see necklace_contact).
+CHAIN_SHADOW_GAIN = 2.5
+#: A visible piece of chain shorter than this many links, near the clothes or the outline, is a speck through a
+#: gap in the mask (NeckSite.integration).
+SLIVER_LINKS = 4.0
+#: A pendant is what survives an opening by a disc this wide (mm): the chain is thinner.
+PENDANT_MIN_MM = 2.0
+#: Hair narrower than this share of the face's width (~8 mm) below the chin is the skin's shade, not a lock.
+HAIR_MIN_X_FACE = 0.057
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
 #: The neck base's cone (NeckBase): its lowest and highest section (mm from the notch, along the
 #: tilted axis) and their (half-width, half-depth) / r. Calibrated so that on an average neck
 #: (r = 52 mm) 16" rests at the neck's base, 18" on the collarbones, 24" mid-chest (docs/neck.md).
 BASE_CONE = (-25.0, 45.0, (1.0, 1.0), (1.35, 1.45))
+#: The least and most a chain's side is widened to reach the photo's outline (NeckFit.side_scales): past
+#: these the outline found is not the neck's (a collar, a lock of hair, the shoulders).
+OUTLINE_SCALE = (0.8, 1.5)
 #: The neck's base slopes from the back (C7) down to the front (the notch, ~6 cm lower: T2's level).
 BASE_TILT_DEG = 22.0
 #: Colour distance (in the skin model's spreads) beyond which a non-hair person pixel is clothing: the
@@ -283,9 +307,22 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
         hair = other & (dh < 3.5)
         info["hair_lab"] = [round(float(v), 1) for v in hmed]
         info["hair_samples"] = int(len(hs))
+    # Hair that hides a chain is a lock at least ~a centimetre wide; the thin bands this colour test
+    # leaves along the neck's shaded flanks and in a neckline's shadow (the neck sample: 6-7 px at this
+    # scale on both sides of its neck) are the skin's shade, and they hid the chain's sides there.
+    k = max(3, int(round(HAIR_MIN_X_FACE * face_w)) | 1)
+    locks = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    below = np.arange(h)[:, None] > chin[1]
+    shade = hair & ~locks & below
+    # ... and so is hair-coloured skin below the chin that is as smooth as the cheeks and keeps the skin's
+    # hue: a neck in shadow under a raised chin (deepface_img1: the whole front of its neck was "hair"
+    # and cut the chain's side). Hair has strands: its band-pass contrast is 1-6 x the cheeks'.
+    shade |= hair & below & same_hue & (tex < tex_limit)
+    hair &= ~shade
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
-    cloth = other & ~hair & ~maybe_skin & (rows > chin[1])
+    cloth = other & ~hair & ~shade & ~maybe_skin & (rows > chin[1])
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
     return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), person=full(person),
@@ -309,6 +346,29 @@ class NeckFit:
     shoulder_half_mm: float
     #: Where a necklace starts falling from (mm above the notch): around the neck, above its base.
     start_height_mm: float = 50.0
+    #: The body's outline seen in the photo, rows ``(height above the notch, half-width to the subject's
+    #: left, to the right)`` (mm; -1: no edge found on that side): where the chain's sides go behind the
+    #: neck (:meth:`side_scales`). Empty: the model's own widths.
+    outline: tuple = ()
+
+    def side_scales(self, ends) -> tuple[float, float]:
+        """How much to widen each side of a rested chain (subject's left, right) so that its side's widest
+        point ``ends[i]`` (x, y, z; piece frame) lies on the photo's outline at its height: the body
+        model is one shape for every neck (its base's flare is calibrated on an average one), the photo
+        shows where this neck's outline is. 1 where no outline was found; within OUTLINE_SCALE."""
+        out = []
+        o = np.asarray(self.outline, float).reshape(-1, 3)
+        o = o[np.argsort(o[:, 0])] if len(o) else o
+        for col, end in zip((1, 2), ends):
+            k = 1.0
+            if end is not None and len(o):
+                w = o[:, col]
+                ok = w > 0
+                if ok.sum() >= 2 and o[ok, 0].min() <= end[1] <= o[ok, 0].max():
+                    seen = float(np.interp(end[1], o[ok, 0], w[ok]))
+                    k = float(np.clip(seen / max(abs(end[0]), 1e-6), *OUTLINE_SCALE))
+            out.append(k)
+        return out[0], out[1]
 
     def chain_colliders(self, scale: float = 1.0):
         """The colliders as :mod:`jewelrender.physics.chain` shapes (units: mm x ``scale``)."""
@@ -414,6 +474,10 @@ def neck_colliders(neck_r: float, shoulder_half: float, neck_len: float) -> list
     for name, sx in (("left", 1.0), ("right", -1.0)):
         shapes.append((f"trapezius.{name}", ("capsule", sx * 0.35 * r, -15.0, -0.3 * r, sx * side, -45.0, -25.0, 35.0)))
         shapes.append((f"collarbone.{name}", ("capsule", sx * 18.0, -6.0, 0.8 * r, sx * side, 6.0, 0.1 * r, 8.0)))
+    # The upper back between the trapezius' tops, behind the neck's base (C7): without it a loop's back slid
+    # below the cone (whose back ends ~2 cm above the notch) and took the slack a pendant should pull
+    # into the front's V.
+    shapes.append(("back", ("capsule", -r, -20.0, -r - 15.0, r, -20.0, -r - 15.0, 40.0)))
     shapes.append(("chest", ("ellipsoid", 0.0, -200.0, r - 55.0, max(S - 10.0, 2 * r), 205.0, 85.0)))
     return shapes
 
@@ -436,7 +500,9 @@ def render_capsules(shapes) -> list[tuple[str, tuple]]:
             # The chain rests on the base's tilted cone too, whose front lies inside the capsule (r cos tilt):
             # a render capsule of the full radius hid every link lying there (the whole 16" chain on the
             # neck sample). 2 mm inside the smaller of the two, as for an ellipsoid.
-            rad = float(v[6]) * math.cos(math.radians(BASE_TILT_DEG)) - 2.0
+            # And a chain's side narrowed to a slimmer outline than the model's (NeckFit.side_scales) comes in
+            # by up to OUTLINE_SCALE[0].
+            rad = OUTLINE_SCALE[0] * float(v[6]) * math.cos(math.radians(BASE_TILT_DEG)) - 2.0
             out.append((name, (v[:3], v[3:6], rad)))
             continue
         centre, radii = v[:3], v[3:6]
@@ -519,56 +585,69 @@ class NeckPlacement:
         }
 
 
-def _measure_neck(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, down: np.ndarray) -> tuple[float | None, dict]:
-    """The neck's width (px) along the chin-to-shoulders line: the median run across it of the person
-    that is not hair (the neck's shaded flanks fail the skin colour test; hair and background bound it).
-    A run that reaches the window's end found no edge and is no measurement."""
-    skin = tissue.person & ~tissue.hair & ~tissue.face
-    H, W = skin.shape
-    g = float((mid - chin) @ down)
-    across = np.array([down[1], -down[0]])
-    widths, rows, mids = [], [], []
-    no_edge = 0
-    for f in np.linspace(0.25, 0.55, 13):
+def body_outline(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, left: np.ndarray, sw_px: float,
+                 fractions=None) -> dict:
+    """The body's outline on each side of the neck's centre line, row by row (px).
+
+    For each row (a share ``f`` of the way from the chin to the shoulders' midpoint, on lines across the
+    centre line) the run of the body's skin (person, not hair, clothes or the face) around the centre line is followed
+    out to where it ends on each side (``left``: the image direction of the subject's left): the neck's outline on the upper rows, then the curve into the
+    trapezius and the shoulders, or a neckline's edge (where a chain goes under it). A side that reaches the window (+-1.2 shoulder-joint distances) or the
+    photo's edge without an edge is NaN. Returns ``{"f", "left", "right"}``: ``left`` the distance to the
+    subject's left (the image direction from the right shoulder to the left), ``right`` to the other side.
+    """
+    import cv2
+
+    body = tissue.person & ~tissue.hair & ~tissue.face & ~tissue.cloth
+    # Holes of a few pixels (a chain, a mole, a strap's edge) are not the outline.
+    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool)
+    H, W = body.shape
+    across = np.asarray(left, float)
+    if fractions is None:
+        fractions = np.linspace(0.02, 1.1, 55)
+    step = max(0.5, sw_px / 600)
+    s = np.arange(0.0, 1.2 * sw_px, step)
+    out = {"f": np.asarray(fractions, float), "left": [], "right": []}
+    for f in fractions:
         c = chin + (mid - chin) * f
-        s = np.arange(-0.6 * g, 0.6 * g, max(0.5, g / 300))
-        p = c[None] + s[:, None] * across[None]
-        ix, iy = np.round(p[:, 0]).astype(int), np.round(p[:, 1]).astype(int)
-        ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
-        on = np.zeros(len(s), bool)
-        on[ok] = skin[iy[ok], ix[ok]]
-        j0 = int(np.argmin(np.abs(s)))
-        # the run containing the centre, or the nearest run within a tenth of the gap
-        near = np.nonzero(on)[0]
-        if not len(near):
-            continue
-        j = near[np.argmin(np.abs(near - j0))]
-        if abs(s[j]) > 0.1 * g:
-            continue
-        a = j
-        while a > 0 and on[a - 1]:
-            a -= 1
-        b = j
-        while b < len(s) - 1 and on[b + 1]:
-            b += 1
-        if a == 0 or b == len(s) - 1:
-            # No edge within the window: the run is the window, not the neck (the shoulders' skin or a
-            # sweater joins it where the trapezius rises high: the neck sample "measured" 344 px, 1.45 x
-            # its neck, the window's width, and its chain lay out on the shoulders).
-            no_edge += 1
-            continue
-        widths.append(float(s[b] - s[a]))
-        mids.append(float(s[b] + s[a]) / 2)
-        rows.append(round(float(f), 3))
-    info = {"row_widths_px": [round(v, 1) for v in widths], "rows": rows, "rows_without_edges": no_edge}
-    if widths:
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            p = c[None] + (sign * s)[:, None] * across[None]
+            ix, iy = np.round(p[:, 0]).astype(int), np.round(p[:, 1]).astype(int)
+            ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
+            on = np.zeros(len(s), bool)
+            on[ok] = body[iy[ok], ix[ok]]
+            first_off = np.nonzero(~on)[0]
+            if not on[:max(1, int(round(0.04 * sw_px / step)))].any() or not len(first_off):
+                out[side].append(np.nan)  # not on the body at the centre line, or no edge in the window
+                continue
+            j = int(first_off[0])
+            out[side].append(float(s[j]) if ok[j] else np.nan)
+    out["left"], out["right"] = np.asarray(out["left"]), np.asarray(out["right"])
+    return out
+
+
+def _measure_neck(outline: dict) -> tuple[float | None, dict]:
+    """The neck's width (px): on the rows of the body's outline (:func:`body_outline`) between a fifth and
+    :data:`NECK_ROWS` of the way from chin to shoulders, where both sides found an edge, the median of
+    those within 1.1 x the narrowest (its tenth percentile: the neck, not its flare into the trapezius
+    below; the window is wide, so the lower rows reach the shoulders' outline)."""
+    f = outline["f"]
+    sel = (f >= NECK_ROWS[0]) & (f <= NECK_ROWS[1])
+    L, R = outline["left"][sel], outline["right"][sel]
+    both = np.isfinite(L) & np.isfinite(R)
+    w = (L + R)[both]
+    info = {"rows": [round(float(v), 3) for v in f[sel][both]], "row_widths_px": [round(float(v), 1) for v in w],
+            "rows_without_edges": int((~both).sum())}
+    if len(w):
+        keep = w <= 1.1 * np.percentile(w, 10)
         # how far the neck's middle lies off the chin-to-shoulders line, in neck widths (a turned head
         # moves the chin sideways off the neck)
-        info["centre_offset"] = round(float(np.median(mids) / max(np.median(widths), 1e-6)), 3)
-    if len(widths) < 4:
-        info["reason"] = "too few rows of skin across the neck"
+        info["centre_offset"] = round(float(np.median(((L - R) / 2)[both][keep]) / max(np.median(w[keep]), 1e-6)), 3)
+        w = w[keep]
+    if len(w) < 4:
+        info["reason"] = "too few rows with the neck's outline on both sides"
         return None, info
-    return float(np.median(widths)), info
+    return float(np.median(w)), info
 
 
 def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_LENGTH_IN,
@@ -596,14 +675,27 @@ def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_
     notch_off = max(g - NOTCH_ABOVE_SHOULDERS * sw_px, NOTCH_MIN_FROM_CHIN * g)
     # The neck's centre line: from the chin towards the shoulders' midpoint.
     centre_at = lambda off: chin + (mid - chin) * (off / g)  # noqa: E731
-    notch_px = centre_at(notch_off)
-    width_px, winfo = _measure_neck(tissue, chin, mid, down2)
+    outline = body_outline(tissue, chin, mid, ex2, sw_px)
+    width_px, winfo = _measure_neck(outline)
     prior_px = PRIOR_NECK_TO_SHOULDERS * sw_px
     source = "measured"
     if width_px is None or not (_PLAUSIBLE_NECK_TO_SHOULDERS[0] <= width_px / sw_px <= _PLAUSIBLE_NECK_TO_SHOULDERS[1]):
         if width_px is not None:
             winfo["reason"] = f"implausible: {width_px / sw_px:.2f} of the shoulder width"
         width_px, source = prior_px, "prior"
+    # The neck's base seen from the front: the first rows where the outline has turned out into the
+    # trapezius. The notch lies no further below it than NOTCH_BELOW_BASE_MM: a loose top or a jumper
+    # holds the pose's shoulder points low (the neck sample's by ~90 px, which put its chain on the
+    # jumper's neckline).
+    wide = (outline["left"] + outline["right"]) > BASE_X_NECK_WIDTH * width_px
+    turn = np.nonzero(wide[:-1] & wide[1:])[0]
+    if len(turn):
+        base_off = float(outline["f"][turn[0]]) * g
+        by_base = base_off + NOTCH_BELOW_BASE_MM * 1e-3 / m_per_px
+        if by_base < notch_off:
+            notch_off = max(by_base, NOTCH_MIN_FROM_CHIN * g)
+        winfo["base_px"] = [round(float(v), 1) for v in chin + (mid - chin) * (base_off / g)]
+    notch_px = centre_at(notch_off)
     neck_r_mm = width_px / 2 * m_per_px * 1e3
     S_mm = sw_px / 2 * m_per_px * 1e3 + 20.0  # the shoulders' outline lies ~20 mm beyond the joints
     neck_len_mm = float(notch_off * m_per_px * 1e3) + 10.0
@@ -613,6 +705,10 @@ def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_
     up = -ey
     axis = -np.cross(ex, ey)  # the body's forward: towards the camera
     caps_mm = neck_colliders(neck_r_mm, S_mm, neck_len_mm)
+    mm = m_per_px * 1e3
+    rows = tuple((round(float((notch_off - f * g) * mm), 2),
+                  *(round(float(v * mm), 2) if np.isfinite(v) else -1.0 for v in (a, b)))
+                 for f, a, b in zip(outline["f"], outline["left"], outline["right"]) if np.isfinite(a) or np.isfinite(b))
     M = piece_to_cam(up, axis, center)
     to_cam = lambda p: M[:3, :3] @ np.asarray(p, float) + M[:3, 3]  # noqa: E731
     proxies = tuple(Capsule(name, to_cam(p0), to_cam(p1), rad * 1e-3) for name, (p0, p1, rad) in render_capsules(caps_mm))
@@ -622,7 +718,7 @@ def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_
     fit = NeckFit(length_mm=round(float(length_in) * INCH_MM, 3),
                   colliders=tuple((c[0], *(round(float(v), 3) for v in c[1:])) for _, c in caps_mm),
                   gravity=tuple(round(float(v), 5) for v in g_piece / np.linalg.norm(g_piece)),
-                  neck_radius_mm=round(neck_r_mm, 2), shoulder_half_mm=round(S_mm, 2))
+                  neck_radius_mm=round(neck_r_mm, 2), shoulder_half_mm=round(S_mm, 2), outline=rows)
     # Points whose pixels are skin for the lighting's reference: on the neck's axis below the chin.
     pts = np.array([to_cam((0.0, neck_len_mm * f, neck_r_mm)) for f in (0.45, 0.75, 0.3, 0.6)])
     head = head_pose(face)
@@ -746,7 +842,7 @@ class NeckSite:
         """Hair, clothes and the chin hide the chain; the key light's contact shadow on the skin."""
         import cv2
 
-        from ..contact import contact_shading, key_in_image
+        from ..contact import key_in_image
         from ..integration import Integration
 
         sy, sx = crop.slices
@@ -754,15 +850,17 @@ class NeckSite:
         cover = t.covering[sy, sx].astype(np.float32)
         # Soft edges, about the photo's own blur: hair strands and fabric edges are not hard cuts.
         visible = 1.0 - cv2.GaussianBlur(cover, (0, 0), 0.8)
+        visible, dropped = _drop_slivers(np.clip(alpha, 0, 1), visible, (t.cloth | ~t.person)[sy, sx], piece,
+                                         placement.px_per_mm)
         a = np.clip(alpha, 0, 1) * visible
         skin = t.skin[sy, sx].astype(np.float32)
         info = light.info
         key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
-        thick_px = float(piece.band.get("wire_mm", 1.0)) * placement.px_per_mm
-        contact, cinfo = contact_shading(a, skin, key, thick_px)
+        contact, cinfo = necklace_contact(a, skin, key, piece, placement.px_per_mm)
         placement.render_coverage["before_occlusion_px"] = float(np.clip(alpha, 0, 1).sum())
         return Integration(visible=visible, contact=contact, look=None, segmentation=None,
-                           report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo})
+                           report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo,
+                                   "slivers_dropped": dropped})
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         """The share of the chain's rendered coverage left after hair and clothes."""
@@ -800,6 +898,84 @@ _ADVICE = {
     "placement": "face the camera in good light with a bare neck and both shoulders in the photo, hair behind "
                  "the shoulders",
 }
+
+
+def _drop_slivers(alpha: np.ndarray, visible: np.ndarray, cloth: np.ndarray, piece, px_per_mm: float):
+    """``visible`` with the chain's specks at a neckline hidden: pieces of the visible chain shorter than
+    :data:`SLIVER_LINKS` links long, apart from the chain's main run, within ~2 mm of the clothes or the
+    body's outline (``cloth``), are a link peeking
+    through a gap in the masks at the fabric's edge (one showed beside the bundled sample's jumper, off the rest of the chain),
+    not chain the photo would show. Specks between locks of hair are kept: a chain shows between strands."""
+    import cv2
+
+    shows = (alpha * visible > 0.15).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(shows, connectivity=8)
+    if n <= 2 or not cloth.any():
+        return visible, 0
+    link_px = max(float(piece.band.get("link_mm", piece.band.get("wire_mm", 1.0))) * px_per_mm, 1.0)
+    small = SLIVER_LINKS * link_px
+    # within ~2 mm of the fabric or the outline: the masks' own resolution (2-3 photo px a pixel) and blur
+    k = 2 * max(2, int(round(2.0 * px_per_mm))) + 1
+    near = cv2.dilate(cloth.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    out = visible.copy()
+    dropped = 0
+    main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    for i in range(1, n):
+        if i != main and max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) < small:
+            part = lab == i
+            if near[part].any():
+                out[cv2.dilate(part.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 0.0
+                dropped += 1
+    return out, dropped
+
+
+def _standoff_mm(piece) -> tuple[float, float]:
+    """How far a necklace's chain and its pendant stand off the skin they lie on (mm): a cable or box
+    chain's edge-on links stand a link's width high, a curb lies nearly flat, a strand's pearls and a
+    tennis necklace's boxes their own height; a solitaire's head stands ~0.7 of its size off the chest, a
+    heart or a bar plate its thickness and its bail."""
+    band = piece.band
+    style = band["style"]
+    if style in ("cable", "box", "rope"):
+        chain = max(band["wire_mm"], CHAIN_STANDOFF_X_LINK * band["link_mm"])
+    else:
+        chain = band["wire_mm"]
+    pend = 0.0
+    if piece.setting:
+        pend = {"solitaire": 0.7, "heart": 0.12, "bar": 0.08}[piece.setting["style"]] * piece.setting["size_mm"]
+    return chain, pend
+
+
+def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm: float) -> tuple[np.ndarray, dict]:
+    """The multiplier of the photo under a necklace (:func:`jewelrender.contact.contact_shading`): the
+    chain's contact line and its short cast away from the key light, and the pendant's, which stands
+    further off the chest and casts further.
+
+    A fine chain covers a fraction of each pixel it crosses (a 0.45 mm wire at 2-3 px/mm): thresholded at
+    half coverage, as for a ring's band, it cast nothing and no judge saw a shadow. Its coverage is taken
+    :data:`CHAIN_SHADOW_GAIN` times (a wire's shadow on skin a link's width below it is as wide as the
+    wire plus its penumbra). The pendant is the part of the coverage a disc of
+    :data:`PENDANT_MIN_MM` survives (the chain is thinner)."""
+    import cv2
+
+    from ..contact import contact_shading
+
+    a = np.clip(np.asarray(alpha, np.float32), 0.0, 1.0)
+    chain_mm, pend_mm = _standoff_mm(piece)
+    pend = np.zeros_like(a)
+    if pend_mm > 0:
+        k = max(3, int(round(PENDANT_MIN_MM * px_per_mm)) | 1)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        core = cv2.morphologyEx((a > 0.5).astype(np.uint8), cv2.MORPH_OPEN, disc)
+        pend = cv2.dilate(core, np.ones((3, 3), np.uint8)).astype(np.float32) * a
+    chain = np.clip((a - pend) * CHAIN_SHADOW_GAIN, 0.0, 1.0)
+    mult, info = contact_shading(chain, skin, key, chain_mm * px_per_mm)
+    info = {"chain": info, "chain_standoff_px": round(chain_mm * px_per_mm, 2)}
+    if pend.any():
+        m2, info2 = contact_shading(pend, skin, key, pend_mm * px_per_mm)
+        mult = mult * m2
+        info.update(pendant=info2, pendant_px=int((pend > 0.5).sum()))
+    return mult, info
 
 
 def _neck_skin_share(tissue: TissueMasks, det: NeckDetection) -> float:
