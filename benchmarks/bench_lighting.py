@@ -81,6 +81,89 @@ PHOTO_FIT_FIELDS = ("albedo_lum", "albedo_source", "albedo_de", "albedo_monk", "
 PIECES = ("band", "solitaire")
 
 
+#: The HDRIs by kind (from ../shared/data/MANIFEST.md's descriptions): the per-kind tables of the summary.
+#: An HDRI not listed here is reported as "unknown" (the summary says so; add it).
+HDRI_KINDS = {
+    "adams_place_bridge": "indoor", "artist_workshop": "indoor", "empty_warehouse_01": "indoor",
+    "fireplace": "indoor", "hotel_room": "indoor", "lebombo": "indoor", "royal_esplanade": "indoor",
+    "studio_small_03": "studio", "studio_small_08": "studio",
+    "blouberg_sunrise_2": "outdoor", "dikhololo_night": "outdoor", "dry_hay_field": "outdoor",
+    "evening_meadow": "outdoor", "immenstadter_horn": "outdoor", "kiara_1_dawn": "outdoor",
+    "moonless_golf": "outdoor", "portland_landing_pad": "outdoor", "rooitou_park": "outdoor",
+    "spruit_sunrise": "outdoor", "studio_garden": "outdoor",
+}
+
+#: Skin's diffusion profile as a sum of Gaussians (variance mm^2; weights R, G, B, each channel summing
+#: to 1): d'Eon & Luebke (2007), "Advanced Techniques for Realistic Real-Time Skin Rendering", GPU Gems 3,
+#: ch. 14, the six-Gaussian fit to a three-layer skin model. Red light diffuses millimetres, blue hardly.
+SKIN_DIFFUSION = ((0.0064, (0.233, 0.455, 0.649)), (0.0484, (0.100, 0.336, 0.344)),
+                  (0.187, (0.118, 0.198, 0.0)), (0.567, (0.113, 0.007, 0.007)),
+                  (1.99, (0.358, 0.004, 0.0)), (7.41, (0.078, 0.0, 0.0)))
+#: The phone's tone curve: linear (then the sRGB encoding) up to TONE_KNEE, above it a shoulder
+#: ``k + (1 - k) u / (1 + u)``, ``u = (x - k) / (1 - k)`` (slope 1 at the knee): 1.0 reads 0.85, 2.0
+#: reads 0.94, 8.0 reads 0.99 (8-bit code 254). The estimator decodes plain sRGB, as it does for every
+#: photo: it cannot know a phone's shoulder.
+TONE_KNEE = 0.7
+#: The share of the grey-world correction the camera applies (its auto white balance): cameras limit the
+#: correction (a frame full of skin is not grey), 1 = full grey world.
+AWB_STRENGTH = 0.7
+
+
+def subsurface(lin: np.ndarray, hand: np.ndarray, mm_per_px: float) -> np.ndarray:
+    """``lin`` with the hand's pixels blurred by skin's diffusion profile (:data:`SKIN_DIFFUSION`).
+
+    A screen-space approximation of subsurface scattering (Jimenez et al. 2009): the render of
+    diffuse skin is albedo x irradiance, the blur spreads the irradiance as the profile does, per
+    channel. Normalised within the hand (the background does not bleed into the skin).
+    """
+    import cv2
+
+    m = hand.astype(np.float32)
+    out = lin.copy()
+    acc = np.zeros_like(lin, dtype=np.float64)
+    for var, w in SKIN_DIFFUSION:
+        sigma = np.sqrt(var) / mm_per_px
+        if sigma < 0.3:  # narrower than a pixel: the pixel itself
+            b = lin * m[..., None]
+            n = m
+        else:
+            b = cv2.GaussianBlur((lin * m[..., None]).astype(np.float32), (0, 0), sigma)
+            n = cv2.GaussianBlur(m, (0, 0), sigma)
+        acc += np.asarray(w)[None, None, :] * b / np.maximum(n, 1e-6)[..., None]
+    out[hand] = acc[hand]
+    return out
+
+
+def tone_curve(x: np.ndarray) -> np.ndarray:
+    """The phone's highlight shoulder (:data:`TONE_KNEE`), in linear units before the sRGB encoding."""
+    k = TONE_KNEE
+    x = np.maximum(np.asarray(x, np.float64), 0.0)
+    u = np.maximum(x - k, 0.0) / (1.0 - k)
+    return np.where(x <= k, x, k + (1.0 - k) * u / (1.0 + u))
+
+
+def awb_gains(lin: np.ndarray) -> np.ndarray:
+    """The camera's auto white balance: per-channel gains (green 1) of a partial grey world over the
+    frame's unclipped pixels (:data:`AWB_STRENGTH`)."""
+    ok = lin.max(axis=-1) < 1.0
+    mean = lin[ok].mean(axis=0) if ok.sum() > 100 else lin.reshape(-1, 3).mean(axis=0)
+    g = (mean[1] / np.maximum(mean, 1e-9)) ** AWB_STRENGTH
+    return g / g[1]
+
+
+def camera_pipeline(lin: np.ndarray, camera: str):
+    """What the camera makes of the exposed linear render: ``(sRGB uint8 photo, AWB gains, curve)``;
+    ``curve(x)`` is what the photo decoded as plain sRGB reads for linear ``x`` after the white balance.
+    ``camera``: ``"raw"`` (clip and sRGB, the benchmark until 2026-12-03) or ``"phone"`` (auto white
+    balance and the tone curve; the skin's subsurface scattering is applied before the exposure)."""
+    from jewelrender.color import linear_to_srgb8
+
+    if camera == "raw":
+        return linear_to_srgb8(lin), np.ones(3), lambda x: np.clip(x, 0.0, 1.0)
+    g = awb_gains(lin)
+    return linear_to_srgb8(tone_curve(lin * g)), g, tone_curve
+
+
 def _mesh(mi, name, v, f, n, bsdf):
     props = mi.Properties()
     props["bsdf"] = mi.load_dict(bsdf)
@@ -246,6 +329,10 @@ def main(argv=None) -> int:
                     help="azimuths (degrees, comma-separated) to turn each HDRI by about the vertical axis: "
                          "0 = as stored, 180 = what was in front of the camera is behind it")
     ap.add_argument("--skins", default="light,medium,dark", help=f"proxy skin albedos, of {', '.join(SKINS)}")
+    ap.add_argument("--camera", default="phone", choices=("phone", "raw"),
+                    help="phone: skin subsurface scattering, auto white balance and a tone curve on the synthetic "
+                         "photo; raw: clipped linear sRGB (the benchmark until 2026-12-03)")
+    ap.add_argument("--hdris", default=None, help="comma-separated HDRI names (stems without _1k) to run, default all")
     ap.add_argument("--json", default=None)
     ap.add_argument("--save", type=Path, default=None,
                     help="write each HDRI's photo, ring renders and maps (sRGB PNG, photo exposure) here")
@@ -283,6 +370,9 @@ def main(argv=None) -> int:
     data = data_dir()
     hdri_dir = args.hdri_dir or data / "hdri"
     hdris = sorted(hdri_dir.glob("*.hdr")) + sorted(hdri_dir.glob("*.exr"))
+    if args.hdris:
+        want = {h.strip() for h in args.hdris.split(",") if h.strip()}
+        hdris = [p for p in hdris if _hdri_name(p) in want]
     if not hdris:
         sys.exit(f"no .hdr/.exr in {hdri_dir}")
     variant = backend.select()
@@ -300,6 +390,8 @@ def main(argv=None) -> int:
     dirs = cam.ray_directions(np.stack([gu.ravel(), gv.ravel()], axis=1))
     _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
     hand = (idx >= 0).reshape(H, W)
+    # Millimetres per photo pixel on the hand (for the skin's diffusion profile): the ring's depth.
+    mm_per_px = 1000.0 * float(np.asarray(placement.center_cam, float)[2]) / cam.fx
     studio_path = data / "hdri" / "studio_small_03_1k.hdr"
     studio = load_hdri(studio_path, 64) if studio_path.is_file() else None
     studio_name = studio_path.stem.replace("_1k", "")
@@ -320,9 +412,13 @@ def main(argv=None) -> int:
         # Turning the world by +turn degrees about the up axis shifts the map's columns right.
         env_raw = EnvMap(np.roll(env_raw, round(turn / 360.0 * env_raw.shape[1]), axis=1))
         lin = render_photo(cam, placement, env_raw, albedo, args.photo_spp)
+        if args.camera == "phone":
+            lin = subsurface(lin, hand, mm_per_px)
         k = SKIN_TARGET / max(float(np.median(luminance(lin[hand]))), 1e-12)
-        photo = jr.load_photo(linear_to_srgb8(lin * k))
-        truth = EnvMap(env_raw.radiance * k)
+        srgb8, wb, curve = camera_pipeline(lin * k, args.camera)
+        photo = jr.load_photo(srgb8)
+        # The truth in the photo's colours: the camera's white balance applies to the whole scene.
+        truth = EnvMap((env_raw.radiance * k * wb[None, None, :]).astype(np.float32))
 
         envs = {}
         t_fit = time.perf_counter()
@@ -338,8 +434,10 @@ def main(argv=None) -> int:
             envs["studio"] = EnvMap(studio * (level / float(luminance(st.mean_radiance()[None])[0])))
         envs["surround"] = EnvMap(_surroundings(photo, cam, placement, 64))
 
-        name = path.stem.replace("_1k", "") + (f"@{turn:g}" if turn else "")
-        row = {"hdri": name, "skin": skin, "exposure": k, "fit_seconds": t_fit}
+        name = _hdri_name(path) + (f"@{turn:g}" if turn else "")
+        row = {"hdri": name, "skin": skin, "kind": HDRI_KINDS.get(name.split("@")[0], "unknown"), "exposure": k,
+               "awb_gains": [float(v) for v in wb], "fit_seconds": t_fit,
+               "photo_clipped_share": float((srgb8[~hand].max(axis=-1) >= 250).mean())}
         rinfo = lights["refined"].info.get("refine") or {}
         row["refine_seconds"] = rinfo.get("seconds")
         row["refine_loss_before"], row["refine_loss_after"] = rinfo.get("loss_before"), rinfo.get("loss_after")
@@ -351,7 +449,8 @@ def main(argv=None) -> int:
         rendered = [m.strip() for m in args.render_methods.split(",") if m.strip()]
         for piece in pieces:
             ring = rings[skin, piece]
-            ref = ring.render(truth)
+            # The truth's ring as the camera shows it (its tone curve; ours composites with plain sRGB).
+            ref = curve(ring.render(truth))
             shots[f"{piece}_truth"] = ref
             for m, e in envs.items():
                 if m not in rendered:
@@ -398,10 +497,16 @@ def main(argv=None) -> int:
                      "settings": {"render_methods": rendered, "spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
                                   "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
-                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_name,
+                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_name, "camera": args.camera,
+                                  "tone_knee": TONE_KNEE, "awb_strength": AWB_STRENGTH,
                                   "key_cone_deg": KEY_CONE_DEG, "key_share_min": KEY_SHARE_MIN, "turns": turns,
                                   "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
     return 0
+
+
+def _hdri_name(path: Path) -> str:
+    """``adams_place_bridge_1k.hdr`` -> ``adams_place_bridge``; ``hotel_room_1k_blender.exr`` -> ``hotel_room``."""
+    return path.stem.replace("_1k_blender", "").replace("_1k", "")
 
 
 def _merge(base: Path, partial: Path, out: str | None) -> int:
@@ -453,6 +558,9 @@ def _merge(base: Path, partial: Path, out: str | None) -> int:
 
 def _summary(rows, pieces, skins, studio_name):
     """The medians, win counts, key-light errors and refinement figures of a run (also from ``--summary``)."""
+    from make_docs_tables import lighting_breakdown
+
+    print("\n" + lighting_breakdown(rows, pieces, skins))
     if len(skins) > 1:
         _print_medians(rows, pieces, "MEDIAN all")
     print()

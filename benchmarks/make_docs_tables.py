@@ -221,6 +221,45 @@ def _beats(r: dict, piece: str, m: str) -> bool:
     return all(r[f"{piece}_{m}_de"] < r[f"{piece}_{b}_de"] for b in LIGHT_BASELINES if f"{piece}_{b}_de" in r)
 
 
+def lighting_breakdown(rows: list[dict], pieces: list[str], skins: list[str]) -> str:
+    """Per skin tone and per HDRI kind (indoor / outdoor / studio, with or without a dominant source):
+    the refined map's median power error and how many rows are within ±15 %, the key's median error
+    where there is one, and the rows where the refined map beats every baseline on each piece.
+    Also printed by ``bench_lighting.py``'s summary."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_lighting import HDRI_KINDS
+
+    def kind(r):
+        return r.get("kind") or HDRI_KINDS.get(r["hdri"].split("@")[0], "unknown")
+
+    pieces = [p for p in pieces if rows and f"{p}_refined_de" in rows[0]]
+    head = ("| rows | n | power err fit / refined (median) | refined within ±15 % | key error, median (n) | "
+            + " | ".join(f"{p} refined beats every baseline" for p in pieces) + " |")
+    lines = [head, "|---|---:|---|---|---|" + "---|" * len(pieces)]
+
+    def line(label, sel):
+        if not sel:
+            return
+        keys = [r["key_err_deg"] for r in sel if r.get("key_err_deg") is not None]
+        within = sum(abs(r["refined_power_err"]) <= 0.15 for r in sel)
+        cells = [str(len(sel)), f"{_pct(_med(sel, 'photo_fit_power_err'))} / {_pct(_med(sel, 'refined_power_err'))}",
+                 f"{within}/{len(sel)}", f"{statistics.median(keys):.1f}° ({len(keys)})" if keys else "—"]
+        cells += [f"{sum(_beats(r, p, 'refined') for r in sel)}/{len(sel)}" for p in pieces]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    for sk in skins:
+        line(f"skin: {sk}", [r for r in rows if r["skin"] == sk])
+    kinds = sorted({kind(r) for r in rows})
+    for k in kinds:
+        for dom, word in ((True, "dominant source"), (False, "no dominant source")):
+            line(f"{k}, {word}", [r for r in rows if kind(r) == k and (r.get("key_share", 0.0) >= 0.25) == dom])
+    for k in kinds:
+        for sk in skins:
+            line(f"{k}, {sk}", [r for r in rows if kind(r) == k and r["skin"] == sk])
+    line("**all**", rows)
+    return "\n".join(lines) + "\n"
+
+
 def lighting_tables(d: dict) -> dict[str, str]:
     """docs/lighting.md: the lighting benchmark's medians per skin, win counts, key-light and refinement figures."""
     rows, st = d["rows"], d["settings"]
