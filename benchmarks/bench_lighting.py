@@ -104,6 +104,17 @@ SKIN_DIFFUSION = ((0.0064, (0.233, 0.455, 0.649)), (0.0484, (0.100, 0.336, 0.344
 #: reads 0.94, 8.0 reads 0.99 (8-bit code 254). The estimator decodes plain sRGB, as it does for every
 #: photo: it cannot know a phone's shoulder.
 TONE_KNEE = 0.7
+#: The phone's auto-exposure: the log-average of the frame's luminance, centre-weighted (a Gaussian of
+#: METER_SIGMA of the frame's short side), is put at mid-grey (Reinhard et al. 2002's "key" 0.18). A phone
+#: meters the frame (or a face), not a hand: a dark hand comes out dark and the room clips less than when
+#: the skin itself is metered to SKIN_TARGET (``--metering skin``, the benchmark until 2026-12-03).
+METER_KEY = 0.18
+METER_SIGMA = 0.4
+#: ... with highlight protection: at most this share of the centre-weighted frame clips (a sun or a lamp
+#: smaller than that may; a sky filling the frame behind the hand is kept off the clip, the hand darkens).
+METER_CLIP_SHARE = 0.02
+#: ... where "clips" means beyond what the tone curve's shoulder still grades (linear 4 reads 0.975, code 252).
+METER_WHITE = 4.0
 #: The share of the grey-world correction the camera applies (its auto white balance): cameras limit the
 #: correction (a frame full of skin is not grey), 1 = full grey world.
 AWB_STRENGTH = 0.7
@@ -132,6 +143,24 @@ def subsurface(lin: np.ndarray, hand: np.ndarray, mm_per_px: float) -> np.ndarra
         acc += np.asarray(w)[None, None, :] * b / np.maximum(n, 1e-6)[..., None]
     out[hand] = acc[hand]
     return out
+
+
+def frame_exposure(lin: np.ndarray) -> float:
+    """The factor that puts the frame's centre-weighted log-average luminance at :data:`METER_KEY`, lowered
+    where that would put more than :data:`METER_CLIP_SHARE` of the (centre-weighted) frame beyond
+    :data:`METER_WHITE`."""
+    from jewelrender.color import luminance
+
+    h, w = lin.shape[:2]
+    yy, xx = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2, indexing="ij")
+    s = METER_SIGMA * min(h, w)
+    wt = np.exp(-(xx ** 2 + yy ** 2) / (2 * s * s)).ravel()
+    y = luminance(lin).ravel()
+    log_avg = float(np.exp((wt * np.log(y + 1e-4)).sum() / wt.sum()))
+    order = np.argsort(y)
+    cum = np.cumsum(wt[order]) / wt.sum()
+    y_hi = float(y[order][np.searchsorted(cum, 1.0 - METER_CLIP_SHARE)])
+    return min(METER_KEY / max(log_avg, 1e-12), METER_WHITE / max(y_hi, 1e-12))
 
 
 def tone_curve(x: np.ndarray) -> np.ndarray:
@@ -332,6 +361,9 @@ def main(argv=None) -> int:
     ap.add_argument("--camera", default="phone", choices=("phone", "raw"),
                     help="phone: skin subsurface scattering, auto white balance and a tone curve on the synthetic "
                          "photo; raw: clipped linear sRGB (the benchmark until 2026-12-03)")
+    ap.add_argument("--metering", default="frame", choices=("frame", "skin"),
+                    help="auto-exposure: frame = the frame's centre-weighted log-average at mid-grey (a phone); "
+                         "skin = the hand's median luminance at SKIN_TARGET (the benchmark until 2026-12-03)")
     ap.add_argument("--hdris", default=None, help="comma-separated HDRI names (stems without _1k) to run, default all")
     ap.add_argument("--json", default=None)
     ap.add_argument("--save", type=Path, default=None,
@@ -414,7 +446,8 @@ def main(argv=None) -> int:
         lin = render_photo(cam, placement, env_raw, albedo, args.photo_spp)
         if args.camera == "phone":
             lin = subsurface(lin, hand, mm_per_px)
-        k = SKIN_TARGET / max(float(np.median(luminance(lin[hand]))), 1e-12)
+        k = (SKIN_TARGET / max(float(np.median(luminance(lin[hand]))), 1e-12) if args.metering == "skin"
+             else frame_exposure(lin))
         srgb8, wb, curve = camera_pipeline(lin * k, args.camera)
         photo = jr.load_photo(srgb8)
         # The truth in the photo's colours: the camera's white balance applies to the whole scene.
@@ -498,6 +531,7 @@ def main(argv=None) -> int:
                                   "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
                                   "skin_target": SKIN_TARGET, "studio_hdri": studio_name, "camera": args.camera,
+                                  "metering": args.metering,
                                   "tone_knee": TONE_KNEE, "awb_strength": AWB_STRENGTH,
                                   "key_cone_deg": KEY_CONE_DEG, "key_share_min": KEY_SHARE_MIN, "turns": turns,
                                   "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
