@@ -667,7 +667,7 @@ def _print_row(r, pieces, header=False):
 def _print_medians(rows, pieces, label):
     med = lambda key: statistics.median([r[key] for r in rows if r.get(key) is not None]) \
         if any(r.get(key) is not None for r in rows) else None
-    r = {k: med(k) for k in rows[0] if k not in ("hdri", "skin", "albedo_source")}
+    r = {k: med(k) for k in rows[0] if isinstance(rows[0][k], (int, float)) and not isinstance(rows[0][k], bool)}
     r["hdri"] = label
     r["key_err_deg"] = med("key_err_deg")
     r["key_true_front"] = None

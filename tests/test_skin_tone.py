@@ -155,16 +155,17 @@ def test_albedo_split_weighs_the_face_value_by_what_the_photo_measured():
     assert combine_albedo(0.3, 0.4, 0.0, 1.0)[0] == pytest.approx(0.3)   # no face value: the prior alone
 
 
-def test_a_face_value_above_every_skin_leaves_the_albedo_to_the_colour_prior():
+def test_a_face_value_above_every_skin_counts_as_the_lightest_skins():
     """A face-value albedo above the lightest skin's says the visible room (and its mirror behind the camera)
-    is far too dim to light the skin: it bounds nothing, and the colour prior decides. The geometric mean
-    with the prior, clamped, put light and medium skins at the range's top (0.70) and their maps at half
-    their power (the lighting benchmark's rows with light behind the photographer)."""
+    is too dim to light even that skin: as an upper bound it says no more than the range's top, so it
+    enters the combination as 0.70. Its raw value pulled the geometric mean with the prior up to the
+    clamp (0.70) and put light and medium skins' maps at half their power (the lighting benchmark's
+    rows with light behind the photographer)."""
     from jewelrender.lighting.photo_fit import SKIN_ALBEDO_RANGE, combine_albedo
 
     hi = SKIN_ALBEDO_RANGE[1]
-    rho, source, w = combine_albedo(0.33, 0.4, 1.8, 1.0)
-    assert rho == pytest.approx(0.33) and w == 0.0 and "prior" in source
-    # Just inside the range the face value still weighs and still bounds.
-    rho_in, _, w_in = combine_albedo(0.33, 0.4, 0.95 * hi, 1.0)
-    assert w_in == pytest.approx(0.5) and 0.33 < rho_in < 0.95 * hi
+    rho, _, w = combine_albedo(0.33, 0.4, 1.8, 1.0)
+    assert w == pytest.approx(0.5) and rho == pytest.approx(np.sqrt(0.33 * hi))
+    # Continuous at the range's top, unchanged below it.
+    assert combine_albedo(0.33, 0.4, hi * 1.0001, 1.0)[0] == pytest.approx(combine_albedo(0.33, 0.4, hi, 1.0)[0])
+    assert combine_albedo(0.25, 0.4, 0.64, 1.0)[0] == pytest.approx(0.4)
