@@ -7,10 +7,15 @@ For each HDRI in ``--hdri-dir``:
    capsules and the camera. The capsules, given a diffuse skin albedo, are
    rendered by Mitsuba (``llvm_ad_spectral`` / ``cuda_ad_spectral`` through
    ``backend.select()``, path tracer, 32 spp) under the HDRI, with the HDRI itself as the
-   visible background, at 1/3 of the photo's resolution. The image is scaled so
-   the skin's median luminance is :data:`SKIN_TARGET` (an auto-exposure metering
-   the hand), clipped to [0, 1] and sRGB-encoded to uint8: that is the "photo".
-   The true environment, multiplied by the same factor, is the reference.
+   visible background, at 1/3 of the photo's resolution. Then a phone's camera
+   (``--camera phone``, the default): the skin's subsurface scattering
+   (:func:`subsurface`), auto-exposure metering the frame (:func:`frame_exposure`;
+   ``--metering skin``: the hand's median luminance at :data:`SKIN_TARGET`, the
+   benchmark until 2026-12-03), auto white balance (:func:`awb_gains`) and a tone
+   curve with a highlight shoulder (:func:`tone_curve`), to uint8 sRGB: that is the
+   "photo" (``--camera raw``: clipped linear, sRGB-encoded). The true environment,
+   times the exposure and the white balance's gains, is the reference; the truth's
+   rings are compared through the tone curve.
 2. **Estimate** from that image alone: ``estimate_lighting(photo, camera,
    placement, method=...)``.
 3. **Ring.** A polished 18k yellow-gold court band (measured n, k; 4 mm x 1.8 mm,
@@ -40,8 +45,11 @@ level) and ``surround`` (photo_fit's photo-only map, before the key-light fit
 and the albedo-bounded scale: ``photo_fit._surroundings`` at face value).
 
 Each HDRI is used as stored and turned half a turn (``--turns 0,180``), and the
-hand is given three skin albedos (``--skins light,medium,dark``): 48 rows, about
-2.5 minutes on 2 CPU cores. Results and their reading: ``docs/lighting.md``.
+hand is given three skin albedos (``--skins light,medium,dark``): with the 20 HDRIs
+of the data folder 120 rows, ~5 s a row without the rings (``--pieces ""``) and
+~60-90 s with them on the shared 2 CPU cores. Every HDRI of the folder is used
+(``--hdris`` picks some); the summary breaks the results down per skin and per HDRI
+kind (:data:`HDRI_KINDS`). Results and their reading: ``docs/lighting.md``.
 
 Usage::
 
@@ -364,6 +372,9 @@ def main(argv=None) -> int:
     ap.add_argument("--metering", default="frame", choices=("frame", "skin"),
                     help="auto-exposure: frame = the frame's centre-weighted log-average at mid-grey (a phone); "
                          "skin = the hand's median luminance at SKIN_TARGET (the benchmark until 2026-12-03)")
+    ap.add_argument("--composite", default="srgb", choices=("srgb", "camera"),
+                    help="how our rings are shown: srgb = as jewelrender composites (plain sRGB, clipped); "
+                         "camera = through the phone's tone curve, as the truth's (a composite that knew the curve)")
     ap.add_argument("--hdris", default=None, help="comma-separated HDRI names (stems without _1k) to run, default all")
     ap.add_argument("--json", default=None)
     ap.add_argument("--save", type=Path, default=None,
@@ -489,6 +500,8 @@ def main(argv=None) -> int:
                 if m not in rendered:
                     continue
                 img = ring.render(e)
+                if args.composite == "camera":
+                    img = curve(img)
                 shots[f"{piece}_{m}"] = img
                 row[f"{piece}_{m}_psnr"], row[f"{piece}_{m}_de"] = ring_errors(img, ref, ring.mask)
         peak, share = dominant_light(truth)
@@ -531,7 +544,7 @@ def main(argv=None) -> int:
                                   "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
                                   "skin_target": SKIN_TARGET, "studio_hdri": studio_name, "camera": args.camera,
-                                  "metering": args.metering,
+                                  "metering": args.metering, "composite": args.composite,
                                   "tone_knee": TONE_KNEE, "awb_strength": AWB_STRENGTH,
                                   "key_cone_deg": KEY_CONE_DEG, "key_share_min": KEY_SHARE_MIN, "turns": turns,
                                   "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
