@@ -7,10 +7,15 @@ For each HDRI in ``--hdri-dir``:
    capsules and the camera. The capsules, given a diffuse skin albedo, are
    rendered by Mitsuba (``llvm_ad_spectral`` / ``cuda_ad_spectral`` through
    ``backend.select()``, path tracer, 32 spp) under the HDRI, with the HDRI itself as the
-   visible background, at 1/3 of the photo's resolution. The image is scaled so
-   the skin's median luminance is :data:`SKIN_TARGET` (an auto-exposure metering
-   the hand), clipped to [0, 1] and sRGB-encoded to uint8: that is the "photo".
-   The true environment, multiplied by the same factor, is the reference.
+   visible background, at 1/3 of the photo's resolution. Then a phone's camera
+   (``--camera phone``, the default): the skin's subsurface scattering
+   (:func:`subsurface`), auto-exposure metering the frame (:func:`frame_exposure`;
+   ``--metering skin``: the hand's median luminance at :data:`SKIN_TARGET`, the
+   benchmark until 2026-12-03), auto white balance (:func:`awb_gains`) and a tone
+   curve with a highlight shoulder (:func:`tone_curve`), to uint8 sRGB: that is the
+   "photo" (``--camera raw``: clipped linear, sRGB-encoded). The true environment,
+   times the exposure and the white balance's gains, is the reference; the truth's
+   rings are compared through the tone curve.
 2. **Estimate** from that image alone: ``estimate_lighting(photo, camera,
    placement, method=...)``.
 3. **Ring.** A polished 18k yellow-gold court band (measured n, k; 4 mm x 1.8 mm,
@@ -40,8 +45,11 @@ level) and ``surround`` (photo_fit's photo-only map, before the key-light fit
 and the albedo-bounded scale: ``photo_fit._surroundings`` at face value).
 
 Each HDRI is used as stored and turned half a turn (``--turns 0,180``), and the
-hand is given three skin albedos (``--skins light,medium,dark``): 48 rows, about
-2.5 minutes on 2 CPU cores. Results and their reading: ``docs/lighting.md``.
+hand is given three skin albedos (``--skins light,medium,dark``): with the 20 HDRIs
+of the data folder 120 rows, ~5 s a row without the rings (``--pieces ""``) and
+~60-90 s with them on the shared 2 CPU cores. Every HDRI of the folder is used
+(``--hdris`` picks some); the summary breaks the results down per skin and per HDRI
+kind (:data:`HDRI_KINDS`). Results and their reading: ``docs/lighting.md``.
 
 Usage::
 
@@ -79,6 +87,118 @@ BASELINES = ("uniform", "studio", "surround")
 PHOTO_FIT_FIELDS = ("albedo_lum", "albedo_source", "albedo_de", "albedo_monk", "monk", "ita", "key_err_deg",
                     "fit_seconds")
 PIECES = ("band", "solitaire")
+
+
+#: The HDRIs by kind (from ../shared/data/MANIFEST.md's descriptions): the per-kind tables of the summary.
+#: An HDRI not listed here is reported as "unknown" (the summary says so; add it).
+HDRI_KINDS = {
+    "adams_place_bridge": "indoor", "artist_workshop": "indoor", "empty_warehouse_01": "indoor",
+    "fireplace": "indoor", "hotel_room": "indoor", "lebombo": "indoor", "royal_esplanade": "indoor",
+    "studio_small_03": "studio", "studio_small_08": "studio",
+    "blouberg_sunrise_2": "outdoor", "dikhololo_night": "outdoor", "dry_hay_field": "outdoor",
+    "evening_meadow": "outdoor", "immenstadter_horn": "outdoor", "kiara_1_dawn": "outdoor",
+    "moonless_golf": "outdoor", "portland_landing_pad": "outdoor", "rooitou_park": "outdoor",
+    "spruit_sunrise": "outdoor", "studio_garden": "outdoor",
+}
+
+#: Skin's diffusion profile as a sum of Gaussians (variance mm^2; weights R, G, B, each channel summing
+#: to 1): d'Eon & Luebke (2007), "Advanced Techniques for Realistic Real-Time Skin Rendering", GPU Gems 3,
+#: ch. 14, the six-Gaussian fit to a three-layer skin model. Red light diffuses millimetres, blue hardly.
+SKIN_DIFFUSION = ((0.0064, (0.233, 0.455, 0.649)), (0.0484, (0.100, 0.336, 0.344)),
+                  (0.187, (0.118, 0.198, 0.0)), (0.567, (0.113, 0.007, 0.007)),
+                  (1.99, (0.358, 0.004, 0.0)), (7.41, (0.078, 0.0, 0.0)))
+#: The phone's tone curve: linear (then the sRGB encoding) up to TONE_KNEE, above it a shoulder
+#: ``k + (1 - k) u / (1 + u)``, ``u = (x - k) / (1 - k)`` (slope 1 at the knee): 1.0 reads 0.85, 2.0
+#: reads 0.94, 8.0 reads 0.99 (8-bit code 254). The estimator decodes plain sRGB, as it does for every
+#: photo: it cannot know a phone's shoulder.
+TONE_KNEE = 0.7
+#: The phone's auto-exposure: the log-average of the frame's luminance, centre-weighted (a Gaussian of
+#: METER_SIGMA of the frame's short side), is put at mid-grey (Reinhard et al. 2002's "key" 0.18). A phone
+#: meters the frame (or a face), not a hand: a dark hand comes out dark and the room clips less than when
+#: the skin itself is metered to SKIN_TARGET (``--metering skin``, the benchmark until 2026-12-03).
+METER_KEY = 0.18
+METER_SIGMA = 0.4
+#: ... with highlight protection: at most this share of the centre-weighted frame clips (a sun or a lamp
+#: smaller than that may; a sky filling the frame behind the hand is kept off the clip, the hand darkens).
+METER_CLIP_SHARE = 0.02
+#: ... where "clips" means beyond what the tone curve's shoulder still grades (linear 4 reads 0.975, code 252).
+METER_WHITE = 4.0
+#: The share of the grey-world correction the camera applies (its auto white balance): cameras limit the
+#: correction (a frame full of skin is not grey), 1 = full grey world.
+AWB_STRENGTH = 0.7
+
+
+def subsurface(lin: np.ndarray, hand: np.ndarray, mm_per_px: float) -> np.ndarray:
+    """``lin`` with the hand's pixels blurred by skin's diffusion profile (:data:`SKIN_DIFFUSION`).
+
+    A screen-space approximation of subsurface scattering (Jimenez et al. 2009): the render of
+    diffuse skin is albedo x irradiance, the blur spreads the irradiance as the profile does, per
+    channel. Normalised within the hand (the background does not bleed into the skin).
+    """
+    import cv2
+
+    m = hand.astype(np.float32)
+    out = lin.copy()
+    acc = np.zeros_like(lin, dtype=np.float64)
+    for var, w in SKIN_DIFFUSION:
+        sigma = np.sqrt(var) / mm_per_px
+        if sigma < 0.3:  # narrower than a pixel: the pixel itself
+            b = lin * m[..., None]
+            n = m
+        else:
+            b = cv2.GaussianBlur((lin * m[..., None]).astype(np.float32), (0, 0), sigma)
+            n = cv2.GaussianBlur(m, (0, 0), sigma)
+        acc += np.asarray(w)[None, None, :] * b / np.maximum(n, 1e-6)[..., None]
+    out[hand] = acc[hand]
+    return out
+
+
+def frame_exposure(lin: np.ndarray) -> float:
+    """The factor that puts the frame's centre-weighted log-average luminance at :data:`METER_KEY`, lowered
+    where that would put more than :data:`METER_CLIP_SHARE` of the (centre-weighted) frame beyond
+    :data:`METER_WHITE`."""
+    from jewelrender.color import luminance
+
+    h, w = lin.shape[:2]
+    yy, xx = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2, indexing="ij")
+    s = METER_SIGMA * min(h, w)
+    wt = np.exp(-(xx ** 2 + yy ** 2) / (2 * s * s)).ravel()
+    y = luminance(lin).ravel()
+    log_avg = float(np.exp((wt * np.log(y + 1e-4)).sum() / wt.sum()))
+    order = np.argsort(y)
+    cum = np.cumsum(wt[order]) / wt.sum()
+    y_hi = float(y[order][np.searchsorted(cum, 1.0 - METER_CLIP_SHARE)])
+    return min(METER_KEY / max(log_avg, 1e-12), METER_WHITE / max(y_hi, 1e-12))
+
+
+def tone_curve(x: np.ndarray) -> np.ndarray:
+    """The phone's highlight shoulder (:data:`TONE_KNEE`), in linear units before the sRGB encoding."""
+    k = TONE_KNEE
+    x = np.maximum(np.asarray(x, np.float64), 0.0)
+    u = np.maximum(x - k, 0.0) / (1.0 - k)
+    return np.where(x <= k, x, k + (1.0 - k) * u / (1.0 + u))
+
+
+def awb_gains(lin: np.ndarray) -> np.ndarray:
+    """The camera's auto white balance: per-channel gains (green 1) of a partial grey world over the
+    frame's unclipped pixels (:data:`AWB_STRENGTH`)."""
+    ok = lin.max(axis=-1) < 1.0
+    mean = lin[ok].mean(axis=0) if ok.sum() > 100 else lin.reshape(-1, 3).mean(axis=0)
+    g = (mean[1] / np.maximum(mean, 1e-9)) ** AWB_STRENGTH
+    return g / g[1]
+
+
+def camera_pipeline(lin: np.ndarray, camera: str):
+    """What the camera makes of the exposed linear render: ``(sRGB uint8 photo, AWB gains, curve)``;
+    ``curve(x)`` is what the photo decoded as plain sRGB reads for linear ``x`` after the white balance.
+    ``camera``: ``"raw"`` (clip and sRGB, the benchmark until 2026-12-03) or ``"phone"`` (auto white
+    balance and the tone curve; the skin's subsurface scattering is applied before the exposure)."""
+    from jewelrender.color import linear_to_srgb8
+
+    if camera == "raw":
+        return linear_to_srgb8(lin), np.ones(3), lambda x: np.clip(x, 0.0, 1.0)
+    g = awb_gains(lin)
+    return linear_to_srgb8(tone_curve(lin * g)), g, tone_curve
 
 
 def _mesh(mi, name, v, f, n, bsdf):
@@ -246,6 +366,16 @@ def main(argv=None) -> int:
                     help="azimuths (degrees, comma-separated) to turn each HDRI by about the vertical axis: "
                          "0 = as stored, 180 = what was in front of the camera is behind it")
     ap.add_argument("--skins", default="light,medium,dark", help=f"proxy skin albedos, of {', '.join(SKINS)}")
+    ap.add_argument("--camera", default="phone", choices=("phone", "raw"),
+                    help="phone: skin subsurface scattering, auto white balance and a tone curve on the synthetic "
+                         "photo; raw: clipped linear sRGB (the benchmark until 2026-12-03)")
+    ap.add_argument("--metering", default="frame", choices=("frame", "skin"),
+                    help="auto-exposure: frame = the frame's centre-weighted log-average at mid-grey (a phone); "
+                         "skin = the hand's median luminance at SKIN_TARGET (the benchmark until 2026-12-03)")
+    ap.add_argument("--composite", default="srgb", choices=("srgb", "camera"),
+                    help="how our rings are shown: srgb = as jewelrender composites (plain sRGB, clipped); "
+                         "camera = through the phone's tone curve, as the truth's (a composite that knew the curve)")
+    ap.add_argument("--hdris", default=None, help="comma-separated HDRI names (stems without _1k) to run, default all")
     ap.add_argument("--json", default=None)
     ap.add_argument("--save", type=Path, default=None,
                     help="write each HDRI's photo, ring renders and maps (sRGB PNG, photo exposure) here")
@@ -283,6 +413,9 @@ def main(argv=None) -> int:
     data = data_dir()
     hdri_dir = args.hdri_dir or data / "hdri"
     hdris = sorted(hdri_dir.glob("*.hdr")) + sorted(hdri_dir.glob("*.exr"))
+    if args.hdris:
+        want = {h.strip() for h in args.hdris.split(",") if h.strip()}
+        hdris = [p for p in hdris if _hdri_name(p) in want]
     if not hdris:
         sys.exit(f"no .hdr/.exr in {hdri_dir}")
     variant = backend.select()
@@ -300,6 +433,8 @@ def main(argv=None) -> int:
     dirs = cam.ray_directions(np.stack([gu.ravel(), gv.ravel()], axis=1))
     _, _, idx = raycast_capsules(np.zeros_like(dirs), dirs, placement.proxies)
     hand = (idx >= 0).reshape(H, W)
+    # Millimetres per photo pixel on the hand (for the skin's diffusion profile): the ring's depth.
+    mm_per_px = 1000.0 * float(np.asarray(placement.center_cam, float)[2]) / cam.fx
     studio_path = data / "hdri" / "studio_small_03_1k.hdr"
     studio = load_hdri(studio_path, 64) if studio_path.is_file() else None
     studio_name = studio_path.stem.replace("_1k", "")
@@ -320,9 +455,14 @@ def main(argv=None) -> int:
         # Turning the world by +turn degrees about the up axis shifts the map's columns right.
         env_raw = EnvMap(np.roll(env_raw, round(turn / 360.0 * env_raw.shape[1]), axis=1))
         lin = render_photo(cam, placement, env_raw, albedo, args.photo_spp)
-        k = SKIN_TARGET / max(float(np.median(luminance(lin[hand]))), 1e-12)
-        photo = jr.load_photo(linear_to_srgb8(lin * k))
-        truth = EnvMap(env_raw.radiance * k)
+        if args.camera == "phone":
+            lin = subsurface(lin, hand, mm_per_px)
+        k = (SKIN_TARGET / max(float(np.median(luminance(lin[hand]))), 1e-12) if args.metering == "skin"
+             else frame_exposure(lin))
+        srgb8, wb, curve = camera_pipeline(lin * k, args.camera)
+        photo = jr.load_photo(srgb8)
+        # The truth in the photo's colours: the camera's white balance applies to the whole scene.
+        truth = EnvMap((env_raw.radiance * k * wb[None, None, :]).astype(np.float32))
 
         envs = {}
         t_fit = time.perf_counter()
@@ -338,8 +478,10 @@ def main(argv=None) -> int:
             envs["studio"] = EnvMap(studio * (level / float(luminance(st.mean_radiance()[None])[0])))
         envs["surround"] = EnvMap(_surroundings(photo, cam, placement, 64))
 
-        name = path.stem.replace("_1k", "") + (f"@{turn:g}" if turn else "")
-        row = {"hdri": name, "skin": skin, "exposure": k, "fit_seconds": t_fit}
+        name = _hdri_name(path) + (f"@{turn:g}" if turn else "")
+        row = {"hdri": name, "skin": skin, "kind": HDRI_KINDS.get(name.split("@")[0], "unknown"), "exposure": k,
+               "awb_gains": [float(v) for v in wb], "fit_seconds": t_fit,
+               "photo_clipped_share": float((srgb8[~hand].max(axis=-1) >= 250).mean())}
         rinfo = lights["refined"].info.get("refine") or {}
         row["refine_seconds"] = rinfo.get("seconds")
         row["refine_loss_before"], row["refine_loss_after"] = rinfo.get("loss_before"), rinfo.get("loss_after")
@@ -351,12 +493,15 @@ def main(argv=None) -> int:
         rendered = [m.strip() for m in args.render_methods.split(",") if m.strip()]
         for piece in pieces:
             ring = rings[skin, piece]
-            ref = ring.render(truth)
+            # The truth's ring as the camera shows it (its tone curve; ours composites with plain sRGB).
+            ref = curve(ring.render(truth))
             shots[f"{piece}_truth"] = ref
             for m, e in envs.items():
                 if m not in rendered:
                     continue
                 img = ring.render(e)
+                if args.composite == "camera":
+                    img = curve(img)
                 shots[f"{piece}_{m}"] = img
                 row[f"{piece}_{m}_psnr"], row[f"{piece}_{m}_de"] = ring_errors(img, ref, ring.mask)
         peak, share = dominant_light(truth)
@@ -398,10 +543,17 @@ def main(argv=None) -> int:
                      "settings": {"render_methods": rendered, "spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
                                   "refine": args.refine, "pieces": pieces,
                                   "skins": {k: SKINS[k].tolist() for k in skins},
-                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_name,
+                                  "skin_target": SKIN_TARGET, "studio_hdri": studio_name, "camera": args.camera,
+                                  "metering": args.metering, "composite": args.composite,
+                                  "tone_knee": TONE_KNEE, "awb_strength": AWB_STRENGTH,
                                   "key_cone_deg": KEY_CONE_DEG, "key_share_min": KEY_SHARE_MIN, "turns": turns,
                                   "ring_pixels": {f"{k[0]}/{k[1]}": int(v.mask.sum()) for k, v in rings.items()}}})
     return 0
+
+
+def _hdri_name(path: Path) -> str:
+    """``adams_place_bridge_1k.hdr`` -> ``adams_place_bridge``; ``hotel_room_1k_blender.exr`` -> ``hotel_room``."""
+    return path.stem.replace("_1k_blender", "").replace("_1k", "")
 
 
 def _merge(base: Path, partial: Path, out: str | None) -> int:
@@ -453,6 +605,9 @@ def _merge(base: Path, partial: Path, out: str | None) -> int:
 
 def _summary(rows, pieces, skins, studio_name):
     """The medians, win counts, key-light errors and refinement figures of a run (also from ``--summary``)."""
+    from make_docs_tables import lighting_breakdown
+
+    print("\n" + lighting_breakdown(rows, pieces, skins))
     if len(skins) > 1:
         _print_medians(rows, pieces, "MEDIAN all")
     print()
@@ -525,7 +680,7 @@ def _print_row(r, pieces, header=False):
 def _print_medians(rows, pieces, label):
     med = lambda key: statistics.median([r[key] for r in rows if r.get(key) is not None]) \
         if any(r.get(key) is not None for r in rows) else None
-    r = {k: med(k) for k in rows[0] if k not in ("hdri", "skin", "albedo_source")}
+    r = {k: med(k) for k in rows[0] if isinstance(rows[0][k], (int, float)) and not isinstance(rows[0][k], bool)}
     r["hdri"] = label
     r["key_err_deg"] = med("key_err_deg")
     r["key_true_front"] = None

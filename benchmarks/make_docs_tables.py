@@ -35,6 +35,10 @@ SOURCES = {
     "lighting_cost_before": RESULTS / "lighting-cost-7239d12--cpu2-llvm.json",
     "refine_change": RESULTS / "lighting-refine-change--cpu2-llvm.json",
     "lighting_before_albedo": RESULTS / "lighting-514cb4a--cpu2-llvm.json",
+    "lighting_phone": RESULTS / "lighting-phone-all--cpu2-llvm.json",
+    "lighting_phone_before": RESULTS / "lighting-phone-all-e44f9e7--cpu2-llvm.json",
+    "lighting_phone_rings": RESULTS / "lighting-phone-rings--cpu2-llvm.json",
+    "lighting_phone_rings_camera": RESULTS / "lighting-phone-rings-camera--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -221,6 +225,93 @@ def _beats(r: dict, piece: str, m: str) -> bool:
     return all(r[f"{piece}_{m}_de"] < r[f"{piece}_{b}_de"] for b in LIGHT_BASELINES if f"{piece}_{b}_de" in r)
 
 
+def lighting_breakdown(rows: list[dict], pieces: list[str], skins: list[str]) -> str:
+    """Per skin tone and per HDRI kind (indoor / outdoor / studio, with or without a dominant source):
+    the refined map's median power error and how many rows are within ±15 %, the key's median error
+    where there is one, and the rows where the refined map beats every baseline on each piece.
+    Also printed by ``bench_lighting.py``'s summary."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_lighting import HDRI_KINDS
+
+    def kind(r):
+        return r.get("kind") or HDRI_KINDS.get(r["hdri"].split("@")[0], "unknown")
+
+    pieces = [p for p in pieces if rows and f"{p}_refined_de" in rows[0]]
+    head = "| " + " | ".join(["rows", "n", "power err fit / refined (median)", "refined within ±15 %",
+                               "key error, median (n)"] + [f"{p} refined beats every baseline" for p in pieces]) + " |"
+    lines = [head, "|---|---:|---|---|---|" + "---|" * len(pieces)]
+
+    def line(label, sel):
+        if not sel:
+            return
+        keys = [r["key_err_deg"] for r in sel if r.get("key_err_deg") is not None]
+        within = sum(abs(r["refined_power_err"]) <= 0.15 for r in sel)
+        cells = [str(len(sel)), f"{_pct(_med(sel, 'photo_fit_power_err'))} / {_pct(_med(sel, 'refined_power_err'))}",
+                 f"{within}/{len(sel)}", f"{statistics.median(keys):.1f}° ({len(keys)})" if keys else "—"]
+        cells += [f"{sum(_beats(r, p, 'refined') for r in sel)}/{len(sel)}" for p in pieces]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    for sk in skins:
+        line(f"skin: {sk}", [r for r in rows if r["skin"] == sk])
+    kinds = sorted({kind(r) for r in rows})
+    for k in kinds:
+        for dom, word in ((True, "dominant source"), (False, "no dominant source")):
+            line(f"{k}, {word}", [r for r in rows if kind(r) == k and (r.get("key_share", 0.0) >= 0.25) == dom])
+    for k in kinds:
+        for sk in skins:
+            line(f"{k}, {sk}", [r for r in rows if kind(r) == k and r["skin"] == sk])
+    line("**all**", rows)
+    return "\n".join(lines) + "\n"
+
+
+def phone_tables(after: dict, before: dict, rings: dict, rings_camera: dict) -> dict[str, str]:
+    """docs/lighting.md: the benchmark with the phone camera (every HDRI; power, albedo and key per skin and
+    per HDRI kind, the code before and after on the same photos) and its ring renders (the dev HDRIs)."""
+    key = lambda r: (r["hdri"], r["skin"])
+    prev = {key(r): r for r in before["rows"]}
+    rows = [r for r in after["rows"] if key(r) in prev]
+    skins = list(after["settings"]["skins"])
+    lines = ["| rows | albedo Y before → after (true) | power err refined, before → after | within ±15 %, "
+             "before → after | key error, median (n) |", "|---|---|---|---|---|"]
+    for label, sel in [(f"{sk} ({sum(r['skin'] == sk for r in rows)})", [r for r in rows if r["skin"] == sk])
+                       for sk in skins] + [(f"**all ({len(rows)})**", rows)]:
+        old = [prev[key(r)] for r in sel]
+        keys = [r["key_err_deg"] for r in sel if r.get("key_err_deg") is not None]
+        lines.append(
+            f"| {label} | {_med(old, 'albedo_lum'):.2f} → **{_med(sel, 'albedo_lum'):.2f}** "
+            f"({_med(sel, 'albedo_lum_true'):.2f}) | {_pct(_med(old, 'refined_power_err'))} → "
+            f"**{_pct(_med(sel, 'refined_power_err'))}** | {sum(abs(r['refined_power_err']) <= 0.15 for r in old)} → "
+            f"{sum(abs(r['refined_power_err']) <= 0.15 for r in sel)} of {len(sel)} | "
+            + (f"{statistics.median(keys):.1f}° ({len(keys)})" if keys else "—") + " |")
+    st = after["settings"]
+    sides = []
+    for label, front in (("on the camera's side", True), ("behind the hand", False)):
+        for tag, src in (("before", [prev[key(r)] for r in rows]), ("after", rows)):
+            k = [r["key_err_deg"] for r in src if r["key_true_front"] == front and r.get("key_err_deg") is not None]
+            if k:
+                sides.append(f"{label} {tag} {statistics.median(k):.1f}° (n = {len(k)})")
+    change = ("\n".join(lines) + f"\n\nKey light, median error: {'; '.join(sides)}. "
+              f"Medians over the rows; the key from the closed-form fit, unchanged by "
+              f"the change. {len(rows)} rows: {len({r['hdri'].split('@')[0] for r in rows})} HDRIs × "
+              f"{len(st['turns'])} turns × {len(skins)} skins, camera `{st.get('camera')}`, metering "
+              f"`{st.get('metering')}`, no ring renders. Before: {provenance(before)}"
+              + (f" ({before['code_note']})" if before.get("code_note") else "") + f". After: {provenance(after)}.\n")
+    breakdown = (lighting_breakdown(after["rows"], [], skins) + f"\nSource: {provenance(after)}; key errors "
+                 "only where the HDRI's brightest 20° cone holds ≥ 25 % of its power.\n")
+    rr, rs = rings["rows"], rings["settings"]
+    ring_text = (lighting_breakdown(rr, rs["pieces"], list(rs["skins"])) + "\n"
+                 + lighting_tables(rings)["lighting-medians"] + f"\nSource: {provenance(rings)}. {len(rr)} rows: "
+                 f"{len({r['hdri'].split('@')[0] for r in rr})} HDRIs × {len(rs['turns'])} turn(s) × "
+                 f"{len(rs['skins'])} skins, rings at {rs['spp']} (band) / {rs['stone_spp']} (solitaire) spp.\n")
+    rc = rings_camera["rows"]
+    ring_camera_text = (lighting_breakdown(rc, rs["pieces"], list(rs["skins"])) + "\n"
+                        + lighting_tables(rings_camera)["lighting-medians"]
+                        + f"\nSource: {provenance(rings_camera)}; the same rows and settings, our rings shown "
+                          "through the phone's tone curve (`--composite camera`).\n")
+    return {"lighting-phone-change": change, "lighting-phone-kinds": breakdown, "lighting-phone-rings": ring_text,
+            "lighting-phone-rings-camera": ring_camera_text}
+
+
 def lighting_tables(d: dict) -> dict[str, str]:
     """docs/lighting.md: the lighting benchmark's medians per skin, win counts, key-light and refinement figures."""
     rows, st = d["rows"], d["settings"]
@@ -384,6 +475,8 @@ def blocks() -> dict[str, str]:
         "lighting-cost": lighting_cost_table(load("lighting_cost"), load("lighting_cost_before")),
         "lighting-refine-change": refine_change_table(load("refine_change")),
         "lighting-albedo-change": albedo_change_table(load("lighting_before_albedo"), load("lighting")),
+        **phone_tables(load("lighting_phone"), load("lighting_phone_before"), load("lighting_phone_rings"),
+                       load("lighting_phone_rings_camera")),
     }
 
 

@@ -153,3 +153,19 @@ def test_albedo_split_weighs_the_face_value_by_what_the_photo_measured():
     assert combine_albedo(0.5, 0.4, 0.3, 0.1)[0] == pytest.approx(0.3)  # never above the face-value albedo
     assert combine_albedo(0.01, 0.4, 0.02, 1.0)[0] == SKIN_ALBEDO_RANGE[0]
     assert combine_albedo(0.3, 0.4, 0.0, 1.0)[0] == pytest.approx(0.3)   # no face value: the prior alone
+
+
+def test_a_face_value_above_every_skin_counts_as_the_lightest_skins():
+    """A face-value albedo above the lightest skin's says the visible room (and its mirror behind the camera)
+    is too dim to light even that skin: as an upper bound it says no more than the range's top, so it
+    enters the combination as 0.70. Its raw value pulled the geometric mean with the prior up to the
+    clamp (0.70) and put light and medium skins' maps at half their power (the lighting benchmark's
+    rows with light behind the photographer)."""
+    from jewelrender.lighting.photo_fit import SKIN_ALBEDO_RANGE, combine_albedo
+
+    hi = SKIN_ALBEDO_RANGE[1]
+    rho, _, w = combine_albedo(0.33, 0.4, 1.8, 1.0)
+    assert w == pytest.approx(0.5) and rho == pytest.approx(np.sqrt(0.33 * hi))
+    # Continuous at the range's top, unchanged below it.
+    assert combine_albedo(0.33, 0.4, hi * 1.0001, 1.0)[0] == pytest.approx(combine_albedo(0.33, 0.4, hi, 1.0)[0])
+    assert combine_albedo(0.25, 0.4, 0.64, 1.0)[0] == pytest.approx(0.4)

@@ -68,6 +68,8 @@ BOUND_MIN_SHARE = 0.05
 KEY_LOBE_DEG = 5.0
 KEY_FINE_SEARCH = 8192  # directions of the finer key search around the best of the 512 (0 = off)
 KEY_FINE_RADIUS_DEG = 10.0  # ... within this angle of it (the 512 lie ~9 deg apart)
+#: A face-value albedo above SKIN_ALBEDO_RANGE enters combine_albedo at the range's top (False: as it is).
+CAP_FACE_VALUE = True
 MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
 
 
@@ -337,7 +339,11 @@ def combine_albedo(prior_y: float, prior_sigma: float, face_value: float, measur
     else:
         s_bound = prior_sigma / max(measured_share, BOUND_MIN_SHARE)
         w = float(s_bound ** -2 / (prior_sigma ** -2 + s_bound ** -2))
-        rho = float(np.exp(w * np.log(face_value) + (1.0 - w) * np.log(prior_y)))
+        # A face value above every skin's says light the photo does not show reaches the skin (the room
+        # at face value, its mirror behind the camera included, is too dim for even the lightest skin):
+        # it counts as the lightest skin's, no more.
+        fv = min(face_value, hi) if CAP_FACE_VALUE else face_value
+        rho = float(np.exp(w * np.log(fv) + (1.0 - w) * np.log(prior_y)))
         source = f"colour prior and face-value albedo in log space (weights {1 - w:.2f} / {w:.2f})"
         if rho >= face_value:
             rho, source = float(face_value), "visible surroundings at face value (the upper bound)"
