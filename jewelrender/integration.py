@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Integration", "PhotoSide", "prepare_integration", "photo_side", "finish_integration", "band_thickness_px", "setting_footprint", "band_back_mask"]
+__all__ = ["Integration", "PhotoSide", "prepare_integration", "photo_side", "finish_integration", "band_thickness_px",
+           "setting_footprint", "band_back_mask"]
 
 #: A head (stone and setting) rises at most this far above the band, and is at most this wide, mm.
 HEAD_HEIGHT_MM = 10.0
