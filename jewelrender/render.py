@@ -313,13 +313,14 @@ def _camera_rays(mi, sensor, spec, film_pos, wavelength_sample):
     ox = dr.opaque(mi.Float, (c.x - spec.cx) / spec.fx)
     oy = dr.opaque(mi.Float, (c.y - spec.cy) / spec.fx)
     d = dr.normalize(mi.Vector3f(dr.fma(film_pos.x, step, ox), dr.fma(film_pos.y, step, oy), 1.0))
-    if mi.is_spectral:
-        wavelengths, weight = sensor.sample_wavelengths(dr.zeros(mi.SurfaceInteraction3f), wavelength_sample)
-    else:
-        wavelengths, weight = mi.Spectrum(0.0), mi.Spectrum(1.0)
     # the sensor's clipping planes, as Mitsuba's perspective camera applies them
     inv_z = dr.rcp(d.z)
-    ray = mi.RayDifferential3f(o=mi.Point3f(d * (NEAR_CLIP * inv_z)), d=d, time=0.0, wavelengths=wavelengths)
+    o = mi.Point3f(d * (NEAR_CLIP * inv_z))
+    if mi.is_spectral:
+        wavelengths, weight = sensor.sample_wavelengths(dr.zeros(mi.SurfaceInteraction3f), wavelength_sample)
+        ray = mi.RayDifferential3f(o=o, d=d, time=0.0, wavelengths=wavelengths)
+    else:
+        ray, weight = mi.RayDifferential3f(o=o, d=d, time=0.0), mi.Spectrum(1.0)
     ray.maxt = (FAR_CLIP - NEAR_CLIP) * inv_z
     return ray, weight
 
