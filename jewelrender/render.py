@@ -336,8 +336,8 @@ def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.
     sensor = scene.sensors()[0]
     integrator = scene.integrator()
     spectral = mi.is_spectral
-    # One contiguous row per layer: adding into the columns of an (n, 8) array took as long as a
-    # preview's whole kernel launch on 2 cores (~0.1 s).
+    # One contiguous row per layer: adding into the strided columns of an (n, 8) array cost ~0.07 s of a
+    # preview render (1.1M samples) on the loaded 2-core machine.
     acc = None
     for p in range(first_pass, first_pass + spec.passes):
         sampler = sensor.sampler().fork()
