@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh", "merged_meshes"]
+__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh", "merged_meshes", "jit_array",
+           "later_passes_pixels"]
 
 _registered: set[str] = set()
 
@@ -129,11 +130,11 @@ def _key(prefix: str, i: int, name: str) -> str:
     return f"{prefix}{i}_" + "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-#: Byte alignment of the arrays handed to Dr.Jit (see :func:`_jit`).
+#: Byte alignment of the arrays handed to Dr.Jit (see :func:`jit_array`).
 JIT_ALIGN = 64
 
 
-def _jit(array_type, values: np.ndarray):
+def jit_array(array_type, values: np.ndarray):
     """``array_type`` (``mi.Float``, ``mi.UInt32``) holding ``values`` flattened, from a copy aligned to
     :data:`JIT_ALIGN` bytes.
 
@@ -162,12 +163,12 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
     mesh = mi.Mesh(m.name, len(m.vertices), len(m.faces), props=props, has_vertex_normals=m.normals is not None,
                    has_vertex_texcoords=m.texcoords is not None)
     params = mi.traverse(mesh)
-    params["vertex_positions"] = _jit(mi.Float, np.asarray(m.vertices, np.float32))
-    params["faces"] = _jit(mi.UInt32, np.asarray(m.faces, np.uint32))
+    params["vertex_positions"] = jit_array(mi.Float, np.asarray(m.vertices, np.float32))
+    params["faces"] = jit_array(mi.UInt32, np.asarray(m.faces, np.uint32))
     if m.normals is not None:
-        params["vertex_normals"] = _jit(mi.Float, np.asarray(m.normals, np.float32))
+        params["vertex_normals"] = jit_array(mi.Float, np.asarray(m.normals, np.float32))
     if m.texcoords is not None:
-        params["vertex_texcoords"] = _jit(mi.Float, np.asarray(m.texcoords, np.float32))
+        params["vertex_texcoords"] = jit_array(mi.Float, np.asarray(m.texcoords, np.float32))
     params.update()
     return mesh
 
@@ -395,7 +396,7 @@ def _render_pixels(mi, scene, spec, seed: int, first_pass: int = 0) -> np.ndarra
     n = len(xs) * m
     # Sample i is sub-pixel i % m of pixel i // m, computed in the kernel: the pixels are gathered, so
     # the kernel does not depend on where NumPy put them (an aligned or unaligned load is another kernel).
-    px, py = _jit(mi.Float, xs.astype(np.float32)), _jit(mi.Float, ys.astype(np.float32))
+    px, py = jit_array(mi.Float, xs.astype(np.float32)), jit_array(mi.Float, ys.astype(np.float32))
     idx = dr.arange(mi.UInt32, n)
     pix, sub = idx // m, idx % m
     grid = mi.Point2f(dr.gather(mi.Float, px, pix) * k + mi.Float(sub % k),
@@ -454,7 +455,7 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
 
     Bit-identical for a given ``seed`` on a given variant and machine (see the
     film set-up in :func:`_sensor`). Every crop size and place, photo and repeat launches the same
-    compiled kernel (:func:`_camera_rays`, :func:`_jit`).
+    compiled kernel (:func:`_camera_rays`, :func:`jit_array`).
     """
     import mitsuba as mi
 
