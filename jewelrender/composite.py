@@ -36,7 +36,7 @@ WHITE_KNEE = 0.6
 
 def photo_white8(photo) -> float | None:
     """The brightest value the camera wrote in this photo (8-bit), or None where it clips at 255."""
-    w = float(np.percentile(photo.srgb.max(axis=2), 99.99))
+    w = float(np.percentile(photo.peak, 99.99))
     return w if w < UNCLIPPED_BELOW else None
 
 

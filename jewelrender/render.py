@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh", "merged_meshes"]
+__all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh", "merged_meshes", "jit_array",
+           "later_passes_pixels"]
 
 _registered: set[str] = set()
 
@@ -129,11 +130,11 @@ def _key(prefix: str, i: int, name: str) -> str:
     return f"{prefix}{i}_" + "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-#: Byte alignment of the arrays handed to Dr.Jit (see :func:`_jit`).
+#: Byte alignment of the arrays handed to Dr.Jit (see :func:`jit_array`).
 JIT_ALIGN = 64
 
 
-def _jit(array_type, values: np.ndarray):
+def jit_array(array_type, values: np.ndarray):
     """``array_type`` (``mi.Float``, ``mi.UInt32``) holding ``values`` flattened, from a copy aligned to
     :data:`JIT_ALIGN` bytes.
 
@@ -162,12 +163,12 @@ def _mesh(mi, m, *, emit: bool = True) -> object:
     mesh = mi.Mesh(m.name, len(m.vertices), len(m.faces), props=props, has_vertex_normals=m.normals is not None,
                    has_vertex_texcoords=m.texcoords is not None)
     params = mi.traverse(mesh)
-    params["vertex_positions"] = _jit(mi.Float, np.asarray(m.vertices, np.float32))
-    params["faces"] = _jit(mi.UInt32, np.asarray(m.faces, np.uint32))
+    params["vertex_positions"] = jit_array(mi.Float, np.asarray(m.vertices, np.float32))
+    params["faces"] = jit_array(mi.UInt32, np.asarray(m.faces, np.uint32))
     if m.normals is not None:
-        params["vertex_normals"] = _jit(mi.Float, np.asarray(m.normals, np.float32))
+        params["vertex_normals"] = jit_array(mi.Float, np.asarray(m.normals, np.float32))
     if m.texcoords is not None:
-        params["vertex_texcoords"] = _jit(mi.Float, np.asarray(m.texcoords, np.float32))
+        params["vertex_texcoords"] = jit_array(mi.Float, np.asarray(m.texcoords, np.float32))
     params.update()
     return mesh
 
@@ -313,19 +314,20 @@ def _camera_rays(mi, sensor, spec, film_pos, wavelength_sample):
     ox = dr.opaque(mi.Float, (c.x - spec.cx) / spec.fx)
     oy = dr.opaque(mi.Float, (c.y - spec.cy) / spec.fx)
     d = dr.normalize(mi.Vector3f(dr.fma(film_pos.x, step, ox), dr.fma(film_pos.y, step, oy), 1.0))
-    if mi.is_spectral:
-        wavelengths, weight = sensor.sample_wavelengths(dr.zeros(mi.SurfaceInteraction3f), wavelength_sample)
-    else:
-        wavelengths, weight = mi.Spectrum(0.0), mi.Spectrum(1.0)
     # the sensor's clipping planes, as Mitsuba's perspective camera applies them
     inv_z = dr.rcp(d.z)
-    ray = mi.RayDifferential3f(o=mi.Point3f(d * (NEAR_CLIP * inv_z)), d=d, time=0.0, wavelengths=wavelengths)
+    o = mi.Point3f(d * (NEAR_CLIP * inv_z))
+    if mi.is_spectral:
+        wavelengths, weight = sensor.sample_wavelengths(dr.zeros(mi.SurfaceInteraction3f), wavelength_sample)
+        ray = mi.RayDifferential3f(o=o, d=d, time=0.0, wavelengths=wavelengths)
+    else:
+        ray, weight = mi.RayDifferential3f(o=o, d=d, time=0.0), mi.Spectrum(1.0)
     ray.maxt = (FAR_CLIP - NEAR_CLIP) * inv_z
     return ray, weight
 
 
 def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.ndarray:
-    """(n, 8) float64: the mean over ``spec.passes`` passes of sample ``i``'s RGB and five AOVs, sample ``i``
+    """(8, n) float64: the mean over ``spec.passes`` passes of sample ``i``'s RGB and five AOVs, sample ``i``
     at film position ``grid[i]`` + a uniform 2D sample (sub-pixels of the crop's film): what
     :func:`mitsuba.render` computes for a film pixel with one sample and a box filter (same sampler seed,
     same draws in the same order), with the camera rays of :func:`_camera_rays`, so crops of any size
@@ -335,7 +337,9 @@ def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.
     sensor = scene.sensors()[0]
     integrator = scene.integrator()
     spectral = mi.is_spectral
-    acc = np.zeros((n, 8), np.float64)
+    # One contiguous row per layer: adding into the strided columns of an (n, 8) array cost ~0.07 s of a
+    # preview render (1.1M samples) on the loaded 2-core machine.
+    acc = None
     for p in range(first_pass, first_pass + spec.passes):
         sampler = sensor.sampler().fork()
         sampler.seed(seed * 7919 + p, n)
@@ -346,9 +350,13 @@ def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.
         L = mi.unpolarized_spectrum(weight * L)
         rgb = mi.spectrum_to_srgb(L, ray.wavelengths) if spectral else mi.Color3f(L)
         dr.eval(rgb, *aovs)
-        for j, a in enumerate([rgb[0], rgb[1], rgb[2], *aovs]):
-            acc[:, j] += np.array(a, np.float64).reshape(n)
-    acc /= spec.passes
+        layers = np.stack([np.asarray(a).reshape(n) for a in (rgb[0], rgb[1], rgb[2], *aovs)]).astype(np.float64)
+        if acc is None:
+            acc = layers
+        else:
+            acc += layers
+    if spec.passes > 1:
+        acc /= spec.passes
     return acc
 
 
@@ -367,7 +375,7 @@ def _render_film(mi, scene, spec, seed: int) -> np.ndarray:
     y = idx // width
     acc = _trace(mi, scene, spec, seed, mi.Point2f(mi.Float(idx - y * width), mi.Float(y)), n)
     # The camera's pixel is the average of its k x k sub-pixels (a box filter over its footprint).
-    return acc.reshape(h, k, w, k, 8).mean(axis=(1, 3)).astype(np.float32)
+    return np.ascontiguousarray(acc.reshape(8, h, k, w, k).mean(axis=(2, 4)).astype(np.float32).transpose(1, 2, 0))
 
 
 def _render_pixels(mi, scene, spec, seed: int, first_pass: int = 0) -> np.ndarray:
@@ -388,14 +396,14 @@ def _render_pixels(mi, scene, spec, seed: int, first_pass: int = 0) -> np.ndarra
     n = len(xs) * m
     # Sample i is sub-pixel i % m of pixel i // m, computed in the kernel: the pixels are gathered, so
     # the kernel does not depend on where NumPy put them (an aligned or unaligned load is another kernel).
-    px, py = _jit(mi.Float, xs.astype(np.float32)), _jit(mi.Float, ys.astype(np.float32))
+    px, py = jit_array(mi.Float, xs.astype(np.float32)), jit_array(mi.Float, ys.astype(np.float32))
     idx = dr.arange(mi.UInt32, n)
     pix, sub = idx // m, idx % m
     grid = mi.Point2f(dr.gather(mi.Float, px, pix) * k + mi.Float(sub % k),
                       dr.gather(mi.Float, py, pix) * k + mi.Float(sub // k))
     acc = _trace(mi, scene, spec, seed, grid, n, first_pass)
     # the camera's pixel is the mean of its k x k sub-pixels (samples are grouped by pixel)
-    out[ys, xs] = acc.reshape(len(xs), k * k, 8).mean(axis=1).astype(np.float32)
+    out[ys, xs] = acc.reshape(8, len(xs), k * k).mean(axis=2).astype(np.float32).T
     return out
 
 
@@ -447,7 +455,7 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
 
     Bit-identical for a given ``seed`` on a given variant and machine (see the
     film set-up in :func:`_sensor`). Every crop size and place, photo and repeat launches the same
-    compiled kernel (:func:`_camera_rays`, :func:`_jit`).
+    compiled kernel (:func:`_camera_rays`, :func:`jit_array`).
     """
     import mitsuba as mi
 

@@ -125,7 +125,7 @@ def _surroundings(photo, camera, placement, height: int, *, parts: bool = False)
     sw, sh = max(8, round(photo.width * scale)), max(8, round(photo.height * scale))
     small = cv2.resize(photo.srgb, (sw, sh), interpolation=cv2.INTER_AREA)
     # Clipped where the full-resolution photo was clipped (area averaging lowers 255s at edges).
-    clip = cv2.resize((photo.srgb.max(axis=2) >= 250).astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    clip = cv2.resize((photo.peak >= 250).astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
     gu, gv = np.meshgrid((np.arange(sw) + 0.5) / scale, (np.arange(sh) + 0.5) / scale)
     uv = np.stack([gu.ravel(), gv.ravel()], axis=1)
     dirs = camera.ray_directions(uv)

@@ -153,14 +153,15 @@ def renderer_texels(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _proxy_scene(mi, placement):
     """A Mitsuba scene of the capsules' meshes, for ray tests only."""
+    from ..render import jit_array
     from ..sites.proxies import capsule_meshes
 
     caps = placement.proxies
     v, f, _ = capsule_meshes([c.p0 for c in caps], [c.p1 for c in caps], [c.radius for c in caps])
     mesh = mi.Mesh("proxies", len(v), len(f))
     p = mi.traverse(mesh)
-    p["vertex_positions"] = mi.Float(v.ravel())
-    p["faces"] = mi.UInt32(f.ravel())
+    p["vertex_positions"] = jit_array(mi.Float, np.asarray(v, np.float32))
+    p["faces"] = jit_array(mi.UInt32, np.asarray(f, np.uint32))
     p.update()
     return mi.load_dict({"type": "scene", "proxies": mesh})
 
@@ -212,12 +213,15 @@ def light_transport(camera, placement, film, crop, mask, height: int, width: int
         import drjit as dr
         import mitsuba as mi
 
+        from ..render import jit_array
+
         scene = _proxy_scene(mi, placement)
-        # The (pixel, texel) pairs' rays are gathered inside the ray-test kernel, not built in NumPy.
-        og = mi.Point3f(*(mi.Float(np.ascontiguousarray(origin[:, k], np.float32)) for k in range(3)))
-        dg = mi.Vector3f(*(mi.Float(np.ascontiguousarray(d_tex[:, k], np.float32)) for k in range(3)))
-        ray = mi.Ray3f(dr.gather(mi.Point3f, og, mi.UInt32(ii.astype(np.uint32))),
-                       dr.gather(mi.Vector3f, dg, mi.UInt32(jj.astype(np.uint32))))
+        # The (pixel, texel) pairs' rays are gathered inside the ray-test kernel, not built in NumPy. The
+        # arrays go to Dr.Jit aligned: an unaligned index array's load is another kernel (compiled again).
+        og = mi.Point3f(*(jit_array(mi.Float, origin[:, k].astype(np.float32)) for k in range(3)))
+        dg = mi.Vector3f(*(jit_array(mi.Float, d_tex[:, k].astype(np.float32)) for k in range(3)))
+        ray = mi.Ray3f(dr.gather(mi.Point3f, og, jit_array(mi.UInt32, ii.astype(np.uint32))),
+                       dr.gather(mi.Vector3f, dg, jit_array(mi.UInt32, jj.astype(np.uint32))))
         occluded = np.array(scene.ray_test(ray), dtype=bool).reshape(-1)
     cos[ii[occluded], jj[occluded]] = 0.0
     return cos * (w_tex / np.pi)[None, :], int(len(ii))
