@@ -21,7 +21,7 @@ import numpy as np
 
 from .landmarks.types import FINGERS
 
-__all__ = ["finger_straightness"]
+__all__ = ["finger_straightness", "finger_direction"]
 
 
 def _chord_over_path(p: np.ndarray) -> float:
@@ -48,3 +48,25 @@ def finger_straightness(hand, finger: str) -> dict:
     joints = idx[1:] if finger == "thumb" else idx
     return {"image": _chord_over_path(np.asarray(hand.image_px)[joints]),
             "world": _chord_over_path(np.asarray(hand.world_m)[joints])}
+
+
+def _cosine(u: np.ndarray, v: np.ndarray) -> float:
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    return float(u @ v / (nu * nv)) if nu > 1e-9 and nv > 1e-9 else 1.0
+
+
+def finger_direction(hand, finger: str) -> dict:
+    """Cosine between the palm's line (wrist to the finger's base joint) and the finger (base to tip).
+
+    A finger folded down over the back of a fist can read straight (chord over path ~1: its joints lie on
+    one line) while it points back towards the wrist; MediaPipe draws a fist seen from the back that way
+    (``wristtryon_2c842165``: straightness 0.99, cosine -0.99). Extended fingers point away from the wrist.
+
+    Returns ``image`` (the gated value, 2D landmarks) and ``world`` (3D world landmarks), each in [-1, 1].
+    """
+    idx = list(FINGERS[finger])
+    base = idx[1] if finger == "thumb" else idx[0]
+    out = {}
+    for name, pts in (("image", np.asarray(hand.image_px, float)[:, :2]), ("world", np.asarray(hand.world_m, float))):
+        out[name] = _cosine(pts[base] - pts[0], pts[idx[-1]] - pts[base])
+    return out

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ._json import jsonable
-from .handpose import finger_straightness
+from .handpose import finger_direction, finger_straightness
 from .errors import (
     FingerCoveredError,
     FingerCurledError,
@@ -107,6 +107,9 @@ GATE_THRESHOLDS: dict[str, Any] = {
     "min_finger_skin_fraction": 0.5,
     # the ring finger's chord over path, base joint to tip, in the image (jewelrender.handpose): curled below
     "min_finger_straightness": 0.6,
+    # cosine between wrist -> the finger's base and base -> tip, in the image (jewelrender.handpose):
+    # below, the finger points back over the hand (a fist seen from the back)
+    "min_finger_direction": 0.0,
     # with refuse_multiple_hands, another hand counts when at least this fraction of the chosen one's size
     "other_hand_ratio": 0.5,
 }
@@ -405,6 +408,7 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
     finger_width_px      the finger's estimated width in the image             ``HAND_TOO_SMALL``
     edge_margin          knuckle and middle joint distance to the frame        ``HAND_CUT_OFF``
     finger_straightness  the finger's chord over path, base to tip (curled)    ``FINGER_CURLED``
+    finger_direction     wrist->base vs base->tip cosine (folded: a fist)      ``FINGER_CURLED``
     skin_lstar           median L* of the hand's pixels                        ``PHOTO_TOO_DARK``
     clipped_fraction     clipped-white share of the finger's segment           ``PHOTO_OVEREXPOSED``
     skin_chroma / hue    the hand's median CIELAB colour                       ``PHOTO_COLOR_CAST``
@@ -541,6 +545,12 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
         meas["finger_straightness_world"] = straight["world"]
         if not add("finger_straightness", "FINGER_CURLED", straight["image"], thr["min_finger_straightness"], ">="):
             fail(FingerCurledError, f"the {finger} finger is curled (a fist or a thumbs gesture), so a ring would "
+                 "float beside it; photograph the back of the hand with the fingers straight and slightly apart")
+        direction = finger_direction(chosen, finger)
+        meas["finger_direction"] = direction["image"]
+        meas["finger_direction_world"] = direction["world"]
+        if not add("finger_direction", "FINGER_CURLED", direction["image"], thr["min_finger_direction"], ">="):
+            fail(FingerCurledError, f"the {finger} finger is folded back over the hand (a fist), so a ring would "
                  "float beside it; photograph the back of the hand with the fingers straight and slightly apart")
         v = m.get("skin_lstar")
         if not add("skin_lstar", "PHOTO_TOO_DARK", v, thr["min_skin_lstar"], ">=", "L*"):

@@ -58,8 +58,10 @@ def test_success_rate_where_a_hand_is_found(results):
              if not isinstance(v, (jr.TryOnResult, FingerNotVisibleError, FingerCurledError, LowQualityError))}
     assert not other, other
     assert len(found) >= 29, "the detector finds a hand on the dev photos"
+    # hamer_test3's finger, bent towards the lens, is drawn pointing back at the wrist: the gate's direction
+    # check refuses it before placement would (FINGER_NOT_VISIBLE)
     assert curled == {"hagrid_none_0a787971.jpg", "hagrid_rock_1bed937b.jpg", "mediapipe_hand_thumb_up.jpg",
-                      "mediapipe_thumbs_up.png"}, curled
+                      "mediapipe_thumbs_up.png", "hamer_test3.jpg"}, curled
     assert len(hidden) <= 1, hidden
     assert len(low) <= 2, low
     # of the hands the gate accepts (the curled ones are refused on purpose), 85 % render

@@ -46,12 +46,16 @@ BAD_CODES = {
     "dlib_group_in_bar.jpg": "HAND_TOO_SMALL",              # group photo, hands a few px wide
     "wflw_cheering_crowd.jpg": "HAND_TOO_SMALL",            # crowd, tiny raised fists
     "freihand_lowres_greenscreen.jpg": "IMAGE_TOO_SMALL",   # a 224 x 224 thumbnail
-    "interhand_grayscale_clasped.jpg": "PHOTO_COLOR_CAST",  # green-cast lab capture
+    # green-cast lab capture; the clasped ring finger points back at the wrist (finger_direction -1.00), the
+    # first failure (its skin hue, 99 deg, fails PHOTO_COLOR_CAST after it)
+    "interhand_grayscale_clasped.jpg": "FINGER_CURLED",
 }
 #: Fists, thumbs gestures and the "rock" sign curl the ring finger: a band would float beside it.
-#: The gate refuses them with FINGER_CURLED (chord over path 0.30-0.43; straight fingers >= 0.82).
+#: The gate refuses them with FINGER_CURLED (chord over path 0.30-0.43; straight fingers >= 0.82), and
+#: hamer_test3, whose ring finger is bent towards the lens and drawn pointing back at the wrist
+#: (finger_direction -0.97; placement refused it as FINGER_NOT_VISIBLE before the direction check).
 CURLED = {"hagrid_none_0a787971.jpg", "hagrid_rock_1bed937b.jpg", "mediapipe_hand_thumb_up.jpg",
-          "mediapipe_thumbs_up.png"}
+          "mediapipe_thumbs_up.png", "hamer_test3.jpg"}
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +127,22 @@ def test_finger_straightness_tells_curled_from_straight(hand_photo):
     rep = check_input(hand_photo[0], [curled], raise_on_failure=False)
     assert rep.code == "FINGER_CURLED"
     assert finger_straightness(curled, "index")["image"] > 0.95  # the other fingers untouched
+
+
+def test_a_fist_seen_from_the_back_is_refused(data_dir, detector):
+    """MediaPipe draws this fist's fingers straight (chord over path 0.99) but folded back over the hand,
+    pointing at the wrist: the direction check refuses it; every straight dev hand points away (>= 0.84)."""
+    from jewelrender.handpose import finger_direction
+
+    ph = load_photo(data_dir / "photos" / "wrists" / "wristtryon_2c842165.jpg")
+    hands = detector.detect(ph)
+    rep = check_input(ph, hands, raise_on_failure=False)
+    assert rep.code == "FINGER_CURLED", (rep.code, rep.measurements)
+    assert rep.measurements["finger_straightness"] >= 0.6  # what let it through before
+    assert rep.measurements["finger_direction"] < 0.0
+    assert "fingers straight" in rep.message
+    straight = load_photo(data_dir / "photos" / "hands" / "palmistry_hand70.jpg")
+    assert finger_direction(detector.detect(straight)[0], "ring")["image"] > 0.8
 
 
 # ------------------------------------------------- each check on a degraded real photo
