@@ -463,6 +463,7 @@ class Renderer:
         and composited onto the previous one's result.
         """
         from .composite import composite, stone_chroma_sigma
+        from .integration import warp_layers
         from .lighting.advice import skin_advice
         from .quality import require_quality, score_output
         from .render import render_layers
@@ -491,8 +492,6 @@ class Renderer:
                     integ = site.integration(current, prep.detection, prep.camera, inst, piece, light, spec.crop,
                                              layers.alpha, others=others)
                 if integ is not None and integ.layer_maps is not None:
-                    from .integration import warp_layers
-
                     layers = warp_layers(layers, integ.layer_maps)
                 t["integration"] += time.perf_counter() - tick
 

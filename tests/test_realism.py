@@ -43,6 +43,30 @@ def placed(data_dir, detector):
     return out
 
 
+@pytest.fixture(scope="module")
+def at_default(data_dir, detector):
+    """``at_default(name)``: (photo, hand, placement, band crop, segmentation, band thickness px) for a dev
+    hand photo with the ring at the pipeline's default position and the pipeline's segmentation radius;
+    each photo detected, placed and segmented once for the module."""
+    from jewelrender.camera import camera_from_photo
+    from jewelrender.sites.hand import place_ring
+
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            ph = load_photo(data_dir / "photos" / "hands" / name)
+            hand = detector.detect(ph)[0]
+            pl = place_ring(ph, hand, camera_from_photo(ph), finger="ring")  # the default position, where rings sit
+            crop = _band_crop(pl)
+            seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px,
+                               radius_px=max(0.75 * crop.width, 2.5 * pl.finger_width_px))
+            cache[name] = (ph, hand, pl, crop, seg, 1.8 * pl.finger_width_px / pl.inner_diameter_mm)
+        return cache[name]
+
+    return get
+
+
 def _band_crop(pl, scale=1.6):
     side = int(np.ceil(scale * 2.0 * pl.finger_width_px / 16.0) * 16)
     c = np.round(pl.center_px).astype(int)
@@ -317,7 +341,7 @@ def _seg_width_across(seg, pl) -> float:
     return float(hit.sum() * 0.5)
 
 
-def test_dorsal_ring_finger_stops_at_the_gap_and_the_band_at_its_outline(data_dir, detector):
+def test_dorsal_ring_finger_stops_at_the_gap_and_the_band_at_its_outline(at_default):
     """Blind test 2026-12-02: on the dorsal 11K photo the band overhung the dark gap between fingers.
 
     With the pipeline's own segmentation radius (no background for GrabCut to learn from there), the
@@ -326,20 +350,12 @@ def test_dorsal_ring_finger_stops_at_the_gap_and_the_band_at_its_outline(data_di
     """
     import cv2
 
-    from jewelrender.camera import camera_from_photo
     from jewelrender.segmentation import overhang_px
-    from jewelrender.sites.hand import place_ring
 
-    ph = load_photo(data_dir / "photos" / "hands" / "11khands_female_dorsal.jpg")
-    hand = detector.detect(ph)[0]
-    pl = place_ring(ph, hand, camera_from_photo(ph), finger="ring")
-    crop = _band_crop(pl)
-    seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px,
-                       radius_px=max(0.75 * crop.width, 2.5 * pl.finger_width_px))
+    _, _, pl, crop, seg, thick = at_default("11khands_female_dorsal.jpg")
     width = _seg_width_across(seg, pl)
     assert 0.8 * pl.finger_width_px <= width <= 1.15 * pl.finger_width_px, \
         f"segmented ring finger {width:.0f}px wide at the ring where {pl.finger_width_px:.0f}px was measured"
-    thick = 1.8 * pl.finger_width_px / pl.inner_diameter_mm
     band = _overhanging_band(pl, crop, thick)
     _, own = seg.window(crop)
     dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
@@ -363,24 +379,16 @@ def _band_between(pl, crop, thickness_px, lo_px, hi_px):
 
 
 @pytest.mark.parametrize("name", ["11khands_female_dorsal.jpg", "palmistry_hand70.jpg"])
-def test_band_ends_are_carried_to_the_segmented_fingers_outline(data_dir, detector, name):
+def test_band_ends_are_carried_to_the_segmented_fingers_outline(at_default, name):
     """Blind round four: "the shank stops about 7 px short of the finger's right silhouette". A band whose
     render stops short of the finger on both sides (one more than the other) reaches the outline (where the
     ring may show) on both after :func:`band_reach_maps` and the mask's cut, within 1.5 px (row by row, the
     median); without it, the ends stay short."""
     import cv2
 
-    from jewelrender.camera import camera_from_photo
     from jewelrender.integration import band_reach_maps
-    from jewelrender.sites.hand import place_ring
 
-    ph = load_photo(data_dir / "photos" / "hands" / name)
-    hand = detector.detect(ph)[0]
-    pl = place_ring(ph, hand, camera_from_photo(ph), finger="ring")  # the default position, where rings sit
-    crop = _band_crop(pl)
-    seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px,
-                       radius_px=max(0.75 * crop.width, 2.5 * pl.finger_width_px))
-    thick = 1.8 * pl.finger_width_px / pl.inner_diameter_mm
+    _, _, pl, crop, seg, thick = at_default(name)
     allowed = visible_mask(seg, crop, thick, finger_width_px=pl.finger_width_px) > 0.5
     ys, xs = np.mgrid[0:crop.height, 0:crop.width]
     c = np.asarray(pl.center_px, float) - [crop.x, crop.y]
@@ -754,23 +762,15 @@ def test_no_block_round_the_ring_breaks_the_photos_jpeg_grid(placed):
     assert (after > own.max()).sum() == 0, f"{(after > own.max()).sum()} blocks misfit more than the photo's worst"
 
 
-def test_skin_beside_a_snug_band_bulges_at_the_fingers_outline(data_dir, detector):
+def test_skin_beside_a_snug_band_bulges_at_the_fingers_outline(at_default):
     """Blind round four: "no skin compression" beside the bands. The finger's outline is pushed out either
     side of the band (along the finger), by about the bulge's amplitude one thickness from the band's edge,
     and not beyond the band's end, nor far along the finger, nor inside the finger."""
     import cv2
 
-    from jewelrender.camera import camera_from_photo
     from jewelrender.contact import skin_bulge_maps
-    from jewelrender.sites.hand import place_ring
 
-    ph = load_photo(data_dir / "photos" / "hands" / "11khands_female_dorsal.jpg")
-    hand = detector.detect(ph)[0]
-    pl = place_ring(ph, hand, camera_from_photo(ph), finger="ring")
-    crop = _band_crop(pl)
-    seg = segment_hand(ph, hand, finger="ring", center_px=pl.center_px, finger_width_px=pl.finger_width_px,
-                       radius_px=max(0.75 * crop.width, 2.5 * pl.finger_width_px))
-    thick = 1.8 * pl.finger_width_px / pl.inner_diameter_mm
+    _, _, pl, crop, seg, thick = at_default("11khands_female_dorsal.jpg")
     _, own = seg.window(crop)
     band = _overhanging_band(pl, crop, thick) * visible_mask(seg, crop, thick, finger_width_px=pl.finger_width_px)
     axis = np.asarray(seg.axis_px[1], float) - np.asarray(seg.axis_px[0], float)
