@@ -106,6 +106,12 @@ NECK_CROP_MARGIN = 1.15
 CHAIN_STANDOFF_X_LINK = 0.6
 #: A fine chain's coverage times this is what casts its contact shadow (see necklace_contact).
 CHAIN_SHADOW_GAIN = 2.5
+#: How much darker the skin is that shows between a fine chain's wires and inside its links, in the pixels
+#: the chain crosses (see necklace_contact): a wire of radius r lying on skin hides from a point x beside its
+#: contact line the sky up to an elevation of 2 atan(r / x), half the room's (cosine-weighted) light at
+#: x = r, 80 % at r / 2, 20 % at 2 r; at 2-3 px/mm every pixel a 0.45 mm wire crosses lies within ~2 r of it.
+#: The links' undersides, facing that skin, mirror it: the same dark, tinted by the metal.
+CHAIN_OWN_SHADE = 0.55
 #: A visible piece of chain shorter than this many links, near the clothes or the outline, is a speck through a
 #: gap in the mask (NeckSite.integration).
 SLIVER_LINKS = 4.0
@@ -122,6 +128,10 @@ BASE_CONE = (-25.0, 45.0, (1.0, 1.0), (1.35, 1.45))
 #: The least and most a chain's side is widened to reach the photo's outline (NeckFit.side_scales): past
 #: these the outline found is not the neck's (a collar, a lock of hair, the shoulders).
 OUTLINE_SCALE = (0.8, 1.5)
+#: A chain's side goes behind the neck where the photo's outline is this much wider than the neck above it
+#: (the flare's top; NeckFit.side_targets), at most CLIMB_MAX_MM above where the model's loop ends it.
+FLARE_X_NECK = 1.2
+CLIMB_MAX_MM = 45.0
 #: The neck's base slopes from the back (C7) down to the front (the notch, ~6 cm lower: T2's level).
 BASE_TILT_DEG = 22.0
 #: Colour distance (in the skin model's spreads) beyond which a non-hair person pixel is clothing: the
@@ -369,6 +379,46 @@ class NeckFit:
                     k = float(np.clip(seen / max(abs(end[0]), 1e-6), *OUTLINE_SCALE))
             out.append(k)
         return out[0], out[1]
+
+    def side_targets(self, ends) -> list:
+        """Where each side of a rested chain (subject's left, right; its widest point ``ends[i]``, piece frame)
+        goes behind the neck in the photo, ``(x, height)`` mm, or None where the outline does not tell.
+
+        A real chain climbs the neck's side over the trapezius and goes behind the neck where its outline
+        starts to flare into the shoulders (the dev photos' own chains: ``compreface_002_A``,
+        ``facerec_rose_leslie_img1``): going down the outline from the neck's rows above the end, the first
+        height where it is wider than :data:`FLARE_X_NECK` x the neck's own half-width there (their lower
+        fifth percentile... the 20th), no more than :data:`CLIMB_MAX_MM` above the end. Where the end already
+        lies at or above that height, its own height (as round 2: on the outline there). The x is the
+        outline's there, within OUTLINE_SCALE of the end's."""
+        out = []
+        o = np.asarray(self.outline, float).reshape(-1, 3)
+        o = o[np.argsort(o[:, 0])] if len(o) else o
+        for col, end in zip((1, 2), ends):
+            tgt = None
+            if end is not None and len(o):
+                h, w = o[:, 0], o[:, col]
+                ok = w > 0
+                h, w = h[ok], w[ok]
+                if len(h) >= 2 and h.min() <= end[1] <= h.max():
+                    y = float(end[1])
+                    above = h > y
+                    if above.sum() >= 3:
+                        neck = float(np.percentile(w[above], 20))
+                        limit = FLARE_X_NECK * neck
+                        # from the top down: the first row wider than the limit is the flare's top
+                        top = min(y + CLIMB_MAX_MM, float(h.max()))
+                        rows = np.nonzero(above & (h <= top))[0][::-1]
+                        flare = next((i for i in rows if w[i] > limit), None)
+                        if flare is not None and h[flare] > y:
+                            y = float(h[flare])
+                        elif flare is None and len(rows):
+                            y = top
+                    seen = float(np.interp(y, h, w))
+                    x = float(np.clip(seen, OUTLINE_SCALE[0] * abs(end[0]), OUTLINE_SCALE[1] * abs(end[0])))
+                    tgt = (math.copysign(x, end[0]), y)
+            out.append(tgt)
+        return out
 
     def chain_colliders(self, scale: float = 1.0):
         """The colliders as :mod:`jewelrender.physics.chain` shapes (units: mm x ``scale``)."""
@@ -970,12 +1020,39 @@ def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm:
         pend = cv2.dilate(core, np.ones((3, 3), np.uint8)).astype(np.float32) * a
     chain = np.clip((a - pend) * CHAIN_SHADOW_GAIN, 0.0, 1.0)
     mult, info = contact_shading(chain, skin, key, chain_mm * px_per_mm)
+    mult = mult * _chain_own_shade(a - pend, skin, piece, px_per_mm)
     info = {"chain": info, "chain_standoff_px": round(chain_mm * px_per_mm, 2)}
     if pend.any():
         m2, info2 = contact_shading(pend, skin, key, pend_mm * px_per_mm)
         mult = mult * m2
         info.update(pendant=info2, pendant_px=int((pend > 0.5).sum()))
     return mult, info
+
+
+def _chain_own_shade(chain: np.ndarray, skin: np.ndarray, piece, px_per_mm: float) -> np.ndarray:
+    """The multiplier of the skin that shows in the pixels a chain crosses (between its wires, inside its
+    links): that skin lies within a wire's width or two of the metal, which hides most of the room from it
+    (:data:`CHAIN_OWN_SHADE`), and it is what the links' undersides mirror. Without it a sub-pixel chain was
+    its metal's colour averaged with the lit skin's, which the lighting fit makes nearly the same: a pale,
+    semi-transparent ghost (round 2's judges, deepface_img1), where real fine chains read as a dark line with
+    glints. Over the chain's footprint closed across a link's hole; at most the wire's share of light is kept
+    where the links are larger than a pixel (a curb or a box chain's wide links hide less of the skin)."""
+    import cv2
+
+    c = np.clip(np.asarray(chain, np.float32), 0.0, 1.0)
+    if not (c > 0.02).any():
+        return np.ones_like(c)
+    band = piece.band
+    wire_px = float(band.get("wire_mm", 1.0)) * px_per_mm
+    # the link's hole (its inner width: ~0.6 x the link's length less two wires) is inside the chain too
+    hole_px = max(0.0, 0.6 * float(band.get("link_mm", 0.0)) - 2.0 * float(band.get("wire_mm", 0.0))) * px_per_mm
+    k = 2 * int(np.ceil(max(hole_px, 1.0) / 2.0)) + 1
+    touched = np.clip(c / 0.15, 0.0, 1.0)
+    touched = cv2.morphologyEx(touched, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    # A wire wider than a pixel or two is resolved: its own shade is then the contact line's, beside it.
+    depth = CHAIN_OWN_SHADE * float(np.clip(2.0 / max(wire_px, 1e-3) - 0.5, 0.0, 1.0))
+    skin_w = np.clip(cv2.GaussianBlur(np.asarray(skin, np.float32), (0, 0), 0.7), 0.0, 1.0)
+    return (1.0 - depth * touched * skin_w).astype(np.float32)
 
 
 def _neck_skin_share(tissue: TissueMasks, det: NeckDetection) -> float:
