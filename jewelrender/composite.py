@@ -139,7 +139,7 @@ def _normalized_blur(values, weights, sigma):
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
               chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None,
-              visible=None, contact=None, look=None, photo_maps=None):
+              visible=None, contact=None, look=None, photo_maps=None, median_cap=None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -174,6 +174,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     photo_maps : (map_x, map_y), optional
         A ``cv2.remap`` of the photo under the crop before anything is laid on it: the skin a
         snug band presses out beside it (:func:`jewelrender.contact.skin_bulge_maps`).
+    median_cap : float, optional
+        The most the piece's median radiance (luminance where it covers at least a third of a pixel)
+        may be: above it the whole piece is scaled down to it, its glints kept in proportion.
 
     Returns
     -------
@@ -213,12 +216,22 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         c = np.asarray(contact, np.float32)
         shadow = np.minimum(shadow, np.minimum(c, 1.0)) * np.maximum(c, 1.0)
 
+    capped = None
+    if median_cap is not None:
+        on = alpha > 0.33
+        if on.any():
+            med = float(np.median(luminance(jewel[on] / alpha[on][:, None])))
+            if med > median_cap > 0:
+                jewel = jewel * np.float32(median_cap / med)
+                capped = {"median_before": round(med, 4), "median_cap": round(float(median_cap), 4)}
     jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
     if visible is not None:
         vis = np.clip(np.asarray(visible, np.float32), 0.0, 1.0)
         jewel = jewel * vis[..., None]
         alpha = alpha * vis
     info = {"shadow_min": float(shadow.min()), "noise_sigma_8bit": 0.0, "blur_sigma_px": 0.0}
+    if capped is not None:
+        info["median_capped"] = capped
     if match_camera:
         gray8 = cv2.cvtColor(base8, cv2.COLOR_RGB2GRAY)
         blur = look.blur_sigma_px if look is not None else estimate_blur_sigma(luminance(base))
