@@ -53,7 +53,7 @@ from .hand import Capsule
 
 __all__ = ["NeckSite", "NECK", "NeckDetection", "NeckPlacement", "NeckFit", "TissueMasks", "head_pose",
            "tissue_masks", "neck_colliders", "render_capsules", "IRIS_DIAMETER_MM", "MAX_YAW_DEG", "LENGTH_RANGE_IN",
-           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact"]
+           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact", "metal_cap"]
 
 INCH_MM = 25.4
 #: Adult human iris diameter (horizontal visible iris), mm.
@@ -106,6 +106,8 @@ NECK_CROP_MARGIN = 1.15
 CHAIN_STANDOFF_X_LINK = 0.6
 #: A fine chain's coverage times this is what casts its contact shadow (see necklace_contact).
 CHAIN_SHADOW_GAIN = 2.5
+#: A necklace's median radiance is at most this many times the skin's around it (metal_cap).
+METAL_X_SKIN = 1.4
 #: How much darker the skin is that shows between a fine chain's wires and inside its links, in the pixels
 #: the chain crosses (see necklace_contact): a wire of radius r lying on skin hides from a point x beside its
 #: contact line the sky up to an elevation of 2 atan(r / x), half the room's (cosine-weighted) light at
@@ -119,6 +121,10 @@ SLIVER_LINKS = 4.0
 PENDANT_MIN_MM = 2.0
 #: Hair narrower than this share of the face's width (~8 mm) below the chin is the skin's shade, not a lock.
 HAIR_MIN_X_FACE = 0.057
+#: White or light-grey clothes: lighter than the face's skin by this much L* and with under this share of
+#: its chroma (a white T-shirt: L* 87, C* 4-8 on earmeasure_2_front / aflw_image04476, against skin's 15-45).
+_PALE_CLOTH_DL = 10.0
+_PALE_CLOTH_CHROMA = 0.45
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
 #: The neck base's cone (NeckBase): its lowest and highest section (mm from the notch, along the
@@ -333,6 +339,18 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
     cloth = other & ~hair & ~shade & ~maybe_skin & (rows > chin[1])
+    # White and light-grey fabric (a T-shirt, a shirt): much paler and greyer than the skin, over an area
+    # wider than a lock (a highlight on the skin is small). Under a warm white balance its faint yellow has
+    # the skin's hue and passed as skin: chains were drawn over the T-shirts of earmeasure_2_front and
+    # aflw_image04476 (rounds 1-2).
+    skin_chroma = float(np.hypot(m[0], m[1]))
+    pale = (person & ~face & (rows > chin[1]) & (L > med_L + _PALE_CLOTH_DL)
+            & (chroma < _PALE_CLOTH_CHROMA * skin_chroma))
+    pale = cv2.morphologyEx(pale.astype(np.uint8), cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    cloth |= pale
+    skin &= ~pale
+    info["pale_cloth_px"] = int(pale.sum())
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
     return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), person=full(person),
@@ -908,9 +926,10 @@ class NeckSite:
         key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
         contact, cinfo = necklace_contact(a, skin, key, piece, placement.px_per_mm)
         placement.render_coverage["before_occlusion_px"] = float(np.clip(alpha, 0, 1).sum())
-        return Integration(visible=visible, contact=contact, look=None, segmentation=None,
+        cap, capinfo = metal_cap(photo, crop, t.skin[sy, sx], a)
+        return Integration(visible=visible, contact=contact, look=None, segmentation=None, median_cap=cap,
                            report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo,
-                                   "slivers_dropped": dropped})
+                                   "slivers_dropped": dropped, "metal_cap": capinfo})
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         """The share of the chain's rendered coverage left after hair and clothes."""
@@ -1027,6 +1046,28 @@ def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm:
         mult = mult * m2
         info.update(pendant=info2, pendant_px=int((pend > 0.5).sum()))
     return mult, info
+
+
+def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray) -> tuple[float | None, dict]:
+    """The most a necklace's median radiance may be (linear luminance): :data:`METAL_X_SKIN` x the skin's
+    around it (its median where the chain lies, within ~40 px of it). Polished metal (F0's luminance
+    0.6-0.9) in a room lit evenly from every side, the brightest case for its average, shows F0 / albedo
+    ~ 1.4 x the skin beside it; a key light, a small source, raises the skin more than the metal's average
+    (the metal mirrors it only at glints). On a clipped studio backdrop the lighting fit extrapolates the
+    white above the clip (up to 8 x), which a chain facing the camera mostly does not see: it came out a
+    flat, glowing white line (frl-london_113-03, inspireface_rise_face; round 2). None where no skin tells."""
+    import cv2
+
+    from ..color import luminance, srgb8_to_linear
+
+    near = cv2.dilate((np.asarray(alpha) > 0.1).astype(np.uint8), np.ones((81, 81), np.uint8)).astype(bool)
+    where = near & np.asarray(skin, bool)
+    if where.sum() < 50:
+        return None, {"skin_px": int(where.sum())}
+    sy, sx = crop.slices
+    lum = luminance(srgb8_to_linear(photo.srgb[sy, sx][where]))
+    ref = float(np.median(lum))
+    return METAL_X_SKIN * ref, {"skin_luminance": round(ref, 4), "cap": round(METAL_X_SKIN * ref, 4)}
 
 
 def _chain_own_shade(chain: np.ndarray, skin: np.ndarray, piece, px_per_mm: float) -> np.ndarray:
