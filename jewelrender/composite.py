@@ -163,7 +163,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     visible : (h, w) array, optional
         Where in the crop the piece may show (:func:`jewelrender.segmentation.visible_mask`):
         the photo's own finger silhouette cuts the render, which only knows the capsules.
-    contact : (h, w) array, optional
+    contact : (h, w) or (h, w, 3) array, optional
         A multiplier on the photo for the piece's contact with the skin
         (:func:`jewelrender.contact.contact_shading`), combined with the rendered shadow
         by taking the darker; where above 1 (the lit ridge of pressed skin) it brightens.
@@ -214,6 +214,8 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     if contact is not None:
         # The darker of the two shadows; the pressed skin's lit ridge (contact above 1) on top.
         c = np.asarray(contact, np.float32)
+        if c.ndim == 3:  # per channel (a fine chain's shade, tinted by the metal that mirrors it)
+            shadow = shadow[..., None]
         shadow = np.minimum(shadow, np.minimum(c, 1.0)) * np.maximum(c, 1.0)
 
     capped = None
@@ -246,7 +248,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     if white8 is not None:
         jewel = roll_off_highlights(jewel, float(srgb8_to_linear(np.array([round(white8)], np.uint8))[0]))
         info["white_8bit"] = round(white8, 1)
-    out = base * shadow[..., None] * (1.0 - alpha[..., None]) + jewel
+    out = base * (shadow if shadow.ndim == 3 else shadow[..., None]) * (1.0 - alpha[..., None]) + jewel
     out8 = linear_to_srgb8(out)
     sigma = info["noise_sigma_8bit"]
     if match_camera and look is not None:
