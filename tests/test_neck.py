@@ -485,3 +485,14 @@ def test_a_white_t_shirt_is_clothes(data_dir, detectors):
         assert t.cloth[y, x] and not t.skin[y, x], (x, y)
     for x, y in ((600, 1300), (450, 1350), (550, 1200)):
         assert t.skin[y, x], (x, y)
+
+
+def test_a_necklace_the_photo_already_wears_is_reported(scenes):
+    """compreface_002_A wears a fine chain and pendant (ours was drawn beside it, rounds 1-2, unsaid): the
+    placement finds it (a thin line over the skin ~76 mm long) and the report warns; frl-london_113-03's bare
+    neck has none (its longest line 6 mm: the threshold, 35 mm, lies between every bare-necked dev portrait that
+    passes the gate, at most 26 mm, and the two fine chains, 64-76 mm)."""
+    worn = scenes["compreface_002_A.jpg"][3][18]
+    assert worn.details["worn_necklace"]["found"] and worn.to_report()["warnings"]
+    bare = scenes["frl-london_113-03.jpg"][3][18]
+    assert not bare.details["worn_necklace"]["found"] and not bare.to_report()["warnings"]

@@ -127,6 +127,11 @@ HAIR_MIN_X_FACE = 0.057
 #: its chroma (a white T-shirt: L* 87, C* 4-8 on earmeasure_2_front / aflw_image04476, against skin's 15-45).
 _PALE_CLOTH_DL = 10.0
 _PALE_CLOTH_CHROMA = 0.45
+#: A necklace the photo already wears (worn_necklace): a line over the skin at least this many 8-bit levels
+#: darker or brighter than its surroundings, no wider than WORN_MAX_WIDTH_MM, running at least WORN_MIN_LENGTH_MM.
+WORN_CONTRAST = 14
+WORN_MAX_WIDTH_MM = 2.6
+WORN_MIN_LENGTH_MM = 35.0
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
 #: The neck base's cone (NeckBase): its lowest and highest section (mm from the notch, along the
@@ -654,6 +659,7 @@ class NeckPlacement:
             "head_pose_deg": {k: round(v, 1) for k, v in self.head.items()},
             "tissue": self.tissue.info,
             "details": self.details,
+            "warnings": [w for w in (self.details.get("worn_necklace", {}).get("warning"),) if w],
         }
 
 
@@ -695,6 +701,52 @@ def body_outline(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, left: n
             j = int(first_off[0])
             out[side].append(float(s[j]) if ok[j] else np.nan)
     out["left"], out["right"] = np.asarray(out["left"]), np.asarray(out["right"])
+    return out
+
+
+def worn_necklace(photo, tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, sw_px: float,
+                  px_per_mm: float) -> dict:
+    """Whether the photo already wears a necklace: a thin line (darker or brighter than the skin around it, no
+    wider than :data:`WORN_MAX_WIDTH_MM`) running at least :data:`WORN_MIN_LENGTH_MM` over the bare skin of the
+    neck and chest. Ours would be drawn beside it (compreface_002_A, rounds 1-2): the report says so. Lines on
+    the skin's own edges (a neckline, a strap, hair) are left out by keeping ~1.5 mm inside the skin; hair
+    strands over the skin can pass for one (a warning, nothing refused)."""
+    import cv2
+
+    H, W = tissue.skin.shape
+    g = float(np.linalg.norm(mid - chin))
+    y0, y1 = int(max(0, chin[1] + 0.1 * g)), int(min(H, mid[1] + 0.6 * sw_px))
+    x0, x1 = int(max(0, mid[0] - 0.6 * sw_px)), int(min(W, mid[0] + 0.6 * sw_px))
+    out = {"found": False}
+    if y1 - y0 < 8 or x1 - x0 < 8:
+        return out
+    gray = cv2.cvtColor(np.ascontiguousarray(photo.srgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    k = max(3, int(round(2.5 * px_per_mm)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    line = np.maximum(cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, disc), cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, disc))
+    # the skin with its holes filled (a necklace's own pixels are holes in the colour mask), then ~1.5 mm in from
+    # its outline (the skin's edges against clothes and hair are lines too)
+    c = max(3, int(round(6.0 * px_per_mm)) | 1)
+    skin = cv2.morphologyEx(tissue.skin[y0:y1, x0:x1].astype(np.uint8), cv2.MORPH_CLOSE,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (c, c)))
+    e = max(1, int(round(1.5 * px_per_mm)))
+    skin = cv2.erode(skin, np.ones((2 * e + 1, 2 * e + 1), np.uint8)).astype(bool)
+    cand = ((line > WORN_CONTRAST) & skin).astype(np.uint8)
+    # bridge the gaps of a chain whose links catch the light in turn (a silver chain: bright, then dark)
+    cand = cv2.dilate(cand, np.ones((5, 5), np.uint8))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    best = 0.0
+    for i in range(1, n):
+        wd, ht, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        length = float(np.hypot(wd, ht))
+        # the dilation adds ~4 px to a line's width
+        width_mm = max(area / max(length, 1.0) - 4.0, 0.0) / px_per_mm
+        if width_mm <= WORN_MAX_WIDTH_MM:
+            best = max(best, length / px_per_mm)
+    out["longest_line_mm"] = round(best, 1)
+    if best >= WORN_MIN_LENGTH_MM:
+        out.update(found=True, warning="the photo already wears a necklace; the new one is drawn beside it (take "
+                                       "the photo without it for a true try-on)")
     return out
 
 
@@ -801,7 +853,8 @@ def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_
         shoulder_width_mm=sw_px * m_per_px * 1e3, distance_m=float(z), head=head, fit=fit,
         points_cam=pts, proxies=proxies, tissue=tissue,
         details={"width": {**winfo, "prior_px": round(prior_px, 1)}, "iris_px": round(iris, 2),
-                 "eyes_distance_m": round(z_eyes, 4), "chin_to_shoulders_px": round(g, 1)})
+                 "eyes_distance_m": round(z_eyes, 4), "chin_to_shoulders_px": round(g, 1),
+                 "worn_necklace": worn_necklace(photo, tissue, chin, mid, sw_px, width_px / (2 * neck_r_mm))})
 
 
 class NeckSite:
