@@ -162,6 +162,8 @@ def test_hair_in_front_hides_the_chain(hair_render):
     assert np.median(cover(uv[on_skin])) > 0.3     # on bare skin: shows
     assert res.report["placement"]["site"] == "neck"
     assert res.report["composite"]["integration"]["occluded_share_of_crop"] > 0
+    # the chain gets the photo's own sharpening, grain and JPEG blocks (until round 3: plain grey noise)
+    assert "jpeg" in res.report["composite"]["look_applied"]
 
 
 def test_the_render_spends_its_samples_on_the_chain(hair_render):
