@@ -358,6 +358,16 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
     cloth |= pale
     skin &= ~pale
     info["pale_cloth_px"] = int(pale.sum())
+    # Specks of "hair" or "clothes" below the chin smaller than ~(12 mm)^2 (1.5 x a lock's width, squared) are
+    # the skin's own shadows (the jugular notch's, a fold's) or moles: they cut the chain there
+    # (inspireface_rise_face's notch, round 2: "segments start and end in the middle of the skin"). Locks and
+    # fabric are larger.
+    speck = max(4, int(round((1.5 * HAIR_MIN_X_FACE * face_w) ** 2)))
+    for m_ in (hair, cloth):
+        n_, lab_, st_, _ = cv2.connectedComponentsWithStats((m_ & below).astype(np.uint8), connectivity=8)
+        small = np.nonzero(st_[1:, cv2.CC_STAT_AREA] < speck)[0] + 1
+        if len(small):
+            m_[np.isin(lab_, small)] = False
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
     return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), person=full(person),
