@@ -53,6 +53,9 @@ _MAX_BEND = {"cable": None, "curb": 40.0, "rope": 30.0, "box": 35.0, "snake": 20
 #: rests, so it lands in ~100 steps; the rest settle it (a bounded time, at rest or not).
 _STEP_M = 2e-3
 _MAX_STEPS = 500
+#: The spread of a tennis necklace's boxes' tilts across the chain (deg, one SD): their hinges let each rest
+#: a little differently on the curved skin.
+TENNIS_TILT_SD_DEG = 8.0
 #: Density of gold alloys and silver, g/mm^3 (~15.5 g/cm^3 for 18k, 10.4 for silver: a middle value).
 _METAL_G_MM3 = 0.013
 
@@ -472,6 +475,10 @@ def parts(piece, fit) -> list[MeshPart]:
     centres = curve + n * (0.5 * band["wire_mm"])
     style = band["style"]
     turns, lean = links.style_turns(style, len(centres))
+    if style == "tennis":
+        # Each box hangs on its hinges at its own small tilt across the chain (a riviera's stones catch the light
+        # one by one); all flat, they made round 2's "perfectly smooth symmetric arc of identical stones".
+        turns = turns + np.random.default_rng(len(centres)).normal(0.0, TENNIS_TILT_SD_DEG, len(centres))
     frames = links.link_frames(centres, t, n, turns, lean_deg=lean)
     out: list = []
     if style in links.CHAIN_STYLES:
