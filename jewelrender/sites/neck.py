@@ -106,8 +106,9 @@ NECK_CROP_MARGIN = 1.15
 CHAIN_STANDOFF_X_LINK = 0.6
 #: A fine chain's coverage times this is what casts its contact shadow (see necklace_contact).
 CHAIN_SHADOW_GAIN = 2.5
-#: A necklace's median radiance is at most this many times the skin's around it (metal_cap).
-METAL_X_SKIN = 1.4
+#: A necklace's median radiance is at most this many times the skin's around it (metal_cap; 1.4 at first,
+#: the evenly lit room alone, left the white-gold chain on frl-london_113-03 brighter than the skin).
+METAL_X_SKIN = 1.0
 #: The share of the skin in the pixels a fine chain crosses (between its wires, inside its links) that shows
 #: instead the links' mirror of it, in their shade (see _chain_own_shade). A wire of radius r lying on skin
 #: hides from a point x beside its contact line the sky up to an elevation of 2 atan(r / x): half the room's
@@ -1124,9 +1125,11 @@ def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm:
 def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray) -> tuple[float | None, dict]:
     """The most a necklace's median radiance may be (linear luminance): :data:`METAL_X_SKIN` x the skin's
     around it (its median where the chain lies, within ~40 px of it). Polished metal (F0's luminance
-    0.6-0.9) in a room lit evenly from every side, the brightest case for its average, shows F0 / albedo
-    ~ 1.4 x the skin beside it; a key light, a small source, raises the skin more than the metal's average
-    (the metal mirrors it only at glints). On a clipped studio backdrop the lighting fit extrapolates the
+    0.6-0.9) in a room lit evenly from every side shows F0 / albedo ~ 1.4-1.6 x the skin beside it; less the
+    key light's share of the skin's light (a small source the metal mirrors only at glints, which the median
+    leaves out: 20-50 % on the dev portraits) and less what the half of a link's normals facing the body
+    mirror (the skin beside and under it, in its shade, not the room: ~0.7 of it), about 1. On a clipped
+    studio backdrop the lighting fit extrapolates the
     white above the clip (up to 8 x), which a chain facing the camera mostly does not see: it came out a
     flat, glowing white line (frl-london_113-03, inspireface_rise_face; round 2). None where no skin tells."""
     import cv2
