@@ -498,3 +498,19 @@ def test_a_necklace_the_photo_already_wears_is_reported(scenes):
     assert worn.details["worn_necklace"]["found"] and worn.to_report()["warnings"]
     bare = scenes["frl-london_113-03.jpg"][3][18]
     assert not bare.details["worn_necklace"]["found"] and not bare.to_report()["warnings"]
+
+
+def test_glossy_skin_beside_a_black_dress_is_not_hair(data_dir, detectors):
+    """deepface_img1: the black dress takes the hair's colour (it hides the chain either way), and the glossy
+    skin beside its edge (L* 66-78 against the hair's 27, the skin's hue, but band-pass contrast 1.5 x the
+    texture limit) was labelled hair with it: it cut the chain's side in two, a piece ending mid-skin (the
+    round-3 blind set's first build). Points read by hand; the dress itself still covers."""
+    from jewelrender.sites.neck import tissue_masks
+
+    fd, pd = detectors
+    ph = load_photo(data_dir / "photos" / "necks" / "deepface_img1.jpg")
+    res = pd.detect(ph)
+    t = tissue_masks(ph, NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1))
+    for x, y in ((699, 1146), (689, 1171), (669, 1201)):
+        assert not t.covering[y, x], (x, y)
+    assert t.covering[1300, 750]

@@ -124,6 +124,10 @@ SLIVER_LINKS = 4.0
 PENDANT_MIN_MM = 2.0
 #: Hair narrower than this share of the face's width (~8 mm) below the chin is the skin's shade, not a lock.
 HAIR_MIN_X_FACE = 0.057
+#: Skin-hued pixels this much lighter (L*) than the sampled hair, with this share of the skin's chroma, are
+#: skin in shade or sheen, not hair, below the chin (tissue_masks).
+_SHADE_ABOVE_HAIR_L = 25.0
+_SHADE_CHROMA_X_SKIN = 0.6
 #: White or light-grey clothes: lighter than the face's skin by this much L* and with under this share of
 #: its chroma (a white T-shirt: L* 87, C* 4-8 on earmeasure_2_front / aflw_image04476, against skin's 15-45).
 _PALE_CLOTH_DL = 10.0
@@ -343,6 +347,12 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
     # hue: a neck in shadow under a raised chin (deepface_img1: the whole front of its neck was "hair"
     # and cut the chain's side). Hair has strands: its band-pass contrast is 1-6 x the cheeks'.
     shade |= hair & below & same_hue & (tex < tex_limit)
+    # ... and skin far lighter than the hair that was sampled, of the skin's hue and most of its chroma, is skin
+    # whatever its texture (a glossy chest's sheen: on deepface_img1 the skin beside the black dress, L* 66-78
+    # against the hair's 27, band-pass contrast 1.5 x the limit, cut the chain's side in two).
+    if hair_s:
+        shade |= (hair & below & same_hue & (L > hmed[0] + _SHADE_ABOVE_HAIR_L)
+                  & (chroma > _SHADE_CHROMA_X_SKIN * float(np.hypot(m[0], m[1]))))
     hair &= ~shade
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
