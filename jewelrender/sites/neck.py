@@ -1189,12 +1189,16 @@ def _metal_f0(piece) -> tuple:
     """The piece's metal's normal reflectance (linear sRGB); a neutral 0.8 for a metal the library does not
     name (a presets file)."""
     from ..errors import JewelrenderError
-    from ..gltf import metal_base_color
+    from ..library import materials, optics
 
     try:
-        return tuple(metal_base_color(piece.metal))
+        data = materials.metal(piece.metal).data
     except (JewelrenderError, AttributeError, KeyError):
         return (0.8, 0.8, 0.8)
+    # under D65 over the visible range, as the glTF export's base colour (gltf.metal_base_color)
+    wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
+    xyz = optics.reflectance_to_xyz(wl, data.normal_reflectance(wl), "D65")
+    return tuple(float(c) for c in np.clip(optics.xyz_to_linear_srgb(xyz), 0.0, 1.0))
 
 
 def _neck_skin_share(tissue: TissueMasks, det: NeckDetection) -> float:
