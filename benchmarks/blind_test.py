@@ -309,12 +309,13 @@ def site_main(argv, *, description: str, build_set, result_name: str) -> None:
     s = sub.add_parser("score")
     s.add_argument("--key", required=True)
     s.add_argument("--no-save", dest="save", action="store_false")
+    s.add_argument("--result-name", default=result_name,
+                   help=f"saved as benchmarks/results/<this>_<date>.json (default {result_name}; a later round's own name)")
     s.add_argument("answers", nargs="+")
     args = ap.parse_args(argv)
     if args.cmd == "build":
         build_set(args)
     else:
-        args.result_name = result_name
         score(args)
 
 

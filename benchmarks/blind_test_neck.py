@@ -49,14 +49,19 @@ OURS = (("necks/deepface_img6.jpg", "heart-pendant-14mm-18k-rose", 16.0),
         ("necks/deepface_img1.jpg", "cable-chain-18k-yellow", 16.0),
         ("necks/frl-london_113-03.jpg", "solitaire-pendant-half-carat-18k-white", 18.0),
         (str(SAMPLE), "curb-chain-18k-yellow", 16.0),
-        ("necks/deepface_img20.jpg", "rope-chain-18k-yellow", 16.0),
         ("necks/facerec_alex_lacamoire_img1.jpg", "box-chain-sterling", 16.0),
-        ("necks/inspireface_rise_face.jpg", "bar-pendant-22mm-18k-yellow", 18.0))
+        ("necks/inspireface_rise_face.jpg", "box-chain-sterling", 18.0),
+        ("necks/earmeasure_2_front.jpg", "box-chain-sterling", 18.0))
 #: Round 2 (2026-12-03) asks for at least six of ours. Left out of round 2 after its first build:
 #: aflw_image04476 (a snake chain drawn over the white T-shirt: the clothes mask took it for skin, as on
 #: earmeasure_2_front). Swapped after it: deepface_img1's solitaire (its pendant hid at the dress's edge and
 #: the white-gold chain read as a grey pencil line; a yellow cable chain there now) and frl-london_113-03's
 #: yellow cable chain (clipped to a pale glow on the white studio backdrop; the solitaire there now).
+#: Round 3 (2026-12-03): the bar pendant on inspireface_rise_face rendered a black bar (its flat face mirrors
+#: the dark front of the fitted environment); a sterling box chain there now. earmeasure_2_front (its white
+#: T-shirt is clothes since round 3) is the fallback if one of the six is refused. deepface_img20 (a rope chain
+#: in the open collar of a shirt) left out: its gate passes since round 3, but the masks cut the chain on the
+#: shaded, wrinkled neck into pieces (a chain in fragments, a site failure, not a render to judge).
 N_OURS = 6
 
 JUDGES_TEXT = """# Blind test: which necklaces were added to the photo?

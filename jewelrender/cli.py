@@ -222,6 +222,8 @@ def _cmd_try_on(a) -> int:
                  f"(US {pl['ring_size_us']:g}, {rs['interval'][0]:g}-{rs['interval'][1]:g} from {rs['size_source']})")
     print(f"wrote {a.out}: {res.report['piece']['id']} {where}, "
           f"quality {res.report['score']['score']:.2f}, {res.report['timings']['total']:.1f} s on {res.report['backend']}")
+    for w in pl.get("warnings", ()):  # a site's notes on the photo (the neck: a necklace it already wears)
+        print(f"warning: {w}", file=sys.stderr)
     return 0
 
 

@@ -139,7 +139,7 @@ def _normalized_blur(values, weights, sigma):
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
               chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None,
-              visible=None, contact=None, look=None, photo_maps=None):
+              visible=None, contact=None, look=None, photo_maps=None, median_cap=None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -163,7 +163,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     visible : (h, w) array, optional
         Where in the crop the piece may show (:func:`jewelrender.segmentation.visible_mask`):
         the photo's own finger silhouette cuts the render, which only knows the capsules.
-    contact : (h, w) array, optional
+    contact : (h, w) or (h, w, 3) array, optional
         A multiplier on the photo for the piece's contact with the skin
         (:func:`jewelrender.contact.contact_shading`), combined with the rendered shadow
         by taking the darker; where above 1 (the lit ridge of pressed skin) it brightens.
@@ -174,6 +174,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     photo_maps : (map_x, map_y), optional
         A ``cv2.remap`` of the photo under the crop before anything is laid on it: the skin a
         snug band presses out beside it (:func:`jewelrender.contact.skin_bulge_maps`).
+    median_cap : float, optional
+        The most the piece's median radiance (luminance where it covers at least a third of a pixel)
+        may be: above it the whole piece is scaled down to it, its glints kept in proportion.
 
     Returns
     -------
@@ -211,14 +214,26 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     if contact is not None:
         # The darker of the two shadows; the pressed skin's lit ridge (contact above 1) on top.
         c = np.asarray(contact, np.float32)
+        if c.ndim == 3:  # per channel (a fine chain's shade, tinted by the metal that mirrors it)
+            shadow = shadow[..., None]
         shadow = np.minimum(shadow, np.minimum(c, 1.0)) * np.maximum(c, 1.0)
 
+    capped = None
+    if median_cap is not None:
+        on = alpha > 0.33
+        if on.any():
+            med = float(np.median(luminance(jewel[on] / alpha[on][:, None])))
+            if med > median_cap > 0:
+                jewel = jewel * np.float32(median_cap / med)
+                capped = {"median_before": round(med, 4), "median_cap": round(float(median_cap), 4)}
     jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
     if visible is not None:
         vis = np.clip(np.asarray(visible, np.float32), 0.0, 1.0)
         jewel = jewel * vis[..., None]
         alpha = alpha * vis
     info = {"shadow_min": float(shadow.min()), "noise_sigma_8bit": 0.0, "blur_sigma_px": 0.0}
+    if capped is not None:
+        info["median_capped"] = capped
     if match_camera:
         gray8 = cv2.cvtColor(base8, cv2.COLOR_RGB2GRAY)
         blur = look.blur_sigma_px if look is not None else estimate_blur_sigma(luminance(base))
@@ -233,7 +248,7 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     if white8 is not None:
         jewel = roll_off_highlights(jewel, float(srgb8_to_linear(np.array([round(white8)], np.uint8))[0]))
         info["white_8bit"] = round(white8, 1)
-    out = base * shadow[..., None] * (1.0 - alpha[..., None]) + jewel
+    out = base * (shadow if shadow.ndim == 3 else shadow[..., None]) * (1.0 - alpha[..., None]) + jewel
     out8 = linear_to_srgb8(out)
     sigma = info["noise_sigma_8bit"]
     if match_camera and look is not None:

@@ -43,6 +43,10 @@ class Integration:
     #: ``(map_x, map_y)`` for ``cv2.remap`` of the photo under the crop (the skin the band presses,
     #: :func:`jewelrender.contact.skin_bulge_maps`), or None.
     photo_maps: tuple | None = None
+    #: The most the piece's median radiance (linear luminance, where it covers a pixel) may be, or None:
+    #: the composite scales the piece down to it (a fine chain on a clipped studio backdrop, see
+    #: :func:`jewelrender.sites.neck.metal_cap`).
+    median_cap: float | None = None
 
 
 def band_thickness_px(placement, piece) -> float:

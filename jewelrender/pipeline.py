@@ -501,7 +501,8 @@ class Renderer:
                                                  stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
                                                  visible=integ and integ.visible, contact=integ and integ.contact,
                                                  look=integ and integ.look,
-                                                 photo_maps=integ and integ.photo_maps)
+                                                 photo_maps=integ and integ.photo_maps,
+                                                 median_cap=integ and integ.median_cap)
             if integ is not None:
                 comp_info["integration"] = integ.report
             # The metal's share of the coverage, applied to the composite's (blurred) mask.

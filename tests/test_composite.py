@@ -147,3 +147,24 @@ def test_stones_colour_is_averaged_over_a_wider_radius_than_the_metal_and_apart_
     ratio = gold / luminance(gold)[..., None]
     assert np.allclose(ratio, ratio.mean(axis=(0, 1)), atol=0.02)
     assert ratio.mean(axis=(0, 1))[0] > 1.3 * ratio.mean(axis=(0, 1))[2]
+
+
+def test_a_median_cap_scales_the_piece_down_keeping_its_glints():
+    """A piece far brighter than its cap (a chain mirroring a clipped studio backdrop the lighting fit
+    extrapolated: frl-london_113-03's came out a flat white line) is scaled as a whole to the cap: no
+    longer clipped, its glint still brighter than the rest by the same ratio; below the cap nothing changes."""
+    from jewelrender.color import luminance, srgb8_to_linear
+
+    photo = _photo()
+    crop = Crop(40, 20, 48, 48)
+    layers = _layers(48, alpha_box=(10, 30, 10, 30), jewel=4.0)
+    layers.jewel[20, 20] *= 2.0  # a glint
+    flat, _, _ = composite(photo, layers, crop, match_camera=False)
+    assert flat[20 + 15, 40 + 15].min() == 255 and flat[20 + 20, 40 + 20].min() == 255  # clipped, both
+    img, _, info = composite(photo, layers, crop, match_camera=False, median_cap=0.3)
+    body, glint = (srgb8_to_linear(img[20 + y, 40 + x][None])[0] for y, x in ((15, 15), (20, 20)))
+    assert luminance(body[None])[0] == pytest.approx(0.3, rel=0.05)
+    assert luminance(glint[None])[0] == pytest.approx(0.6, rel=0.05)
+    assert info["median_capped"]["median_before"] > 2.0
+    same, _, info2 = composite(photo, layers, crop, match_camera=False, median_cap=10.0)
+    assert np.array_equal(same, flat) and "median_capped" not in info2

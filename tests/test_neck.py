@@ -139,8 +139,12 @@ def hair_render(data_dir):
 
 def test_hair_in_front_hides_the_chain(hair_render):
     res, prep = hair_render
+    import cv2
+
     pl = prep.placement
-    hair = pl.tissue.hair
+    # inside the locks (2 px in from their border): at the border the mask's soft edge lets a link half show,
+    # where the chain's side, climbing the neck since round 3, goes under the hair
+    hair = cv2.erode(pl.tissue.hair.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     # where the links are drawn: the rested curve, its sides brought to the photo's outline
     links = [p for p in necklace.parts(catalog.get_piece(CHAIN), pl.fit) if p.name == "links"][0]
     c = links.transforms[::6, :3, 3]
@@ -154,10 +158,12 @@ def test_hair_in_front_hides_the_chain(hair_render):
     def cover(pts):
         return np.array([m[y - 1:y + 2, x - 1:x + 2].max() for x, y in pts])
 
-    assert cover(uv[on_hair]).max() < 0.2          # under the hair: hidden (a soft edge at its border)
+    assert cover(uv[on_hair]).max() < 0.2          # under the hair: hidden
     assert np.median(cover(uv[on_skin])) > 0.3     # on bare skin: shows
     assert res.report["placement"]["site"] == "neck"
     assert res.report["composite"]["integration"]["occluded_share_of_crop"] > 0
+    # the chain gets the photo's own sharpening, grain and JPEG blocks (until round 3: plain grey noise)
+    assert "jpeg" in res.report["composite"]["look_applied"]
 
 
 def test_the_render_spends_its_samples_on_the_chain(hair_render):
@@ -419,3 +425,106 @@ def test_a_fine_chain_and_its_pendant_cast_a_contact_shadow():
     mult2, info2 = necklace_contact(alpha, np.ones_like(alpha), key, catalog.get_piece(PENDANT), 2.6)
     assert info2["pendant_px"] >= 60 and info2["pendant"]["cast_px"] > info2["chain"]["cast_px"]
     assert mult2[47:50, 28:36].max() < 0.9  # its shadow below it
+
+
+def test_a_fine_chain_reads_as_a_dark_line_tinted_by_its_metal():
+    """The skin that shows in the pixels a sub-pixel chain crosses (between its wires, inside its links) lies
+    in the wire's shade and is what the links mirror: darker, and for gold more saturated (blue darkened
+    most), neutral for white gold. Without it a 0.45 mm yellow chain was its metal's pale colour averaged
+    with the lit skin's: the ghost round 2's judges caught on deepface_img1. A pearl strand (its pearls
+    several pixels wide) keeps the skin under it as it is."""
+    from jewelrender.sites.neck import necklace_contact
+
+    alpha = np.zeros((64, 64), np.float32)
+    alpha[32, 8:56] = 0.33
+    skin = np.ones_like(alpha)
+    gold, _ = necklace_contact(alpha, skin, None, catalog.get_piece(CHAIN), 2.6)
+    line = gold[32, 16:48]
+    assert line.mean() < 0.65                                   # a dark line, not a pale ghost
+    assert np.all(line[:, 2] < line[:, 0] - 0.15)                # gold: warmer (blue darkened most)
+    white, _ = necklace_contact(alpha, skin, None, catalog.get_piece(PENDANT), 2.6)  # 18k white gold
+    w = white[32, 16:48]
+    assert w.mean() < 0.7 and np.ptp(w, axis=1).max() < 0.05     # darker, neutral
+    assert np.allclose(gold[20, 16:48], 1.0, atol=1e-3)          # away from the chain: the photo as it is
+    pearls = np.zeros_like(alpha)
+    pearls[28:37, 8:56] = 1.0
+    strand, _ = necklace_contact(pearls, skin, None, catalog.get_piece("pearl-strand-7mm-akoya"), 2.6)
+    assert np.allclose(strand[28:37, 16:48], 1.0, atol=1e-3)
+
+
+def test_the_chains_sides_climb_the_neck_to_where_it_flares(scenes):
+    """frl-london_113-03 (18"): each side of the chain climbs the neck's side and ends where the photo's
+    outline of the neck starts to flare into the shoulders, as real chains go behind the neck
+    (compreface_002_A's, facerec_rose_leslie_img1's), not at the neck's base out on the shoulders' slope (round
+    2: both sides ended 10 mm above the notch, widened to 1.36-1.45 x the neck's half-width there, "runs
+    straight up off the shoulders instead of going round the neck"). Bands: above 20 mm over the notch (the
+    flare's top on this photo is at 25-35 mm), within 1.25 x the outline's half-width on the neck's rows
+    (the neck itself: those 40 mm and more above the notch)."""
+    pl = scenes["frl-london_113-03.jpg"][3][18]
+    links = [p for p in necklace.parts(catalog.get_piece(CHAIN), pl.fit) if p.name == "links"][0]
+    c = links.transforms[:, :3, 3]
+    o = np.asarray(pl.fit.outline, float)
+    for sign, col in ((1.0, 1), (-1.0, 2)):
+        side = c[sign * c[:, 0] > 0]
+        top = side[np.argmax(side[:, 1])]
+        rows = o[(o[:, 0] >= 40.0) & (o[:, col] > 0)]
+        neck = float(np.median(rows[:, col]))
+        assert top[1] > 20.0, (sign, top)
+        assert abs(top[0]) < 1.25 * neck, (sign, top, neck)
+
+
+def test_a_white_t_shirt_is_clothes(data_dir, detectors):
+    """earmeasure_2_front's white crew-neck T-shirt (L* 87, C* 4 under a warm white balance: the skin's hue)
+    passed as skin and chains were drawn over it (rounds 1-2): now it is clothes, and the neck above its
+    neckline is still skin. Points read by hand off a 100 px grid."""
+    from jewelrender.sites.neck import tissue_masks
+
+    fd, pd = detectors
+    ph = load_photo(data_dir / "photos" / "necks" / "earmeasure_2_front.jpg")
+    res = pd.detect(ph)
+    t = tissue_masks(ph, NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1))
+    for x, y in ((600, 1550), (300, 1500), (900, 1450), (1000, 1350), (150, 1400)):
+        assert t.cloth[y, x] and not t.skin[y, x], (x, y)
+    for x, y in ((600, 1300), (450, 1350), (550, 1200)):
+        assert t.skin[y, x], (x, y)
+
+
+def test_a_necklace_the_photo_already_wears_is_reported(scenes):
+    """compreface_002_A wears a fine chain and pendant (ours was drawn beside it, rounds 1-2, unsaid): the
+    placement finds it (a thin line over the skin ~76 mm long) and the report warns; frl-london_113-03's bare
+    neck has none (its longest line 6 mm: the threshold, 35 mm, lies between every bare-necked dev portrait that
+    passes the gate, at most 26 mm, and the two fine chains, 64-76 mm)."""
+    worn = scenes["compreface_002_A.jpg"][3][18]
+    assert worn.details["worn_necklace"]["found"] and worn.to_report()["warnings"]
+    bare = scenes["frl-london_113-03.jpg"][3][18]
+    assert not bare.details["worn_necklace"]["found"] and not bare.to_report()["warnings"]
+
+
+def test_glossy_skin_beside_a_black_dress_is_not_hair(data_dir, detectors):
+    """deepface_img1: the black dress takes the hair's colour (it hides the chain either way), and the glossy
+    skin beside its edge (L* 66-78 against the hair's 27, the skin's hue, but band-pass contrast 1.5 x the
+    texture limit) was labelled hair with it: it cut the chain's side in two, a piece ending mid-skin (the
+    round-3 blind set's first build). Points read by hand; the dress itself still covers."""
+    from jewelrender.sites.neck import tissue_masks
+
+    fd, pd = detectors
+    ph = load_photo(data_dir / "photos" / "necks" / "deepface_img1.jpg")
+    res = pd.detect(ph)
+    t = tissue_masks(ph, NeckDetection(fd.detect(ph)[0], res.pose, res.person_mask, 1))
+    for x, y in ((699, 1146), (689, 1171), (669, 1201)):
+        assert not t.covering[y, x], (x, y)
+    assert t.covering[1300, 750]
+
+
+def test_no_link_floats_beyond_the_bodys_outline(data_dir):
+    """frl-london_113-03 (18"): where the chain's sides go behind the neck, no link shows over the studio
+    backdrop beyond the body's outline (the person mask), and the last ~1.5 mm inside it fade (round 3's
+    compositor: "both chain ends rise past the neck/shoulder silhouette into the grey background")."""
+    photo = load_photo(data_dir / "photos" / "necks" / "frl-london_113-03.jpg")
+    with Renderer() as r:
+        res = r.try_on(photo, CHAIN, length_in=18, min_quality=0, refine_lighting=False)
+        prep = r.prepare(photo, site="neck", length_in=18, refine_lighting=False)
+    person = prep.placement.tissue.person
+    assert res.mask[person].max() > 0.5              # the chain shows on the body
+    # (the camera's blur, applied after, spreads the faded end a pixel or two: up to 0.10 there; round 3: 0.89)
+    assert res.mask[~person].max() < 0.15, res.mask[~person].max()

@@ -53,7 +53,7 @@ from .hand import Capsule
 
 __all__ = ["NeckSite", "NECK", "NeckDetection", "NeckPlacement", "NeckFit", "TissueMasks", "head_pose",
            "tissue_masks", "neck_colliders", "render_capsules", "IRIS_DIAMETER_MM", "MAX_YAW_DEG", "LENGTH_RANGE_IN",
-           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact"]
+           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact", "metal_cap"]
 
 INCH_MM = 25.4
 #: Adult human iris diameter (horizontal visible iris), mm.
@@ -106,6 +106,19 @@ NECK_CROP_MARGIN = 1.15
 CHAIN_STANDOFF_X_LINK = 0.6
 #: A fine chain's coverage times this is what casts its contact shadow (see necklace_contact).
 CHAIN_SHADOW_GAIN = 2.5
+#: A necklace's median radiance is at most this many times the skin's around it (metal_cap; 1.4 at first,
+#: the evenly lit room alone, left the white-gold chain on frl-london_113-03 brighter than the skin).
+METAL_X_SKIN = 1.0
+#: The share of the skin in the pixels a fine chain crosses (between its wires, inside its links) that shows
+#: instead the links' mirror of it, in their shade (see _chain_own_shade). A wire of radius r lying on skin
+#: hides from a point x beside its contact line the sky up to an elevation of 2 atan(r / x): half the room's
+#: (cosine-weighted) light at x = r, 80 % at r / 2, 20 % at 2 r; at 2-3 px/mm every pixel a 0.45 mm wire
+#: crosses lies within ~2 r of it.
+CHAIN_OWN_SHADE = 0.8
+#: ... the light of the skin the links mirror there, as a share of the open skin's (it lies in their shade).
+CHAIN_SHADE_LIGHT = 0.55
+#: Over this last stretch inside the body's outline (mm) a chain turning behind the neck fades out (integration).
+OUTLINE_ROUND_MM = 1.5
 #: A visible piece of chain shorter than this many links, near the clothes or the outline, is a speck through a
 #: gap in the mask (NeckSite.integration).
 SLIVER_LINKS = 4.0
@@ -113,6 +126,19 @@ SLIVER_LINKS = 4.0
 PENDANT_MIN_MM = 2.0
 #: Hair narrower than this share of the face's width (~8 mm) below the chin is the skin's shade, not a lock.
 HAIR_MIN_X_FACE = 0.057
+#: Skin-hued pixels this much lighter (L*) than the sampled hair, with this share of the skin's chroma, are
+#: skin in shade or sheen, not hair, below the chin (tissue_masks).
+_SHADE_ABOVE_HAIR_L = 25.0
+_SHADE_CHROMA_X_SKIN = 0.6
+#: White or light-grey clothes: lighter than the face's skin by this much L* and with under this share of
+#: its chroma (a white T-shirt: L* 87, C* 4-8 on earmeasure_2_front / aflw_image04476, against skin's 15-45).
+_PALE_CLOTH_DL = 10.0
+_PALE_CLOTH_CHROMA = 0.45
+#: A necklace the photo already wears (worn_necklace): a line over the skin at least this many 8-bit levels
+#: darker or brighter than its surroundings, no wider than WORN_MAX_WIDTH_MM, running at least WORN_MIN_LENGTH_MM.
+WORN_CONTRAST = 14
+WORN_MAX_WIDTH_MM = 2.6
+WORN_MIN_LENGTH_MM = 35.0
 #: Working resolution of the colour masks (longest side, px).
 _MASK_SIDE = 640
 #: The neck base's cone (NeckBase): its lowest and highest section (mm from the notch, along the
@@ -122,6 +148,10 @@ BASE_CONE = (-25.0, 45.0, (1.0, 1.0), (1.35, 1.45))
 #: The least and most a chain's side is widened to reach the photo's outline (NeckFit.side_scales): past
 #: these the outline found is not the neck's (a collar, a lock of hair, the shoulders).
 OUTLINE_SCALE = (0.8, 1.5)
+#: A chain's side goes behind the neck where the photo's outline is this much wider than the neck above it
+#: (the flare's top; NeckFit.side_targets), at most CLIMB_MAX_MM above where the model's loop ends it.
+FLARE_X_NECK = 1.2
+CLIMB_MAX_MM = 45.0
 #: The neck's base slopes from the back (C7) down to the front (the notch, ~6 cm lower: T2's level).
 BASE_TILT_DEG = 22.0
 #: Colour distance (in the skin model's spreads) beyond which a non-hair person pixel is clothing: the
@@ -319,10 +349,38 @@ def tissue_masks(photo, det: NeckDetection) -> TissueMasks:
     # hue: a neck in shadow under a raised chin (deepface_img1: the whole front of its neck was "hair"
     # and cut the chain's side). Hair has strands: its band-pass contrast is 1-6 x the cheeks'.
     shade |= hair & below & same_hue & (tex < tex_limit)
+    # ... and skin far lighter than the hair that was sampled, of the skin's hue and most of its chroma, is skin
+    # whatever its texture (a glossy chest's sheen: on deepface_img1 the skin beside the black dress, L* 66-78
+    # against the hair's 27, band-pass contrast 1.5 x the limit, cut the chain's side in two).
+    if hair_s:
+        shade |= (hair & below & same_hue & (L > hmed[0] + _SHADE_ABOVE_HAIR_L)
+                  & (chroma > _SHADE_CHROMA_X_SKIN * float(np.hypot(m[0], m[1]))))
     hair &= ~shade
     # Clothes: what is neither skin nor hair, below the chin's level.
     rows = np.arange(h)[:, None]
     cloth = other & ~hair & ~shade & ~maybe_skin & (rows > chin[1])
+    # White and light-grey fabric (a T-shirt, a shirt): much paler and greyer than the skin, over an area
+    # wider than a lock (a highlight on the skin is small). Under a warm white balance its faint yellow has
+    # the skin's hue and passed as skin: chains were drawn over the T-shirts of earmeasure_2_front and
+    # aflw_image04476 (rounds 1-2).
+    skin_chroma = float(np.hypot(m[0], m[1]))
+    pale = (person & ~face & (rows > chin[1]) & (L > med_L + _PALE_CLOTH_DL)
+            & (chroma < _PALE_CLOTH_CHROMA * skin_chroma))
+    pale = cv2.morphologyEx(pale.astype(np.uint8), cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    cloth |= pale
+    skin &= ~pale
+    info["pale_cloth_px"] = int(pale.sum())
+    # Specks of "hair" or "clothes" below the chin smaller than ~(12 mm)^2 (1.5 x a lock's width, squared) are
+    # the skin's own shadows (the jugular notch's, a fold's) or moles: they cut the chain there
+    # (inspireface_rise_face's notch, round 2: "segments start and end in the middle of the skin"). Locks and
+    # fabric are larger.
+    speck = max(4, int(round((1.5 * HAIR_MIN_X_FACE * face_w) ** 2)))
+    for m_ in (hair, cloth):
+        n_, lab_, st_, _ = cv2.connectedComponentsWithStats((m_ & below).astype(np.uint8), connectivity=8)
+        small = np.nonzero(st_[1:, cv2.CC_STAT_AREA] < speck)[0] + 1
+        if len(small):
+            m_[np.isin(lab_, small)] = False
     # The face above the jaw line hides a chain behind the chin; the skin of the neck below it does not.
     full = lambda m: cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
     return TissueMasks(skin=full(skin), hair=full(hair), cloth=full(cloth), face=full(face), person=full(person),
@@ -369,6 +427,48 @@ class NeckFit:
                     k = float(np.clip(seen / max(abs(end[0]), 1e-6), *OUTLINE_SCALE))
             out.append(k)
         return out[0], out[1]
+
+    def side_targets(self, ends) -> list:
+        """Where each side of a rested chain (subject's left, right; its widest point ``ends[i]``, piece frame)
+        goes behind the neck in the photo, ``(x, height)`` mm, or None where the outline does not tell.
+
+        A real chain climbs the neck's side over the trapezius and goes behind the neck where its outline
+        starts to flare into the shoulders (the dev photos' own chains: ``compreface_002_A``,
+        ``facerec_rose_leslie_img1``): going down the outline from the neck's rows above the end, the first
+        height where it is wider than :data:`FLARE_X_NECK` x the neck's own half-width there (the
+        20th percentile), no more than :data:`CLIMB_MAX_MM` above the end. Where the end already lies at or
+        above that height, or the outline at its height is no flare (a neckline's edge coming in, under which
+        the chain goes), its own height (as round 2: on the outline there). The x is the outline's there,
+        within OUTLINE_SCALE of the end's."""
+        out = []
+        o = np.asarray(self.outline, float).reshape(-1, 3)
+        o = o[np.argsort(o[:, 0])] if len(o) else o
+        for col, end in zip((1, 2), ends):
+            tgt = None
+            if end is not None and len(o):
+                h, w = o[:, 0], o[:, col]
+                ok = w > 0
+                h, w = h[ok], w[ok]
+                if len(h) >= 2 and h.min() <= end[1] <= h.max():
+                    y = float(end[1])
+                    above = h > y
+                    if above.sum() >= 3:
+                        neck = float(np.percentile(w[above], 20))
+                        limit = FLARE_X_NECK * neck
+                        # Only where the outline at the end is the flare: narrower, it is a neckline's edge
+                        # coming in, under which the chain goes (earmeasure_2_front's T-shirt).
+                        if float(np.interp(y, h, w)) > limit:
+                            # from the top down: the first row wider than the limit is the flare's top
+                            top = min(y + CLIMB_MAX_MM, float(h.max()))
+                            rows = np.nonzero(above & (h <= top))[0][::-1]
+                            flare = next((i for i in rows if w[i] > limit), None)
+                            if flare is not None and h[flare] > y:
+                                y = float(h[flare])
+                    seen = float(np.interp(y, h, w))
+                    x = float(np.clip(seen, OUTLINE_SCALE[0] * abs(end[0]), OUTLINE_SCALE[1] * abs(end[0])))
+                    tgt = (math.copysign(x, end[0]), y)
+            out.append(tgt)
+        return out
 
     def chain_colliders(self, scale: float = 1.0):
         """The colliders as :mod:`jewelrender.physics.chain` shapes (units: mm x ``scale``)."""
@@ -582,6 +682,7 @@ class NeckPlacement:
             "head_pose_deg": {k: round(v, 1) for k, v in self.head.items()},
             "tissue": self.tissue.info,
             "details": self.details,
+            "warnings": [w for w in (self.details.get("worn_necklace", {}).get("warning"),) if w],
         }
 
 
@@ -623,6 +724,52 @@ def body_outline(tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, left: n
             j = int(first_off[0])
             out[side].append(float(s[j]) if ok[j] else np.nan)
     out["left"], out["right"] = np.asarray(out["left"]), np.asarray(out["right"])
+    return out
+
+
+def worn_necklace(photo, tissue: TissueMasks, chin: np.ndarray, mid: np.ndarray, sw_px: float,
+                  px_per_mm: float) -> dict:
+    """Whether the photo already wears a necklace: a thin line (darker or brighter than the skin around it, no
+    wider than :data:`WORN_MAX_WIDTH_MM`) running at least :data:`WORN_MIN_LENGTH_MM` over the bare skin of the
+    neck and chest. Ours would be drawn beside it (compreface_002_A, rounds 1-2): the report says so. Lines on
+    the skin's own edges (a neckline, a strap, hair) are left out by keeping ~1.5 mm inside the skin; hair
+    strands over the skin can pass for one (a warning, nothing refused)."""
+    import cv2
+
+    H, W = tissue.skin.shape
+    g = float(np.linalg.norm(mid - chin))
+    y0, y1 = int(max(0, chin[1] + 0.1 * g)), int(min(H, mid[1] + 0.6 * sw_px))
+    x0, x1 = int(max(0, mid[0] - 0.6 * sw_px)), int(min(W, mid[0] + 0.6 * sw_px))
+    out = {"found": False}
+    if y1 - y0 < 8 or x1 - x0 < 8:
+        return out
+    gray = cv2.cvtColor(np.ascontiguousarray(photo.srgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    k = max(3, int(round(2.5 * px_per_mm)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    line = np.maximum(cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, disc), cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, disc))
+    # the skin with its holes filled (a necklace's own pixels are holes in the colour mask), then ~1.5 mm in from
+    # its outline (the skin's edges against clothes and hair are lines too)
+    c = max(3, int(round(6.0 * px_per_mm)) | 1)
+    skin = cv2.morphologyEx(tissue.skin[y0:y1, x0:x1].astype(np.uint8), cv2.MORPH_CLOSE,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (c, c)))
+    e = max(1, int(round(1.5 * px_per_mm)))
+    skin = cv2.erode(skin, np.ones((2 * e + 1, 2 * e + 1), np.uint8)).astype(bool)
+    cand = ((line > WORN_CONTRAST) & skin).astype(np.uint8)
+    # bridge the gaps of a chain whose links catch the light in turn (a silver chain: bright, then dark)
+    cand = cv2.dilate(cand, np.ones((5, 5), np.uint8))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    best = 0.0
+    for i in range(1, n):
+        wd, ht, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        length = float(np.hypot(wd, ht))
+        # the dilation adds ~4 px to a line's width
+        width_mm = max(area / max(length, 1.0) - 4.0, 0.0) / px_per_mm
+        if width_mm <= WORN_MAX_WIDTH_MM:
+            best = max(best, length / px_per_mm)
+    out["longest_line_mm"] = round(best, 1)
+    if best >= WORN_MIN_LENGTH_MM:
+        out.update(found=True, warning="the photo already wears a necklace; the new one is drawn beside it (take "
+                                       "the photo without it for a true try-on)")
     return out
 
 
@@ -729,7 +876,8 @@ def place_neck(photo, det: NeckDetection, camera, *, length_in: float = DEFAULT_
         shoulder_width_mm=sw_px * m_per_px * 1e3, distance_m=float(z), head=head, fit=fit,
         points_cam=pts, proxies=proxies, tissue=tissue,
         details={"width": {**winfo, "prior_px": round(prior_px, 1)}, "iris_px": round(iris, 2),
-                 "eyes_distance_m": round(z_eyes, 4), "chin_to_shoulders_px": round(g, 1)})
+                 "eyes_distance_m": round(z_eyes, 4), "chin_to_shoulders_px": round(g, 1),
+                 "worn_necklace": worn_necklace(photo, tissue, chin, mid, sw_px, width_px / (2 * neck_r_mm))})
 
 
 class NeckSite:
@@ -842,6 +990,7 @@ class NeckSite:
         """Hair, clothes and the chin hide the chain; the key light's contact shadow on the skin."""
         import cv2
 
+        from ..camera_look import measure_look
         from ..contact import key_in_image
         from ..integration import Integration
 
@@ -850,6 +999,13 @@ class NeckSite:
         cover = t.covering[sy, sx].astype(np.float32)
         # Soft edges, about the photo's own blur: hair strands and fabric edges are not hard cuts.
         visible = 1.0 - cv2.GaussianBlur(cover, (0, 0), 0.8)
+        # Beyond the body's outline a chain lying on the body is behind it, and over the last ~1.5 mm inside the
+        # outline it turns round the neck's rounded edge, foreshortened and hidden by it: links drawn there
+        # floated in the background (frl-london_113-03, round 3: "both chain ends rise past the neck/shoulder
+        # silhouette into the grey background") or stopped in a hard cut.
+        person = t.person[sy, sx].astype(np.uint8)
+        inside = cv2.distanceTransform(person, cv2.DIST_L2, 3)
+        visible = visible * np.clip(inside / max(OUTLINE_ROUND_MM * placement.px_per_mm, 1.0), 0.0, 1.0)
         visible, dropped = _drop_slivers(np.clip(alpha, 0, 1), visible, (t.cloth | ~t.person)[sy, sx], piece,
                                          placement.px_per_mm)
         a = np.clip(alpha, 0, 1) * visible
@@ -858,9 +1014,18 @@ class NeckSite:
         key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
         contact, cinfo = necklace_contact(a, skin, key, piece, placement.px_per_mm)
         placement.render_coverage["before_occlusion_px"] = float(np.clip(alpha, 0, 1).sum())
-        return Integration(visible=visible, contact=contact, look=None, segmentation=None,
+        cap, capinfo = metal_cap(photo, crop, t.skin[sy, sx], a)
+        # The camera's look over the crop, its grain read on the skin: the chain gets the photo's sharpening,
+        # grain and JPEG blocks (round 2's judges: "crisp, too clean for the soft, noisy plate"; until round 3
+        # a necklace got plain grey noise).
+        # (Its blur read on the person mask's outline instead, as a ring's on the finger's, was tried after round 3:
+        # the mask's edge lies off the real one by a few pixels and gave 3.4 px on the bundled sample, against 0.6
+        # over the crop, and blurred the chain into a smear.)
+        look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, skin=t.skin[sy, sx])
+        return Integration(visible=visible, contact=contact, look=look, segmentation=None, median_cap=cap,
                            report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo,
-                                   "slivers_dropped": dropped})
+                                   "slivers_dropped": dropped, "metal_cap": capinfo,
+                                   "camera_look": look.to_report()})
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         """The share of the chain's rendered coverage left after hair and clothes."""
@@ -947,7 +1112,7 @@ def _standoff_mm(piece) -> tuple[float, float]:
 
 
 def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm: float) -> tuple[np.ndarray, dict]:
-    """The multiplier of the photo under a necklace (:func:`jewelrender.contact.contact_shading`): the
+    """The (h, w, 3) multiplier of the photo under a necklace (:func:`jewelrender.contact.contact_shading`): the
     chain's contact line and its short cast away from the key light, and the pendant's, which stands
     further off the chest and casts further.
 
@@ -970,12 +1135,82 @@ def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm:
         pend = cv2.dilate(core, np.ones((3, 3), np.uint8)).astype(np.float32) * a
     chain = np.clip((a - pend) * CHAIN_SHADOW_GAIN, 0.0, 1.0)
     mult, info = contact_shading(chain, skin, key, chain_mm * px_per_mm)
+    mult = mult[..., None] * _chain_own_shade(a - pend, skin, piece, px_per_mm)
     info = {"chain": info, "chain_standoff_px": round(chain_mm * px_per_mm, 2)}
     if pend.any():
         m2, info2 = contact_shading(pend, skin, key, pend_mm * px_per_mm)
-        mult = mult * m2
+        mult = mult * m2[..., None]
         info.update(pendant=info2, pendant_px=int((pend > 0.5).sum()))
     return mult, info
+
+
+def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray) -> tuple[float | None, dict]:
+    """The most a necklace's median radiance may be (linear luminance): :data:`METAL_X_SKIN` x the skin's
+    around it (its median where the chain lies, within ~40 px of it). Polished metal (F0's luminance
+    0.6-0.9) in a room lit evenly from every side shows F0 / albedo ~ 1.4-1.6 x the skin beside it; less the
+    key light's share of the skin's light (a small source the metal mirrors only at glints, which the median
+    leaves out: 20-50 % on the dev portraits) and less what the half of a link's normals facing the body
+    mirror (the skin beside and under it, in its shade, not the room: ~0.7 of it), about 1. On a clipped
+    studio backdrop the lighting fit extrapolates the
+    white above the clip (up to 8 x), which a chain facing the camera mostly does not see: it came out a
+    flat, glowing white line (frl-london_113-03, inspireface_rise_face; round 2). None where no skin tells."""
+    import cv2
+
+    from ..color import luminance, srgb8_to_linear
+
+    near = cv2.dilate((np.asarray(alpha) > 0.1).astype(np.uint8), np.ones((81, 81), np.uint8)).astype(bool)
+    where = near & np.asarray(skin, bool)
+    if where.sum() < 50:
+        return None, {"skin_px": int(where.sum())}
+    sy, sx = crop.slices
+    lum = luminance(srgb8_to_linear(photo.srgb[sy, sx][where]))
+    ref = float(np.median(lum))
+    return METAL_X_SKIN * ref, {"skin_luminance": round(ref, 4), "cap": round(METAL_X_SKIN * ref, 4)}
+
+
+def _chain_own_shade(chain: np.ndarray, skin: np.ndarray, piece, px_per_mm: float) -> np.ndarray:
+    """The (h, w, 3) multiplier of the skin that shows in the pixels a fine chain crosses (between its
+    wires, inside its links). That skin lies within a wire's width or two of the metal, which hides about
+    half the room from it, and the links' undersides mirror it: a share :data:`CHAIN_OWN_SHADE` of it shows
+    as the metal's mirror (its normal reflectance F0, per channel) of skin lit :data:`CHAIN_SHADE_LIGHT` as
+    much, ``1 - D (1 - s F0)``: darker, and, for gold, more saturated (real fine gold chains on skin read as
+    an orange-brown line with glints: ``facerec_rose_leslie_img1``, ``deca_aflw2000_image00408``). Without it
+    a sub-pixel chain was its metal's colour averaged with the lit skin's, which the lighting fit makes
+    nearly the same: a pale, semi-transparent ghost (round 2's judges on deepface_img1). Over the chain's
+    footprint closed across a link's hole; weaker where the wire is wider than a pixel or two (there the
+    shade is the contact line's, beside a resolved wire)."""
+    import cv2
+
+    c = np.clip(np.asarray(chain, np.float32), 0.0, 1.0)
+    if not (c > 0.02).any():
+        return np.ones(c.shape + (3,), np.float32)
+    band = piece.band
+    wire_px = float(band.get("wire_mm", 1.0)) * px_per_mm
+    # the link's hole (its inner width: ~0.6 x the link's length less two wires) is inside the chain too
+    hole_px = max(0.0, 0.6 * float(band.get("link_mm", 0.0)) - 2.0 * float(band.get("wire_mm", 0.0))) * px_per_mm
+    k = 2 * int(np.ceil(max(hole_px, 1.0) / 2.0)) + 1
+    touched = np.clip(c / 0.15, 0.0, 1.0)
+    touched = cv2.morphologyEx(touched, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    depth = CHAIN_OWN_SHADE * float(np.clip(2.0 / max(wire_px, 1e-3) - 0.5, 0.0, 1.0))
+    skin_w = np.clip(cv2.GaussianBlur(np.asarray(skin, np.float32), (0, 0), 0.7), 0.0, 1.0)
+    f0 = np.asarray(_metal_f0(piece), np.float32)
+    return (1.0 - (depth * touched * skin_w)[..., None] * (1.0 - CHAIN_SHADE_LIGHT * f0)).astype(np.float32)
+
+
+def _metal_f0(piece) -> tuple:
+    """The piece's metal's normal reflectance (linear sRGB); a neutral 0.8 for a metal the library does not
+    name (a presets file)."""
+    from ..errors import JewelrenderError
+    from ..library import materials, optics
+
+    try:
+        data = materials.metal(piece.metal).data
+    except (JewelrenderError, AttributeError, KeyError):
+        return (0.8, 0.8, 0.8)
+    # under D65 over the visible range, as the glTF export's base colour (gltf.metal_base_color)
+    wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
+    xyz = optics.reflectance_to_xyz(wl, data.normal_reflectance(wl), "D65")
+    return tuple(float(c) for c in np.clip(optics.xyz_to_linear_srgb(xyz), 0.0, 1.0))
 
 
 def _neck_skin_share(tissue: TissueMasks, det: NeckDetection) -> float:
