@@ -505,6 +505,16 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     # render in a service's heap (tests/test_render_layers.py checks that repeats share the kernel).
     integrator = None
     try:
+        # The proxies are only ray-tested there: the scene the lighting's refinement built for the same body
+        # (ray_test_scene), else made now, before the render's other objects as it was in the lighting:
+        # the objects' order is part of the kernel (tests/test_render_layers.py).
+        if spec.proxies:
+            off = np.cumsum([0] + [len(m.vertices) for m in spec.proxies])
+            proxy_scene = ray_test_scene(
+                mi, np.concatenate([np.asarray(m.vertices, np.float32) for m in spec.proxies]),
+                np.concatenate([np.asarray(m.faces, np.int64) + o for m, o in zip(spec.proxies, off)]))
+        else:
+            proxy_scene = mi.load_dict({"type": "scene"})
         jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(meshes)}
         proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
         scene = mi.load_dict({
@@ -522,11 +532,7 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
         jewel_only = {k: v if m.emission is None else _mesh(mi, m, emit=False)
                       for (k, v), m in zip(jewel.items(), meshes)}
         integrator.jewel_scene = mi.load_dict({"type": "scene", **jewel_only})
-        # Only ray-tested: the same scene as the lighting's refinement built for these proxies (ray_test_scene).
-        off = np.cumsum([0] + [len(m.vertices) for m in spec.proxies])
-        integrator.proxy_scene = ray_test_scene(
-            mi, np.concatenate([np.asarray(m.vertices, np.float32) for m in spec.proxies]),
-            np.concatenate([np.asarray(m.faces, np.int64) + o for m, o in zip(spec.proxies, off)]))
+        integrator.proxy_scene = proxy_scene
         if spec.pixels is not None:
             img = _render_pixels(mi, scene, spec, seed)
         elif LEGACY_FILM_RENDER:
