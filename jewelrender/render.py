@@ -385,7 +385,10 @@ def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.
         L = mi.unpolarized_spectrum(weight * L)
         rgb = mi.spectrum_to_srgb(L, ray.wavelengths) if spectral else mi.Color3f(L)
         dr.eval(rgb, *aovs)
-        layers = np.stack([np.asarray(a).reshape(n) for a in (rgb[0], rgb[1], rgb[2], *aovs)]).astype(np.float64)
+        # Each layer converted to double as it is copied in (no float32 stack first: ~1/3 of the copying).
+        layers = np.empty((8, n))
+        for i, a in enumerate((rgb[0], rgb[1], rgb[2], *aovs)):
+            layers[i] = np.asarray(a).reshape(n)
         if acc is None:
             acc = layers
         else:
