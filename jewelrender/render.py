@@ -23,12 +23,13 @@ proxies, so no shape ids or BSDF flags are needed to tell them apart.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["RenderLayers", "render_layers", "register_integrator", "mitsuba_mesh", "merged_meshes", "jit_array",
-           "later_passes_pixels"]
+           "later_passes_pixels", "ray_test_scene"]
 
 _registered: set[str] = set()
 
@@ -148,6 +149,40 @@ def jit_array(array_type, values: np.ndarray):
     out = buf[start:start + values.nbytes].view(values.dtype)
     out[...] = values
     return array_type(out)
+
+
+#: The last :func:`ray_test_scene`: ((variant, vertices, faces), scene).
+_ray_test_cache: tuple | None = None
+_ray_test_lock = threading.Lock()
+
+
+def ray_test_scene(mi, vertices: np.ndarray, faces: np.ndarray):
+    """A Mitsuba scene of one mesh (``vertices`` (N, 3), ``faces`` (M, 3)), for ray tests only.
+
+    The body proxies are ray-tested twice a try-on: by the lighting's refinement (the skin's shadows)
+    and by the render (the skin's light without the piece), and building the scene's ray-tracing
+    structure cost ~3 us a triangle on the 2-core machine (~0.05 s for a hand's 14,400). The last scene
+    is kept and returned again for the same variant and the same triangles (compared value by value, so
+    another body gets its own); it replaces the one before, so only one is ever alive (a render's
+    kernel has every live Mitsuba object in it: a second one would be another kernel, compiled again).
+    """
+    global _ray_test_cache
+    v = np.ascontiguousarray(vertices, np.float32)
+    f = np.ascontiguousarray(faces, np.uint32)
+    variant = mi.variant()
+    with _ray_test_lock:
+        got = _ray_test_cache
+        if got is not None and got[0][0] == variant and np.array_equal(got[0][1], v) and np.array_equal(got[0][2], f):
+            return got[1]
+        _ray_test_cache = None  # the old scene goes before the new one is made
+        mesh = mi.Mesh("proxies", len(v), len(f))
+        p = mi.traverse(mesh)
+        p["vertex_positions"] = jit_array(mi.Float, v)
+        p["faces"] = jit_array(mi.UInt32, f)
+        p.update()
+        scene = mi.load_dict({"type": "scene", "proxies": mesh})
+        _ray_test_cache = ((variant, v.copy(), f.copy()), scene)
+        return scene
 
 
 def _mesh(mi, m, *, emit: bool = True) -> object:
@@ -350,7 +385,10 @@ def _trace(mi, scene, spec, seed: int, grid, n: int, first_pass: int = 0) -> np.
         L = mi.unpolarized_spectrum(weight * L)
         rgb = mi.spectrum_to_srgb(L, ray.wavelengths) if spectral else mi.Color3f(L)
         dr.eval(rgb, *aovs)
-        layers = np.stack([np.asarray(a).reshape(n) for a in (rgb[0], rgb[1], rgb[2], *aovs)]).astype(np.float64)
+        # Each layer converted to double as it is copied in (no float32 stack first: ~1/3 of the copying).
+        layers = np.empty((8, n))
+        for i, a in enumerate((rgb[0], rgb[1], rgb[2], *aovs)):
+            layers[i] = np.asarray(a).reshape(n)
         if acc is None:
             acc = layers
         else:
@@ -470,6 +508,16 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
     # render in a service's heap (tests/test_render_layers.py checks that repeats share the kernel).
     integrator = None
     try:
+        # The proxies are only ray-tested there: the scene the lighting's refinement built for the same body
+        # (ray_test_scene), else made now, before the render's other objects as it was in the lighting:
+        # the objects' order is part of the kernel (tests/test_render_layers.py).
+        if spec.proxies:
+            off = np.cumsum([0] + [len(m.vertices) for m in spec.proxies])
+            proxy_scene = ray_test_scene(
+                mi, np.concatenate([np.asarray(m.vertices, np.float32) for m in spec.proxies]),
+                np.concatenate([np.asarray(m.faces, np.int64) + o for m, o in zip(spec.proxies, off)]))
+        else:
+            proxy_scene = mi.load_dict({"type": "scene"})
         jewel = {_key("j", i, m.name): _mesh(mi, m) for i, m in enumerate(meshes)}
         proxies = {_key("p", i, m.name): _mesh(mi, m) for i, m in enumerate(spec.proxies)}
         scene = mi.load_dict({
@@ -487,8 +535,7 @@ def render_layers(spec, *, seed: int = 0) -> RenderLayers:
         jewel_only = {k: v if m.emission is None else _mesh(mi, m, emit=False)
                       for (k, v), m in zip(jewel.items(), meshes)}
         integrator.jewel_scene = mi.load_dict({"type": "scene", **jewel_only})
-        integrator.proxy_scene = mi.load_dict({"type": "scene",
-                                               **{k: _mesh(mi, m, emit=False) for k, m in zip(proxies, spec.proxies)}})
+        integrator.proxy_scene = proxy_scene
         if spec.pixels is not None:
             img = _render_pixels(mi, scene, spec, seed)
         elif LEGACY_FILM_RENDER:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .sites.proxies import capsule_mesh
+from .sites.proxies import capsule_meshes
 
 __all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material",
            "crease_gain", "footprint"]
@@ -248,14 +248,9 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, pi
     """
     import cv2
 
-    vs, fs, ns, off = [], [], [], 0
-    for cap in capsules:
-        v, f, n = capsule_mesh(cap.p0, cap.p1, cap.radius)
-        vs.append(v)
-        fs.append(f + off)
-        ns.append(n)
-        off += len(v)
-    v = np.concatenate(vs)
+    # Every capsule meshed at once (each exactly as capsule_mesh makes it; ~25x fewer NumPy calls).
+    v, faces, normals = capsule_meshes([c.p0 for c in capsules], [c.p1 for c in capsules],
+                                       [c.radius for c in capsules])
     uv = camera.project(v.astype(np.float64)) / np.array([camera.width, camera.height])
     scale = min(1.0, BODY_TEXTURE_SIDE / max(photo_linear.shape[:2]))
     tex = photo_linear if scale >= 1.0 else cv2.resize(
@@ -270,7 +265,7 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, pi
     # render kernel again (~2-4 s on 2 cores); the UVs are in [0, 1] whatever the resolution.
     tex = cv2.resize(tex, (BODY_TEXTURE_SIDE, BODY_TEXTURE_SIDE), interpolation=cv2.INTER_LINEAR)
     black = {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}
-    return SceneMesh("body", "proxy", v, np.concatenate(fs), np.concatenate(ns), black,
+    return SceneMesh("body", "proxy", v, faces, normals, black,
                      texcoords=np.clip(uv, 0.0, 1.0).astype(np.float32),
                      emission=np.array(tex, dtype=np.float32, order="C", copy=True))  # writable: mi.Bitmap refuses read-only arrays
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HairModel", "hair_model", "ear_integration", "SKIN_POINTS"]
+__all__ = ["HairModel", "hair_model", "ear_integration", "ear_integration_before_render", "SKIN_POINTS"]
 
 #: Cheek and forehead mesh points: skin (no lips, brows, eyes, nostrils).
 SKIN_POINTS = (50, 280, 205, 425, 187, 411, 117, 346, 101, 330, 151, 9, 108, 337, 36, 266)
@@ -156,11 +156,17 @@ def ear_integration(photo, detection, camera, placement, piece, light, crop, alp
     ``placement`` is one ear's (:class:`jewelrender.sites.ear.EarSide`); the hair mask of the
     try-on's head comes from the whole placement's model via the ear's visibility record.
     """
+    return ear_integration_before_render(photo, detection, camera, placement, piece, light, crop)(alpha)
+
+
+def ear_integration_before_render(photo, detection, camera, placement, piece, light, crop):
+    """:func:`ear_integration` in two steps: the hair, the skin and the camera's look, which need no render,
+    now; ``finish(alpha)`` adds the contact shadow once the piece's coverage is known (the pipeline runs
+    the first step beside the render)."""
     import cv2
 
     from .camera_look import measure_look
-    from .contact import contact_shading, key_in_image
-    from .integration import Integration
+    from .contact import key_in_image
 
     model = hair_model(photo, detection.face, detection.person_mask, placement.fit.mm_per_px)
     x0, y0 = crop.x, crop.y
@@ -174,12 +180,19 @@ def ear_integration(photo, detection, camera, placement, piece, light, crop, alp
     info = light.info if light is not None else {}
     key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
     thick_px = 1.5 / placement.fit.mm_per_px
-    a = np.clip(alpha, 0, 1) * visible
-    contact, cinfo = contact_shading(a, skin, key, thick_px)
     look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, edges=None, skin=skin)
-    hidden = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
-    report = {"hair": {"model": model.hair is not None, "ear_cover": round(cover, 3), "in_front": in_front,
-                       "coverage_hidden": round(hidden, 4)},
-              "contact": cinfo, "camera_look": look.to_report()}
-    return Integration(visible=visible.astype(np.float32), contact=contact, look=look, segmentation=None,
-                       report=report)
+
+    def finish(alpha):
+        from .contact import contact_shading
+        from .integration import Integration
+
+        a = np.clip(alpha, 0, 1) * visible
+        contact, cinfo = contact_shading(a, skin, key, thick_px)
+        hidden = float((np.clip(alpha, 0, 1) * (1.0 - visible)).sum() / max(float(np.clip(alpha, 0, 1).sum()), 1e-6))
+        report = {"hair": {"model": model.hair is not None, "ear_cover": round(cover, 3), "in_front": in_front,
+                           "coverage_hidden": round(hidden, 4)},
+                  "contact": cinfo, "camera_look": look.to_report()}
+        return Integration(visible=visible.astype(np.float32), contact=contact, look=look, segmentation=None,
+                           report=report)
+
+    return finish

@@ -171,3 +171,30 @@ def test_refine_option_is_validated(hand):
         refine_lighting(photo, cam, pl, EnvMap(np.ones((8, 16, 3), np.float32)), [0.5, 0.4, 0.3], iterations=-1)
     with pytest.raises(InvalidOptionError):
         estimate_lighting(photo, cam, pl, refine="yes")
+
+
+def test_the_transport_on_a_kept_ray_test_scene_is_the_transport_on_a_new_one(hand, data_dir, detector):
+    """The proxies' ray-test scene is kept between calls for the same body (render.ray_test_scene): another
+    photo's body gets its own, and each photo's transport is the same whether its scene was kept or built."""
+    import mitsuba as mi
+
+    from jewelrender import backend
+    from jewelrender.render import ray_test_scene
+
+    photo, cam, pl = hand
+    other = jr.load_photo(data_dir / "photos" / "hands" / "ringtryon_assets_12.jpg")
+    cam_o = camera_from_photo(other)
+    pl_o = place_ring(other, detector.detect(other)[0], cam_o)
+    backend.select()
+    dummy = np.array([[0.0, 0.0, 50.0], [1.0, 0.0, 50.0], [0.0, 1.0, 50.0]], np.float32)
+    ray_test_scene(mi, dummy, np.array([[0, 1, 2]], np.uint32))   # nothing of either hand kept
+    a_new = skin_transport(photo, cam, pl, 32)
+    a_kept = skin_transport(photo, cam, pl, 32)
+    b_new = skin_transport(other, cam_o, pl_o, 32)
+    a_again = skin_transport(photo, cam, pl, 32)
+    for x in (a_kept, a_again):
+        assert np.array_equal(x.transport, a_new.transport) and x.rays == a_new.rays
+    # The other hand's shadows are its own (both hands have 25 capsules: a scene kept by its size alone
+    # would have shadowed it with the first hand).
+    ray_test_scene(mi, dummy, np.array([[0, 1, 2]], np.uint32))
+    assert np.array_equal(skin_transport(other, cam_o, pl_o, 32).transport, b_new.transport)

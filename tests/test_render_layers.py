@@ -182,3 +182,35 @@ def test_later_passes_go_where_the_piece_and_its_shadow_are(data_dir):
     # the growth of the shadow's pixels, 3e-3: the skin round the ring a level brighter).
     shade = ours.lit_with.sum() / ours.lit_without.sum()
     assert abs(shade - every.lit_with.sum() / every.lit_without.sum()) < 1.5e-3
+
+
+def test_the_body_ray_test_scene_is_kept_for_its_own_triangles_only(data_dir):
+    """render.ray_test_scene keeps the last body's scene (the lighting's refinement builds it, the render's
+    shadow layer reuses it): the same triangles get the same scene back, other triangles a scene of their
+    own (a ray through either triangle hits it), and a render on the kept scene is the render on a new one."""
+    import mitsuba as mi
+
+    from jewelrender.render import ray_test_scene
+
+    backend.select()
+    tri = np.array([[-0.1, -0.1, 1.0], [0.1, -0.1, 1.0], [0.0, 0.1, 1.0]], np.float32)
+    faces = np.array([[0, 1, 2]], np.uint32)
+    moved = tri + np.float32([1.0, 0.0, 0.0])
+    a = ray_test_scene(mi, tri, faces)
+    assert ray_test_scene(mi, tri.copy(), faces.copy()) is a
+    b = ray_test_scene(mi, moved, faces)
+    assert b is not a
+    through_a = mi.Ray3f(mi.Point3f(0.0, 0.0, 0.0), mi.Vector3f(0.0, 0.0, 1.0))
+    through_b = mi.Ray3f(mi.Point3f(1.0, 0.0, 0.0), mi.Vector3f(0.0, 0.0, 1.0))
+    assert bool(b.ray_test(through_b)[0]) and not bool(b.ray_test(through_a)[0])
+    a2 = ray_test_scene(mi, tri, faces)
+    assert a2 is not b and bool(a2.ray_test(through_a)[0]) and not bool(a2.ray_test(through_b)[0])
+
+    # The render: its body's scene kept (built by the lighting, or by the render before), and built anew
+    # after another body's replaced it: the same layers, bit for bit.
+    spec, kept = _render(PHOTOS[0], data_dir)[4], None
+    kept = render_layers(spec, seed=0)
+    ray_test_scene(mi, tri, faces)
+    fresh = render_layers(spec, seed=0)
+    for f in ("jewel", "alpha", "lit_with", "lit_without", "proxy", "stone"):
+        assert np.array_equal(getattr(kept, f), getattr(fresh, f)), f

@@ -78,11 +78,17 @@ def _photo_fit(photo, camera, placement, *, env_height=64, refine=True, **kw) ->
     from concurrent.futures import ThreadPoolExecutor
 
     from .photo_fit import estimate_photo_fit, photo_detail, photo_detail_env
+    from .skin import reference_skin
+
+    def detail_for_the_fit():
+        # What the map's detail needs of the fit's size and of the skin's colour (the fit reports the same
+        # reference_skin) is made here too: the fit's own thread is the longer one.
+        return photo_detail(photo, camera, placement).prepare(env_height, reference_skin(photo, camera, placement))
 
     # The render map's photo-side half does not depend on the fit: it is made on a second thread
     # meanwhile (NumPy and OpenCV release the GIL in their large operations; the result is the same).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo_detail") as pool:
-        detail = pool.submit(photo_detail, photo, camera, placement)
+        detail = pool.submit(detail_for_the_fit)
         env, info = estimate_photo_fit(photo, camera, placement, env_height=env_height, refine=refine, **kw)
         detail = detail.result()
     albedo = np.asarray(info.get("skin_albedo_rgb", [0.45, 0.33, 0.27]), dtype=np.float64)

@@ -785,6 +785,13 @@ class PhotoDetail:
             self.photographer = photographer(d, -c / np.linalg.norm(c))
         self._by_fit_height: dict[int, tuple] = {}
 
+    def prepare(self, fit_height: int, skin_rgb=None) -> "PhotoDetail":
+        """Make now what :meth:`apply` needs of a fitted map ``fit_height`` rows high and of ``skin_rgb`` (both
+        kept), so that apply, which waits for the fit, does only the map's part."""
+        self._low_pass(int(fit_height))
+        self.room_colour(skin_rgb)
+        return self
+
     def room_colour(self, skin_rgb=None) -> np.ndarray:
         """(H, W, 3): the colour of the unseen room behind the camera, per texel (only its chroma is used).
 

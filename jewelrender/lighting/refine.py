@@ -152,18 +152,14 @@ def renderer_texels(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _proxy_scene(mi, placement):
-    """A Mitsuba scene of the capsules' meshes, for ray tests only."""
-    from ..render import jit_array
+    """A Mitsuba scene of the capsules' meshes, for ray tests only: the render's own for these proxies
+    (:func:`jewelrender.render.ray_test_scene`; built here first, it is not built again there)."""
+    from ..render import ray_test_scene
     from ..sites.proxies import capsule_meshes
 
     caps = placement.proxies
     v, f, _ = capsule_meshes([c.p0 for c in caps], [c.p1 for c in caps], [c.radius for c in caps])
-    mesh = mi.Mesh("proxies", len(v), len(f))
-    p = mi.traverse(mesh)
-    p["vertex_positions"] = jit_array(mi.Float, np.asarray(v, np.float32))
-    p["faces"] = jit_array(mi.UInt32, np.asarray(f, np.uint32))
-    p.update()
-    return mi.load_dict({"type": "scene", "proxies": mesh})
+    return ray_test_scene(mi, v, f)
 
 
 def light_transport(camera, placement, film, crop, mask, height: int, width: int,
@@ -197,10 +193,15 @@ def light_transport(camera, placement, film, crop, mask, height: int, width: int
     t_c, n_c = t[:n_pix], nrm[:n_pix]
     hit_s = (idx[n_pix:] >= 0).reshape(n_pix, -1)
     n_s = nrm[n_pix:].reshape(n_pix, -1, 3)
-    # Mean clamped cosine over the sub-pixels that see skin (the mask is eroded: nearly all do).
+    # Mean clamped cosine over the sub-pixels that see skin (the mask is eroded: nearly all do). In place,
+    # sub-pixel by sub-pixel in the same order: the same sums as with temporaries, at half the time.
     cos = np.zeros((n_pix, len(d_tex)))
+    part = np.empty_like(cos)
     for k in range(n_s.shape[1]):
-        cos += np.maximum(n_s[:, k] @ d_tex.T, 0.0) * hit_s[:, k, None]
+        np.matmul(n_s[:, k], d_tex.T, out=part)
+        np.maximum(part, 0.0, out=part)
+        part[~hit_s[:, k]] = 0.0
+        cos += part
     cos /= np.maximum(hit_s.sum(axis=1), 1)[:, None]
 
     # Visibility, only where the light would count.
@@ -224,7 +225,8 @@ def light_transport(camera, placement, film, crop, mask, height: int, width: int
                        dr.gather(mi.Vector3f, dg, jit_array(mi.UInt32, jj.astype(np.uint32))))
         occluded = np.array(scene.ray_test(ray), dtype=bool).reshape(-1)
     cos[ii[occluded], jj[occluded]] = 0.0
-    return cos * (w_tex / np.pi)[None, :], int(len(ii))
+    cos *= (w_tex / np.pi)[None, :]
+    return cos, int(len(ii))
 
 
 @dataclass
@@ -365,18 +367,22 @@ def _optimise(transport, tgt, room, key, albedo, h, iterations):
     B = np.zeros((n_tex, n_cells))
     for t in range(4):
         np.add.at(B, (np.arange(n_tex), taps[t]), wts[t])
-    # Texels no skin pixel sees (below every normal's horizon, or hidden) change nothing: dropped.
-    seen = np.flatnonzero(transport.any(axis=0))
-    transport, room, key, B = transport[:, seen], room[seen], key[seen], B[seen]
+    # Texels no skin pixel sees (below every normal's horizon, or hidden) change nothing: dropped. (The
+    # transport is >= 0, so its column maxima say which; np.take gathers the columns ~7x faster than
+    # fancy indexing, the same values.)
+    seen = np.flatnonzero(transport.max(axis=0) > 0.0)
+    transport, room, key, B = np.take(transport, seen, axis=1), room[seen], key[seen], B[seen]
     norm = float(np.mean(tgt ** 2)) + 1e-12
     scale = 2.0 / (tgt.size * norm)
     key_img = transport @ key                       # the key's image per unit key gain (P, 3)
     # The steps' products in single precision (half the memory traffic; the image to ~1e-7).
     t32 = transport.astype(np.float32)
 
-    def image(g, k, a):
-        room_img = t32 @ (room * np.exp(B @ g)).astype(np.float32)
-        return albedo * np.exp(a) * (room_img + key_img * np.exp(k)), room_img
+    def image(g, k, a, gain=None):
+        """The image, and the room's image and gain per texel (``gain``: ``exp(B @ g)`` when known)."""
+        gain = np.exp(B @ g) if gain is None else gain
+        room_img = t32 @ (room * gain).astype(np.float32)
+        return albedo * np.exp(a) * (room_img + key_img * np.exp(k)), room_img, gain
 
     def data_loss(img):
         return float(np.mean((img - tgt) ** 2) / norm)
@@ -390,13 +396,13 @@ def _optimise(transport, tgt, room, key, albedo, h, iterations):
         # Linear decay to a tenth: early steps move, late ones settle.
         lr = LEARNING_RATE * (1.0 - 0.9 * it / max(iterations - 1, 1))
         g, k, a = params
-        img, room_img = image(g, k, a)
+        img, room_img, gain = image(g, k, a)
         r = scale * (img - tgt)                      # d loss / d image
         alb = albedo * np.exp(a)
         grad_a = (r * img).sum(axis=0) + PRIOR_WEIGHT * 2.0 * a / 3.0
         grad_k = (r * alb * key_img * np.exp(k)).sum(axis=0) + PRIOR_WEIGHT * 2.0 * k / 3.0
         d_env = t32.T @ (r * alb).astype(np.float32)  # d loss / d map texel (T, 3)
-        grad_g = B.T @ (d_env * room * np.exp(B @ g)) + PRIOR_WEIGHT * 2.0 * g / g.size
+        grad_g = B.T @ (d_env * room * gain) + PRIOR_WEIGHT * 2.0 * g / g.size
         step = it + 1
         corr = np.sqrt(1.0 - b2 ** step) / (1.0 - b1 ** step)
         for i, grad in enumerate((grad_g, grad_k, grad_a)):

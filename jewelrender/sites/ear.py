@@ -550,6 +550,13 @@ class EarSite:
 
         return ear_integration(photo, detection, camera, placement, piece, light, crop, alpha)
 
+    def integration_before_render(self, photo, detection, camera, placement, piece, light, crop, *, others=()):
+        """:meth:`integration` in two steps: the hair, the skin and the camera's look (no render needed) now,
+        the contact shadow when the coverage is known: ``finish(alpha)``."""
+        from ..segmentation_hair import ear_integration_before_render
+
+        return ear_integration_before_render(photo, detection, camera, placement, piece, light, crop)
+
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         from ..pieces.earring import front_area_mm2
 

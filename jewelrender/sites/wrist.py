@@ -785,6 +785,12 @@ class WristSite:
         (:func:`wrist_visible_mask`), and so does another hand over it (:func:`other_hands_mask`). The
         ring's contact line and camera look are finger-specific (:mod:`jewelrender.integration`); a wrist
         piece keeps the render's own shadow."""
+        return self.integration_before_render(photo, detection, camera, placement, piece, light, crop,
+                                              others=others)(alpha)
+
+    def integration_before_render(self, photo, detection, camera, placement, piece, light, crop, *, others=()):
+        """:meth:`integration` in two steps: the silhouette (no render needed) now, the share of the piece
+        it hides when the coverage is known: ``finish(alpha)``."""
         import cv2
 
         from ..integration import Integration
@@ -794,9 +800,13 @@ class WristSite:
         info.update(other_info)
         if over.any():
             vis = np.minimum(vis, 1.0 - cv2.GaussianBlur(over.astype(np.float32), (0, 0), 0.7))
-        a = np.asarray(alpha, np.float32)
-        info["piece_hidden_fraction"] = round(float((a * (1.0 - vis)).sum() / max(float(a.sum()), 1e-6)), 4)
-        return Integration(visible=vis, contact=None, look=None, segmentation=None, report=info)
+
+        def finish(alpha):
+            a = np.asarray(alpha, np.float32)
+            report = dict(info, piece_hidden_fraction=round(float((a * (1.0 - vis)).sum() / max(float(a.sum()), 1e-6)), 4))
+            return Integration(visible=vis, contact=None, look=None, segmentation=None, report=report)
+
+        return finish
 
     def check_visible(self, mask: np.ndarray, placement, piece, crop_report) -> float:
         ppm = placement.wrist_width_px / (2 * placement.fit.wrist_a_mm)  # px per mm at the wrist
