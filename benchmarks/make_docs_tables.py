@@ -264,6 +264,34 @@ def lighting_breakdown(rows: list[dict], pieces: list[str], skins: list[str]) ->
     return "\n".join(lines) + "\n"
 
 
+#: The variants of ``bench_lighting.py --ablate`` (photo_fit.ablation_maps), in the table's order, and their labels.
+ABLATION_LABELS = {"fit": "closed-form fit, as shipped", "without_key": "without the key lobe",
+                   "without_back_gain": "back gain kept at 1", "without_clip_gain": "clipped texels at the clip",
+                   "without_photographer": "without the photographer's disc",
+                   "given_albedo": "the true albedo in the energy balance (oracle)"}
+
+
+def ablation_table(rows: list[dict], pieces: list[str], skins: list[str]) -> str:
+    """``bench_lighting.py --ablate``: the rings under the closed-form map with each part switched off, against
+    the refined map and the face-value room (``surround``): median ΔE00, the piece's median brightness over the
+    truth's, and the rows where the variant beats every baseline (per skin)."""
+    head = "| map | " + " | ".join(f"{p} ΔE00 (median) | {p} brightness / truth (median) | {p} beats every baseline"
+                                     for p in pieces) + " |"
+    lines = [head, "|---|" + "---:|---:|---|" * len(pieces)]
+    cols = [(f"abl_{v}", label) for v, label in ABLATION_LABELS.items() if rows and f"{pieces[0]}_abl_{v}_de" in rows[0]]
+    for col, label in [("refined", "refined (the benchmark's column)")] + cols + [("surround", "`surround` (baseline)")]:
+        cells = []
+        for p in pieces:
+            de = _med(rows, f"{p}_{col}_de")
+            ratio = _med(rows, f"{p}_{col}_ratio")
+            per = ", ".join(f"{sk} {sum(_beats(r, p, col) for r in rows if r['skin'] == sk)}/"
+                            f"{sum(r['skin'] == sk for r in rows)}" for sk in skins)
+            total = sum(_beats(r, p, col) for r in rows)
+            cells += [_fmt(de, 2), _fmt(ratio, 2), "—" if col == "surround" else f"{total}/{len(rows)} ({per})"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def phone_tables(after: dict, before: dict, rings: dict, rings_camera: dict) -> dict[str, str]:
     """docs/lighting.md: the benchmark with the phone camera (every HDRI; power, albedo and key per skin and
     per HDRI kind, the code before and after on the same photos) and its ring renders (the dev HDRIs)."""
