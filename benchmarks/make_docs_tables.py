@@ -39,6 +39,8 @@ SOURCES = {
     "lighting_phone_before": RESULTS / "lighting-phone-all-e44f9e7--cpu2-llvm.json",
     "lighting_phone_rings": RESULTS / "lighting-phone-rings--cpu2-llvm.json",
     "lighting_phone_rings_camera": RESULTS / "lighting-phone-rings-camera--cpu2-llvm.json",
+    "lighting_phone_ablation": RESULTS / "lighting-phone-ablation--cpu2-llvm.json",
+    "lighting_phone_regions": RESULTS / "lighting-phone-regions--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -268,7 +270,8 @@ def lighting_breakdown(rows: list[dict], pieces: list[str], skins: list[str]) ->
 ABLATION_LABELS = {"fit": "closed-form fit, as shipped", "without_key": "without the key lobe",
                    "without_back_gain": "back gain kept at 1", "without_clip_gain": "clipped texels at the clip",
                    "without_photographer": "without the photographer's disc",
-                   "given_albedo": "the true albedo in the energy balance (oracle)"}
+                   "given_albedo": "the true albedo in the energy balance (oracle)",
+                   "rendered": "what a try-on renders in (refined + photo detail, key at 15°)"}
 
 
 def ablation_table(rows: list[dict], pieces: list[str], skins: list[str]) -> str:
@@ -290,6 +293,44 @@ def ablation_table(rows: list[dict], pieces: list[str], skins: list[str]) -> str
             cells += [_fmt(de, 2), _fmt(ratio, 2), "—" if col == "surround" else f"{total}/{len(rows)} ({per})"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def ablation_block(d: dict) -> str:
+    """docs/lighting.md: ``bench_lighting.py --ablate`` (see :func:`ablation_table`) with its source."""
+    rows, st = d["rows"], d["settings"]
+    return (ablation_table(rows, st["pieces"], list(st["skins"])) + f"\nSource: {provenance(d)}. {len(rows)} rows: "
+            f"{len({r['hdri'].split('@')[0] for r in rows})} HDRIs × {len(st['turns'])} turn(s) × {len(st['skins'])} "
+            f"skins, camera `{st.get('camera')}`, rings at {st['spp']} (band) / {st['stone_spp']} (solitaire) spp; "
+            "baselines `uniform`, `studio`, `surround`.\n")
+
+
+def regions_table(d: dict) -> str:
+    """Where the true map's power lies (the photo's frame, the rest of the hemisphere the camera faces, the
+    hemisphere behind the camera) and how much of it the refined map has there, per HDRI kind and skin;
+    with the albedo estimate over the truth (the map's level goes as its inverse)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_lighting import HDRI_KINDS, REGIONS
+
+    rows, skins = d["rows"], list(d["settings"]["skins"])
+    names = {"frame": "frame", "beyond_frame": "beyond the frame", "behind_camera": "behind the camera"}
+    lines = ["| rows | n | power err refined (median) | albedo est / true (median) | "
+             + " | ".join(f"{names[k]}: truth's share, refined / truth" for k in REGIONS) + " |",
+             "|---|---:|---|---|" + "---|" * len(REGIONS)]
+
+    def line(label, sel):
+        if not sel:
+            return
+        cells = [str(len(sel)), _pct(_med(sel, "refined_power_err")),
+                 f"{statistics.median(r['albedo_lum'] / r['albedo_lum_true'] for r in sel):.2f}"]
+        cells += [f"{_med(sel, f'power_share_{k}'):.2f}, {_med(sel, f'refined_power_ratio_{k}'):.2f}" for k in REGIONS]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    kind = lambda r: r.get("kind") or HDRI_KINDS.get(r["hdri"].split("@")[0], "unknown")
+    for k in sorted({kind(r) for r in rows}):
+        for sk in skins:
+            line(f"{k}, {sk}", [r for r in rows if kind(r) == k and r["skin"] == sk])
+    line("**all**", rows)
+    return "\n".join(lines) + f"\n\nMedians over the rows. Source: {provenance(d)}.\n"
 
 
 def phone_tables(after: dict, before: dict, rings: dict, rings_camera: dict) -> dict[str, str]:
@@ -505,6 +546,8 @@ def blocks() -> dict[str, str]:
         "lighting-albedo-change": albedo_change_table(load("lighting_before_albedo"), load("lighting")),
         **phone_tables(load("lighting_phone"), load("lighting_phone_before"), load("lighting_phone_rings"),
                        load("lighting_phone_rings_camera")),
+        "lighting-phone-ablation": ablation_block(load("lighting_phone_ablation")),
+        "lighting-phone-regions": regions_table(load("lighting_phone_regions")),
     }
 
 
