@@ -298,7 +298,8 @@ def ablation_table(rows: list[dict], pieces: list[str], skins: list[str]) -> str
 def ablation_block(d: dict) -> str:
     """docs/lighting.md: ``bench_lighting.py --ablate`` (see :func:`ablation_table`) with its source."""
     rows, st = d["rows"], d["settings"]
-    return (ablation_table(rows, st["pieces"], list(st["skins"])) + f"\nSource: {provenance(d)}. {len(rows)} rows: "
+    note = f" ({d['code_note']})" if d.get("code_note") else ""
+    return (ablation_table(rows, st["pieces"], list(st["skins"])) + f"\nSource: {provenance(d)}{note}. {len(rows)} rows: "
             f"{len({r['hdri'].split('@')[0] for r in rows})} HDRIs × {len(st['turns'])} turn(s) × {len(st['skins'])} "
             f"skins, camera `{st.get('camera')}`, rings at {st['spp']} (band) / {st['stone_spp']} (solitaire) spp; "
             "baselines `uniform`, `studio`, `surround`.\n")
@@ -314,7 +315,7 @@ def regions_table(d: dict) -> str:
     rows, skins = d["rows"], list(d["settings"]["skins"])
     names = {"frame": "frame", "beyond_frame": "beyond the frame", "behind_camera": "behind the camera"}
     lines = ["| rows | n | power err refined (median) | albedo est / true (median) | "
-             + " | ".join(f"{names[k]}: truth's share, refined / truth" for k in REGIONS) + " |",
+             + " | ".join(f"{names[k]}: refined / truth; missing, of the truth's total" for k in REGIONS) + " |",
              "|---|---:|---|---|" + "---|" * len(REGIONS)]
 
     def line(label, sel):
@@ -322,7 +323,10 @@ def regions_table(d: dict) -> str:
             return
         cells = [str(len(sel)), _pct(_med(sel, "refined_power_err")),
                  f"{statistics.median(r['albedo_lum'] / r['albedo_lum_true'] for r in sel):.2f}"]
-        cells += [f"{_med(sel, f'power_share_{k}'):.2f}, {_med(sel, f'refined_power_ratio_{k}'):.2f}" for k in REGIONS]
+        # The region's share of the truth's power times what the map lacks there (negative: too much).
+        cells += [f"{_med(sel, f'refined_power_ratio_{k}'):.2f}; "
+                  + _pct(statistics.median(r[f"power_share_{k}"] * (1.0 - r[f"refined_power_ratio_{k}"]) for r in sel))
+                  for k in REGIONS]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
     kind = lambda r: r.get("kind") or HDRI_KINDS.get(r["hdri"].split("@")[0], "unknown")
