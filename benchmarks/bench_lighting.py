@@ -53,8 +53,14 @@ kind (:data:`HDRI_KINDS`). Results and their reading: ``docs/lighting.md``.
 
 Usage::
 
-    python benchmarks/bench_lighting.py [--hdri-dir DIR] [--skins light,medium,dark] [--turns 0,180]
-                                        [--spp 64] [--json out.json] [--save DIR]
+    PYTHONPATH=. python benchmarks/bench_lighting.py [--hdri-dir DIR] [--skins light,medium,dark] [--turns 0,180]
+                                        [--spp 64] [--ablate] [--json out.json] [--save DIR]
+
+``--ablate`` also renders the rings under the closed-form map with each of its parts switched off and
+with the true albedo (:func:`jewelrender.lighting.photo_fit.ablation_maps`) and under the try-on's own
+render map; every row also has the power by region (:func:`region_power`) and each ring's brightness
+over the truth's. ``PYTHONPATH=.``: without it ``import jewelrender`` finds the installed package (from
+a git worktree, the main checkout's code).
 
 A benchmark, not a test: it prints a table and (optionally) writes JSON.
 """
@@ -336,6 +342,35 @@ def ring_errors(img, ref, mask) -> tuple[float, float]:
     return psnr, de
 
 
+def ring_brightness(img, ref, mask) -> float:
+    """The piece's mean luminance over the truth's (both clipped to [0, 1] as compared): > 1 too bright."""
+    from jewelrender.color import luminance
+
+    a, b = np.clip(img[mask], 0, 1), np.clip(ref[mask], 0, 1)
+    return float(luminance(a).mean() / max(float(luminance(b).mean()), 1e-12))
+
+
+#: Regions of the sphere for where a map's power lies: the photo's frame, the rest of the hemisphere the
+#: camera faces (beyond the frame: the border continued, a guess), and the hemisphere behind the camera.
+REGIONS = ("frame", "beyond_frame", "behind_camera")
+
+
+def region_power(env, cam) -> dict:
+    """The map's power (luminance x solid angle, at 64 x 128) in each of :data:`REGIONS`."""
+    import cv2
+
+    from jewelrender.color import luminance
+    from jewelrender.lighting.envmap import texel_directions, texel_solid_angles
+
+    d = texel_directions(64, 128)
+    P = luminance(cv2.resize(env.radiance, (128, 64), interpolation=cv2.INTER_AREA)) * texel_solid_angles(64, 128)
+    z = np.maximum(d[..., 2], 1e-6)
+    u, v = cam.fx * d[..., 0] / z + cam.cx, cam.fy * d[..., 1] / z + cam.cy
+    frame = (d[..., 2] > 1e-3) & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)
+    masks = {"frame": frame, "beyond_frame": (d[..., 2] >= 0) & ~frame, "behind_camera": d[..., 2] < 0}
+    return {k: float(P[m].sum()) for k, m in masks.items()}
+
+
 def dominant_light(env) -> tuple[np.ndarray, float]:
     """Brightest direction of a map (camera frame) and the share of its power within KEY_CONE_DEG."""
     import cv2
@@ -384,6 +419,10 @@ def main(argv=None) -> int:
     ap.add_argument("--render-methods", default=",".join(METHODS),
                     help="the maps whose rings are rendered (the truth's always are); with fewer, merge the "
                          "run into a full one with --merge")
+    ap.add_argument("--ablate", action="store_true",
+                    help="also render the rings under the closed-form map with each of its parts switched off "
+                         "(photo_fit.ablation_maps: key lobe, back gain, clip gain, photographer) and with the true "
+                         "albedo in its energy balance; row keys {piece}_abl_{variant}_de / _ratio")
     ap.add_argument("--merge", type=Path, nargs=2, default=None, metavar=("BASE", "PARTIAL"),
                     help="BASE's rows with PARTIAL's figures put over them (same rows and settings; the "
                          "other methods' figures must agree), summarised and written to --json")
@@ -405,7 +444,7 @@ def main(argv=None) -> int:
     from jewelrender.camera import Camera
     from jewelrender.color import delta_e_2000, linear_to_srgb8, luminance, rgb_to_lab
     from jewelrender.lighting import EnvMap, estimate_lighting
-    from jewelrender.lighting.photo_fit import _surroundings
+    from jewelrender.lighting.photo_fit import _surroundings, ablation_maps
     from jewelrender.lighting.skin import monk_index
     from jewelrender.sites.proxies import raycast_capsules
 
@@ -490,6 +529,19 @@ def main(argv=None) -> int:
         for m, e in envs.items():
             shots[f"env_{m}"] = e.radiance
             row[f"{m}_power_err"] = float(luminance(e.mean_radiance()[None])[0]) / P_true - 1.0
+        # Where the power is: the truth's share and each fit's power over the truth's, per region.
+        reg_true = region_power(truth, cam)
+        for k, v in reg_true.items():
+            row[f"power_share_{k}"] = v / max(sum(reg_true.values()), 1e-12)
+        for m in ("photo_fit", "refined"):
+            for k, v in region_power(envs[m], cam).items():
+                row[f"{m}_power_ratio_{k}"] = v / max(reg_true[k], 1e-12)
+        abl = {}
+        if args.ablate:
+            abl = ablation_maps(photo, cam, placement, albedo_luminance=float(luminance(albedo[None])[0]))
+            # What a try-on renders the piece in: the refined map with the photo's detail, the key re-spread
+            # (Lighting.render_env); the benchmark's columns judge the fitted map itself.
+            abl["rendered"] = lights["refined"].render_env.radiance
         rendered = [m.strip() for m in args.render_methods.split(",") if m.strip()]
         for piece in pieces:
             ring = rings[skin, piece]
@@ -504,6 +556,11 @@ def main(argv=None) -> int:
                     img = curve(img)
                 shots[f"{piece}_{m}"] = img
                 row[f"{piece}_{m}_psnr"], row[f"{piece}_{m}_de"] = ring_errors(img, ref, ring.mask)
+                row[f"{piece}_{m}_ratio"] = ring_brightness(img, ref, ring.mask)
+            for v, rad in abl.items():
+                img = ring.render(EnvMap(rad))
+                row[f"{piece}_abl_{v}_de"] = ring_errors(img, ref, ring.mask)[1]
+                row[f"{piece}_abl_{v}_ratio"] = ring_brightness(img, ref, ring.mask)
         peak, share = dominant_light(truth)
         row["key_share"] = share
         # Where the true key is: elevation above the camera's horizon and whether it is on the camera's side.
@@ -541,7 +598,7 @@ def main(argv=None) -> int:
           f"(band) / {args.stone_spp} (solitaire) spp; {total:.0f} s total")
     dump(args.json, {"rows": rows, "machine": machine(), "seconds": total, **provenance(),
                      "settings": {"render_methods": rendered, "spp": args.spp, "stone_spp": args.stone_spp, "photo_spp": args.photo_spp,
-                                  "refine": args.refine, "pieces": pieces,
+                                  "refine": args.refine, "pieces": pieces, "ablate": bool(args.ablate),
                                   "skins": {k: SKINS[k].tolist() for k in skins},
                                   "skin_target": SKIN_TARGET, "studio_hdri": studio_name, "camera": args.camera,
                                   "metering": args.metering, "composite": args.composite,
@@ -638,6 +695,10 @@ def _summary(rows, pieces, skins, studio_name):
                     won.append(h)
             print(f"{piece:9s} {m:9s} beats every baseline on the median dE00 of {len(won)}/{len(names)} HDRIs "
                   f"(not: {', '.join(h for h in names if h not in won) or 'none'})")
+    if any(k.startswith(f"{pieces[0]}_abl_") for k in (rows[0] if rows and pieces else {})):
+        from make_docs_tables import ablation_table
+
+        print("\n" + ablation_table(rows, pieces, skins))
     for front in (False, True):
         sel = [r for r in rows if r["key_true_front"] == front and r["key_err_deg"] is not None]
         if sel:

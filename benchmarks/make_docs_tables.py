@@ -39,6 +39,8 @@ SOURCES = {
     "lighting_phone_before": RESULTS / "lighting-phone-all-e44f9e7--cpu2-llvm.json",
     "lighting_phone_rings": RESULTS / "lighting-phone-rings--cpu2-llvm.json",
     "lighting_phone_rings_camera": RESULTS / "lighting-phone-rings-camera--cpu2-llvm.json",
+    "lighting_phone_ablation": RESULTS / "lighting-phone-ablation--cpu2-llvm.json",
+    "lighting_phone_regions": RESULTS / "lighting-phone-regions--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -264,6 +266,77 @@ def lighting_breakdown(rows: list[dict], pieces: list[str], skins: list[str]) ->
     return "\n".join(lines) + "\n"
 
 
+#: The variants of ``bench_lighting.py --ablate`` (photo_fit.ablation_maps), in the table's order, and their labels.
+ABLATION_LABELS = {"fit": "closed-form fit, as shipped", "without_key": "without the key lobe",
+                   "without_back_gain": "back gain kept at 1", "without_clip_gain": "clipped texels at the clip",
+                   "without_photographer": "without the photographer's disc",
+                   "given_albedo": "the true albedo in the energy balance (oracle)",
+                   "rendered": "what a try-on renders in (refined + photo detail, key at 15°)"}
+
+
+def ablation_table(rows: list[dict], pieces: list[str], skins: list[str]) -> str:
+    """``bench_lighting.py --ablate``: the rings under the closed-form map with each part switched off, against
+    the refined map and the face-value room (``surround``): median ΔE00, the piece's median brightness over the
+    truth's, and the rows where the variant beats every baseline (per skin)."""
+    head = "| map | " + " | ".join(f"{p} ΔE00 (median) | {p} brightness / truth (median) | {p} beats every baseline"
+                                     for p in pieces) + " |"
+    lines = [head, "|---|" + "---:|---:|---|" * len(pieces)]
+    cols = [(f"abl_{v}", label) for v, label in ABLATION_LABELS.items() if rows and f"{pieces[0]}_abl_{v}_de" in rows[0]]
+    for col, label in [("refined", "refined (the benchmark's column)")] + cols + [("surround", "`surround` (baseline)")]:
+        cells = []
+        for p in pieces:
+            de = _med(rows, f"{p}_{col}_de")
+            ratio = _med(rows, f"{p}_{col}_ratio")
+            per = ", ".join(f"{sk} {sum(_beats(r, p, col) for r in rows if r['skin'] == sk)}/"
+                            f"{sum(r['skin'] == sk for r in rows)}" for sk in skins)
+            total = sum(_beats(r, p, col) for r in rows)
+            cells += [_fmt(de, 2), _fmt(ratio, 2), "—" if col == "surround" else f"{total}/{len(rows)} ({per})"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def ablation_block(d: dict) -> str:
+    """docs/lighting.md: ``bench_lighting.py --ablate`` (see :func:`ablation_table`) with its source."""
+    rows, st = d["rows"], d["settings"]
+    note = f" ({d['code_note']})" if d.get("code_note") else ""
+    return (ablation_table(rows, st["pieces"], list(st["skins"])) + f"\nSource: {provenance(d)}{note}. {len(rows)} rows: "
+            f"{len({r['hdri'].split('@')[0] for r in rows})} HDRIs × {len(st['turns'])} turn(s) × {len(st['skins'])} "
+            f"skins, camera `{st.get('camera')}`, rings at {st['spp']} (band) / {st['stone_spp']} (solitaire) spp; "
+            "baselines `uniform`, `studio`, `surround`.\n")
+
+
+def regions_table(d: dict) -> str:
+    """Where the true map's power lies (the photo's frame, the rest of the hemisphere the camera faces, the
+    hemisphere behind the camera) and how much of it the refined map has there, per HDRI kind and skin;
+    with the albedo estimate over the truth (the map's level goes as its inverse)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_lighting import HDRI_KINDS, REGIONS
+
+    rows, skins = d["rows"], list(d["settings"]["skins"])
+    names = {"frame": "frame", "beyond_frame": "beyond the frame", "behind_camera": "behind the camera"}
+    lines = ["| rows | n | power err refined (median) | albedo est / true (median) | "
+             + " | ".join(f"{names[k]}: refined / truth; missing, of the truth's total" for k in REGIONS) + " |",
+             "|---|---:|---|---|" + "---|" * len(REGIONS)]
+
+    def line(label, sel):
+        if not sel:
+            return
+        cells = [str(len(sel)), _pct(_med(sel, "refined_power_err")),
+                 f"{statistics.median(r['albedo_lum'] / r['albedo_lum_true'] for r in sel):.2f}"]
+        # The region's share of the truth's power times what the map lacks there (negative: too much).
+        cells += [f"{_med(sel, f'refined_power_ratio_{k}'):.2f}; "
+                  + _pct(statistics.median(r[f"power_share_{k}"] * (1.0 - r[f"refined_power_ratio_{k}"]) for r in sel))
+                  for k in REGIONS]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    kind = lambda r: r.get("kind") or HDRI_KINDS.get(r["hdri"].split("@")[0], "unknown")
+    for k in sorted({kind(r) for r in rows}):
+        for sk in skins:
+            line(f"{k}, {sk}", [r for r in rows if kind(r) == k and r["skin"] == sk])
+    line("**all**", rows)
+    return "\n".join(lines) + f"\n\nMedians over the rows. Source: {provenance(d)}.\n"
+
+
 def phone_tables(after: dict, before: dict, rings: dict, rings_camera: dict) -> dict[str, str]:
     """docs/lighting.md: the benchmark with the phone camera (every HDRI; power, albedo and key per skin and
     per HDRI kind, the code before and after on the same photos) and its ring renders (the dev HDRIs)."""
@@ -477,6 +550,8 @@ def blocks() -> dict[str, str]:
         "lighting-albedo-change": albedo_change_table(load("lighting_before_albedo"), load("lighting")),
         **phone_tables(load("lighting_phone"), load("lighting_phone_before"), load("lighting_phone_rings"),
                        load("lighting_phone_rings_camera")),
+        "lighting-phone-ablation": ablation_block(load("lighting_phone_ablation")),
+        "lighting-phone-regions": regions_table(load("lighting_phone_regions")),
     }
 
 

@@ -254,3 +254,32 @@ def test_room_scale_blur_matches_the_direct_blur_on_a_real_photo(hand):
     rel = np.abs(fast - direct) / np.maximum(direct, 1e-4)
     assert fast.shape == direct.shape and fast.dtype == direct.dtype
     assert np.median(rel) < 0.01 and rel.max() < 0.03
+
+
+def test_ablation_maps_switch_off_one_part_each(hand):
+    """The benchmark's ablation (bench_lighting.py --ablate) measures the estimate as shipped: its ``fit`` is
+    the closed-form estimate bit for bit, and each variant differs from it where its part acts."""
+    from jewelrender.lighting import photo_fit
+    from jewelrender.lighting.envmap import texel_directions
+
+    _, cam, pl = hand
+    key = np.array([-0.5, -0.6, -0.6])
+    key /= np.linalg.norm(key)
+    photo = _synthetic_photo(cam, pl, key, key_E=2.0, ambient_L=0.12, albedo=[0.55, 0.40, 0.32],
+                             background=[0.12] * 3)
+    maps = photo_fit.ablation_maps(photo, cam, pl, albedo_luminance=0.2)
+    light = estimate_lighting(photo, cam, pl, method="photo_fit", refine=0)
+    assert np.array_equal(maps["fit"], light.env.radiance)
+    assert set(maps) == {"fit", "given_albedo", *(f"without_{p}" for p in photo_fit.ABLATIONS)}
+    d = texel_directions(64, 128)
+    k = np.asarray(light.info["key_direction"])
+    near_key = d @ k > np.cos(np.radians(6 * photo_fit.KEY_LOBE_DEG))  # the lobe is Gaussian: 6 widths hold it all
+    lum = lambda m: m.mean(axis=2)
+    # Without the key: darker at the key, the same far from it (the room's gains are the fit's).
+    assert lum(maps["without_key"])[near_key].max() < 0.5 * lum(maps["fit"])[near_key].max()
+    assert np.allclose(maps["without_key"][~near_key], maps["fit"][~near_key], rtol=1e-5, atol=1e-7)
+    # Without the photographer: brighter straight behind the camera.
+    behind = d[..., 2] < -0.99
+    assert lum(maps["without_photographer"])[behind].mean() > 2 * lum(maps["fit"])[behind].mean()
+    # A darker given albedo needs more light.
+    assert maps["given_albedo"].mean() > maps["fit"].mean() * (light.info["albedo_luminance"] / 0.2) ** 0.5

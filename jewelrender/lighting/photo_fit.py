@@ -57,7 +57,7 @@ from .envmap import EnvMap, fibonacci_sphere, texel_directions, texel_solid_angl
 from .fastfit import IrradianceKernel, nnls_residuals
 from .skin import reference_skin, skin_like, skin_tone
 
-__all__ = ["combine_albedo", "estimate_photo_fit", "skin_samples", "photo_detail", "photo_detail_env", "PhotoDetail", "spread_key",
+__all__ = ["ABLATIONS", "ablation_maps", "combine_albedo", "estimate_photo_fit", "skin_samples", "photo_detail", "photo_detail_env", "PhotoDetail", "spread_key",
            "KEY_RENDER_DEG"]
 
 #: Luminance of diffuse skin albedo, darkest to lightest: the published skin types' range (physicallybased.info
@@ -106,7 +106,7 @@ def skin_samples(photo, camera, placement, *, max_side: int = 200):
     return {"uv": uv[keep], "rgb": rgb[keep], "normal": nrm[keep], "box": (x0, y0, x1, y1), "reference": ref}
 
 
-def _surroundings(photo, camera, placement, height: int, *, parts: bool = False):
+def _surroundings(photo, camera, placement, height: int, *, parts: bool = False, photographer: bool = True):
     """The photo without the hand, wrapped onto the sphere (linear radiance; see SURROUND_MAPPING).
 
     Returns the ``(H, 2H, 3)`` map, or with ``parts=True`` a dict of maps that
@@ -157,7 +157,7 @@ def _surroundings(photo, camera, placement, height: int, *, parts: bool = False)
                * (1.0 - w_out[..., None])
                + cv2.remap(blur, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                * w_out[..., None])
-    env = np.maximum(env * _unseen_prior(d)[..., None], 0.0).astype(np.float32)
+    env = np.maximum(env * _unseen_prior(d, photographer=photographer)[..., None], 0.0).astype(np.float32)
     if BACK_SATURATION != 1.0:
         # The room behind the camera has the frame's brightness but not necessarily its
         # colour (a frame full of skin or a wall): its chroma is pulled towards neutral.
@@ -259,7 +259,7 @@ PHOTOGRAPHER_GAIN = 0.12   # they block most of the light from that direction
 OVERHEAD_GAIN = 0.35       # indoor light comes from above: +35 % straight up, -35 % straight down
 
 
-def _unseen_prior(d: np.ndarray) -> np.ndarray:
+def _unseen_prior(d: np.ndarray, *, photographer: bool = True) -> np.ndarray:
     """Gain over the mirrored surroundings for directions the photo does not show.
 
     Behind the camera is the photographer holding a phone: a dark silhouette
@@ -270,7 +270,8 @@ def _unseen_prior(d: np.ndarray) -> np.ndarray:
     gain = np.where(d[..., 2] < 0, BEHIND_GAIN, 1.0)
     ang = np.degrees(np.arccos(np.clip(-d[..., 2], -1, 1)))     # angle from "towards the camera"
     occl = 1.0 / (1.0 + np.exp((ang - PHOTOGRAPHER_DEG) / 3.0))  # soft-edged disc
-    gain = gain * (1.0 - (1.0 - PHOTOGRAPHER_GAIN) * occl)
+    if photographer:
+        gain = gain * (1.0 - (1.0 - PHOTOGRAPHER_GAIN) * occl)
     gain = gain * (1.0 + OVERHEAD_GAIN * (-d[..., 1]))
     return gain
 
@@ -391,16 +392,44 @@ def estimate_photo_fit(photo, camera, placement, *, env_height: int = 64, key_lo
     return env, info
 
 
-def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: float):
+#: The parts of the closed-form map that :func:`ablation_maps` switches off, one at a time: the key's lobe,
+#: the energy balance's gain on the unseen room behind the camera (kept at 1), its gain on the clipped
+#: texels (left at the clip), and the photographer's dark disc behind the camera.
+ABLATIONS = ("key", "back_gain", "clip_gain", "photographer")
+
+
+def ablation_maps(photo, camera, placement, *, env_height: int = 64, albedo_luminance: float | None = None):
+    """The closed-form map (``refine=0``) and its variants, for measuring what each part is worth.
+
+    Returns ``{name: (H, 2H, 3) radiance}``: ``"fit"`` (the closed-form estimate as shipped),
+    ``"without_<part>"`` for each of :data:`ABLATIONS`, and, when ``albedo_luminance`` is given,
+    ``"given_albedo"``: the same fit with that albedo luminance in the energy balance instead of the
+    estimated one (a benchmark passes the true albedo: what a perfect albedo/light split would give).
+    A diagnostic for ``benchmarks/bench_lighting.py --ablate``; the estimate itself never calls it.
+    """
+    out = {"fit": _closed_form_fit(photo, camera, placement, env_height, KEY_LOBE_DEG)[0].radiance}
+    for part in ABLATIONS:
+        out[f"without_{part}"] = _closed_form_fit(photo, camera, placement, env_height, KEY_LOBE_DEG,
+                                                  without=part)[0].radiance
+    if albedo_luminance is not None:
+        out["given_albedo"] = _closed_form_fit(photo, camera, placement, env_height, KEY_LOBE_DEG,
+                                               albedo_luminance=albedo_luminance)[0].radiance
+    return out
+
+
+def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: float, *,
+                     without: str | None = None, albedo_luminance: float | None = None):
     """Steps 1-4 of the module docstring: ``(EnvMap, info, key_part, skin rgb)``; ``key_part`` (the key
-    lobe's share of the map) is None when there was too little skin to fit."""
+    lobe's share of the map) is None when there was too little skin to fit. ``without`` (one of
+    :data:`ABLATIONS`) and ``albedo_luminance`` (the split's albedo given, not estimated) are for
+    :func:`ablation_maps` only."""
     import cv2
 
     from .skin import albedo_prior
 
     samples = skin_samples(photo, camera, placement)
     n_skin = len(samples["rgb"])
-    parts = _surroundings(photo, camera, placement, env_height, parts=True)
+    parts = _surroundings(photo, camera, placement, env_height, parts=True, photographer=without != "photographer")
     # Clipped pixels at their expected radiance, not at the clip, for the albedo's
     # face-value bound and the energy balance. The key's direction is searched
     # against the photo at face value: a guessed gain on the clipped sky would
@@ -489,6 +518,8 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     # the skin's shading.
     measured = 1.0 - bound_clip_share
     rho, source, bound_weight = combine_albedo(prior["luminance"], prior["sigma_log"], float(a), measured)
+    if albedo_luminance is not None:
+        rho, source = float(albedo_luminance), "given (ablation_maps)"
 
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
     #    regions, the unseen room and the key, by energy balance.
@@ -497,6 +528,12 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     # A gain beyond MAX_CLIP_GAIN rests on the few skin normals that face the clipped
     # region (the fisheye stretches it over a hemisphere): an extrapolation, not a measurement.
     clip_gain = 1.0 + min(clip_gain, MAX_CLIP_GAIN - 1.0)
+    if without == "back_gain":
+        back_gain = 1.0
+    elif without == "clip_gain":  # clipped texels at the clip, as the photo shows them
+        clip_gain = 1.0 / float(tail_gain)
+    elif without == "key":
+        key_E = 0.0
 
     # Key colour: that of the brightest surroundings, half-way to neutral (a
     # lamp or window is usually whiter than what it lights).
