@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 from common import REPO, data_dir, dump, machine  # noqa: E402
 
 #: Hand photos that pass the gate (docs/quality.md), small enough for a quick run.

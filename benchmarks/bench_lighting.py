@@ -53,14 +53,14 @@ kind (:data:`HDRI_KINDS`). Results and their reading: ``docs/lighting.md``.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_lighting.py [--hdri-dir DIR] [--skins light,medium,dark] [--turns 0,180]
+    python benchmarks/bench_lighting.py [--hdri-dir DIR] [--skins light,medium,dark] [--turns 0,180]
                                         [--spp 64] [--ablate] [--json out.json] [--save DIR]
 
 ``--ablate`` also renders the rings under the closed-form map with each of its parts switched off and
 with the true albedo (:func:`jewelrender.lighting.photo_fit.ablation_maps`) and under the try-on's own
 render map; every row also has the power by region (:func:`region_power`) and each ring's brightness
-over the truth's. ``PYTHONPATH=.``: without it ``import jewelrender`` finds the installed package (from
-a git worktree, the main checkout's code).
+over the truth's. The script imports the ``jewelrender`` of its own checkout, not an installed one (from a
+git worktree, an installed editable package is the main checkout's code).
 
 A benchmark, not a test: it prints a table and (optionally) writes JSON.
 """
@@ -76,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 from common import data_dir, dump, machine, provenance
 
 #: Diffuse skin albedos (linear sRGB) of the proxy: illustrative light / medium / dark skins (luminance

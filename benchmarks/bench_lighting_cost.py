@@ -8,7 +8,7 @@ and with the default refinement, at the preview map size (64 rows), best of ``--
 SHA-256 of the estimate (map bytes, albedo, key direction) so two runs of different code can be
 compared row by row (``--compare other.json``).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_lighting_cost.py [--skins light,medium,dark]
+    .venv/bin/python benchmarks/bench_lighting_cost.py [--skins light,medium,dark]
         [--hdris adams_place_bridge,...] [--turns 0] [--repeat 2] [--json out.json] [--compare before.json]
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 from bench_lighting import PHOTO_SCALE, SKIN_TARGET, SKINS, load_hdri, render_photo  # noqa: E402
 from common import data_dir, dump, machine, provenance  # noqa: E402
 

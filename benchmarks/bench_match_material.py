@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 from common import REPO, data_dir, dump, machine, provenance  # noqa: E402
 
 #: photo -> catalog piece whose geometry is nearest (the metal is what the fit decides). Chosen by eye.

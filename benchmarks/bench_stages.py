@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 from common import data_dir, dump, kernel_cache_aside, machine, peak_rss_mb, provenance, summary  # noqa: E402
 from make_docs_tables import SOURCES, STAGES  # noqa: E402  (every stage of report["timings"], gate and score included)
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
 from common import data_dir, dump, machine, peak_rss_mb, provenance, summary  # noqa: E402
 
 TARGET_S = 8.0
