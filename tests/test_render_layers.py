@@ -214,3 +214,36 @@ def test_the_body_ray_test_scene_is_kept_for_its_own_triangles_only(data_dir):
     fresh = render_layers(spec, seed=0)
     for f in ("jewel", "alpha", "lit_with", "lit_without", "proxy", "stone"):
         assert np.array_equal(getattr(kept, f), getattr(fresh, f)), f
+
+
+def test_the_body_texture_is_kept_for_its_own_photo_only(data_dir):
+    """render.body_texture keeps the last body texture (its spectral conversion is ~0.07 s of a render's
+    set-up): the same texels get it back, another photo's its own; a second photo rendered after the
+    first sees its own skin in the metal, bit for bit as on a texture made anew, with the same kernel."""
+    import mitsuba as mi
+
+    from jewelrender.render import body_texture
+
+    backend.select()
+    a, b = _render(PHOTOS[0], data_dir)[4], _render(PHOTOS[2], data_dir)[4]
+    ea, eb = ([m.emission for m in s.proxies if m.emission is not None][0] for s in (a, b))
+    assert ea.shape == eb.shape and not np.array_equal(ea, eb)
+    ta = body_texture(mi, ea)
+    assert body_texture(mi, ea.copy()) is ta
+    tb = body_texture(mi, eb)
+    assert tb is not ta
+    assert not np.array_equal(np.asarray(mi.traverse(ta)["data"]), np.asarray(mi.traverse(tb)["data"]))
+
+    render_layers(a, seed=0)  # keeps a's texture
+    after_a, h_after_a = _largest_kernel(b)  # b's texture replaces it
+    made = mi.load_dict({"type": "bitmap", "bitmap": mi.Bitmap(eb.copy()), "filter_type": "bilinear",
+                         "wrap_mode": "clamp"})
+    assert np.array_equal(np.asarray(mi.traverse(body_texture(mi, eb))["data"]), np.asarray(mi.traverse(made)["data"]))
+    del made  # a live texture more would be another kernel
+    body_texture(mi, np.zeros((4, 4, 3), np.float32))  # neither photo's: b's next texture is made anew
+    fresh, h_fresh = _largest_kernel(b)
+    kept, h_kept = _largest_kernel(b)  # and this one is kept from the render before
+    assert h_after_a == h_fresh == h_kept
+    for f in ("jewel", "alpha", "lit_with", "lit_without", "proxy", "stone"):
+        assert np.array_equal(getattr(after_a, f), getattr(fresh, f)), f
+        assert np.array_equal(getattr(kept, f), getattr(fresh, f)), f
