@@ -447,14 +447,26 @@ def _place_pendant(piece, d: Drape, fit) -> list[MeshPart]:
     return [assets.transform(q, M, name=f"pendant_{q.name}") for q in parts]
 
 
+def _clasp_design(band: dict) -> links.Clasp:
+    """The finding a necklace of this band closes with: a chain's lobster, a tennis line's box clasp, a
+    pearl strand's fish-hook."""
+    if band["style"] == "tennis":
+        return links.box_clasp(band["stone_mm"])
+    if band["style"] == "pearl":
+        return links.fish_hook_clasp(band["pearl_mm"])
+    return links.lobster_clasp(band["wire_mm"])
+
+
 def _clasp(band: dict, centres: np.ndarray, t: np.ndarray, n: np.ndarray) -> tuple[MeshPart, np.ndarray]:
-    """The chain's lobster clasp at its back (half-way round from the front, where a pendant hangs, as
-    chains are made), lying on the body; and which links it replaces (their centres within its span)."""
-    clasp = links.lobster_clasp(band["wire_mm"])
+    """The necklace's clasp at its back (half-way round from the front, where a pendant hangs, as
+    necklaces are made), lying on the body; and which links, pearls or settings it replaces (their centres
+    within its span, plus half a pitch: a pearl or a box is as wide as the pitch)."""
+    clasp = _clasp_design(band)
     k = len(centres) // 2
     pitch = float(np.linalg.norm(centres[(k + 1) % len(centres)] - centres[k]))
     steps = np.abs((np.arange(len(centres)) - k + len(centres) // 2) % len(centres) - len(centres) // 2)
-    replaced = steps * pitch < 0.5 * clasp.span_mm
+    reach = 0.5 * clasp.span_mm + (0.5 * pitch if band["style"] in ("pearl", "tennis") else 0.0)
+    replaced = steps * pitch < reach
     half_thick = max(float(np.abs(p.vertices[:, 1]).max()) for p in clasp.parts)
     M = links.link_frames(centres[k:k + 1] + n[k:k + 1] * half_thick, t[k:k + 1], n[k:k + 1])[0]
     placed = [assets.transform(p, M) for p in clasp.parts]
@@ -463,8 +475,8 @@ def _clasp(band: dict, centres: np.ndarray, t: np.ndarray, n: np.ndarray) -> tup
 
 
 def parts(piece, fit) -> list[MeshPart]:
-    """The necklace's meshes in the piece frame (mm), draped on ``fit``: the links (one instanced mesh),
-    a chain's clasp at its back, a pendant on its bail."""
+    """The necklace's meshes in the piece frame (mm), draped on ``fit``: the links, pearls or settings (one
+    instanced mesh each), the clasp at its back, a pendant on its bail."""
     band = piece.band
     d = drape(piece, fit)
     curve = _resample_closed(d.points, link_pitch_mm(band))
@@ -481,12 +493,11 @@ def parts(piece, fit) -> list[MeshPart]:
         turns = turns + np.random.default_rng(len(centres)).normal(0.0, TENNIS_TILT_SD_DEG, len(centres))
     frames = links.link_frames(centres, t, n, turns, lean_deg=lean)
     out: list = []
-    if style in links.CHAIN_STYLES:
-        # Every chain closes with a clasp; it is there even where the neck hides it (the render's neck
-        # proxy does), so a turned head or a chain that slid round shows it.
-        clasp, replaced = _clasp(band, curve, t, n)
-        out.append(clasp)
-        keep &= ~replaced
+    # Every necklace closes with a clasp; it is there even where the neck hides it (the render's neck
+    # proxy does), so a turned head or a necklace that slid round shows it.
+    clasp, replaced = _clasp(band, curve, t, n)
+    out.append(clasp)
+    keep &= ~replaced
     inst = frames[keep]
     if style == "pearl":
         from .stones import stone_part
