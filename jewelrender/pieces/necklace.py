@@ -56,6 +56,10 @@ _MAX_STEPS = 500
 #: The spread of a tennis necklace's boxes' tilts across the chain (deg, one SD): their hinges let each rest
 #: a little differently on the curved skin.
 TENNIS_TILT_SD_DEG = 8.0
+#: The last TENNIS_END_SPAN_STONES stone widths of each visible end of a tennis line roll round the neck's edge,
+#: up to TENNIS_END_TURN_DEG at the end (the line goes on round the neck, seen edge-on, behind the outline).
+TENNIS_END_SPAN_STONES = 3.0
+TENNIS_END_TURN_DEG = 70.0
 #: Density of gold alloys and silver, g/mm^3 (~15.5 g/cm^3 for 18k, 10.4 for silver: a middle value).
 _METAL_G_MM3 = 0.013
 
@@ -447,6 +451,28 @@ def _place_pendant(piece, d: Drape, fit) -> list[MeshPart]:
     return [assets.transform(q, M, name=f"pendant_{q.name}") for q in parts]
 
 
+def _turn_ends_round(centres: np.ndarray, keep: np.ndarray, t: np.ndarray, n: np.ndarray, span_mm: float,
+                     max_deg: float = TENNIS_END_TURN_DEG) -> np.ndarray:
+    """The body normals of a wide line's visible ends turned towards their side: over the last ``span_mm``
+    before each side's end (where the photo's outline hides it) the boxes roll on round the neck's edge,
+    seen more and more edge-on, up to ``max_deg`` at the end (smoothstep along the way)."""
+    n = n.copy()
+    ang = np.arctan2(centres[:, 0], centres[:, 2])
+    for sign in (1.0, -1.0):
+        side = np.nonzero(keep & (sign * ang > 0))[0]
+        if not len(side):
+            continue
+        end = centres[side[np.argmax(sign * ang[side])]]
+        u = np.clip(1.0 - np.linalg.norm(centres[side] - end, axis=1) / span_mm, 0.0, 1.0)
+        th = np.radians(max_deg) * u * u * (3.0 - 2.0 * u)
+        out = np.array([sign, 0.0, 0.0])[None] - (t[side] @ np.array([sign, 0.0, 0.0]))[:, None] * t[side]
+        out -= np.sum(out * n[side], axis=1, keepdims=True) * n[side]
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        nn = np.cos(th)[:, None] * n[side] + np.sin(th)[:, None] * out
+        n[side] = nn / np.linalg.norm(nn, axis=1, keepdims=True)
+    return n
+
+
 def _clasp_design(band: dict) -> links.Clasp:
     """The finding a necklace of this band closes with: a chain's lobster, a tennis line's box clasp, a
     pearl strand's fish-hook."""
@@ -483,6 +509,10 @@ def parts(piece, fit) -> list[MeshPart]:
     keep = _front_only(curve, fit)
     curve, keep = _to_outline(curve, keep, fit, link_pitch_mm(band))
     t, n = _frames(curve, fit)
+    if band["style"] == "tennis":
+        # A line of 3 mm boxes ending face-on at the outline was cut off square (round 3: "ends abruptly at
+        # the neck edge instead of wrapping around it"): its last boxes roll round the neck's edge.
+        n = _turn_ends_round(curve, keep, t, n, TENNIS_END_SPAN_STONES * band["stone_mm"])
     # Lift links onto the skin: the joints run through the wires' centres.
     centres = curve + n * (0.5 * band["wire_mm"])
     style = band["style"]
