@@ -315,6 +315,28 @@ def test_a_tennis_line_and_a_pearl_strand_close_with_their_clasps_at_the_back(sc
     assert _segment_hits_capsule(np.zeros(3), c_cam, neck)
 
 
+def test_a_tennis_lines_ends_roll_round_the_neck(scenes, monkeypatch):
+    """A tennis line's boxes face the camera at the front; its last ones each side, where the photo's
+    outline hides the line, roll round the neck's edge, seen edge-on (round 3's retoucher: "ends abruptly
+    at the neck edge instead of wrapping around it"). The box's out-of-body axis (the stone's table: the
+    link frame's +Z once a flat style's -90 deg turn is applied) against the camera's direction (+Z of the
+    piece frame)."""
+    pl = scenes[PORTRAITS[0]][3][18]
+    piece = catalog.get_piece("tennis-necklace-18k-white")
+
+    def facing():
+        T = [p for p in necklace.parts(piece, pl.fit) if p.name == "settings"][0].transforms
+        c = T[:, :3, 3]
+        ang = np.arctan2(c[:, 0], c[:, 2])
+        return T[np.argmin(np.abs(ang)), 2, 2], T[[np.argmax(ang), np.argmin(ang)], 2, 2]
+
+    mid, ends = facing()
+    assert mid > 0.8 and (np.abs(ends) < 0.35).all(), (mid, ends)  # edge-on, neither facing nor turned away
+    monkeypatch.setattr(necklace, "TENNIS_END_TURN_DEG", 0.0)
+    _, flat = facing()
+    assert np.abs(flat).max() > 0.5, flat  # without the roll one end faced the camera (0.76)
+
+
 def test_every_chain_link_and_the_clasp_are_closed_finite_meshes():
     """A link of each style (the box link once swept a square through 90-degree turns into NaN
     vertices) and the clasp's parts: closed, finite, the link as long as the catalog says."""

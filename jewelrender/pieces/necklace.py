@@ -57,7 +57,7 @@ _MAX_STEPS = 500
 #: a little differently on the curved skin.
 TENNIS_TILT_SD_DEG = 8.0
 #: The last TENNIS_END_SPAN_STONES stone widths of each visible end of a tennis line roll round the neck's edge,
-#: up to TENNIS_END_TURN_DEG at the end (the line goes on round the neck, seen edge-on, behind the outline).
+#: up to TENNIS_END_TURN_DEG at the end, towards edge-on and never past (the line goes on round the neck).
 TENNIS_END_SPAN_STONES = 3.0
 TENNIS_END_TURN_DEG = 70.0
 #: Density of gold alloys and silver, g/mm^3 (~15.5 g/cm^3 for 18k, 10.4 for silver: a middle value).
@@ -451,11 +451,10 @@ def _place_pendant(piece, d: Drape, fit) -> list[MeshPart]:
     return [assets.transform(q, M, name=f"pendant_{q.name}") for q in parts]
 
 
-def _turn_ends_round(centres: np.ndarray, keep: np.ndarray, t: np.ndarray, n: np.ndarray, span_mm: float,
-                     max_deg: float = TENNIS_END_TURN_DEG) -> np.ndarray:
+def _turn_ends_round(centres: np.ndarray, keep: np.ndarray, t: np.ndarray, n: np.ndarray, span_mm: float) -> np.ndarray:
     """The body normals of a wide line's visible ends turned towards their side: over the last ``span_mm``
     before each side's end (where the photo's outline hides it) the boxes roll on round the neck's edge,
-    seen more and more edge-on, up to ``max_deg`` at the end (smoothstep along the way)."""
+    seen more and more edge-on, up to :data:`TENNIS_END_TURN_DEG` at the end (smoothstep along the way)."""
     n = n.copy()
     ang = np.arctan2(centres[:, 0], centres[:, 2])
     for sign in (1.0, -1.0):
@@ -464,9 +463,17 @@ def _turn_ends_round(centres: np.ndarray, keep: np.ndarray, t: np.ndarray, n: np
             continue
         end = centres[side[np.argmax(sign * ang[side])]]
         u = np.clip(1.0 - np.linalg.norm(centres[side] - end, axis=1) / span_mm, 0.0, 1.0)
-        th = np.radians(max_deg) * u * u * (3.0 - 2.0 * u)
-        out = np.array([sign, 0.0, 0.0])[None] - (t[side] @ np.array([sign, 0.0, 0.0]))[:, None] * t[side]
-        out -= np.sum(out * n[side], axis=1, keepdims=True) * n[side]
+        th = np.radians(TENNIS_END_TURN_DEG) * u * u * (3.0 - 2.0 * u)
+        # towards edge-on to a front camera (the normal less its +Z; the side's +-X where it faces the camera
+        # square on), never past it: an end already round the neck's edge stays as it is
+        e = n[side].copy()
+        e[:, 2] = 0.0
+        flat = np.linalg.norm(e, axis=1) < 0.3
+        e[flat] += np.array([sign, 0.0, 0.0])
+        e -= np.sum(e * t[side], axis=1, keepdims=True) * t[side]
+        e /= np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-9)
+        th = np.minimum(th, np.arccos(np.clip(np.sum(e * n[side], axis=1), -1.0, 1.0)))
+        out = e - np.sum(e * n[side], axis=1, keepdims=True) * n[side]
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
         nn = np.cos(th)[:, None] * n[side] + np.sin(th)[:, None] * out
         n[side] = nn / np.linalg.norm(nn, axis=1, keepdims=True)
