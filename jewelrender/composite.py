@@ -32,6 +32,12 @@ RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 UNCLIPPED_BELOW = 200
 #: Where the piece's highlight roll-off starts, as a share of the photo's white (linear).
 WHITE_KNEE = 0.6
+#: A median cap brings a piece's body (up to GLINT_FROM_MEDIAN x its median) down to it; its glints, GLINT_X_MEDIAN
+#: x its median and more, keep their level (between, the scale eases off smoothly): a chain mirroring a small key
+#: light shows white sparks whatever its body's level (round 3: a capped chain was dull grey, "no specular at
+#: all"). Easing from the median itself made the lit half of a chain glow (the neck sample's key side).
+GLINT_FROM_MEDIAN = 2.0
+GLINT_X_MEDIAN = 6.0
 
 
 def photo_white8(photo) -> float | None:
@@ -176,7 +182,8 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         snug band presses out beside it (:func:`jewelrender.contact.skin_bulge_maps`).
     median_cap : float, optional
         The most the piece's median radiance (luminance where it covers at least a third of a pixel)
-        may be: above it the whole piece is scaled down to it, its glints kept in proportion.
+        may be: above it the piece's body is scaled down to it; its glints (:data:`GLINT_X_MEDIAN` x the
+        median and more) keep their level, and between the scale eases off.
 
     Returns
     -------
@@ -224,7 +231,10 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         if on.any():
             med = float(np.median(luminance(jewel[on] / alpha[on][:, None])))
             if med > median_cap > 0:
-                jewel = jewel * np.float32(median_cap / med)
+                r = luminance(jewel / np.maximum(alpha, 1e-4)[..., None]) / med
+                t = np.clip((r - GLINT_FROM_MEDIAN) / (GLINT_X_MEDIAN - GLINT_FROM_MEDIAN), 0.0, 1.0)
+                keep = t * t * (3.0 - 2.0 * t)   # 0 in the body, 1 at a glint: monotone in r
+                jewel = jewel * np.power(np.float32(median_cap / med), 1.0 - keep)[..., None].astype(np.float32)
                 capped = {"median_before": round(med, 4), "median_cap": round(float(median_cap), 4)}
     jewel = _denoise_piece(jewel, alpha, np.asarray(layers.stone, np.float32), chroma_sigma, stone_chroma_sigma)
     if visible is not None:

@@ -182,7 +182,11 @@ def footprint(crop: Crop, camera, pieces_px: list[np.ndarray], proxies: list[Sce
     for m in proxies:
         uv = camera.project(np.asarray(m.vertices, np.float64)) - origin
         tris = np.round(uv[np.asarray(m.faces, np.int64)]).astype(np.int32)
-        cv2.fillPoly(prox, list(tris), 1)
+        # one triangle at a time: fillPoly fills its contours together by the even-odd rule, so a capsule's
+        # front and back faces cancelled and the proxy's area came out in streaks (the render's shadow on
+        # the neck was sampled in vertical lines: a faint striped line above a pendant)
+        for tri in tris:
+            cv2.fillConvexPoly(prox, tri, 1)
 
     def grow(mask, r):
         r = max(int(np.ceil(r)), 0)

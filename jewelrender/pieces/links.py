@@ -40,7 +40,8 @@ from ..geometry import assets
 from ..geometry.assets import MeshPart
 
 __all__ = ["LinkDesign", "cable_link", "tennis_link", "link_transforms", "link_frames", "style_turns", "chain_link",
-           "chain_pitch_mm", "stadium", "jump_ring", "lobster_clasp", "Clasp", "CHAIN_STYLES", "HINGE_GAP_MM",
+           "chain_pitch_mm", "stadium", "jump_ring", "lobster_clasp", "box_clasp",
+           "fish_hook_clasp", "Clasp", "CHAIN_STYLES", "HINGE_GAP_MM",
            "PRONG_HEIGHT"]
 
 #: Between two tennis boxes: room for the hinge to turn (a real line bracelet shows a hairline).
@@ -344,3 +345,75 @@ def lobster_clasp(wire_mm: float, *, name: str = "clasp") -> Clasp:
     mid = (tag_x + 2 * tag_r + jr_x - jr_r) / 2
     parts = tuple(assets.translate(p, (-mid, 0.0, 0.0)) for p in (lobster, jr, tag))
     return Clasp(parts, float(span))
+
+
+def _figure_eight(half_len: float, wire: float, name: str, n: int = 48) -> MeshPart:
+    """A figure-8 safety of round wire in the XY plane, centred at the origin, ``half_len`` mm from its
+    crossing to each loop's end; the two strands pass one over the other at the crossing (Z +-0.6 wire)."""
+    t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    d = 1.0 + np.sin(t) ** 2
+    path = np.stack([half_len * np.cos(t) / d, 1.2 * half_len * np.sin(t) * np.cos(t) / d, 0.6 * wire * np.sin(t)], 1)
+    return assets.tube(path, wire / 2, sides=8, closed=True, name=name)
+
+
+def box_clasp(stone_mm: float, *, name: str = "clasp") -> Clasp:
+    """A tennis necklace's box clasp: a box as wide as the line's settings, into which a sprung tongue
+    from the other end clicks (its thumb lip standing over the box's open end), a figure-8 safety on each
+    side hooked over the box and the tongue's plate, and a hinge knuckle joining the box to the line.
+
+    Sized as the findings are to the line: the box ~3.2 stone diameters long (9 mm on 2.5 mm stones,
+    7-14 mm), as wide as a setting plus 0.3 mm, 0.75 of a stone deep plus 0.6 mm (the tongue's spring
+    inside). Parts: ``{name}`` (box, lip, tongue plate, knuckle), ``{name}_safety_0/1``."""
+    d = float(stone_mm)
+    L = float(np.clip(3.2 * d + 1.0, 7.0, 14.0))
+    W = d * (1 + 2 * _WALL) + 0.3
+    T = 0.75 * d + 0.6
+    box = _box((-L / 2, -T / 2, -W / 2), (L / 2, T / 2, W / 2), name)
+    # The tongue's plate between the box's open end and the line's last setting, and its thumb lip.
+    plate = _box((L / 2, -0.3 * T, -0.35 * W), (L / 2 + 0.9, 0.3 * T, 0.35 * W), name)
+    lip = _box((L / 2 - 0.6, T / 2 - 0.1, -0.4 * W), (L / 2 + 0.5, T / 2 + 0.45, 0.4 * W), name)
+    kr = 0.12 * d + 0.1
+    knuckle = assets.tube(np.linspace([-L / 2 - kr, 0.0, -0.4 * W], [-L / 2 - kr, 0.0, 0.4 * W], 6), kr,
+                          sides=10, name=name)
+    body = assets.merge_parts([p if p.normals is not None else assets.with_face_normals(p)
+                               for p in (box, plate, lip, knuckle)], name)
+    wire = 0.35 + 0.08 * d
+    eights = tuple(assets.translate(_figure_eight(0.22 * L, wire, f"{name}_safety_{i}"),
+                                    (0.38 * L, 0.0, s * (W / 2 + wire / 2 + 0.05)))
+                   for i, s in enumerate((1.0, -1.0)))
+    lo, hi = -L / 2 - 2 * kr, L / 2 + 0.9
+    mid = (lo + hi) / 2
+    return Clasp(tuple(assets.translate(p, (-mid, 0.0, 0.0)) for p in (body, *eights)), float(hi - lo))
+
+
+def fish_hook_clasp(pearl_mm: float, *, name: str = "clasp") -> Clasp:
+    """A pearl strand's fish-hook clasp: an oval box (its filigree left out; a rim wire round its edge)
+    the hook's wire springs into, on a jump ring at each end where the strand's silk is knotted on.
+
+    Sized to the pearls (a 7 mm strand's clasp is ~10 x 5 mm): the oval 1.5 pearl diameters long, 0.75
+    wide, 0.42 thick. Parts: ``{name}`` (the oval and its rim), ``{name}_hook``, ``{name}_ring_0/1``."""
+    import trimesh
+
+    P = float(pearl_mm)
+    a, b, c = 0.75 * P, 0.21 * P, 0.375 * P
+    ov = trimesh.creation.icosphere(subdivisions=3, radius=1.0)
+    v = np.asarray(ov.vertices) * [a, b, c]
+    f = assets.orient_outward(v, np.asarray(ov.faces, np.int64))
+    oval = MeshPart(name, "metal", v, f, assets.vertex_normals(v, f))
+    th = np.linspace(0, 2 * math.pi, 48, endpoint=False)
+    rim_w = 0.08 * P
+    rim = assets.tube(np.stack([a * np.cos(th), np.zeros_like(th), c * np.sin(th)], 1), rim_w, sides=8, closed=True,
+                      name=name)
+    body = assets.merge_parts([oval, rim], name)
+    # The hook: a wire from the strand's end into the oval's side (its bent spring hides inside).
+    hw = 0.1 * P
+    hook_path = np.array([[a + 0.9 * hw, 0.0, 0.0], [a + 0.2 * hw, 0.0, 0.0], [0.6 * a, 0.3 * b, 0.0]])
+    hook = assets.tube(hook_path, hw / 2, sides=8, name=f"{name}_hook")
+    rr, rw = max(0.9, 0.16 * P), max(0.5, 0.1 * P)
+    rings = []
+    for i, (x, s) in enumerate(((a + 0.9 * hw + rr, 1.0), (-a - rim_w - rr + 0.5 * rw, -1.0))):
+        r = jump_ring(rr, rw, f"{name}_ring_{i}")
+        rings.append(assets.transform(r, np.array([[1, 0, 0, x], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1.0]])))
+    lo, hi = -a - rim_w - 2 * rr, a + 0.9 * hw + 2 * rr
+    mid = (lo + hi) / 2
+    return Clasp(tuple(assets.translate(p, (-mid, 0.0, 0.0)) for p in (body, hook, *rings)), float(hi - lo))

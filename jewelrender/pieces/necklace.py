@@ -56,6 +56,10 @@ _MAX_STEPS = 500
 #: The spread of a tennis necklace's boxes' tilts across the chain (deg, one SD): their hinges let each rest
 #: a little differently on the curved skin.
 TENNIS_TILT_SD_DEG = 8.0
+#: The last TENNIS_END_SPAN_STONES stone widths of each visible end of a tennis line roll round the neck's edge,
+#: up to TENNIS_END_TURN_DEG at the end, towards edge-on and never past (the line goes on round the neck).
+TENNIS_END_SPAN_STONES = 3.0
+TENNIS_END_TURN_DEG = 70.0
 #: Density of gold alloys and silver, g/mm^3 (~15.5 g/cm^3 for 18k, 10.4 for silver: a middle value).
 _METAL_G_MM3 = 0.013
 
@@ -447,14 +451,55 @@ def _place_pendant(piece, d: Drape, fit) -> list[MeshPart]:
     return [assets.transform(q, M, name=f"pendant_{q.name}") for q in parts]
 
 
+def _turn_ends_round(centres: np.ndarray, keep: np.ndarray, t: np.ndarray, n: np.ndarray, span_mm: float) -> np.ndarray:
+    """The body normals of a wide line's visible ends turned towards their side: over the last ``span_mm``
+    before each side's end (where the photo's outline hides it) the boxes roll on round the neck's edge,
+    seen more and more edge-on, up to :data:`TENNIS_END_TURN_DEG` at the end (smoothstep along the way)."""
+    n = n.copy()
+    ang = np.arctan2(centres[:, 0], centres[:, 2])
+    for sign in (1.0, -1.0):
+        side = np.nonzero(keep & (sign * ang > 0))[0]
+        if not len(side):
+            continue
+        end = centres[side[np.argmax(sign * ang[side])]]
+        u = np.clip(1.0 - np.linalg.norm(centres[side] - end, axis=1) / span_mm, 0.0, 1.0)
+        th = np.radians(TENNIS_END_TURN_DEG) * u * u * (3.0 - 2.0 * u)
+        # towards edge-on to a front camera (the normal less its +Z; the side's +-X where it faces the camera
+        # square on), never past it: an end already round the neck's edge stays as it is
+        e = n[side].copy()
+        e[:, 2] = 0.0
+        flat = np.linalg.norm(e, axis=1) < 0.3
+        e[flat] += np.array([sign, 0.0, 0.0])
+        e -= np.sum(e * t[side], axis=1, keepdims=True) * t[side]
+        e /= np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-9)
+        th = np.minimum(th, np.arccos(np.clip(np.sum(e * n[side], axis=1), -1.0, 1.0)))
+        out = e - np.sum(e * n[side], axis=1, keepdims=True) * n[side]
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        nn = np.cos(th)[:, None] * n[side] + np.sin(th)[:, None] * out
+        n[side] = nn / np.linalg.norm(nn, axis=1, keepdims=True)
+    return n
+
+
+def _clasp_design(band: dict) -> links.Clasp:
+    """The finding a necklace of this band closes with: a chain's lobster, a tennis line's box clasp, a
+    pearl strand's fish-hook."""
+    if band["style"] == "tennis":
+        return links.box_clasp(band["stone_mm"])
+    if band["style"] == "pearl":
+        return links.fish_hook_clasp(band["pearl_mm"])
+    return links.lobster_clasp(band["wire_mm"])
+
+
 def _clasp(band: dict, centres: np.ndarray, t: np.ndarray, n: np.ndarray) -> tuple[MeshPart, np.ndarray]:
-    """The chain's lobster clasp at its back (half-way round from the front, where a pendant hangs, as
-    chains are made), lying on the body; and which links it replaces (their centres within its span)."""
-    clasp = links.lobster_clasp(band["wire_mm"])
+    """The necklace's clasp at its back (half-way round from the front, where a pendant hangs, as
+    necklaces are made), lying on the body; and which links, pearls or settings it replaces (their centres
+    within its span, plus half a pitch: a pearl or a box is as wide as the pitch)."""
+    clasp = _clasp_design(band)
     k = len(centres) // 2
     pitch = float(np.linalg.norm(centres[(k + 1) % len(centres)] - centres[k]))
     steps = np.abs((np.arange(len(centres)) - k + len(centres) // 2) % len(centres) - len(centres) // 2)
-    replaced = steps * pitch < 0.5 * clasp.span_mm
+    reach = 0.5 * clasp.span_mm + (0.5 * pitch if band["style"] in ("pearl", "tennis") else 0.0)
+    replaced = steps * pitch < reach
     half_thick = max(float(np.abs(p.vertices[:, 1]).max()) for p in clasp.parts)
     M = links.link_frames(centres[k:k + 1] + n[k:k + 1] * half_thick, t[k:k + 1], n[k:k + 1])[0]
     placed = [assets.transform(p, M) for p in clasp.parts]
@@ -463,14 +508,18 @@ def _clasp(band: dict, centres: np.ndarray, t: np.ndarray, n: np.ndarray) -> tup
 
 
 def parts(piece, fit) -> list[MeshPart]:
-    """The necklace's meshes in the piece frame (mm), draped on ``fit``: the links (one instanced mesh),
-    a chain's clasp at its back, a pendant on its bail."""
+    """The necklace's meshes in the piece frame (mm), draped on ``fit``: the links, pearls or settings (one
+    instanced mesh each), the clasp at its back, a pendant on its bail."""
     band = piece.band
     d = drape(piece, fit)
     curve = _resample_closed(d.points, link_pitch_mm(band))
     keep = _front_only(curve, fit)
     curve, keep = _to_outline(curve, keep, fit, link_pitch_mm(band))
     t, n = _frames(curve, fit)
+    if band["style"] == "tennis":
+        # A line of 3 mm boxes ending face-on at the outline was cut off square (round 3: "ends abruptly at
+        # the neck edge instead of wrapping around it"): its last boxes roll round the neck's edge.
+        n = _turn_ends_round(curve, keep, t, n, TENNIS_END_SPAN_STONES * band["stone_mm"])
     # Lift links onto the skin: the joints run through the wires' centres.
     centres = curve + n * (0.5 * band["wire_mm"])
     style = band["style"]
@@ -481,12 +530,11 @@ def parts(piece, fit) -> list[MeshPart]:
         turns = turns + np.random.default_rng(len(centres)).normal(0.0, TENNIS_TILT_SD_DEG, len(centres))
     frames = links.link_frames(centres, t, n, turns, lean_deg=lean)
     out: list = []
-    if style in links.CHAIN_STYLES:
-        # Every chain closes with a clasp; it is there even where the neck hides it (the render's neck
-        # proxy does), so a turned head or a chain that slid round shows it.
-        clasp, replaced = _clasp(band, curve, t, n)
-        out.append(clasp)
-        keep &= ~replaced
+    # Every necklace closes with a clasp; it is there even where the neck hides it (the render's neck
+    # proxy does), so a turned head or a necklace that slid round shows it.
+    clasp, replaced = _clasp(band, curve, t, n)
+    out.append(clasp)
+    keep &= ~replaced
     inst = frames[keep]
     if style == "pearl":
         from .stones import stone_part

@@ -38,7 +38,7 @@ and :class:`jewelrender.landmarks.PoseDetector`. See ``docs/neck.md``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -1022,6 +1022,13 @@ class NeckSite:
         # the mask's edge lies off the real one by a few pixels and gave 3.4 px on the bundled sample, against 0.6
         # over the crop, and blurred the chain into a smear.)
         look = measure_look(photo, crop.x, crop.y, crop.width, crop.height, skin=t.skin[sy, sx])
+        # The crop's sharpest edges (a strap's, a neckline's, a sharpened backdrop's) can be crisper than the
+        # skin the chain lies on; the eyes' and lips' edges, at the neck's distance, tell the lens's softness
+        # (round 3: the curb on the soft webcam sample read crisper than its plate; 0.6 px over the crop, 1.35
+        # at the eyes and lips).
+        face_blur = face_edge_blur(photo, detection.face)
+        if face_blur is not None and face_blur > look.blur_sigma_px:
+            look = replace(look, blur_sigma_px=float(face_blur))
         return Integration(visible=visible, contact=contact, look=look, segmentation=None, median_cap=cap,
                            report={"occluded_share_of_crop": round(float(cover.mean()), 3), "contact": cinfo,
                                    "slivers_dropped": dropped, "metal_cap": capinfo,
@@ -1142,6 +1149,41 @@ def necklace_contact(alpha: np.ndarray, skin: np.ndarray, key, piece, px_per_mm:
         mult = mult * m2[..., None]
         info.update(pendant=info2, pendant_px=int((pend > 0.5).sum()))
     return mult, info
+
+
+#: The face mesh's contours whose edges are sharp in focus: the lips' outline and the eyes' lid lines.
+_FACE_EDGE_CONTOURS = ((61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185),
+                       (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+                       (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466))
+#: Among the edges along those contours, the sharpest 5 % tell the camera's blur (a lip's border is soft
+#: itself; an eyelid's line and the iris's edge are the sharpest).
+FACE_EDGE_QUANTILE = 0.95
+
+
+def face_edge_blur(photo, face) -> float | None:
+    """The photo's Gaussian blur (px) read on the eyes' and lips' edges (bands a fiftieth of the face's width
+    along the face mesh's contours), which lie at about the neck's distance: on a soft webcam plate (the
+    bundled neck sample) 1.35 px, against 0.6 over the neck's crop, whose strongest edges are a strap's and
+    the jumper's; 0.5 on the sharp red-carpet deepface_img8. None where no edge tells."""
+    import cv2
+
+    from ..camera_look import edge_blur_sigma
+    from ..color import luminance, srgb8_to_linear
+
+    pts = np.asarray(face.image_px)[:, :2]
+    width = float(np.linalg.norm(pts[234] - pts[454]))
+    x0, y0 = np.floor(pts.min(0) - 10).astype(int)
+    x1, y1 = np.ceil(pts.max(0) + 10).astype(int)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, photo.width), min(y1, photo.height)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    band = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for c in _FACE_EDGE_CONTOURS:
+        cv2.polylines(band, [np.round(pts[list(c)] - (x0, y0)).astype(np.int32)], True, 1,
+                      max(3, int(round(0.02 * width))))
+    g = luminance(srgb8_to_linear(photo.srgb[y0:y1, x0:x1]))
+    return edge_blur_sigma(g, where=band.astype(bool), quantile=FACE_EDGE_QUANTILE)
 
 
 def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray) -> tuple[float | None, dict]:
