@@ -175,7 +175,7 @@ def _normalized_blur(values, weights, sigma):
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
               chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None,
-              diffuse_stone_sigma: float = 0.0, visible=None, contact=None, look=None, photo_maps=None, median_cap=None):
+              diffuse_stone_sigma: float = 0.0, shadow_fade_px: float = 0.0, visible=None, contact=None, look=None, photo_maps=None, median_cap=None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -199,6 +199,9 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     diffuse_stone_sigma : float
         Radius (px) over which diffuse stones' radiance is averaged (:func:`smooth_diffuse_stones`);
         0 (the default) for gems, whose sparkle is real.
+    shadow_fade_px : float
+        A sparse render (:func:`jewelrender.scene.footprint`) traces the skin only near the piece: its
+        shadow fades out over this many pixels inside that region's edge instead of stopping there; 0, none.
     visible : (h, w) array, optional
         Where in the crop the piece may show (:func:`jewelrender.segmentation.visible_mask`):
         the photo's own finger silhouette cuts the render, which only knows the capsules.
@@ -249,6 +252,13 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     else:
         skin_like = np.ones(alpha.shape, np.float32)
     cover = cv2.GaussianBlur(proxy_w.astype(np.float32), (0, 0), 1.0)
+    if shadow_fade_px > 0:
+        # A 7 mm pearl standing off the neck's render capsule (2-6 mm inside the skin) shades the capsule
+        # past the footprint's shadow reach: cut there, the strand's shadow ended in a hard line, a dark
+        # band 10-15 px above it (pearl strand, 2026-12-03).
+        traced = ((layers.lit_without > 0) | (alpha > 0)).astype(np.uint8)
+        inside = cv2.distanceTransform(traced, cv2.DIST_L2, 3)
+        cover = cover * np.clip(inside / float(shadow_fade_px), 0.0, 1.0)
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
     if contact is not None:
