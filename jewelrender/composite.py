@@ -126,7 +126,7 @@ def stone_chroma_sigma(spp: int) -> float:
 
 def diffuse_smoothing_sigma(spp: int) -> float:
     """Radius (px) over which a diffuse stone's radiance is averaged at ``spp`` samples per pixel: half
-    :func:`stone_chroma_sigma`'s, at least 1 px (1.35 px at the preview's 36, 1 px at the final's 256: at
+    :func:`stone_chroma_sigma`'s, at least 1 px (1.33 px at the preview's 36, 1 px at the final's 256: at
     0.5 px the camera look's sharpening still made the final's pearls grainy). A 7 mm pearl is ~15 px
     across on a portrait; its window highlight (a few px) survives this, the per-pixel noise not."""
     return max(1.0, 0.5 * stone_chroma_sigma(spp))
