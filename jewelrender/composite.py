@@ -21,7 +21,8 @@ import numpy as np
 from .camera_look import edge_blur_sigma
 from .color import linear_to_srgb8, luminance, srgb8_to_linear
 
-__all__ = ["composite", "photo_white8", "roll_off_highlights", "denoise_chroma", "stone_chroma_sigma", "estimate_noise_sigma", "estimate_blur_sigma"]
+__all__ = ["composite", "photo_white8", "roll_off_highlights", "denoise_chroma", "stone_chroma_sigma",
+           "smooth_diffuse_stones", "diffuse_smoothing_sigma", "estimate_noise_sigma", "estimate_blur_sigma"]
 
 RENDER_FILTER_SIGMA = 0.5  # the Gaussian reconstruction filter of the film, px
 #: A photo whose brightest pixels (99.99th percentile of the max channel) stay below this, though it shows
@@ -123,6 +124,35 @@ def stone_chroma_sigma(spp: int) -> float:
     return CHROMA_SIGMA * max(1.0, float(np.sqrt(STONE_REFERENCE_SPP / max(int(spp), 1))))
 
 
+def diffuse_smoothing_sigma(spp: int) -> float:
+    """Radius (px) over which a diffuse stone's radiance is averaged at ``spp`` samples per pixel: half
+    :func:`stone_chroma_sigma`'s, at least 1 px (1.33 px at the preview's 36, 1 px at the final's 256: at
+    0.5 px the camera look's sharpening still made the final's pearls grainy). A 7 mm pearl is ~15 px
+    across on a portrait; its window highlight (a few px) survives this, the per-pixel noise not."""
+    return max(1.0, 0.5 * stone_chroma_sigma(spp))
+
+
+def smooth_diffuse_stones(jewel: np.ndarray, alpha: np.ndarray, stone: np.ndarray, sigma: float) -> np.ndarray:
+    """Average the radiance of diffuse stones (pearls, turquoise: ``stone`` coverage) over ~sigma px.
+
+    A pearl's body is a smooth diffuse gradient, but at the preview's 36 samples per pixel its path-traced
+    radiance is per-pixel noise, which the camera look's sharpening then made into sparkle: each 7 mm pearl
+    of the catalog strand read as a faceted diamond (2026-12-03). Only for pieces whose stones are diffuse:
+    a gem's sparkle is its facets', not noise. A normalized blur over the stones' coverage alone, so the
+    skin or metal beside a pearl does not bleed into it; ``jewel`` is premultiplied by ``alpha``.
+    """
+    w = np.clip(np.asarray(stone, np.float32), 0.0, 1.0)
+    if sigma <= 0 or not np.any(w > 0):
+        return jewel
+    share = np.clip(w / np.maximum(alpha, 1e-6), 0.0, 1.0)[..., None]
+    gem = jewel * share                       # the stones' part, premultiplied by their coverage
+    rad = gem / np.maximum(w, 1e-6)[..., None]
+    out = np.empty_like(jewel)
+    for c in range(3):
+        out[..., c] = _normalized_blur(rad[..., c], w, sigma)
+    return np.maximum(jewel - gem + out * w[..., None], 0.0).astype(np.float32)
+
+
 def _denoise_piece(jewel, alpha, stone, sigma, stone_sigma):
     """:func:`denoise_chroma` on the metal over ``sigma`` and on the stones over ``stone_sigma``.
 
@@ -145,7 +175,7 @@ def _normalized_blur(values, weights, sigma):
 
 def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera: bool = True,
               chroma_sigma: float = CHROMA_SIGMA, stone_chroma_sigma: float | None = None,
-              visible=None, contact=None, look=None, photo_maps=None, median_cap=None):
+              diffuse_stone_sigma: float = 0.0, shadow_fade_px: float = 0.0, visible=None, contact=None, look=None, photo_maps=None, median_cap=None):
     """Composite rendered layers into the photo.
 
     Parameters
@@ -166,6 +196,12 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
         The same for the stones (``layers.stone``), when larger: their colour carries
         the hero-wavelength noise (:func:`stone_chroma_sigma` for a sample count).
         Default: as the metal.
+    diffuse_stone_sigma : float
+        Radius (px) over which diffuse stones' radiance is averaged (:func:`smooth_diffuse_stones`);
+        0 (the default) for gems, whose sparkle is real.
+    shadow_fade_px : float
+        A sparse render (:func:`jewelrender.scene.footprint`) traces the skin only near the piece: its
+        shadow fades out over this many pixels inside that region's edge instead of stopping there; 0, none.
     visible : (h, w) array, optional
         Where in the crop the piece may show (:func:`jewelrender.segmentation.visible_mask`):
         the photo's own finger silhouette cuts the render, which only knows the capsules.
@@ -216,6 +252,13 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
     else:
         skin_like = np.ones(alpha.shape, np.float32)
     cover = cv2.GaussianBlur(proxy_w.astype(np.float32), (0, 0), 1.0)
+    if shadow_fade_px > 0:
+        # A 7 mm pearl standing off the neck's render capsule (2-6 mm inside the skin) shades the capsule
+        # past the footprint's shadow reach: cut there, the strand's shadow ended in a hard line, a dark
+        # band 10-15 px above it (pearl strand, 2026-12-03).
+        traced = ((layers.lit_without > 0) | (alpha > 0)).astype(np.uint8)
+        inside = cv2.distanceTransform(traced, cv2.DIST_L2, 3)
+        cover = cover * np.clip(inside / float(shadow_fade_px), 0.0, 1.0)
     shadow = 1.0 - (1.0 - shadow) * skin_like * np.clip(cover, 0, 1)
 
     if contact is not None:
@@ -225,6 +268,8 @@ def composite(photo, layers, crop, *, skin_rgb=None, seed: int = 0, match_camera
             shadow = shadow[..., None]
         shadow = np.minimum(shadow, np.minimum(c, 1.0)) * np.maximum(c, 1.0)
 
+    if diffuse_stone_sigma > 0:
+        jewel = smooth_diffuse_stones(jewel, alpha, np.asarray(layers.stone, np.float32), diffuse_stone_sigma)
     capped = None
     if median_cap is not None:
         on = alpha > 0.33

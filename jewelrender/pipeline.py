@@ -462,8 +462,10 @@ class Renderer:
         ``specs`` are the scenes of ``instances`` (one, or one per ear of a pair): each is rendered
         and composited onto the previous one's result.
         """
-        from .composite import composite, stone_chroma_sigma
+        from .composite import composite, diffuse_smoothing_sigma, stone_chroma_sigma
+        from .library import media
         from .integration import warp_layers
+        from .scene import SHADOW_REACH_MM
         from .lighting.advice import skin_advice
         from .quality import require_quality, score_output
         from .render import render_layers
@@ -497,8 +499,18 @@ class Renderer:
 
             tick = time.perf_counter()
             skin = light.info.get("skin_reference_rgb")
+            # Pearls, turquoise, onyx (the optically thick scattering stones) have smooth diffuse bodies: their
+            # path-traced noise is smoothed, not kept as sparkle.
+            gem = (getattr(piece, "stone", None) or {}).get("gem")
+            diffuse = gem in media.list_medium_stones() and media.is_optically_thick(gem)
+            diffuse_sigma = diffuse_smoothing_sigma(q.supersample ** 2 * q.passes) if diffuse else 0.0
+            # A sparse render's shadow fades out over the outer half of its reach (scene.footprint).
+            shadow_fade = (0.5 * SHADOW_REACH_MM * float(getattr(inst, "px_per_mm", 0.0))
+                           if spec.pixels is not None else 0.0)
             image, mask_i, comp_info = composite(current, layers, spec.crop, skin_rgb=skin, seed=seed,
                                                  stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
+                                                 diffuse_stone_sigma=diffuse_sigma,
+                                                 shadow_fade_px=shadow_fade,
                                                  visible=integ and integ.visible, contact=integ and integ.contact,
                                                  look=integ and integ.look,
                                                  photo_maps=integ and integ.photo_maps,

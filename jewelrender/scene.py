@@ -16,7 +16,7 @@ import numpy as np
 from .sites.proxies import capsule_meshes
 
 __all__ = ["SceneMesh", "SceneSpec", "Crop", "build_scene", "piece_to_camera", "stone_bsdf_dict", "stone_material",
-           "crease_gain", "footprint"]
+           "crease_gain", "footprint", "SHADOW_REACH_MM"]
 
 
 def stone_bsdf_dict(gem_name: str, length_unit_m: float = 1.0, *, dispersive: bool = True) -> dict:
