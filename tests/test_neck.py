@@ -258,26 +258,28 @@ def _segment_hits_capsule(a, b, cap, samples=200):
     return bool((np.linalg.norm(p - (cap.p0 + s[:, None] * d), axis=1) < cap.radius).any())
 
 
+def _clasp_at_the_back(scenes, piece_id, span):
+    """The piece's 18" parts on the first portrait, its one clasp's vertices and centre (piece space, mm), after
+    checking the clasp: one metal part, its size within ``span`` (mm), at the back, behind the neck's axis (a
+    plain chain slides round a little as it settles: the clasp follows the loop's half-way joint)."""
+    pl = scenes[PORTRAITS[0]][3][18]
+    parts = necklace.parts(catalog.get_piece(piece_id), pl.fit)
+    clasp = [p for p in parts if p.name == "clasp"]
+    assert len(clasp) == 1 and clasp[0].role == "metal"
+    v = clasp[0].vertices
+    assert span[0] < np.ptp(v, axis=0).max() < span[1]
+    c = v.mean(axis=0)
+    r = pl.fit.neck_radius_mm
+    assert c[2] < -0.5 * r and abs(c[0]) < r, c
+    return pl, parts, v, c
+
+
 @pytest.mark.parametrize("piece_id", [CHAIN, "solitaire-pendant-half-carat-18k-white", "curb-chain-18k-yellow"])
 def test_every_chain_closes_with_a_clasp_at_its_back(scenes, piece_id):
     """A lobster clasp, its jump ring and tag ring, in the chain's metal, half-way round the loop from the
     front (where a pendant hangs): behind the neck on a front portrait, where the neck's render proxy
     hides it; the links it replaces are gone (none within its span)."""
-    name = PORTRAITS[0]
-    ph, det, cam, pls = scenes[name]
-    pl = pls[18]
-    piece = catalog.get_piece(piece_id)
-    parts = necklace.parts(piece, pl.fit)
-    clasp = [p for p in parts if p.name == "clasp"]
-    assert len(clasp) == 1 and clasp[0].role == "metal"
-    v = clasp[0].vertices
-    size = np.ptp(v, axis=0)
-    assert 12.0 < size.max() < 30.0  # lobster (9-14 mm), jump ring and tag ring in a row
-    c = v.mean(axis=0)
-    r = pl.fit.neck_radius_mm
-    # at the back, behind the neck's axis (a plain chain slides round a little as it settles: the
-    # clasp follows the loop's half-way joint)
-    assert c[2] < -0.5 * r and abs(c[0]) < r, c
+    pl, parts, v, c = _clasp_at_the_back(scenes, piece_id, (12.0, 30.0))  # lobster (9-14 mm), jump ring, tag ring
     links = [p for p in parts if p.name == "links"][0]
     assert np.linalg.norm(links.transforms[:, :3, 3] - c, axis=1).min() > 4.0
     M = pl.piece_to_cam
@@ -294,17 +296,7 @@ def test_a_tennis_line_and_a_pearl_strand_close_with_their_clasps_at_the_back(sc
     fish-hook clasp on jump rings, in the piece's metal, half-way round the loop (behind the neck on a front
     portrait, hidden by the neck's proxy); no stone box or pearl left inside its span (round 3's set had a
     line of stones running on unbroken round the back)."""
-    ph, det, cam, pls = scenes[PORTRAITS[0]]
-    pl = pls[18]
-    piece = catalog.get_piece(piece_id)
-    parts = necklace.parts(piece, pl.fit)
-    clasp = [p for p in parts if p.name == "clasp"]
-    assert len(clasp) == 1 and clasp[0].role == "metal"
-    v = clasp[0].vertices
-    assert span[0] < np.ptp(v, axis=0).max() < span[1]
-    c = v.mean(axis=0)
-    r = pl.fit.neck_radius_mm
-    assert c[2] < -0.5 * r and abs(c[0]) < r, c
+    pl, parts, v, c = _clasp_at_the_back(scenes, piece_id, span)
     units = [p for p in parts if p.name == instanced][0].transforms[:, :3, 3]
     # the nearest unit's centre is beyond the clasp's half-length (along the chain) less a hair
     half = 0.5 * np.ptp(v, axis=0).max()
