@@ -540,18 +540,16 @@ def check_input(photo, hands=None, *, finger: str = "ring", hand: str = "auto", 
         if not add("edge_margin", "HAND_CUT_OFF", m["edge_margin"], thr["min_edge_margin"], ">=", "finger widths"):
             fail(HandCutOffError, f"the base of the {finger} finger is at or beyond the edge of the photo; "
                  "frame the photo so that the whole hand is in the picture")
-        straight = finger_straightness(chosen, finger)
-        meas["finger_straightness"] = straight["image"]
-        meas["finger_straightness_world"] = straight["world"]
-        if not add("finger_straightness", "FINGER_CURLED", straight["image"], thr["min_finger_straightness"], ">="):
-            fail(FingerCurledError, f"the {finger} finger is curled (a fist or a thumbs gesture), so a ring would "
-                 "float beside it; photograph the back of the hand with the fingers straight and slightly apart")
-        direction = finger_direction(chosen, finger)
-        meas["finger_direction"] = direction["image"]
-        meas["finger_direction_world"] = direction["world"]
-        if not add("finger_direction", "FINGER_CURLED", direction["image"], thr["min_finger_direction"], ">="):
-            fail(FingerCurledError, f"the {finger} finger is folded back over the hand (a fist), so a ring would "
-                 "float beside it; photograph the back of the hand with the fingers straight and slightly apart")
+        # Two ways a finger is not straight out (both FINGER_CURLED): bent along its length, or folded back
+        # over the hand (MediaPipe draws a fist seen from the back with straight fingers pointing at the wrist).
+        for name, measure, why in (("finger_straightness", finger_straightness, "is curled (a fist or a thumbs gesture)"),
+                                   ("finger_direction", finger_direction, "is folded back over the hand (a fist)")):
+            got = measure(chosen, finger)
+            meas[name] = got["image"]
+            meas[f"{name}_world"] = got["world"]
+            if not add(name, "FINGER_CURLED", got["image"], thr[f"min_{name}"], ">="):
+                fail(FingerCurledError, f"the {finger} finger {why}, so a ring would float beside it; photograph "
+                     "the back of the hand with the fingers straight and slightly apart")
         v = m.get("skin_lstar")
         if not add("skin_lstar", "PHOTO_TOO_DARK", v, thr["min_skin_lstar"], ">=", "L*"):
             fail(PhotoTooDarkError, f"the hand is too dark (skin lightness L* {v:.0f}); take the photo in brighter "
