@@ -503,12 +503,12 @@ class Renderer:
             # path-traced noise is smoothed, not kept as sparkle.
             gem = (getattr(piece, "stone", None) or {}).get("gem")
             diffuse = gem in media.list_medium_stones() and media.is_optically_thick(gem)
-            diffuse_sigma = diffuse_smoothing_sigma(q.supersample ** 2 * q.passes) if diffuse else 0.0
+            diffuse_sigma = diffuse_smoothing_sigma(q.spp) if diffuse else 0.0
             # A sparse render's shadow fades out over the outer half of its reach (scene.footprint).
             shadow_fade = (0.5 * SHADOW_REACH_MM * float(getattr(inst, "px_per_mm", 0.0))
                            if spec.pixels is not None else 0.0)
             image, mask_i, comp_info = composite(current, layers, spec.crop, skin_rgb=skin, seed=seed,
-                                                 stone_chroma_sigma=stone_chroma_sigma(q.supersample ** 2 * q.passes),
+                                                 stone_chroma_sigma=stone_chroma_sigma(q.spp),
                                                  diffuse_stone_sigma=diffuse_sigma,
                                                  shadow_fade_px=shadow_fade,
                                                  visible=integ and integ.visible, contact=integ and integ.contact,
