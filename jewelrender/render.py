@@ -151,9 +151,31 @@ def jit_array(array_type, values: np.ndarray):
     return array_type(out)
 
 
-#: The last :func:`ray_test_scene`: ((variant, vertices, faces), scene).
-_ray_test_cache: tuple | None = None
-_ray_test_lock = threading.Lock()
+class _KeptObject:
+    """One Mitsuba object kept for the same variant and the same arrays (compared value by value, so other
+    data gets its own object). A new one replaces it, made after the old one is dropped, so at most one is
+    ever alive: a render's kernel has every live Mitsuba object in it, and a second would be another
+    kernel, compiled again."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._obj = None
+
+    def get(self, variant: str, arrays: tuple[np.ndarray, ...], make):
+        with self._lock:
+            key = self._key
+            if (key is not None and key[0] == variant and len(key[1]) == len(arrays)
+                    and all(np.array_equal(a, b) for a, b in zip(key[1], arrays))):
+                return self._obj
+            self._key = self._obj = None  # the old object goes before the new one is made
+            obj = make()
+            self._key, self._obj = (variant, tuple(a.copy() for a in arrays)), obj
+            return obj
+
+
+_ray_test = _KeptObject()
+_body_texture = _KeptObject()
 
 
 def ray_test_scene(mi, vertices: np.ndarray, faces: np.ndarray):
@@ -162,31 +184,20 @@ def ray_test_scene(mi, vertices: np.ndarray, faces: np.ndarray):
     The body proxies are ray-tested twice a try-on: by the lighting's refinement (the skin's shadows)
     and by the render (the skin's light without the piece), and building the scene's ray-tracing
     structure cost ~3 us a triangle on the 2-core machine (~0.05 s for a hand's 14,400). The last scene
-    is kept and returned again for the same variant and the same triangles (compared value by value, so
-    another body gets its own); it replaces the one before, so only one is ever alive (a render's
-    kernel has every live Mitsuba object in it: a second one would be another kernel, compiled again).
+    is kept (:class:`_KeptObject`) and returned again for the same variant and the same triangles.
     """
-    global _ray_test_cache
     v = np.ascontiguousarray(vertices, np.float32)
     f = np.ascontiguousarray(faces, np.uint32)
-    variant = mi.variant()
-    with _ray_test_lock:
-        got = _ray_test_cache
-        if got is not None and got[0][0] == variant and np.array_equal(got[0][1], v) and np.array_equal(got[0][2], f):
-            return got[1]
-        _ray_test_cache = None  # the old scene goes before the new one is made
+
+    def make():
         mesh = mi.Mesh("proxies", len(v), len(f))
         p = mi.traverse(mesh)
         p["vertex_positions"] = jit_array(mi.Float, v)
         p["faces"] = jit_array(mi.UInt32, f)
         p.update()
-        scene = mi.load_dict({"type": "scene", "proxies": mesh})
-        _ray_test_cache = ((variant, v.copy(), f.copy()), scene)
-        return scene
+        return mi.load_dict({"type": "scene", "proxies": mesh})
 
-
-#: The last :func:`body_texture`: ((variant, emission), texture).
-_texture_cache: tuple | None = None
+    return _ray_test.get(mi.variant(), (v, f), make)
 
 
 def body_texture(mi, emission: np.ndarray):
@@ -194,22 +205,12 @@ def body_texture(mi, emission: np.ndarray):
     Mitsuba bitmap texture.
 
     In a spectral variant Mitsuba converts every texel to its spectral model's coefficients when the
-    texture is made: ~0.045 s wall (0.056 CPU s) for a photo's 768^2 texture, on every render. The last texture is kept and returned again for the same variant and the same
-    texels (compared value by value: another photo gets its own); it replaces the one before, made after
-    the old one is dropped, so only one is ever alive (every live Mitsuba object can be part of a render's
-    kernel)."""
-    global _texture_cache
+    texture is made: ~0.045 s wall (0.056 CPU s) for a photo's 768^2 texture, on every render. The last
+    texture is kept (:class:`_KeptObject`) and returned again for the same variant and the same texels."""
     e = np.ascontiguousarray(emission, np.float32)
-    variant = mi.variant()
-    with _ray_test_lock:
-        got = _texture_cache
-        if got is not None and got[0][0] == variant and got[0][1].shape == e.shape and np.array_equal(got[0][1], e):
-            return got[1]
-        _texture_cache = None
-        tex = mi.load_dict({"type": "bitmap", "bitmap": mi.Bitmap(np.array(e, copy=True)),  # writable: mi.Bitmap refuses read-only arrays
-                            "filter_type": "bilinear", "wrap_mode": "clamp"})
-        _texture_cache = ((variant, e.copy()), tex)
-        return tex
+    return _body_texture.get(mi.variant(), (e,), lambda: mi.load_dict({
+        "type": "bitmap", "bitmap": mi.Bitmap(np.array(e, copy=True)),  # writable: mi.Bitmap refuses read-only arrays
+        "filter_type": "bilinear", "wrap_mode": "clamp"}))
 
 
 def _mesh(mi, m, *, emit: bool = True) -> object:
