@@ -328,6 +328,8 @@ def test_page_in_a_real_browser(server, data_dir, tmp_path_factory):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            catalog_loads = []
+            page.on("request", lambda r: catalog_loads.append(r.url) if r.url.endswith("/v1/pieces") else None)
             page.goto(server["base"] + "/")
             page.wait_for_selector("#error:has-text('API key')")  # the service asks for a key
             page.fill("#apikey", KEY1)
@@ -337,7 +339,10 @@ def test_page_in_a_real_browser(server, data_dir, tmp_path_factory):
             n_pieces = len(list_pieces())
             page.wait_for_function(f"document.querySelectorAll('#pieces button').length === {n_pieces}")
             page.set_input_files("#photo", str(hand))
-            page.click(f"#pieces button[data-id='{PIECE}']")
+            page.click(f"#pieces button[data-id='{PIECE}']")  # takes the focus from the key: a second "change"
+            # Once without the key (401), once with it; a reload on that blur once raced the click and lost it.
+            assert len(catalog_loads) == 2, catalog_loads
+            page.wait_for_selector(f"#pieces button[data-id='{PIECE}'][aria-pressed='true']")
             page.click("#go")
             page.wait_for_selector("body[data-state='done']", timeout=240_000)
             score = float(page.text_content("#score"))

@@ -81,18 +81,27 @@ let piece = null;
 const keyInput = $("apikey");
 keyInput.value = localStorage.getItem("jewelrender-key") || "";
 keyInput.addEventListener("change", () => { localStorage.setItem("jewelrender-key", keyInput.value); loadPieces(); });
+// The key input also fires "change" when it loses focus, e.g. on the click that picks a piece; reloading then
+// would replace the buttons between that click's mouse-down and mouse-up and lose the choice.
+let loadedKey = null, loads = 0;
 function auth() { const k = keyInput.value.trim(); return k ? {"Authorization": "Bearer " + k} : {}; }
 function status(t) { $("status").textContent = t; }
 function fail(t) { $("error").textContent = t; status(""); }
 function update() { $("go").disabled = !(piece && $("photo").files.length); }
 
 async function loadPieces() {
+  const key = keyInput.value.trim();
+  if (key === loadedKey) return;
+  const mine = ++loads;  // only the latest request may draw the list
   const r = await fetch("/v1/pieces", {headers: auth()});
+  if (mine !== loads) return;
   if (r.status === 401) { $("keybox").open = true; fail("This service needs an API key: enter it above."); return; }
   if (!r.ok) { fail("Could not load the catalog (" + r.status + ")."); return; }
-  fail("");
-  const box = $("pieces"); box.textContent = "";
-  for (const p of await r.json()) {
+  const list = await r.json();
+  if (mine !== loads) return;
+  loadedKey = key; fail("");
+  const box = $("pieces"), buttons = [];
+  for (const p of list) {
     const b = document.createElement("button");
     b.type = "button"; b.dataset.id = p.id; b.title = p.label;
     b.setAttribute("aria-pressed", String(p.id === piece));  // a reload keeps the choice
@@ -102,8 +111,9 @@ async function loadPieces() {
       for (const o of box.children) o.setAttribute("aria-pressed", "false");
       b.setAttribute("aria-pressed", "true"); piece = p.id; update();
     });
-    box.append(b);
+    buttons.push(b);
   }
+  box.replaceChildren(...buttons);  // in one step: never an empty list under the pointer
 }
 
 $("photo").addEventListener("change", () => {
