@@ -533,16 +533,16 @@ def skin_under(piece, fit) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     either side of the curve, just under the links (``vertices`` (N, 3), ``faces`` (M, 3) wound towards the
     outward ``normals`` (N, 3)); None for a strand, a tennis line or a piece not of this family.
 
-    The render's body is the neck's capsule only (a chest proxy cast the chain's shadow ~2 cm off, round 2),
-    so the half of a link's normals that face the body mirrored the fitted room's lower half: yellow gold
-    read pale (HSV saturation 0.31-0.36 on deepface_img1 and _img6, the skin's own, against 0.47-0.69 on the
-    dev photos' real gold chains). A real chain mirrors the warm skin it lies on, and its links each other.
-    The strip carries the photo's skin into the render (the scene's body emits the photo), and, lying where
-    the skin is, takes the chain's own cast shadow from the fitted light a link's height beside it."""
+    The render's body was the neck's capsule only (a chest proxy inside the colliders' ellipsoid lay ~2 cm behind
+    the chain and cast its shadow that far off, round 2), so a chain cast no rendered shadow on the chest, and
+    the judges saw none under a directional key (rounds 2-4). The strip lies where the skin is, a link's reach
+    under the links, so the render's shadow (lit_with / lit_without, from the fitted light) falls beside the
+    chain, and it emits the photo's skin (the scene's body shows the photo), which the links' body-facing sides
+    mirror. (That reflection hardly changes a fine wire's colour: seen face-on it mirrors the room in front.)
+    Strands and tennis lines have none: 7 mm pearls standing 3.5 mm off it shaded it in a detached grey band
+    (deepface_img8)."""
     band = getattr(piece, "band", None) or {}
     if band.get("style") not in CHAIN_STYLES:
-        # A strand's 7 mm pearls stand 3.5 mm off it: their shadow on the strip fell as a detached grey smudge
-        # above deepface_img8's strand, and at its end the strip, tilted to face the camera, hid pearls.
         return None
     _, curve, keep, t, n = _laid_curve(piece, fit)
     centres = curve + n * (0.5 * band["wire_mm"])   # the links' centres, as parts() lays them
