@@ -240,7 +240,7 @@ def crease_gain(shape, placement, piece, *, scale: float = 1.0) -> np.ndarray | 
     return (1.0 - CREASE_DEPTH * near * on_finger).astype(np.float32)
 
 
-def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, piece=None) -> SceneMesh:
+def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, piece=None, surface=None) -> SceneMesh:
     """All proxy capsules as one mesh that shows the photo's own pixels.
 
     The body is what the piece reflects and refracts (the finger inside a band, the
@@ -255,6 +255,12 @@ def _body_mesh(camera, capsules, photo_linear: np.ndarray, *, placement=None, pi
     # Every capsule meshed at once (each exactly as capsule_mesh makes it; ~25x fewer NumPy calls).
     v, faces, normals = capsule_meshes([c.p0 for c in capsules], [c.p1 for c in capsules],
                                        [c.radius for c in capsules])
+    if surface is not None:
+        # the site's own patch of skin (camera frame: vertices, faces, normals), in the same mesh and texture
+        sv, sf, sn = surface
+        faces = np.concatenate([np.asarray(faces, np.int64), np.asarray(sf, np.int64) + len(v)])
+        v = np.concatenate([np.asarray(v, np.float64), np.asarray(sv, np.float64)])
+        normals = np.concatenate([np.asarray(normals, np.float64), np.asarray(sn, np.float64)])
     uv = camera.project(v.astype(np.float64)) / np.array([camera.width, camera.height])
     scale = min(1.0, BODY_TEXTURE_SIDE / max(photo_linear.shape[:2]))
     tex = photo_linear if scale >= 1.0 else cv2.resize(
@@ -345,7 +351,14 @@ def build_scene(camera, placement, piece, lighting, quality, *, metal_bsdf: dict
                                texcoords=None if uv is None else np.asarray(uv, np.float32), interior=interior,
                                instances=instances))
 
-    proxies = [_body_mesh(camera, placement.proxies, photo_linear, placement=placement, piece=piece)]
+    # A site may add the skin right under the piece (a necklace's strip of chest: what its links mirror and
+    # where their shadow falls), piece frame; the capsules are the rest of the body.
+    under = getattr(placement, "skin_under", None)
+    surface = under(piece) if callable(under) else None
+    if surface is not None:
+        sv, sn = _transform(np.asarray(surface[0]), np.asarray(surface[2]), M)
+        surface = (sv, surface[1], sn)
+    proxies = [_body_mesh(camera, placement.proxies, photo_linear, placement=placement, piece=piece, surface=surface)]
     # A site may allow an oblong crop (a bracelet seen from above is a thin band across the arm: a square
     # around it would path-trace several times the pixels it covers).
     crop = _crop_for(np.concatenate(all_pts), camera, quality.crop_margin, quality.crop_multiple,

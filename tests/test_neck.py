@@ -698,3 +698,87 @@ def test_a_pearls_body_reads_smooth_not_as_sparkle():
     # its shading (the window's side of the disc brighter, ~3x) is kept
     a, b = smooth[10:38, 8:20].mean(), smooth[10:38, 28:40].mean()
     assert max(a, b) > 2.0 * min(a, b)
+
+
+def _first_hits(origins_to, tri):
+    """For rays from the camera (the origin) to each point of ``origins_to`` (P, 3), whether a triangle of ``tri``
+    (T, 3, 3) is crossed before the point (Moller-Trumbore, all pairs)."""
+    d = origins_to
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    p = np.cross(d[:, None], e2[None])
+    det = np.einsum("ptk,tk->pt", p, e1)
+    ok = np.abs(det) > 1e-18
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    s = -tri[None, :, 0]
+    u = np.einsum("ptk,ptk->pt", np.broadcast_to(s, p.shape), p) * inv
+    q = np.cross(np.broadcast_to(s, p.shape), e1[None])
+    v = np.einsum("pk,ptk->pt", d, q) * inv
+    t = np.einsum("tk,ptk->pt", e2, q) * inv
+    return (ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 1e-6) & (t < 1.0 - 1e-6)).any(axis=1)
+
+
+@pytest.mark.parametrize("piece_id", [CHAIN, "curb-chain-18k-yellow", "heart-pendant-14mm-18k-rose"])
+def test_the_skin_under_a_chain_lies_behind_every_link(scenes, piece_id):
+    """The render's strip of skin under a chain (what its links mirror, where their shadow falls) never stands
+    between the camera and a link. Laid on the nearest collider's tangent, it stood edge-on in front of a
+    stretch of deepface_img1's chain where the side is brought out to the photo's outline (a sixth of the
+    chain's coverage hidden), and through the edge-on cable links that dip under the curve (a third)."""
+    from jewelrender.scene import piece_to_camera
+
+    piece = catalog.get_piece(piece_id)
+    for name, (ph, det, cam, placements) in scenes.items():
+        pl = placements[18]
+        v, f, n = pl.skin_under(piece)
+        M = piece_to_camera(pl.center_cam, pl.axis_cam, pl.up_cam)
+        to_cam = lambda x: np.asarray(x, np.float64) @ M[:3, :3].T + M[:3, 3]  # noqa: E731
+        tri = to_cam(v)[np.asarray(f)]
+        # its faces are wound towards the body's outside (a one-sided emitter), and that side faces the camera
+        # (but at the strip's edges, curved back, and where it turns round the neck)
+        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        wound = np.einsum("tk,tk->t", fn, (np.asarray(n, np.float64) @ M[:3, :3].T)[np.asarray(f)].sum(1))
+        assert (wound >= 0).all(), (name, int((wound < 0).sum()), len(wound))
+        facing = float((np.einsum("tk,tk->t", fn, -tri.mean(1)) > 0).mean())
+        assert facing > 0.9, (name, facing)
+        links = [p for p in necklace.parts(piece, pl.fit) if p.name == "links"][0]
+        T = links.transforms[:: max(1, len(links.transforms) // 60)]
+        lv = np.asarray(links.part.vertices, np.float64)[::7]
+        pts = (np.einsum("kij,nj->kni", T[:, :3, :3], lv) + T[:, None, :3, 3]).reshape(-1, 3)
+        hidden = _first_hits(to_cam(pts), tri)
+        assert hidden.mean() < 0.005, (name, float(hidden.mean()))
+    assert necklace.skin_under(catalog.get_piece("pearl-strand-7mm-akoya"), pl.fit) is None
+
+
+def test_a_chain_casts_its_rendered_shadow_on_the_skin_beside_it(scenes):
+    """With the strip of skin under it in the render, a fine chain on deepface_img1 casts the render's own shadow
+    (lit_with / lit_without, from the fitted light) on the skin beside it, and the strip hides none of it.
+    Without it (the neck's capsule alone under the chain) the render's shadow never fell beside the chain: the
+    skin there was not in the scene, and only the image-space contact line shaded it."""
+    import dataclasses
+
+    from jewelrender import backend
+    from jewelrender.library import materials
+    from jewelrender.lighting import estimate_lighting
+    from jewelrender.render import render_layers
+    from jewelrender.scene import build_scene
+
+    backend.select()
+    ph, det, cam, placements = scenes["deepface_img1.jpg"]
+    pl = placements[18]
+    piece = catalog.get_piece(CHAIN)
+    light = estimate_lighting(ph, cam, pl)
+    q = NECK.render_quality(catalog.quality_preset("preview"))
+    parts = necklace.parts(piece, pl.fit)
+    out = {}
+    for strip in (True, False):
+        place = pl if strip else dataclasses.replace(pl)
+        if not strip:
+            object.__setattr__(place, "skin_under", lambda _piece: None)
+        spec = build_scene(cam, place, piece, light, q, metal_bsdf=materials.metal_bsdf_dict(materials.metal(piece.metal)),
+                           stones=None, photo_linear=ph.linear, parts=parts)
+        ly = render_layers(spec, seed=0)
+        beside = (ly.alpha < 0.05) & (ly.proxy > 0.5) & (ly.lit_without > 0)
+        shade = ly.lit_with[beside] / ly.lit_without[beside] if beside.any() else np.ones(1)
+        out[strip] = (float(ly.alpha.sum()), float(np.percentile(shade, 5)), int(beside.sum()))
+    (cover_with, shade_with, n_with), (cover_without, shade_without, _) = out[True], out[False]
+    assert abs(cover_with / cover_without - 1.0) < 0.02, out       # the strip hides no link (it hid 1/6 to 1/3)
+    assert n_with > 1000 and shade_with < 0.8 and shade_without > 0.95, out

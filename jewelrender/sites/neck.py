@@ -661,6 +661,13 @@ class NeckPlacement:
     def px_per_mm(self) -> float:
         return self.neck_width_px / self.neck_width_mm
 
+    def skin_under(self, piece):
+        """The skin under the necklace's visible run (piece frame, mm; :func:`jewelrender.pieces.necklace.skin_under`):
+        the render's body there, which the chain mirrors and its shadow falls on. None for another piece."""
+        from ..pieces.necklace import skin_under
+
+        return skin_under(piece, self.fit)
+
     def to_report(self) -> dict:
         r = lambda v, n=2: [round(float(x), n) for x in np.ravel(v)]  # noqa: E731
         return {
