@@ -41,6 +41,7 @@ SOURCES = {
     "lighting_phone_rings_camera": RESULTS / "lighting-phone-rings-camera--cpu2-llvm.json",
     "lighting_phone_ablation": RESULTS / "lighting-phone-ablation--cpu2-llvm.json",
     "lighting_phone_regions": RESULTS / "lighting-phone-regions--cpu2-llvm.json",
+    "lighting_albedo_split": RESULTS / "lighting-albedo-split--cpu2-llvm.json",
 }
 DOCS = (REPO / "docs" / "performance.md", REPO / "README.md", REPO / "docs" / "lookdev.md", REPO / "docs" / "lighting.md")
 #: The stages in pipeline order (jewelrender.pipeline's report["timings"]).
@@ -337,6 +338,44 @@ def regions_table(d: dict) -> str:
     return "\n".join(lines) + f"\n\nMedians over the rows. Source: {provenance(d)}.\n"
 
 
+def albedo_split_table(d: dict) -> str:
+    """docs/lighting.md: ``bench_albedo_split.py``: the albedo step on the phone benchmark taken apart, per skin:
+    the saturation the prior reads (true, through the camera with the true light's colour, as estimated), the
+    prior and the face value over the true luminance, and the power with a perfectly read prior and with the
+    true albedo."""
+    rows = d["rows"]
+
+    def spread(sel, key):
+        v = sorted(r[key] for r in sel)
+        q = lambda f: v[min(len(v) - 1, int(f * (len(v) - 1) + 0.5))]
+        return f"{statistics.median(v):.2f} ({q(0.1):.2f}–{q(0.9):.2f})"
+
+    lines = ["| skin | n | saturation: true; through the camera, true light's colour; as estimated (median, 10–90 %) "
+             "| prior / true: at the true colour; at the true light's colour; as estimated | face value / true "
+             "(where it binds: n, median) | albedo / true | power err: as estimated; prior read at the true light's "
+             "colour; at the true colour; the true albedo |",
+             "|---|---:|---|---|---|---|---|"]
+    for sk in d["settings"]["skins"]:
+        sel = [r for r in rows if r["skin"] == sk]
+        bind = [r for r in sel if r["face_value_binds"]]
+        lines.append(
+            f"| {sk} | {len(sel)} | {sel[0]['sat_true']:.2f}; {spread(sel, 'sat_true_light')}; {spread(sel, 'sat_est')} "
+            f"| {_med(sel, 'prior_true'):.2f}; {_med(sel, 'prior_true_light'):.2f}; {_med(sel, 'prior'):.2f} "
+            f"| {_med(sel, 'face_value'):.2f} ({len(bind)}: {_med(bind, 'face_value'):.2f}) | {_med(sel, 'albedo'):.2f} "
+            f"| {_pct(_med(sel, 'power_err'))}; {_pct(_med(sel, 'power_err_prior_at_true_light'))}; "
+            f"{_pct(_med(sel, 'power_err_prior_at_true_colour'))}; {_pct(_med(sel, 'power_err_true_albedo'))} |")
+    sh = [r for r in rows if r["hand_on_shoulder"] > 0.3]
+    moved = [r for r in sh if abs(r["sat_untoned"] - r["sat_est"]) > 0.05]
+    awb = statistics.median(abs(r["sat_est"] - r["sat_no_awb"]) for r in rows)
+    awb_signed = statistics.median(r["sat_no_awb"] - r["sat_est"] for r in rows)
+    return ("\n".join(lines) + f"\n\nThe camera's parts: the hand has over 30 % of its samples on the tone curve's "
+            f"shoulder in {len(sh)} of {len(rows)} rows, and undoing the curve moves the saturation read by more than "
+            f"0.05 in {len(moved)} of them ({', '.join(sorted({r['skin'] + ' ' + r['hdri'] for r in moved}))}); "
+            f"without the camera's white balance the saturation read differs by {awb:.2f} (median of |difference|; "
+            f"signed {awb_signed:+.2f}). Medians over the rows. Source: {provenance(d)}"
+            + (f" ({d['code_note']})" if d.get("code_note") else "") + ".\n")
+
+
 def phone_tables(after: dict, before: dict, rings: dict, rings_camera: dict) -> dict[str, str]:
     """docs/lighting.md: the benchmark with the phone camera (every HDRI; power, albedo and key per skin and
     per HDRI kind, the code before and after on the same photos) and its ring renders (the dev HDRIs)."""
@@ -552,6 +591,7 @@ def blocks() -> dict[str, str]:
                        load("lighting_phone_rings_camera")),
         "lighting-phone-ablation": ablation_block(load("lighting_phone_ablation")),
         "lighting-phone-regions": regions_table(load("lighting_phone_regions")),
+        "lighting-albedo-split": albedo_split_table(load("lighting_albedo_split")),
     }
 
 

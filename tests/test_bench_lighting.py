@@ -75,3 +75,20 @@ def test_every_hdri_in_the_data_has_a_kind(bench, data_dir):
     names = {bench._hdri_name(p) for p in (data_dir / "hdri").glob("*.*") if p.suffix in (".hdr", ".exr")}
     assert names, "no HDRIs"
     assert names <= set(bench.HDRI_KINDS), sorted(names - set(bench.HDRI_KINDS))
+
+
+def test_albedo_split_undoes_the_tone_curve(bench):
+    # bench_albedo_split reads "what the shoulder costs" through this inverse: it must give back the linear
+    # value wherever the 8-bit photo still grades it (up to linear 8, code 254).
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import bench_albedo_split
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    x = np.linspace(0.0, 8.0, 4001)
+    assert np.allclose(bench_albedo_split.untone(bench.tone_curve(x)), x, rtol=1e-9, atol=1e-12)
+    # Above the knee the curve compresses: undone, a skin colour on the shoulder gets its saturation back.
+    skin = np.array([1.2, 0.8, 0.6])
+    toned = bench.tone_curve(skin)
+    assert (toned.max() / toned.min()) < (skin.max() / skin.min())
+    assert np.allclose(bench_albedo_split.untone(toned), skin)
