@@ -52,6 +52,8 @@ OURS = (("necks/deepface_img6.jpg", "rope-chain-18k-yellow", 16.0),
         ("necks/inspireface_rise_face.jpg", "snake-chain-sterling", 18.0),
         ("necks/facerec_alex_lacamoire_img1.jpg", "cable-chain-18k-yellow", 16.0),
         ("necks/earmeasure_2_front.jpg", "box-chain-sterling", 18.0))
+#: Round 6 (2026-12-03, seed 6): round 5's photos and pieces; the strand's median cap is its albedo over the skin's
+#: (docs/neck.md, round 6), its light (the fit's key at 90 degrees) unchanged.
 #: Round 5 (2026-12-03, seed 5): round 4's photos and pieces but the pearl strand on deepface_img8 in place of the
 #: tennis line (passed by both judges in round 4): the strand's render was fixed after round 4 (w16g) and not yet
 #: judged. The chains test the render's skin under them (their shadow beside them, docs/neck.md).

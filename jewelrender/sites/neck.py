@@ -53,7 +53,8 @@ from .hand import Capsule
 
 __all__ = ["NeckSite", "NECK", "NeckDetection", "NeckPlacement", "NeckFit", "TissueMasks", "head_pose",
            "tissue_masks", "neck_colliders", "render_capsules", "IRIS_DIAMETER_MM", "MAX_YAW_DEG", "LENGTH_RANGE_IN",
-           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact", "metal_cap"]
+           "DEFAULT_LENGTH_IN", "MIN_VISIBLE_FRACTION", "INCH_MM", "body_outline", "necklace_contact", "metal_cap",
+           "diffuse_body_albedo"]
 
 INCH_MM = 25.4
 #: Adult human iris diameter (horizontal visible iris), mm.
@@ -1021,7 +1022,8 @@ class NeckSite:
         key = key_in_image(camera, placement.center_cam, info.get("key_direction"), float(info.get("key_share") or 0.0))
         contact, cinfo = necklace_contact(a, skin, key, piece, placement.px_per_mm)
         placement.render_coverage["before_occlusion_px"] = float(np.clip(alpha, 0, 1).sum())
-        cap, capinfo = metal_cap(photo, crop, t.skin[sy, sx], a)
+        cap, capinfo = metal_cap(photo, crop, t.skin[sy, sx], a, body_albedo=diffuse_body_albedo(piece),
+                                 skin_albedo=info.get("albedo_luminance"))
         # The camera's look over the crop, its grain read on the skin: the chain gets the photo's sharpening,
         # grain and JPEG blocks (round 2's judges: "crisp, too clean for the soft, noisy plate"; until round 3
         # a necklace got plain grey noise).
@@ -1193,9 +1195,12 @@ def face_edge_blur(photo, face) -> float | None:
     return edge_blur_sigma(g, where=band.astype(bool), quantile=FACE_EDGE_QUANTILE)
 
 
-def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray) -> tuple[float | None, dict]:
+def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray, *, body_albedo: float | None = None,
+              skin_albedo: float | None = None) -> tuple[float | None, dict]:
     """The most a necklace's median radiance may be (linear luminance): :data:`METAL_X_SKIN` x the skin's
-    around it (its median where the chain lies, within ~40 px of it). Polished metal (F0's luminance
+    around it (its median where the chain lies, within ~40 px of it); for a strand of diffuse stones
+    (``body_albedo``, their luminance albedo, and ``skin_albedo``, the lighting fit's) the stones' albedo over
+    the skin's x the skin's, when that is more. Polished metal (F0's luminance
     0.6-0.9) in a room lit evenly from every side shows F0 / albedo ~ 1.4-1.6 x the skin beside it; less the
     key light's share of the skin's light (a small source the metal mirrors only at glints, which the median
     leaves out: 20-50 % on the dev portraits) and less what the half of a link's normals facing the body
@@ -1214,7 +1219,26 @@ def metal_cap(photo, crop, skin: np.ndarray, alpha: np.ndarray) -> tuple[float |
     sy, sx = crop.slices
     lum = luminance(srgb8_to_linear(photo.srgb[sy, sx][where]))
     ref = float(np.median(lum))
-    return METAL_X_SKIN * ref, {"skin_luminance": round(ref, 4), "cap": round(METAL_X_SKIN * ref, 4)}
+    x = METAL_X_SKIN
+    if body_albedo and skin_albedo:
+        # A pearl is not a mirror: lit as the skin beside it (its lower half faces that skin, its upper the room
+        # the skin faces), a diffuse body shows its albedo over the skin's. Held to the skin's level (the metal's
+        # rule), the strand on deepface_img8 read grey beside the real pearls of the earring in the same photo
+        # (their median 1.7 x the skin's; nacre's albedo 0.79 over the fitted skin's 0.47: 1.7).
+        x = max(x, float(body_albedo) / float(skin_albedo))
+    return x * ref, {"skin_luminance": round(ref, 4), "cap": round(x * ref, 4), "x_skin": round(x, 3)}
+
+
+def diffuse_body_albedo(piece) -> float | None:
+    """The luminance albedo (under D65) of a necklace's optically thick scattering stones (a strand's pearls),
+    None for a chain, a pendant or a tennis line."""
+    from ..library import media, optics
+
+    gem = (getattr(piece, "stone", None) or {}).get("gem")
+    if piece.band.get("style") != "pearl" or gem not in media.list_medium_stones() or not media.is_optically_thick(gem):
+        return None
+    wl = np.arange(optics.COLOR_RANGE_NM[0], optics.COLOR_RANGE_NM[1] + 0.5, 5.0)
+    return float(optics.reflectance_to_xyz(wl, media.diffuse_albedo(media.medium_stone_data(gem), wl), "D65")[1])
 
 
 def _chain_own_shade(chain: np.ndarray, skin: np.ndarray, piece, px_per_mm: float) -> np.ndarray:
