@@ -77,7 +77,7 @@ MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (se
 #: "Lamps and windows beyond the frame as lobes of their own"); kept as a switch to re-measure once the
 #: albedo under the phone camera is right (with the true albedo they traded band rows for solitaire rows).
 SIDE_SOURCES = 0
-SIDE_SOURCE_DEG = 20.0        # their size (the lobe's width, as KEY_LOBE_DEG): 10 / 20 / 35 fitted the same
+SIDE_SOURCE_DEG = 20.0        # their size (the lobe's width, as KEY_LOBE_DEG); 10 and 35 measured no better
 SIDE_SOURCE_PRIOR = 0.05      # weight of each source's prior towards 0 (as _scale_split's priors)
 #: A source needs this share of the skin samples facing it (its irradiance at least half its peak's): a
 #: lobe only the silhouette's last normals see is an extrapolation, not a measurement ...
