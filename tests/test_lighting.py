@@ -22,10 +22,11 @@ def hand(data_dir):
     return photo, cam, place_ring(photo, detect_hands(photo)[0], cam)
 
 
-def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, background, back_L=None):
+def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, background, back_L=None, lamps=()):
     """Lambertian proxies under a uniform ambient plus a distant key light, on a flat background.
 
-    With ``back_L`` the hemisphere behind the camera has that radiance instead of ``ambient_L``.
+    With ``back_L`` the hemisphere behind the camera has that radiance instead of ``ambient_L``;
+    ``lamps``: more distant lights, ``(direction, irradiance)`` each.
     """
     h, w = cam.height, cam.width
     gu, gv = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
@@ -42,6 +43,8 @@ def _synthetic_photo(cam, placement, key_dir, key_E, ambient_L, albedo, backgrou
         nz = n[hit, 2]
         ambient_E = np.pi * (ambient_L * (1 + nz) + back_L * (1 - nz)) / 2
     E = ambient_E + key_E * np.maximum(0.0, n[hit] @ key_dir)
+    for lamp_dir, lamp_E in lamps:
+        E = E + lamp_E * np.maximum(0.0, n[hit] @ np.asarray(lamp_dir, float))
     img[hit] = np.asarray(albedo)[None, :] * E[:, None] / np.pi
     return jr.load_photo(linear_to_srgb8(img.reshape(h, w, 3)))
 
@@ -283,3 +286,34 @@ def test_ablation_maps_switch_off_one_part_each(hand):
     assert lum(maps["without_photographer"])[behind].mean() > 2 * lum(maps["fit"])[behind].mean()
     # A darker given albedo needs more light.
     assert maps["given_albedo"].mean() > maps["fit"].mean() * (light.info["albedo_luminance"] / 0.2) ** 0.5
+
+
+def test_side_source_is_placed_at_a_lamp_beyond_the_frame(hand, monkeypatch):
+    """``SIDE_SOURCES`` (off in the shipped estimate; docs/lighting.md, "Lamps and windows beyond the frame"):
+    a lamp beside the frame, which the photo's dark border does not show, is found as a lobe of its own
+    where the skin's side normals face it; switched off, the estimate has no such lobe and says nothing of it."""
+    from jewelrender.lighting import photo_fit
+    from jewelrender.lighting.envmap import texel_directions
+
+    _, cam, pl = hand
+    key = np.array([-0.5, -0.6, -0.6])
+    key /= np.linalg.norm(key)                       # upper left, on the camera's side
+    lamp = np.array([0.95, -0.1, 0.3])
+    lamp /= np.linalg.norm(lamp)                     # to the right, 72 deg off the view axis: beyond the frame
+    assert photo_fit._beyond_frame(cam, lamp[None])[0]
+    # Weaker than the key (a lamp stronger than the key is found as the key).
+    photo = _synthetic_photo(cam, pl, key, key_E=2.0, ambient_L=0.05, albedo=[0.55, 0.40, 0.32],
+                             background=[0.02] * 3, lamps=[(lamp, 1.0)])
+    off = estimate_lighting(photo, cam, pl, method="photo_fit", refine=0)
+    assert "side_sources" not in off.info
+    monkeypatch.setattr(photo_fit, "SIDE_SOURCES", 1)
+    on = estimate_lighting(photo, cam, pl, method="photo_fit", refine=0)
+    (src,) = on.info["side_sources"]
+    err = np.degrees(np.arccos(np.clip(np.asarray(src["direction"]) @ lamp, -1, 1)))
+    assert err < 30, f"side source {err:.1f} deg off the lamp"       # 18 deg: side normals, a broad lobe
+    assert src["irradiance"] > 0
+    # The map gains light at the lamp, and nowhere far from it or from the key.
+    d = texel_directions(64, 128)
+    near = d @ lamp > np.cos(np.radians(30))
+    lum = lambda m: m.mean(axis=2)
+    assert lum(on.env.radiance)[near].max() > 3 * lum(off.env.radiance)[near].max()

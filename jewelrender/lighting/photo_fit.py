@@ -71,6 +71,19 @@ KEY_FINE_RADIUS_DEG = 10.0  # ... within this angle of it (the 512 lie ~9 deg ap
 #: A face-value albedo above SKIN_ALBEDO_RANGE enters combine_albedo at the range's top (False: as it is).
 CAP_FACE_VALUE = True
 MAX_CLIP_GAIN = 8.0   # clipped photo regions at most 3 stops above the clip (see estimate_photo_fit)
+#: Area sources beyond the frame (:func:`_side_source_split`): how many lobes of their own the energy
+#: balance may place where the skin asks for more light than the continued border gives. 0 = off, the
+#: shipped estimate: on the phone benchmark they lifted the power but cost the rings (docs/lighting.md,
+#: "Lamps and windows beyond the frame as lobes of their own"); kept as a switch to re-measure once the
+#: albedo under the phone camera is right (with the true albedo they traded band rows for solitaire rows).
+SIDE_SOURCES = 0
+SIDE_SOURCE_DEG = 20.0        # their size (the lobe's width, as KEY_LOBE_DEG); 10 and 35 measured no better
+SIDE_SOURCE_PRIOR = 0.05      # weight of each source's prior towards 0 (as _scale_split's priors)
+#: A source needs this share of the skin samples facing it (its irradiance at least half its peak's): a
+#: lobe only the silhouette's last normals see is an extrapolation, not a measurement ...
+SIDE_SOURCE_MIN_SUPPORT = 0.05
+#: ... and its irradiance is at most this many times the skin's median (pi y / rho).
+SIDE_SOURCE_MAX = 4.0
 
 
 def skin_samples(photo, camera, placement, *, max_side: int = 200):
@@ -322,6 +335,70 @@ def _scale_split(y, parts_E, cos_key, rho):
     return float(x[0]), float(x[1]), float(x[2]), float(res)
 
 
+def _beyond_frame(camera, d: np.ndarray) -> np.ndarray:
+    """Directions ``d`` (..., 3) the photo does not show, on the camera's side of the back hemisphere's
+    border: in front of (or level with) the camera but outside its frame."""
+    z = d[..., 2]
+    zz = np.maximum(z, 1e-6)
+    u = camera.fx * d[..., 0] / zz + camera.cx
+    v = camera.fy * d[..., 1] / zz + camera.cy
+    inside = (z > 1e-3) & (u >= 0) & (u < camera.width) & (v >= 0) & (v < camera.height)
+    return (z > -0.2) & ~inside
+
+
+def _side_source_split(y, parts_E, cos_key, rho, kern, camera, n_sources: int):
+    """:func:`_scale_split` with up to ``n_sources`` area sources beyond the frame, each a lobe of its own.
+
+    A lamp, window or softbox beside the frame lights the skin's side normals; the continued border there
+    is dark or dim and no gain on it makes a lamp (a gain on the border was tried: the rings got worse).
+    Each source is a lobe (:func:`key_lobe`, :data:`SIDE_SOURCE_DEG` wide) whose direction is searched, like
+    the key's, over the directions the photo does not show in front of the camera (:func:`_beyond_frame`):
+    for every candidate the balance ``pi y / rho = E_front + (1 + c) E_clipped + u E_back + b cos + s E_lobe``
+    is solved exactly (fastfit.nnls_residuals, the priors as extra rows, ``s -> 0``), and the candidate
+    with the smallest residual is kept; then the next source, the kept ones fixed as columns.
+    Returns ``(c, u, b, relative residual, [(direction, irradiance), ...])``.
+    """
+    t = np.pi * y / rho - parts_E["front"] - parts_E["clipped"]
+    A = np.stack([parts_E["clipped"], parts_E["back"], cos_key], axis=1)
+    h = 16  # the resolution _lum_irradiance works at (diffuse light)
+    d16 = texel_directions(h, 2 * h)
+    cands = fibonacci_sphere(512)
+    cands = cands[_beyond_frame(camera, cands)]
+    lobes = np.stack([key_lobe(d16, c, SIDE_SOURCE_DEG).reshape(-1) for c in cands], axis=1)   # (T, K)
+    C = kern.kernel(h) @ lobes                     # (N, K): each lobe's irradiance on the skin per unit E
+    support = (C >= 0.5 * C.max(axis=0, keepdims=True).clip(1e-12)).mean(axis=0)
+    C, cands = C[:, support >= SIDE_SOURCE_MIN_SUPPORT], cands[support >= SIDE_SOURCE_MIN_SUPPORT]
+    if not C.shape[1]:
+        n_sources = 0
+    w_fixed = 0.05 * np.sqrt(np.maximum((A * A).sum(axis=0), 1e-12))
+    target_fixed = w_fixed * np.array([0.0, 1.0, 0.0])
+    sources = []
+    for _ in range(n_sources):
+        m = A.shape[1]
+        F = np.vstack([A, np.diag(w_fixed), np.zeros((1, m))])
+        w_c = SIDE_SOURCE_PRIOR * np.sqrt(np.maximum((C * C).sum(axis=0), 1e-12))
+        Cg = np.vstack([C, np.zeros((m, C.shape[1])), w_c[None, :]])
+        yg = np.concatenate([t, target_fixed, [0.0]])
+        res, x = nnls_residuals(F, Cg, yg)
+        ok = x[:, -1] > 0
+        if not ok.any():
+            break
+        k = int(np.argmin(np.where(ok, res, np.inf)))
+        sources.append([cands[k], 0.0])
+        A = np.concatenate([A, C[:, k:k + 1]], axis=1)
+        w_fixed = np.append(w_fixed, w_c[k])
+        target_fixed = np.append(target_fixed, 0.0)
+    from scipy.optimize import nnls
+
+    x, _ = nnls(np.vstack([A, np.diag(w_fixed)]), np.concatenate([t, target_fixed]))
+    e_max = SIDE_SOURCE_MAX * float(np.median(np.pi * y / rho))
+    for j, s in enumerate(sources):
+        x[3 + j] = min(x[3 + j], e_max)
+        s[1] = float(x[3 + j])
+    res = np.linalg.norm(A @ x - t) / max(float(np.linalg.norm(np.pi * y / rho)), 1e-12)
+    return float(x[0]), float(x[1]), float(x[2]), float(res), [tuple(s) for s in sources if s[1] > 0]
+
+
 def combine_albedo(prior_y: float, prior_sigma: float, face_value: float, measured_share: float):
     """The skin albedo's luminance from the colour prior and the face-value albedo: ``(rho, source, weight)``.
 
@@ -524,7 +601,12 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     # 3. Scale split: what the albedo leaves unexplained goes to the clipped
     #    regions, the unseen room and the key, by energy balance.
     parts_E = {k: _lum_irradiance(v, kern) for k, v in parts.items()}
-    clip_gain, back_gain, key_E, res_split = _scale_split(y, parts_E, np.pi * cos_key, rho)
+    side = []
+    if SIDE_SOURCES:
+        clip_gain, back_gain, key_E, res_split, side = _side_source_split(
+            y, parts_E, np.pi * cos_key, rho, kern, camera, SIDE_SOURCES)
+    else:
+        clip_gain, back_gain, key_E, res_split = _scale_split(y, parts_E, np.pi * cos_key, rho)
     # A gain beyond MAX_CLIP_GAIN rests on the few skin normals that face the clipped
     # region (the fisheye stretches it over a hemisphere): an extrapolation, not a measurement.
     clip_gain = 1.0 + min(clip_gain, MAX_CLIP_GAIN - 1.0)
@@ -547,6 +629,8 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
     lobe = key_lobe(d, key_dir, key_lobe_deg)
     key_part = (lobe[..., None] * (key_E * key_col)[None, None, :]).astype(np.float32)
     env_rad = env_sur + key_part
+    for direction, e in side:  # lamps beyond the frame: the key's colour (a lamp is whiter than what it lights)
+        env_rad = env_rad + (key_lobe(d, direction, SIDE_SOURCE_DEG)[..., None] * (e * key_col)[None, None, :]).astype(np.float32)
 
     # Per-channel skin albedo under the final map (for the proxy's BSDF).
     env = EnvMap(env_rad.astype(np.float32))
@@ -583,6 +667,8 @@ def _closed_form_fit(photo, camera, placement, env_height: int, key_lobe_deg: fl
         "split_residual_rel": res_split,
         "skin_tone": skin_tone(samples["rgb"], albedo),
     })
+    if SIDE_SOURCES:
+        info["side_sources"] = [{"direction": [float(v) for v in direction], "irradiance": e} for direction, e in side]
     info["refine"] = None
     return env, info, key_part, samples["rgb"]
 
