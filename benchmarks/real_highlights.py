@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's jewelrender, not an installed one
-from common import data_dir, dump, machine
+from common import data_dir, dump, machine, provenance
 
 from jewelrender.quality import CLEAR_LIT_SIDE, HIGHLIGHT_SHARE
 
@@ -147,7 +147,7 @@ def main() -> None:
           f"within 0.5-2 x in {sum(0.5 <= v <= 2.0 for v in m2s)}/{len(m2s)}")
     print(f"{a.piece}, {a.quality} quality{', no key light' if a.no_key else ''}, {time.perf_counter() - t0:.0f} s")
     if a.json:
-        dump(a.json, {"rows": rows, "machine": machine(), "piece": a.piece, "quality": a.quality,
+        dump(a.json, {**provenance(), "rows": rows, "machine": machine(), "piece": a.piece, "quality": a.quality,
                       "no_key": a.no_key, "clear_side": CLEAR_LIT_SIDE, "highlight_share": HIGHLIGHT_SHARE})
 
 
